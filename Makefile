@@ -1,0 +1,39 @@
+# Two commands (see README): `make figures` and `make test`. Each sets up its own
+# virtual environment on first use (.venv/), from pyproject.toml only.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: figures test lint data goldens bench clean-venv
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+figures: $(STAMP)
+	$(BIN)/msme-stats build
+
+test: $(STAMP)
+	$(BIN)/python -m ruff check msme_stats tests benchmarks
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(BIN)/python -m ruff check msme_stats tests benchmarks
+
+# Regenerate the bundled synthetic sample data from its seeded generator.
+data: $(STAMP)
+	$(BIN)/msme-stats make-samples
+
+# Regenerate the R survey golden values (needs R with the survey and haven packages:
+# apt-get install r-base-core r-cran-survey r-cran-haven). CI does not need R.
+goldens: $(STAMP)
+	Rscript tests/r/make_goldens.R
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean-venv:
+	rm -rf $(VENV)
