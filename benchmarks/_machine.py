@@ -1,0 +1,28 @@
+"""Describe the machine a benchmark ran on (printed with every result)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+
+
+def describe() -> str:
+    """One line: CPU model, cores, memory, Python and key library versions."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        for line in out.splitlines():
+            if line.startswith("Model name:"):
+                cpu = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+    return (
+        f"{cpu}; {os.cpu_count()} cores; {mem_gb:.0f} GB RAM; Python {platform.python_version()}; "
+        f"pandas {pd.__version__}; numpy {np.__version__}; pyarrow {pa.__version__}"
+    )

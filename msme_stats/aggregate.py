@@ -1,0 +1,298 @@
+"""Cross-country averages and the published-versus-recomputed comparison.
+
+Input: tidy estimates (from :func:`msme_stats.estimate`) with one row per survey or
+country-year and domain. Output: tidy averages over countries, by country group, with the
+number of countries and firms behind each value.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ._options import as_list, check_choice
+from .errors import ExclusionWarning, MissingColumnsError, OptionError
+from .reference import reference_path
+
+logger = logging.getLogger(__name__)
+
+Weighting = Literal["simple", "n_firms", "sum_weight"]
+_STAT_COLUMNS = {
+    "estimate", "se", "ci_low", "ci_high", "df", "n", "sum_weight", "n_lonely_strata", "flags", "unit",
+    "numerator", "denominator", "tec_denominator", "implicit_unknown_share", "variable",
+}
+_GROUP_TYPES = ("wto_development", "income", "ldc", "wb_region", "region")
+
+
+def _with_country_year(est: pd.DataFrame) -> pd.DataFrame:
+    est = est.copy()
+    if "country" not in est.columns or "year" not in est.columns:
+        if "survey_id" not in est.columns:
+            raise MissingColumnsError(
+                "cross_country_average needs 'country' and 'year' columns, or a 'survey_id' like 'KEN_2018' "
+                "to derive them. Estimate with by=['survey_id', ...] or by=['country', 'year', ...]."
+            )
+        parts = est["survey_id"].astype(str).str.extract(r"^(?P<c>[A-Z]{3})_(?P<y>\d{4})$")
+        if parts.isna().any().any():
+            bad = est.loc[parts["c"].isna(), "survey_id"].astype(str).unique()[:3]
+            raise MissingColumnsError(f"survey_id values {list(bad)} are not of the form 'ISO_YYYY'.")
+        if "country" not in est.columns:
+            est["country"] = parts["c"]
+        if "year" not in est.columns:
+            est["year"] = parts["y"].astype(int)
+    est["country"] = est["country"].astype(str)
+    est["year"] = est["year"].astype(int)
+    return est
+
+
+def _group_labels(est: pd.DataFrame, group: str) -> pd.Series:
+    if group in est.columns:
+        return est[group]
+    from .reference import country_groups
+
+    return pd.Series(np.asarray(country_groups(est["country"], est["year"], group_type=group), dtype=object), index=est.index)
+
+
+def cross_country_average(
+    estimates: pd.DataFrame,
+    *,
+    group_by: str | Sequence[str] | None = None,
+    latest_only: bool = True,
+    posting_window: tuple[int, int] | None = None,
+    weighting: Weighting = "simple",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Average country estimates the way the Enterprise Surveys and the WTR do.
+
+    Parameters
+    ----------
+    estimates
+        Tidy estimates with ``country`` and ``year`` (or ``survey_id`` such as
+        ``"KEN_2018"``), ``estimate`` and ``se``, and any other key columns
+        (``indicator``, ``size_class``, ``sme_group``, ``sector``, ...). With no
+        ``group_by``, one average is computed for each combination of those other columns.
+    group_by
+        Country groups: a column of ``estimates``, or a year-aware group type from
+        :func:`msme_stats.reference.country_groups` (``"wto_development"``, ``"income"``,
+        ``"ldc"``, ``"wb_region"``), evaluated at each survey's year.
+    latest_only
+        Keep each economy's latest survey only (default; ES "Explore Economies" rule,
+        METHODS 2.7), chosen per indicator and domain among surveys with an estimate.
+    posting_window
+        ``(first, last)`` survey years to consider (METHODS 2.7 ``posting_window``; the ES
+        website uses surveys from 2013-2023 in its current release). ``None`` keeps all.
+    weighting
+        ``"simple"`` (default): the unweighted mean of country estimates, the WBES and WTR
+        convention. ``"n_firms"``: weighted by the number of firms behind each estimate.
+        ``"sum_weight"``: weighted by the estimated number of establishments (close to a
+        pooled estimate, so large economies dominate).
+    level
+        Confidence level for the normal-approximation interval of the average.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Key columns, group columns, then ``estimate`` (the average), ``se`` (assuming
+        independent country samples: ``sqrt(sum(a_c^2 se_c^2))`` with ``a_c`` the
+        normalised weights, i.e. ``sqrt(sum se_c^2) / C`` for the simple mean; a package
+        convention, not a World Bank rule), ``ci_low``, ``ci_high``, ``n_countries``,
+        ``n_firms``, ``year_min``, ``year_max``, ``countries`` and ``unit``.
+
+    Notes
+    -----
+    Stata equivalent of the default: ``collapse (mean) est, by(indicator size)`` on the
+    latest survey per country.
+    """
+    weighting = check_choice("weighting", weighting, ("simple", "n_firms", "sum_weight"))
+    est = _with_country_year(estimates)
+    groups = as_list(group_by)
+    for g in groups:
+        est[g] = _group_labels(est, g)
+    keys = [c for c in est.columns if c not in _STAT_COLUMNS and c not in {"country", "year", "survey_id", *groups}]
+    valid = est["estimate"].notna()
+    if posting_window is not None:
+        lo, hi = posting_window
+        inside = est["year"].between(lo, hi)
+        n_out = int((~inside & valid).sum())
+        if n_out:
+            logger.info("cross_country_average: %d estimate(s) outside the posting window %s left out", n_out, posting_window)
+        valid &= inside
+    n_nan = int(est["estimate"].isna().sum())
+    if n_nan:
+        warnings.warn(
+            f"cross_country_average: {n_nan} country estimate(s) are missing (no firms in the domain) and are "
+            "not averaged.", ExclusionWarning, stacklevel=2,
+        )
+    use = est[valid].copy()
+    if latest_only and len(use):
+        last = use.groupby([*keys, "country"], dropna=False, observed=True)["year"].transform("max")
+        use = use[use["year"] == last]
+    if use.empty:
+        raise OptionError("cross_country_average: no country estimate left to average (check posting_window).")
+    if weighting == "simple":
+        use["_a"] = 1.0
+    elif weighting == "n_firms":
+        use["_a"] = use["n"].astype(float)
+    else:
+        use["_a"] = use["sum_weight"].astype(float)
+    gcols = [*groups, *keys]
+    use["_asum"] = use.groupby(gcols, dropna=False, observed=True)["_a"].transform("sum")
+    use["_an"] = use["_a"] / use["_asum"]
+    use["_ae"] = use["_an"] * use["estimate"]
+    use["_av"] = (use["_an"] * use["se"]) ** 2 if "se" in use.columns else np.nan
+    grouped = use.groupby(gcols, dropna=False, observed=True, sort=True)
+    out = grouped.agg(
+        estimate=("_ae", "sum"),
+        _var=("_av", lambda v: v.sum(min_count=len(v))),
+        n_countries=("country", "nunique"),
+        n_firms=("n", "sum") if "n" in use.columns else ("country", "size"),
+        year_min=("year", "min"),
+        year_max=("year", "max"),
+        countries=("country", lambda c: ",".join(sorted(set(c)))),
+    ).reset_index()
+    from scipy.stats import norm
+
+    q = norm.ppf(0.5 + level / 2)
+    out.insert(out.columns.get_loc("_var"), "se", np.sqrt(out.pop("_var")))
+    out.insert(out.columns.get_loc("se") + 1, "ci_low", out["estimate"] - q * out["se"])
+    out.insert(out.columns.get_loc("ci_low") + 1, "ci_high", out["estimate"] + q * out["se"])
+    if "unit" in use.columns:
+        units = use.groupby(gcols, dropna=False, observed=True, sort=True)["unit"].first().reset_index(drop=True)
+        out["unit"] = units.to_numpy()
+    out.attrs["params"] = {
+        "group_by": groups, "latest_only": latest_only, "posting_window": posting_window,
+        "weighting": weighting, "level": level, "se_rule": "independent countries",
+    }
+    return out
+
+
+def headline_sme_vs_large(
+    firms: pd.DataFrame,
+    *,
+    indicators: Sequence[str] = ("es_direct_export_intensity", "es_indirect_export_intensity"),
+    sector: str | None = "manufacturing",
+    group_by: str | Sequence[str] | None = None,
+    latest_only: bool = True,
+    posting_window: tuple[int, int] | None = None,
+    weighting: Weighting = "simple",
+    **estimate_options,
+) -> pd.DataFrame:
+    """The WTR 2016 developing-economy headline in one call.
+
+    Definition
+    ----------
+    For each survey, the ``wmedian``-weighted mean of the firm-level indicator for SMEs
+    (``a6a`` small + medium, 5-99 employees) and large firms (100+), among
+    ``sector`` firms (a subpopulation on the full design); then the simple mean over
+    countries of each economy's latest survey. This is how "SMEs export 7.6% of
+    manufacturing sales vs 14.1% for large firms" (direct) and 2.4% (indirect) are produced.
+
+    Source
+    ------
+    WTR 2016 Section B key facts (ref_ids WTR2016_DEV_SME_MANUF_EXPSHARE,
+    WTR2016_DEV_LARGE_MANUF_EXPSHARE, WTR2016_DEV_SME_MANUF_INDIRECT); METHODS 2.6-2.8.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`cross_country_average`, with ``indicator`` and ``sme_group`` columns.
+    """
+    from .indicators import estimate
+
+    where = None if sector is None else (firms["sector"].astype(object) == sector)
+    est = estimate(firms, list(indicators), by=["survey_id", "sme_group"], where=where, **estimate_options)
+    avg = cross_country_average(
+        est, group_by=group_by, latest_only=latest_only, posting_window=posting_window, weighting=weighting
+    )
+    avg.attrs["params"] = {**est.attrs["params"], **avg.attrs["params"], "sector": sector}
+    return avg
+
+
+@cache
+def _targets() -> pd.DataFrame:
+    return pd.read_csv(reference_path("published_targets.csv"), keep_default_na=False)
+
+
+def published_targets() -> pd.DataFrame:
+    """Published WTR 2016 and 2022 values with the recomputation that matches each.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``target_id``, ``ref_id`` (row of ``data/published_reference_values``), ``family``,
+        ``indicator``, ``filters`` (``col=value;...``), ``published_2016``,
+        ``update_2022``, ``unit``, ``source``, ``tag``.
+    """
+    return _targets().copy()
+
+
+def compare_published(recomputed: pd.DataFrame, *, family: str | None = None, tolerance: float | None = None) -> pd.DataFrame:
+    """Put published values, their 2022 update and recomputed values side by side.
+
+    Parameters
+    ----------
+    recomputed
+        Cross-country averages (from :func:`cross_country_average`,
+        :func:`headline_sme_vs_large` or the TEC averages) with an ``indicator`` column
+        and the key columns named in the targets' ``filters``.
+    family
+        Restrict to ``"es"`` or ``"tec"`` targets.
+    tolerance
+        Half a unit of the published value's last digit by default (INDICATORS 0.4).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per target: ``target_id``, ``description``, ``published_2016``,
+        ``update_2022``, ``recomputed``, ``se``, ``n_countries``, ``diff_2016``,
+        ``within_rounding_2016``, ``source`` and ``tag``. Targets with no matching row in
+        ``recomputed`` have a missing ``recomputed``.
+    """
+    targets = published_targets()
+    if family:
+        targets = targets[targets["family"] == family]
+    rows = []
+    for t in targets.itertuples(index=False):
+        sel = recomputed["indicator"] == t.indicator if "indicator" in recomputed else pd.Series(False, index=recomputed.index)
+        for cond in filter(None, t.filters.split(";")):
+            col, val = cond.split("=", 1)
+            if col not in recomputed.columns:
+                sel &= False
+                continue
+            sel &= recomputed[col].astype(str) == val
+        hit = recomputed[sel]
+        val = float(hit["estimate"].iloc[0]) if len(hit) == 1 else np.nan
+        se = float(hit["se"].iloc[0]) if len(hit) == 1 and "se" in hit else np.nan
+        ncty = int(hit["n_countries"].iloc[0]) if len(hit) == 1 and "n_countries" in hit else np.nan
+        pub = float(t.published_2016) if str(t.published_2016) != "" else np.nan
+        upd = float(t.update_2022) if str(t.update_2022) != "" else np.nan
+        tol = tolerance if tolerance is not None else _half_unit(str(t.published_2016))
+        rows.append({
+            "target_id": t.target_id, "description": t.description, "published_2016": pub,
+            "update_2022": upd, "recomputed": val, "se": se, "n_countries": ncty,
+            "diff_2016": val - pub, "within_rounding_2016": bool(abs(val - pub) <= tol) if np.isfinite(val - pub) else False,
+            "unit": t.unit, "source": t.source, "tag": t.tag,
+        })
+    return pd.DataFrame(rows)
+
+
+def _half_unit(text: str) -> float:
+    if not text:
+        return np.nan
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return 0.5 * 10.0 ** (-decimals)
+
+
+def data_dir() -> Path:
+    """The bundled data folder (``$MSME_STATS_DATA`` or ``<repository>/data``)."""
+    import os
+
+    env = os.environ.get("MSME_STATS_DATA")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "data"

@@ -1,0 +1,97 @@
+"""Cross-country averages, the headline call, and the published comparison."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import msme_stats as ms
+from msme_stats.aggregate import compare_published, headline_sme_vs_large, published_targets
+from msme_stats.errors import OptionError
+
+
+def country_estimates() -> pd.DataFrame:
+    # KEN has two surveys: only the latest (2018) counts by default.
+    return pd.DataFrame(
+        {
+            "indicator": ["es_direct_export_intensity"] * 8,
+            "survey_id": ["KEN_2013", "KEN_2018", "GHA_2013", "VNM_2015"] * 2,
+            "sme_group": ["SME"] * 4 + ["large"] * 4,
+            "estimate": [5.0, 7.0, 2.0, 9.0, 20.0, 10.0, 6.0, 30.0],
+            "se": [1.0, 2.0, 1.0, 2.0, 3.0, 4.0, 2.0, 4.0],
+            "n": [100, 200, 150, 300, 50, 60, 40, 80],
+            "sum_weight": [1e4, 2e4, 1e4, 5e4, 1e3, 2e3, 1e3, 3e3],
+            "unit": ["% of sales"] * 8,
+        }
+    )
+
+
+def test_simple_mean_of_latest_surveys():
+    avg = ms.cross_country_average(country_estimates())
+    sme = avg[avg["sme_group"] == "SME"].iloc[0]
+    assert sme["estimate"] == pytest.approx((7 + 2 + 9) / 3)
+    assert sme["se"] == pytest.approx(math.sqrt(4 + 1 + 4) / 3)
+    assert sme["n_countries"] == 3 and sme["n_firms"] == 200 + 150 + 300
+    assert sme["countries"] == "GHA,KEN,VNM"
+    assert (sme["year_min"], sme["year_max"]) == (2013, 2018)
+    large = avg[avg["sme_group"] == "large"].iloc[0]
+    assert large["estimate"] == pytest.approx((10 + 6 + 30) / 3)
+    assert sme["ci_low"] == pytest.approx(sme["estimate"] - 1.959963984540054 * sme["se"])
+
+
+def test_all_surveys_window_and_weighting():
+    allsv = ms.cross_country_average(country_estimates(), latest_only=False)
+    assert allsv.loc[allsv["sme_group"] == "SME", "estimate"].item() == pytest.approx((5 + 7 + 2 + 9) / 4)
+    win = ms.cross_country_average(country_estimates(), posting_window=(2014, 2023))
+    assert win.loc[win["sme_group"] == "SME", "n_countries"].item() == 2
+    byn = ms.cross_country_average(country_estimates(), weighting="n_firms")
+    assert byn.loc[byn["sme_group"] == "SME", "estimate"].item() == pytest.approx((7 * 200 + 2 * 150 + 9 * 300) / 650)
+    with pytest.raises(OptionError, match="weighting"):
+        ms.cross_country_average(country_estimates(), weighting="gdp")
+
+
+def test_group_by_a_column():
+    est = country_estimates().assign(region=["SSA", "SSA", "SSA", "EAP"] * 2)
+    avg = ms.cross_country_average(est, group_by="region")
+    assert avg.loc[(avg["region"] == "SSA") & (avg["sme_group"] == "SME"), "estimate"].item() == pytest.approx(4.5)
+    assert avg.loc[(avg["region"] == "EAP") & (avg["sme_group"] == "SME"), "n_countries"].item() == 1
+
+
+def test_group_by_year_aware_country_groups():
+    avg = ms.cross_country_average(country_estimates(), group_by="income")
+    assert avg["income"].notna().all()
+    assert avg["n_countries"].sum() == 6
+
+
+def test_headline_is_one_call_and_compares_with_published():
+    from test_indicators import worked_example
+
+    f = pd.concat(
+        [worked_example(), worked_example().assign(survey_id="YYY_2019", direct_export_pct=lambda d: d["direct_export_pct"] / 2)],
+        ignore_index=True,
+    )
+    f["strata"] = f["survey_id"] + ":" + f["strata"].astype(str)
+    f = f.assign(survey_id=f["survey_id"].replace({"XXX_2020": "KEN_2020", "YYY_2019": "GHA_2019"}))
+    head = headline_sme_vs_large(f)
+    assert set(head["indicator"]) == {"es_direct_export_intensity", "es_indirect_export_intensity"}
+    sme = head[(head["indicator"] == "es_direct_export_intensity") & (head["sme_group"] == "SME")].iloc[0]
+    # manufacturing SMEs are firms 1-5 (firm 4 missing): KEN (10*0 + 12*20 + 8*50 + 5*100) / 35 = 1140 / 35;
+    # GHA halves every share -> 570 / 35; simple mean = 855 / 35
+    assert sme["estimate"] == pytest.approx(855 / 35)
+    cmp = compare_published(head, family="es")
+    row = cmp[cmp["target_id"] == "wtr16_direct_export_intensity_manuf_sme"].iloc[0]
+    assert row["published_2016"] == 7.6 and row["update_2022"] == 11
+    assert row["recomputed"] == pytest.approx(855 / 35)
+    assert not row["within_rounding_2016"]
+    assert len(published_targets()) >= 3
+
+
+def test_missing_estimates_are_reported_not_averaged():
+    est = country_estimates()
+    est.loc[2, "estimate"] = np.nan
+    with pytest.warns(ms.ExclusionWarning, match="1 country estimate"):
+        avg = ms.cross_country_average(est)
+    assert avg.loc[avg["sme_group"] == "SME", "n_countries"].item() == 2
