@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 figures: $(STAMP)
-	$(BIN)/msme-stats build
+	$(BIN)/msme-stats build --data data --out figures
 
 test: $(STAMP)
 	$(BIN)/python -m ruff check msme_stats tests benchmarks

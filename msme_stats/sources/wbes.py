@@ -506,12 +506,21 @@ def _default_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "msme_stats" / "wbes"
 
 
+@cache
+def _maps_digest() -> str:
+    maps = "".join(
+        reference_path(n).read_text()
+        for n in ("wbes_variables.csv", "wbes_size_codes.csv", "wbes_sector_labels.csv", "isic_sectors.csv", "country_aliases.csv", "countries.csv")
+        if reference_path(n).exists()
+    )
+    return hashlib.sha256(maps.encode()).hexdigest()
+
+
 def _cache_key(path: str, options: dict) -> str:
     st = os.stat(path)
-    maps = "".join(reference_path(n).read_text() for n in ("wbes_variables.csv", "wbes_size_codes.csv", "wbes_sector_labels.csv", "isic_sectors.csv"))
     payload = json.dumps(
         {"path": os.path.abspath(path), "size": st.st_size, "mtime": st.st_mtime_ns, "opts": options,
-         "maps": hashlib.sha256(maps.encode()).hexdigest(), "v": _LOADER_VERSION},
+         "maps": _maps_digest(), "v": _LOADER_VERSION},
         sort_keys=True, default=str,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
@@ -528,7 +537,7 @@ def _write_cache(frame: pd.DataFrame, recodes: list[dict], target: Path) -> None
     table = table.replace_schema_metadata(meta)
     tmp = target.with_suffix(f".tmp{os.getpid()}")
     try:
-        pq.write_table(table, tmp)
+        pq.write_table(table, tmp, compression="lz4")
         os.replace(tmp, target)
     finally:
         if tmp.exists():
@@ -643,6 +652,7 @@ def load_wbes(
             raw, weight_var=weight_var, size_scheme=size_scheme, below5=below5, split_large=split_large,
             keep=keep, country=country, year=year, share_tolerance=share_tolerance, isic_revision=isic_revision,
         )
+        frame = _finalise_dtypes(frame)
         if target is not None:
             try:
                 _write_cache(frame, rec, target)
@@ -652,8 +662,20 @@ def load_wbes(
         recodes += rec
         names.append(raw.name)
 
-    firms = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    dup = firms.duplicated(["survey_id", "firm_id"], keep=False)
+    if len(frames) == 1:  # checked for duplicates when it was cleaned
+        firms = frames[0]
+        dup = pd.Series(False, index=firms.index)
+    else:
+        firms = _finalise_dtypes(pd.concat(frames, ignore_index=True))
+        # a firm can only repeat across files if a survey appears in more than one file
+        seen: dict[str, int] = {}
+        for fr in frames:
+            for sid in fr["survey_id"].cat.categories if isinstance(fr["survey_id"].dtype, pd.CategoricalDtype) else fr["survey_id"].unique():
+                seen[sid] = seen.get(sid, 0) + 1
+        shared = [sid for sid, k in seen.items() if k > 1]
+        dup = pd.Series(False, index=firms.index)
+        if shared:
+            dup = firms["survey_id"].isin(shared) & firms.duplicated(["survey_id", "firm_id"], keep=False)
     if dup.any():
         d = firms.loc[dup, ["survey_id", "firm_id", "source_file"]].drop_duplicates()
         raise DuplicateIdError(
@@ -661,7 +683,6 @@ def load_wbes(
             f"(e.g. {d.head(3).to_dict('records')}). The same survey seems to be loaded twice; "
             "load each survey once."
         )
-    firms = _finalise_dtypes(firms)
     rec = pd.DataFrame(recodes, columns=["file", "variable", "code", "label", "n"])
     if len(rec):
         per_var = rec.groupby("variable", sort=True)["n"].sum()
@@ -690,7 +711,8 @@ _CATEGORICAL = ("survey_id", "country", "strata", "source_file")
 
 def _finalise_dtypes(firms: pd.DataFrame) -> pd.DataFrame:
     firms = firms.copy()
-    for c in _CATEGORICAL:
+    labels = [v.canonical for v in _variable_map() if v.kind == "label" and v.canonical in firms.columns]
+    for c in (*_CATEGORICAL, *labels):
         firms[c] = firms[c].astype("category")
     firms["year"] = firms["year"].astype("int64")
     from ..classify import SECTOR_ORDER, WBES_SIZE_ORDER
