@@ -175,3 +175,32 @@ def test_scaling_weights_changes_nothing(c):
     b = ms.estimate(f.assign(weight=f["weight"] * c), ["TR5", "TR16"], by="size_class")
     np.testing.assert_allclose(a["estimate"], b["estimate"], rtol=1e-10)
     np.testing.assert_allclose(a["se"], b["se"], rtol=1e-9)
+
+
+# ----------------------------------------------------------------------------- real data
+import os  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+WBES_DIR = os.environ.get("MSME_STATS_WBES_DIR")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.skipif(
+    not WBES_DIR or not Path(WBES_DIR).is_dir(),
+    reason="set MSME_STATS_WBES_DIR to a local folder of licensed WBES .dta files",
+)
+def test_tr5_matches_world_bank_published_values_on_real_microdata():
+    """For every country-year present in both, recomputed TR5 equals the published value to its rounding."""
+    firms = ms.load_wbes(WBES_DIR)
+    est = ms.estimate(firms, "IC.FRM.TRD.TR5", by=["survey_id", "country", "year"])
+    pub = pd.read_csv(ROOT / "data" / "worldbank_tr5" / "fig_sdg17_enterprise_exports.csv",
+                      na_values=[".."], keep_default_na=False)
+    pub = pub[pub["Country Code"].ne("..") & pub["Value"].notna()]
+    both = est.assign(country=est["country"].astype(str)).merge(
+        pub.rename(columns={"Country Code": "country", "Time": "year", "Value": "published"}),
+        on=["country", "year"],
+    )
+    if both.empty:
+        pytest.skip("no survey in MSME_STATS_WBES_DIR has a published TR5 value (2006-2017)")
+    off = both[(both["estimate"] - both["published"]).abs() > 0.05 + 1e-9]
+    assert off.empty, off[["survey_id", "estimate", "published"]]

@@ -1,0 +1,818 @@
+"""TEC (Trade by Enterprise Characteristics) indicators by enterprise size class.
+
+Input is the tidy frame of :func:`msme_stats.load_tec`. TEC tables are census-type
+aggregates (customs records linked to the business register), not samples: there is no
+sampling error, so ``se``, ``ci_low`` and ``ci_high`` are present but always NaN.
+
+Formulas: METHODS §3.5. Notation: V = trade value, N = number of enterprises, for one
+reporter, year, flow, partner and activity; classes micro ``0-9``, small ``10-49``, medium
+``50-249``, large ``250+``; SME (MSME) = micro + small + medium (``size_class`` ``0-249``).
+
+Main entry points
+-----------------
+:func:`tec_indicators`
+    per country-year indicators in the tidy shape of the Enterprise Surveys estimates;
+:func:`tec_cross_country_average`
+    simple country mean or pooled ratio across countries;
+:func:`change_between`
+    change of an indicator between two years (flags the 2022 size-basis break);
+:func:`tec_compare_published`
+    published WTR 2016 / 2022 values against recomputed ones (both aggregations).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._options import as_list, check_choice
+from ..errors import (
+    InvalidValueError,
+    MissingColumnsError,
+    OptionError,
+    UnknownIndicatorError,
+    UnreadableFileError,
+)
+
+logger = logging.getLogger(__name__)
+
+CLASSES: tuple[str, ...] = ("0-9", "10-49", "50-249", "250+")
+SME_CLASSES: tuple[str, ...] = ("0-9", "10-49", "50-249")
+SME_LABEL = "0-249"
+_KEY_BASE = ["country", "geo", "is_country", "year", "flow", "partner", "activity", "source",
+             "breakdown"]
+_NEEDED = ["country", "geo", "year", "flow", "partner", "activity", "size_class", "measure",
+           "value", "unit", "confidential"]
+
+#: Columns of the frame returned by :func:`tec_indicators`, in order (``by`` columns follow
+#: ``breakdown``).
+OUTPUT_COLUMNS: tuple[str, ...] = (
+    "country", "geo", "is_country", "year", "indicator", "flow", "partner", "activity",
+    "size_class", "estimate", "unit", "numerator", "denominator", "numerator_unit",
+    "tec_denominator", "implicit_unknown_share", "flags", "status", "note", "se", "ci_low",
+    "ci_high", "series_break", "source", "breakdown",
+)
+
+
+@lru_cache(maxsize=1)
+def tec_indicator_catalogue() -> pd.DataFrame:
+    """Return the TEC indicator metadata (``msme_stats/reference/tec_indicators.csv``).
+
+    Columns: ``id, family, name, definition, unit, estimator, scope, wb_code, variables,
+    source, wtr_ref``.
+    """
+    ref = resources.files("msme_stats.reference").joinpath("tec_indicators.csv")
+    with ref.open("r", encoding="utf-8") as fh:
+        return pd.read_csv(fh, dtype=str, keep_default_na=False)
+
+
+def _ids() -> list[str]:
+    return list(tec_indicator_catalogue()["id"])
+
+
+# ------------------------------------------------------------------------------------
+# wide cell tables
+# ------------------------------------------------------------------------------------
+class _Cells:
+    """Values, confidentiality and flags of each (cell key, measure, size class)."""
+
+    def __init__(self, frame: pd.DataFrame, key: list[str]):
+        self.key = key
+        idx = [*key, "measure", "size_class"]
+        indexed = frame.set_index(idx)
+        self.value = indexed["value"].unstack(["measure", "size_class"])
+        self.conf = indexed["confidential"].astype(float).unstack(["measure", "size_class"])
+        flag = indexed["flag"].astype(str) if "flag" in frame.columns else \
+            pd.Series("", index=indexed.index)
+        conf_s = indexed["conf_status"].astype(str) if "conf_status" in frame.columns else \
+            pd.Series("", index=indexed.index)
+        text = (flag + " " + conf_s).str.strip()
+        self.flag = text.unstack(["measure", "size_class"])
+        val = frame[frame["measure"] == "trade_value"]
+        self.value_unit = (val.groupby(key, sort=False, dropna=False)["unit"].first()
+                           .reindex(self.value.index))
+
+    def get(self, measure: str, size: str) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                     np.ndarray]:
+        """Return value, present, confidential and flag text (numpy) for one component."""
+        col = (measure, size)
+        n = len(self.value.index)
+        if col in self.value.columns:
+            v = self.value[col].to_numpy(dtype=float)
+            c = self.conf[col].to_numpy(dtype=float)
+            present = ~np.isnan(c)
+            conf = np.nan_to_num(c, nan=0.0).astype(bool)
+            flag = self.flag[col].fillna("").to_numpy(dtype=object)
+        else:
+            v = np.full(n, np.nan)
+            present = np.zeros(n, dtype=bool)
+            conf = np.zeros(n, dtype=bool)
+            flag = np.full(n, "", dtype=object)
+        return v, present, conf, flag
+
+
+def _combine(cells: _Cells, measure: str, sizes: Sequence[str]):
+    """Sum of components; NaN if any is missing or confidential. Returns value, status, flags."""
+    idx = cells.value.index
+    n = len(idx)
+    total = np.zeros(n)
+    any_conf = np.zeros(n, dtype=bool)
+    any_missing = np.zeros(n, dtype=bool)
+    lab = "N" if measure == "enterprises" else "V"
+    notes = []
+    for s in sizes:
+        v, present, conf, flag = cells.get(measure, s)
+        total = total + v  # NaN propagates: nothing is imputed
+        any_conf |= conf
+        any_missing |= np.isnan(v) & ~conf
+        note = np.where(conf & (flag == ""), "C", flag)
+        note = np.where(~present, "absent", note)
+        notes.append([f"{lab}[{s}]:{x}" if x else "" for x in note])
+    flags = pd.Series(["; ".join(x for x in tup if x) for tup in zip(*notes, strict=True)],
+                      index=idx, dtype=object)
+    status = np.where(any_conf, "confidential", np.where(any_missing, "missing", "ok"))
+    return pd.Series(total, index=idx), pd.Series(status, index=idx), flags
+
+
+def _implicit_unknown(cells: _Cells, measure: str) -> pd.Series:
+    tot, _, _, _ = cells.get(measure, "total")
+    parts, _, _ = _combine(cells, measure, CLASSES)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = (tot - parts.to_numpy()) / tot * 100.0
+    return pd.Series(share, index=cells.value.index)
+
+
+def _ratio_rows(cells: _Cells, *, indicator: str, num: tuple[str, Sequence[str]],
+                den: tuple[str, Sequence[str]], size_label: str, unit: str, scale: float,
+                tec_denominator: str, iu_measure: str | None) -> pd.DataFrame:
+    n_val, n_status, n_flags = _combine(cells, *num)
+    d_val, d_status, d_flags = _combine(cells, *den)
+    n_val, d_val = n_val.to_numpy(), d_val.to_numpy()
+    n_status, d_status = n_status.to_numpy(), d_status.to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        est = n_val / d_val * scale
+    status = np.where((n_status == "confidential") | (d_status == "confidential"),
+                      "confidential",
+                      np.where((n_status == "missing") | (d_status == "missing"), "missing",
+                               "ok"))
+    zero = (d_val == 0) & (status == "ok")
+    status = np.where(zero, "zero_denominator", status)
+    est = np.where(zero, np.nan, est)
+    # join and de-duplicate the component notes
+    flags = ["; ".join(dict.fromkeys(p for p in f"{a}; {b}".split("; ") if p))
+             for a, b in zip(n_flags, d_flags, strict=True)]
+    out = cells.value.index.to_frame(index=False)
+    out["indicator"] = indicator
+    out["size_class"] = size_label
+    out["estimate"] = est
+    out["unit"] = unit
+    out["numerator"] = n_val
+    out["denominator"] = d_val
+    out["numerator_unit"] = (cells.value_unit.to_numpy() if num[0] == "trade_value"
+                             else "enterprises")
+    out["tec_denominator"] = tec_denominator
+    out["implicit_unknown_share"] = (_implicit_unknown(cells, iu_measure).to_numpy()
+                                     if iu_measure else np.nan)
+    out["flags"] = flags
+    out["status"] = status
+    out["note"] = ""
+    return out
+
+
+def _den_sizes(tec_denominator: str) -> tuple[str, ...]:
+    return ("total",) if tec_denominator == "total" else CLASSES
+
+
+def _classes_present(frame: pd.DataFrame) -> list[str]:
+    extra = ["unknown"] if (frame["size_class"] == "unknown").any() else []
+    return [*CLASSES, *extra]
+
+
+# ------------------------------------------------------------------------------------
+# public API
+# ------------------------------------------------------------------------------------
+def tec_indicators(
+    tec: pd.DataFrame,
+    indicators: str | Sequence[str] | None = None,
+    *,
+    by: str | Sequence[str] | None = None,
+    business_counts: pd.DataFrame | None = None,
+    tec_denominator: str = "total",
+    partner: str | Sequence[str] | None = "WORLD",
+    partners: str | Sequence[str] | None = None,
+    activity: str | Sequence[str] | None = "TOTAL",
+    breakdown: str | None = "",
+    participation_activity: str | Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Compute TEC indicators by enterprise size class, one row per country-year cell.
+
+    Parameters
+    ----------
+    tec
+        Frame from :func:`msme_stats.load_tec` (columns ``country, geo, year, flow, partner,
+        activity, size_class, measure, value, unit, confidential`` at least).
+    indicators
+        Indicator id(s) from ``msme_stats/reference/tec_indicators.csv``; ``None`` = all of
+        them, except ``export_participation_rate`` when ``business_counts`` is None (logged).
+    by
+        Extra columns of ``tec`` to carry as cell keys (e.g. a user-added country group).
+        The standard keys (country, year, flow, partner, activity, source, breakdown) are
+        always kept.
+    business_counts
+        Frame from :func:`msme_stats.load_business_counts`: denominators of
+        ``export_participation_rate`` (parameter ``participation_denominator`` of METHODS §6).
+    tec_denominator
+        ``"total"`` (default; TOTAL, which includes unknown-size trade, as in the OECD
+        definitions) or ``"sum_of_classes"`` (micro + small + medium + large as published).
+        Recorded in the output. No Stata/R equivalent (a TEC convention, METHODS §3.5).
+    partner
+        Partner code(s) for the size-class indicators (default ``"WORLD"``); None = all.
+    partners
+        Partners for ``tec_partner_share`` and ``tec_sme_value_share_partner``; None = every
+        partner other than ``WORLD`` in the data.
+    activity
+        Activity code(s) (NACE/ISIC) to keep; ``"TOTAL"`` (default) = all activities
+        (parameter ``activity_scope``); None = all codes present.
+    breakdown
+        Keep rows with this ``breakdown`` (``""`` = no further breakdown, the default);
+        None keeps all.
+    participation_activity
+        Activity code of ``business_counts`` matching the TEC activity (a code, or a mapping
+        TEC code -> business-count code); None = the same code.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``country, geo, is_country, year, indicator, flow, partner, activity,
+        size_class, estimate, unit, numerator, denominator, numerator_unit, tec_denominator,
+        implicit_unknown_share, flags, status, note, se, ci_low, ci_high, series_break,
+        source, breakdown`` (then the ``by`` columns). ``estimate`` is in percent for shares;
+        ``implicit_unknown_share`` is (TOTAL - sum of the four classes) / TOTAL in percent of
+        the measure used, NaN unless TOTAL and all four classes are published. ``status`` is
+        ``ok``, ``confidential``, ``missing`` or ``zero_denominator``; the estimate is NaN
+        unless ``ok`` (never imputed, never backed out). ``flags`` lists the component flags
+        (``V[0-9]:C`` = confidential micro value). ``se``, ``ci_low``, ``ci_high`` are NaN:
+        TEC tables are censuses of customs records, with no sampling error.
+
+    Definition
+    ----------
+    See METHODS §3.5 and the ``definition`` column of ``tec_indicators.csv``. E.g.
+    ``msme_share_export_value`` = (V_0-9 + V_10-49 + V_50-249) / V_den x 100 for exports,
+    V_den = V_total (``tec_denominator="total"``) or the sum of the four classes.
+
+    Source
+    ------
+    OECD, *Entrepreneurship at a Glance 2017*, "SMEs and market proximity" (share of SMEs
+    among exporters; SME share of exports to a country); Eurostat Statistics Explained,
+    "International trade in goods by enterprise size" (per-class shares); WTO, World Trade
+    Report 2016, Section B.1(b).
+    """
+    tec_denominator = check_choice("tec_denominator", tec_denominator,
+                                   ["total", "sum_of_classes"])
+    catalogue_ids = _ids()
+    if indicators is None:
+        wanted = [i for i in catalogue_ids
+                  if business_counts is not None or i != "export_participation_rate"]
+        if business_counts is None:
+            logger.info("tec_indicators: export_participation_rate skipped (no business_counts)")
+    else:
+        wanted = as_list(indicators)
+        unknown = [i for i in wanted if i not in catalogue_ids]
+        if unknown:
+            raise UnknownIndicatorError(
+                f"unknown TEC indicator id(s) {unknown}; known: {catalogue_ids}.")
+    if "export_participation_rate" in wanted and business_counts is None:
+        raise OptionError("export_participation_rate needs business_counts= (a frame from "
+                          "msme_stats.load_business_counts).")
+    missing = [c for c in _NEEDED if c not in tec.columns]
+    by_cols = as_list(by)
+    missing += [c for c in by_cols if c not in tec.columns]
+    if missing:
+        raise MissingColumnsError(
+            f"tec_indicators: the TEC frame lacks column(s) {missing}; load it with "
+            "msme_stats.load_tec.")
+    frame = tec
+    if "is_country" not in frame.columns:
+        frame = frame.assign(is_country=True)
+    for col, default in (("source", ""), ("breakdown", "")):
+        if col not in frame.columns:
+            frame = frame.assign(**{col: default})
+    if activity is not None:
+        frame = frame[frame["activity"].isin(as_list(activity))]
+    if breakdown is not None:
+        frame = frame[frame["breakdown"] == breakdown]
+    key = [*_KEY_BASE, *[c for c in by_cols if c not in _KEY_BASE]]
+
+    main_frame = frame if partner is None else frame[frame["partner"].isin(as_list(partner))]
+    results: list[pd.DataFrame] = []
+    cells = _Cells(main_frame, key) if not main_frame.empty else None
+    classes = _classes_present(main_frame)
+    den = _den_sizes(tec_denominator)
+
+    def flow_rows(rows: pd.DataFrame, flow: str) -> pd.DataFrame:
+        return rows[rows["flow"] == flow]
+
+    for ind in wanted:
+        if cells is None:
+            break
+        if ind in {"msme_share_export_value", "msme_share_import_value",
+                   "msme_share_exporters", "msme_share_importers"}:
+            measure = "trade_value" if ind.endswith("_value") else "enterprises"
+            flow = "exports" if ("export" in ind) else "imports"
+            rows = _ratio_rows(cells, indicator=ind, num=(measure, SME_CLASSES),
+                               den=(measure, den), size_label=SME_LABEL, unit="percent",
+                               scale=100.0, tec_denominator=tec_denominator,
+                               iu_measure=measure)
+            results.append(flow_rows(rows, flow))
+        elif ind in {"tec_value_share_by_size", "tec_count_share_by_size"}:
+            measure = "trade_value" if ind == "tec_value_share_by_size" else "enterprises"
+            for s in [*classes, SME_LABEL]:
+                num = SME_CLASSES if s == SME_LABEL else (s,)
+                results.append(_ratio_rows(cells, indicator=ind, num=(measure, num),
+                                           den=(measure, den), size_label=s, unit="percent",
+                                           scale=100.0, tec_denominator=tec_denominator,
+                                           iu_measure=measure))
+        elif ind == "tec_value_per_trader":
+            for s in [*classes, SME_LABEL, "total"]:
+                sizes = SME_CLASSES if s == SME_LABEL else (s,)
+                rows = _ratio_rows(cells, indicator=ind, num=("trade_value", sizes),
+                                   den=("enterprises", sizes), size_label=s,
+                                   unit="currency per enterprise", scale=1.0,
+                                   tec_denominator="not_applicable", iu_measure="trade_value")
+                rows["unit"] = rows["numerator_unit"].astype(str) + " per enterprise"
+                results.append(rows)
+        elif ind in {"tec_implicit_unknown_value_share", "tec_implicit_unknown_count_share"}:
+            measure = "trade_value" if "value" in ind else "enterprises"
+            rows = _ratio_rows(cells, indicator=ind, num=(measure, ("total",)),
+                               den=(measure, ("total",)), size_label="unknown",
+                               unit="percent", scale=100.0, tec_denominator="not_applicable",
+                               iu_measure=measure)
+            parts, p_status, p_flags = _combine(cells, measure, CLASSES)
+            tot = rows["numerator"].to_numpy()
+            rows["numerator"] = tot - parts.to_numpy()
+            rows["estimate"] = rows["implicit_unknown_share"]
+            bad = p_status.to_numpy() != "ok"
+            rows.loc[bad, "status"] = p_status.to_numpy()[bad]
+            rows["flags"] = [("; ".join(x for x in (a, b) if x)) for a, b in
+                             zip(rows["flags"], p_flags, strict=True)]
+            results.append(rows)
+        elif ind in {"tec_partner_share", "tec_sme_value_share_partner"}:
+            results.append(_partner_rows(frame, key, ind, partners, tec_denominator, den,
+                                         classes))
+        elif ind == "export_participation_rate":
+            results.append(_participation_rows(cells, business_counts, classes,
+                                               participation_activity))
+    if not results:
+        out = pd.DataFrame(columns=[*OUTPUT_COLUMNS, *by_cols])
+    else:
+        out = pd.concat([r for r in results if not r.empty] or results, ignore_index=True)
+    out["se"] = np.nan
+    out["ci_low"] = np.nan
+    out["ci_high"] = np.nan
+    from ..sources.tec import series_break_year
+
+    out["series_break"] = out["year"].astype("int64") >= series_break_year() \
+        if len(out) else pd.Series(dtype=bool)
+    cols = [*OUTPUT_COLUMNS, *[c for c in by_cols if c not in OUTPUT_COLUMNS]]
+    out = out.loc[:, cols]
+    n_bad = int((out["status"] != "ok").sum()) if len(out) else 0
+    if n_bad:
+        logger.info("tec_indicators: %d of %d estimates are NaN (confidential or missing "
+                    "components; nothing imputed)", n_bad, len(out))
+    return out.sort_values(["indicator", "country", "year", "flow", "partner", "size_class"],
+                           kind="stable", ignore_index=True)
+
+
+def _partner_rows(frame, key, ind, partners, tec_denominator, den, classes):
+    world = frame[frame["partner"] == "WORLD"]
+    if partners is None:
+        others = frame[frame["partner"] != "WORLD"]
+    else:
+        others = frame[frame["partner"].isin(as_list(partners))]
+    if others.empty:
+        return pd.DataFrame()
+    cells_p = _Cells(others, key)
+    out = []
+    if ind == "tec_sme_value_share_partner":
+        return _ratio_rows(cells_p, indicator=ind, num=("trade_value", SME_CLASSES),
+                           den=("trade_value", den), size_label=SME_LABEL, unit="percent",
+                           scale=100.0, tec_denominator=tec_denominator,
+                           iu_measure="trade_value")
+    if world.empty:
+        return pd.DataFrame()
+    cells_w = _Cells(world, key)
+    wkey = [k for k in key if k != "partner"]
+    for s in [*classes, SME_LABEL, "total"]:
+        sizes = SME_CLASSES if s == SME_LABEL else (s,)
+        num_v, num_status, num_flags = _combine(cells_p, "trade_value", sizes)
+        w_v, w_status, w_flags = _combine(cells_w, "trade_value", sizes)
+        left = cells_p.value.index.to_frame(index=False)
+        left["numerator"] = num_v.to_numpy()
+        left["n_status"] = num_status.to_numpy()
+        left["n_flags"] = num_flags.to_numpy()
+        right = cells_w.value.index.to_frame(index=False).drop(columns="partner")
+        right["denominator"] = w_v.to_numpy()
+        right["d_status"] = w_status.to_numpy()
+        right["d_flags"] = w_flags.to_numpy()
+        m = left.merge(right, on=wkey, how="left")
+        m["d_status"] = m["d_status"].fillna("missing")
+        m["d_flags"] = m["d_flags"].fillna("WORLD absent")
+        status = np.where((m["n_status"] == "confidential") | (m["d_status"] == "confidential"),
+                          "confidential",
+                          np.where((m["n_status"] == "missing") | (m["d_status"] == "missing"),
+                                   "missing", "ok"))
+        zero = (m["denominator"] == 0) & (status == "ok")
+        status = np.where(zero, "zero_denominator", status)
+        m["estimate"] = (m["numerator"] / m["denominator"] * 100.0).where(~zero)
+        m["status"] = status
+        m["flags"] = [("; ".join(x for x in (a, "WORLD " + b if b else "") if x))
+                      for a, b in zip(m["n_flags"], m["d_flags"], strict=True)]
+        m["indicator"] = ind
+        m["size_class"] = s
+        m["unit"] = "percent"
+        m["numerator_unit"] = cells_p.value_unit.to_numpy()
+        m["tec_denominator"] = "not_applicable"
+        m["implicit_unknown_share"] = _implicit_unknown(cells_p, "trade_value").to_numpy()
+        m["note"] = "denominator: same size class, partner WORLD"
+        out.append(m.drop(columns=["n_status", "n_flags", "d_status", "d_flags"]))
+    return pd.concat(out, ignore_index=True)
+
+
+def _participation_rows(cells, business_counts, classes, participation_activity):
+    need = ["country", "year", "activity", "size_class", "enterprises"]
+    missing = [c for c in need if c not in business_counts.columns]
+    if missing:
+        raise MissingColumnsError(
+            f"business_counts lacks column(s) {missing}; load it with "
+            "msme_stats.load_business_counts.")
+    bc = business_counts
+    out = []
+    for s in [*[c for c in classes if c != "unknown"], SME_LABEL, "total"]:
+        sizes = SME_CLASSES if s == SME_LABEL else (s,)
+        n_v, n_status, n_flags = _combine(cells, "enterprises", sizes)
+        left = cells.value.index.to_frame(index=False)
+        left["numerator"] = n_v.to_numpy()
+        left["n_status"] = n_status.to_numpy()
+        left["flags"] = n_flags.to_numpy()
+        left = left[left["flow"] == "exports"]
+        if isinstance(participation_activity, str):
+            left["_bc_activity"] = participation_activity
+        elif isinstance(participation_activity, Mapping):
+            left["_bc_activity"] = left["activity"].map(
+                lambda a: participation_activity.get(a, a))
+        else:
+            left["_bc_activity"] = left["activity"]
+        if s == SME_LABEL:
+            parts = bc[bc["size_class"].isin(SME_CLASSES)]
+            grp = parts.groupby(["country", "year", "activity"], sort=False)
+            right = grp.agg(
+                denominator=("enterprises", lambda x: x.sum() if (len(x) == 3 and
+                                                                  x.notna().all()) else np.nan),
+                size_code=("size_code", lambda x: "+".join(x)) if "size_code" in bc.columns
+                else ("size_class", lambda x: "+".join(x)),
+            ).reset_index()
+        else:
+            right = bc[bc["size_class"] == s].copy()
+            right = right.rename(columns={"enterprises": "denominator"})
+            if "size_code" not in right.columns:
+                right["size_code"] = s
+            right = right[["country", "year", "activity", "denominator", "size_code"]]
+        right = right.rename(columns={"activity": "_bc_activity"})
+        m = left.merge(right, on=["country", "year", "_bc_activity"], how="left")
+        status = np.where(m["n_status"] != "ok", m["n_status"],
+                          np.where(m["denominator"].isna(), "missing", "ok"))
+        zero = (m["denominator"] == 0) & (status == "ok")
+        status = np.where(zero, "zero_denominator", status)
+        m["estimate"] = (m["numerator"] / m["denominator"] * 100.0).where(~zero)
+        m["status"] = status
+        codes = m["size_code"].fillna("")
+        m["note"] = np.where(
+            codes.str.contains("S1T9"),
+            "denominator micro class S1T9 (1-9 employees) excludes enterprises without "
+            "employees, which TEC micro includes: rate biased upward; denominator code "
+            + codes,
+            np.where(codes != "", "denominator code " + codes,
+                     "business count absent for this country-year-activity"))
+        m["indicator"] = "export_participation_rate"
+        m["size_class"] = s
+        m["unit"] = "percent"
+        m["numerator_unit"] = "enterprises"
+        m["tec_denominator"] = "business_register"
+        m["implicit_unknown_share"] = np.nan
+        out.append(m.drop(columns=["n_status", "_bc_activity", "size_code"]))
+    res = pd.concat(out, ignore_index=True)
+    iu = _implicit_unknown(cells, "enterprises")
+    iu_frame = cells.value.index.to_frame(index=False)
+    iu_frame["_iu"] = iu.to_numpy()
+    res = res.merge(iu_frame, on=cells.key, how="left")
+    res["implicit_unknown_share"] = res.pop("_iu")
+    return res
+
+
+# ------------------------------------------------------------------------------------
+# cross-country aggregation, change over time, published comparison
+# ------------------------------------------------------------------------------------
+_GROUP = ["indicator", "flow", "partner", "activity", "size_class", "tec_denominator", "unit"]
+
+
+def tec_cross_country_average(
+    estimates: pd.DataFrame,
+    *,
+    countries: Sequence[str] | None = None,
+    year_rule: str | int | tuple[int, int] = "latest",
+    aggregation: str = "country_mean",
+    exclude_aggregates: bool = True,
+    complete_cells_only: bool = False,
+) -> pd.DataFrame:
+    """Average TEC indicators across countries (simple mean or pooled ratio).
+
+    Parameters
+    ----------
+    estimates
+        Frame from :func:`tec_indicators`.
+    countries
+        ISO3 codes (or source ``geo`` codes) to keep; None = all with data.
+    year_rule
+        ``"latest"`` (default: per country, the latest year with a non-missing estimate),
+        an int (that year only) or ``(start, end)`` (one result per year in the range).
+    aggregation
+        ``"country_mean"`` (default): (1/C) Σ_c estimate_c, the simple mean of country ratios
+        (WTR style; like Stata ``collapse (mean)`` over countries). ``"pooled"``:
+        Σ_c numerator_c / Σ_c denominator_c (one ratio over all countries; needs one
+        currency, checked on ``numerator_unit``).
+    exclude_aggregates
+        Drop aggregates (``EU``) and sub-national units (``UKN``) (``is_country`` False).
+    complete_cells_only
+        Keep only cells where TOTAL and all four size classes are published
+        (``implicit_unknown_share`` not NaN), as in the METHODS §3.6 sanity band.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``indicator, flow, partner, activity, size_class, tec_denominator, unit,
+        aggregation, year_rule, year, year_min, year_max, estimate, numerator, denominator,
+        n_countries, countries, n_missing, se, ci_low, ci_high``. ``year`` is set for an int
+        or range rule and NaN for ``"latest"``. ``n_missing`` counts countries in the set
+        whose estimate is NaN for the year(s) considered (excluded, not imputed).
+        ``numerator``/``denominator`` are the pooled sums (pooled only). ``se`` etc. are NaN.
+
+    Definition
+    ----------
+    METHODS §3.5 (cross-country aggregation, parameter ``aggregation``).
+
+    Source
+    ------
+    WTR 2016 Section B ("on average"); METHODS §3.6 for the pooled variant.
+    """
+    aggregation = check_choice("aggregation", aggregation, ["country_mean", "pooled"])
+    need = [*_GROUP, "country", "year", "estimate"]
+    missing = [c for c in need if c not in estimates.columns]
+    if aggregation == "pooled":
+        missing += [c for c in ("numerator", "denominator") if c not in estimates.columns]
+    if missing:
+        raise MissingColumnsError(f"tec_cross_country_average: estimates lack {missing}.")
+    est = estimates
+    if exclude_aggregates and "is_country" in est.columns:
+        n_agg = int((~est["is_country"].astype(bool)).sum())
+        if n_agg:
+            logger.info("tec_cross_country_average: %d rows of aggregates/sub-national units "
+                        "excluded", n_agg)
+        est = est[est["is_country"].astype(bool)]
+    if countries is not None:
+        wanted = set(as_list(countries))
+        geo = est["geo"] if "geo" in est.columns else est["country"]
+        est = est[est["country"].isin(wanted) | geo.isin(wanted)]
+    if complete_cells_only:
+        est = est[est["implicit_unknown_share"].notna()]
+    if isinstance(year_rule, str):
+        check_choice("year_rule", year_rule, ["latest"])
+    elif isinstance(year_rule, tuple | list):
+        if len(year_rule) != 2:
+            raise OptionError(f"year_rule={year_rule!r}: give (start, end).")
+        est = est[est["year"].between(int(year_rule[0]), int(year_rule[1]))]
+    else:
+        est = est[est["year"] == int(year_rule)]
+    ok = est[est["estimate"].notna()]
+    bad = est[est["estimate"].isna()]
+    rows = []
+    per_year = not (isinstance(year_rule, str))
+    gcols = [*_GROUP, "year"] if per_year else _GROUP
+    if not per_year:
+        idx = ok.groupby([*_GROUP, "country"], sort=False)["year"].idxmax()
+        ok = ok.loc[idx]
+    for gkey, g in ok.groupby(gcols, sort=True):
+        keyd = dict(zip(gcols, gkey, strict=True))
+        if aggregation == "pooled":
+            if "numerator_unit" in g.columns and g["numerator_unit"].nunique() > 1:
+                raise InvalidValueError(
+                    f"pooled {keyd['indicator']}: numerators are in several units "
+                    f"{sorted(g['numerator_unit'].unique())}; convert to one currency first "
+                    "(parameter fx) or use aggregation='country_mean'.")
+            scale = 100.0 if keyd["unit"] == "percent" else 1.0
+            num, den = g["numerator"].sum(), g["denominator"].sum()
+            value = num / den * scale if den else np.nan
+        else:
+            num = den = np.nan
+            value = g["estimate"].mean()
+        sel = bad
+        for c in gcols:
+            sel = sel[sel[c] == keyd[c]]
+        n_missing = int(len(set(sel["country"]) - set(g["country"])))
+        rows.append({**keyd, "aggregation": aggregation, "year_rule": str(year_rule),
+                     "year_min": int(g["year"].min()), "year_max": int(g["year"].max()),
+                     "estimate": value, "numerator": num, "denominator": den,
+                     "n_countries": int(g["country"].nunique()),
+                     "countries": ",".join(sorted(g["country"].unique())),
+                     "n_missing": n_missing})
+    cols = [*_GROUP, "aggregation", "year_rule", "year", "year_min", "year_max", "estimate",
+            "numerator", "denominator", "n_countries", "countries", "n_missing"]
+    out = pd.DataFrame(rows, columns=[c for c in cols if c != "year"] + (["year"]
+                                                                           if per_year else []))
+    if not per_year:
+        out["year"] = np.nan
+    out["se"] = np.nan
+    out["ci_low"] = np.nan
+    out["ci_high"] = np.nan
+    return out.loc[:, [*cols, "se", "ci_low", "ci_high"]]
+
+
+def change_between(estimates: pd.DataFrame, start: int, end: int) -> pd.DataFrame:
+    """Change of each indicator between two reference years (``*_change``).
+
+    Parameters
+    ----------
+    estimates
+        Frame from :func:`tec_indicators`.
+    start, end
+        Reference years.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``country, indicator, flow, partner, activity, size_class, tec_denominator,
+        unit, start, end, estimate_start, estimate_end, change, change_unit,
+        crosses_series_break, status``. ``change`` = estimate_end - estimate_start
+        (percentage points for shares); NaN if either end is NaN. ``crosses_series_break`` is
+        True when start < 2022 <= end (size basis changed to employees plus self-employed).
+
+    Definition
+    ----------
+    x_{c,end} - x_{c,start} per country and indicator cell.
+
+    Source
+    ------
+    WTO 2022 update ("MSME shares of export and import values grew"), INDICATORS §5.
+    """
+    from ..sources.tec import series_break_year
+
+    keys = ["country", "indicator", "flow", "partner", "activity", "size_class",
+            "tec_denominator", "unit"]
+    a = estimates[estimates["year"] == start][[*keys, "estimate", "status"]]
+    b = estimates[estimates["year"] == end][[*keys, "estimate", "status"]]
+    m = a.merge(b, on=keys, how="outer", suffixes=("_start", "_end"))
+    m["start"] = start
+    m["end"] = end
+    m["change"] = m["estimate_end"] - m["estimate_start"]
+    m["change_unit"] = np.where(m["unit"] == "percent", "percentage points", m["unit"])
+    brk = series_break_year()
+    m["crosses_series_break"] = (min(start, end) < brk) and (max(start, end) >= brk)
+    m["status"] = np.where(m["change"].notna(), "ok", "missing")
+    return m[[*keys, "start", "end", "estimate_start", "estimate_end", "change",
+              "change_unit", "crosses_series_break", "status"]]
+
+
+def _read_csv_ref(name: str) -> pd.DataFrame:
+    ref = resources.files("msme_stats.reference").joinpath(name)
+    with ref.open("r", encoding="utf-8") as fh:
+        return pd.read_csv(fh, dtype=str, keep_default_na=False)
+
+
+def _reference_values(reference_values: str | Path | pd.DataFrame | None) -> pd.DataFrame:
+    if isinstance(reference_values, pd.DataFrame):
+        return reference_values.astype(str)
+    candidates: list[Path] = []
+    if reference_values is not None:
+        candidates = [Path(reference_values)]
+    else:
+        from ..aggregate import data_dir
+
+        candidates = [data_dir() / "published_reference_values" / "reference_values.csv"]
+    for c in candidates:
+        if c.is_file():
+            return pd.read_csv(c, dtype=str, keep_default_na=False)
+    raise UnreadableFileError(
+        f"reference_values.csv not found (looked in {[str(c) for c in candidates]}); pass "
+        "reference_values= the path of published_reference_values/reference_values.csv.")
+
+
+def tec_compare_published(
+    tec: pd.DataFrame,
+    *,
+    business_counts: pd.DataFrame | None = None,
+    countries: Sequence[str] | None = None,
+    year_rule: str | int | tuple[int, int] = "latest",
+    tec_denominator: str = "total",
+    activity: str = "TOTAL",
+    participation_activity: str | Mapping[str, str] | None = None,
+    complete_cells_only: bool = False,
+    reference_values: str | Path | pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Published WTR 2016 / WTO 2022 TEC values against values recomputed from ``tec``.
+
+    Targets are listed in ``msme_stats/reference/tec_targets.csv``: 34 % (MSME share of
+    exports, WTR 2016), 78 % (MSME share of exporters), 9/38/59/66 % (export participation
+    by size; needs ``business_counts``), 36 % / 41 % (2022 update, MSME share of exports /
+    imports). Values come from ``reference_values.csv`` (WTR 2016) or
+    ``published_values_extra.csv`` (the others; sources in the file).
+
+    Parameters
+    ----------
+    tec
+        Frame from :func:`msme_stats.load_tec`.
+    business_counts, participation_activity
+        As in :func:`tec_indicators` (participation targets are NaN without counts).
+    countries, year_rule, complete_cells_only
+        As in :func:`tec_cross_country_average`.
+    tec_denominator, activity
+        As in :func:`tec_indicators` (``activity`` = parameter ``activity_scope``).
+    reference_values
+        Path or frame of ``reference_values.csv``; default: looked up next to the package.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per target and aggregation: ``target_id, ref_id, indicator, size_class,
+        flow, published, tolerance, basis, aggregation, recomputed, difference,
+        within_tolerance, n_countries, year_min, year_max, tec_denominator, activity,
+        year_rule, source, note``. Tolerance: half a unit of the last published digit
+        (INDICATORS §0.4).
+
+    Definition
+    ----------
+    recomputed = :func:`tec_cross_country_average` of the target indicator; both
+    ``aggregation="country_mean"`` and ``"pooled"`` are reported.
+
+    Source
+    ------
+    WTO, World Trade Report 2016, Section B key facts; WTO MSME page (2022 update, as copied
+    at icsb.org); INDICATORS §4.4-4.6 and §5.
+    """
+    targets = _read_csv_ref("tec_targets.csv")
+    extra = _read_csv_ref("published_values_extra.csv")
+    refs = _reference_values(reference_values)
+    published = pd.concat([
+        refs[["ref_id", "value", "basis", "source"]],
+        extra[["ref_id", "value", "basis", "source"]],
+    ], ignore_index=True).drop_duplicates("ref_id").set_index("ref_id")
+    ids = sorted(set(targets["indicator"]))
+    if business_counts is None:
+        ids = [i for i in ids if i != "export_participation_rate"]
+    est = tec_indicators(tec, ids, business_counts=business_counts,
+                         tec_denominator=tec_denominator, activity=activity,
+                         participation_activity=participation_activity)
+    rows = []
+    for t in targets.itertuples(index=False):
+        if t.ref_id not in published.index:
+            raise UnreadableFileError(f"published value {t.ref_id!r} not found in "
+                                      "reference_values.csv or published_values_extra.csv.")
+        pub = published.loc[t.ref_id]
+        text = str(pub["value"])
+        decimals = len(text.split(".")[1]) if "." in text else 0
+        tol = 0.5 * 10.0 ** (-decimals)
+        sub = est[(est["indicator"] == t.indicator) & (est["size_class"] == t.size_class)
+                  & (est["flow"] == t.flow)]
+        for agg in ("country_mean", "pooled"):
+            res = tec_cross_country_average(sub, countries=countries, year_rule=year_rule,
+                                            aggregation=agg,
+                                            complete_cells_only=complete_cells_only) \
+                if not sub.empty else pd.DataFrame()
+            if res.empty:
+                value, n, y0, y1 = np.nan, 0, np.nan, np.nan
+                note = ("no business counts given" if t.indicator ==
+                        "export_participation_rate" and business_counts is None
+                        else "no data for this target")
+            else:
+                r = res.iloc[-1]
+                value, n, y0, y1 = r["estimate"], r["n_countries"], r["year_min"], r["year_max"]
+                note = t.note
+            pv = float(text)
+            rows.append({"target_id": t.target_id, "ref_id": t.ref_id,
+                         "indicator": t.indicator, "size_class": t.size_class, "flow": t.flow,
+                         "published": pv, "tolerance": tol, "basis": pub["basis"],
+                         "aggregation": agg, "recomputed": value, "difference": value - pv,
+                         "within_tolerance": bool(abs(value - pv) <= tol + 1e-9)
+                         if not np.isnan(value) else False,
+                         "n_countries": n, "year_min": y0, "year_max": y1,
+                         "tec_denominator": tec_denominator, "activity": activity,
+                         "year_rule": str(year_rule), "source": pub["source"], "note": note})
+    return pd.DataFrame(rows)
+
+
+__all__ = ["tec_indicators", "tec_cross_country_average", "change_between",
+           "tec_compare_published", "tec_indicator_catalogue", "OUTPUT_COLUMNS"]

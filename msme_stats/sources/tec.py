@@ -1,0 +1,875 @@
+"""Loaders for Trade by Enterprise Characteristics (TEC) tables and business counts.
+
+:func:`load_tec` reads Eurostat TEC datasets (``ext_tec01`` ... ``ext_tec10``) and OECD TEC
+dataflows (``DSD_TEC_ISIC4``) from local files into one tidy long frame.
+:func:`load_business_counts` reads enterprise population counts by size class (OECD SDBS,
+Eurostat SBS) used as denominators of export participation rates.
+
+File layouts (METHODS §3.2, §3.4), detected from the header, never from column positions:
+
+* Eurostat API SDMX-CSV, codes only: ``DATAFLOW,LAST UPDATE,freq,...,OBS_VALUE,OBS_FLAG[,CONF_STATUS]``;
+* Eurostat data-browser SDMX-CSV, with or without label columns:
+  ``STRUCTURE,STRUCTURE_ID,STRUCTURE_NAME,freq,Time frequency,...``;
+* Eurostat TSV: first column ``freq,<dims>,geo\\TIME_PERIOD`` (or legacy ``<dims>,geo\\time``
+  without ``freq``), one column per year, cells ``<number>[ <flags>]`` or ``:``;
+* OECD Data Explorer SDMX-CSV (``STRUCTURE,STRUCTURE_ID,...,REF_AREA,...``, upper-case ids),
+  with or without label columns.
+
+Code lists (size classes, flows, units and measures, flags, geo exceptions) live in
+``msme_stats/reference/tec_codes.csv``; any code not listed there raises
+:class:`~msme_stats.errors.UnknownCodeError` naming the code, the column and the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import gzip
+import io
+import logging
+import re
+import warnings
+import zlib
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import (
+    DuplicateIdError,
+    EmptyInputError,
+    ExclusionWarning,
+    InvalidValueError,
+    MissingColumnsError,
+    NotRecognisedError,
+    UnknownCodeError,
+    UnknownCountryError,
+    UnreadableFileError,
+)
+
+logger = logging.getLogger(__name__)
+
+PathLike = str | Path
+Source = PathLike | Sequence[PathLike]
+
+#: Columns of the frame returned by :func:`load_tec`, in order.
+TEC_COLUMNS: tuple[str, ...] = (
+    "country",
+    "geo",
+    "is_country",
+    "geo_type",
+    "year",
+    "flow",
+    "partner",
+    "activity",
+    "size_class",
+    "measure",
+    "value",
+    "unit",
+    "flag",
+    "conf_status",
+    "confidential",
+    "series_break",
+    "source",
+    "dataflow",
+    "breakdown",
+    "size_code",
+    "unit_code",
+    "file",
+)
+
+#: Columns of the frame returned by :func:`load_business_counts`, in order.
+BUSINESS_COUNT_COLUMNS: tuple[str, ...] = (
+    "country",
+    "geo",
+    "is_country",
+    "year",
+    "activity",
+    "size_class",
+    "enterprises",
+    "flag",
+    "confidential",
+    "size_code",
+    "source",
+    "file",
+)
+
+#: Cell key of a TEC frame: one value per key.
+TEC_KEY: tuple[str, ...] = (
+    "source",
+    "geo",
+    "year",
+    "flow",
+    "partner",
+    "activity",
+    "size_class",
+    "measure",
+    "breakdown",
+)
+
+_EUROSTAT_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_OECD_ID = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_EUROSTAT_SPECIAL = {"TIME_PERIOD", "OBS_VALUE", "OBS_FLAG", "CONF_STATUS", "OBS_STATUS"}
+_PREAMBLE = {"DATAFLOW", "LAST UPDATE", "STRUCTURE", "STRUCTURE_ID", "STRUCTURE_NAME", "ACTION"}
+_TRIVIAL_CODES = {"TOTAL", "_T", "_Z"}
+# TSV cell: optional number (or ':'), optional flags. No exponent: 'e' is a flag.
+_TSV_CELL = re.compile(r"^\s*(?P<v>:|[-+]?(?:\d+(?:\.\d*)?|\.\d+))?\s*(?P<f>[A-Za-z@]*)\s*$")
+_DATASET_IN_NAME = re.compile(r"(ext_s?tec\d\d)", re.IGNORECASE)
+
+
+# ------------------------------------------------------------------------------------
+# reference code lists
+# ------------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def tec_codes() -> pd.DataFrame:
+    """Return the TEC code lists (``msme_stats/reference/tec_codes.csv``).
+
+    Columns: ``provider`` (eurostat, oecd, oecd_sdbs, eurostat_sbs, all), ``dimension``,
+    ``code``, ``value`` (package value), ``unit``, ``multiplier`` (power of ten),
+    ``is_country``, ``role``, ``source``.
+    """
+    ref = resources.files("msme_stats.reference").joinpath("tec_codes.csv")
+    with ref.open("r", encoding="utf-8") as fh:
+        codes = pd.read_csv(fh, dtype=str, keep_default_na=False)
+    return codes
+
+
+def _codemap(provider: str, dimension: str, field: str = "value") -> dict[str, str]:
+    codes = tec_codes()
+    sel = codes[(codes["provider"] == provider) & (codes["dimension"] == dimension)]
+    return dict(zip(sel["code"], sel[field], strict=True))
+
+
+def series_break_year() -> int:
+    """First reference year on the new TEC size basis (employees plus self-employed)."""
+    codes = tec_codes()
+    row = codes[(codes["dimension"] == "series_break") & (codes["code"] == "size_basis")]
+    return int(row["value"].iloc[0])
+
+
+def _to_iso3(values: Iterable[str], path: Path | None = None, column: str = "") -> dict[str, str]:
+    """Map ISO2/ISO3 country codes to ISO3 with :func:`msme_stats.reference.to_iso3`."""
+    from ..reference import to_iso3
+
+    values = list(values)
+    if not values:
+        return {}
+    try:
+        out = to_iso3(pd.Series(values, dtype=object))
+    except UnknownCountryError as exc:
+        where = f" in column {column!r} of file {str(path)!r}" if path is not None else ""
+        raise UnknownCountryError(
+            f"unknown reporter code{where}: {exc}. Aggregates and sub-national codes must be "
+            "listed in msme_stats/reference/tec_codes.csv."
+        ) from exc
+    return dict(zip(values, [str(v) for v in out], strict=True))
+
+
+# ------------------------------------------------------------------------------------
+# file handling
+# ------------------------------------------------------------------------------------
+def _resolve_paths(source: Source) -> list[Path]:
+    items: list[PathLike]
+    if isinstance(source, str | Path):
+        items = [source]
+    else:
+        items = list(source)
+        if not items:
+            raise EmptyInputError("load_tec: the list of files is empty; pass at least one path.")
+    paths: list[Path] = []
+    for item in items:
+        text = str(item)
+        if any(ch in text for ch in "*?[") and not Path(text).exists():
+            matched = sorted(glob.glob(text))
+            if not matched:
+                raise EmptyInputError(f"the pattern {text!r} matched no file.")
+            paths.extend(Path(m) for m in matched)
+        else:
+            p = Path(text)
+            if not p.is_file():
+                raise UnreadableFileError(f"file {text!r} does not exist or is not a file.")
+            paths.append(p)
+    return paths
+
+
+def _read_text(path: Path) -> str:
+    """Read a (possibly gzip-compressed) text file; errors name the file."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableFileError(f"cannot read file {str(path)!r}: {exc}") from exc
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise UnreadableFileError(
+                f"file {str(path)!r} is a truncated or corrupt gzip archive ({exc}); "
+                "download it again."
+            ) from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFileError(
+            f"file {str(path)!r} is not UTF-8 text ({exc}); is it really a CSV/TSV file?"
+        ) from exc
+    if not text.strip():
+        raise EmptyInputError(f"file {str(path)!r} is empty.")
+    return text
+
+
+def _first_line(text: str) -> str:
+    end = text.find("\n")
+    return (text if end < 0 else text[:end]).rstrip("\r")
+
+
+def _layout(header: str) -> str:
+    first = header.split("\t", 1)[0]
+    if "\t" in header and ("\\TIME_PERIOD" in first or "\\time" in first):
+        return "tsv"
+    fields = next(csv.reader([header]))
+    if fields and fields[0] == "DATAFLOW":
+        return "sdmx_eurostat"
+    if fields and fields[0] == "STRUCTURE":
+        if "REF_AREA" in fields:
+            return "sdmx_oecd"
+        if "geo" in fields:
+            return "sdmx_eurostat"
+    return "unknown"
+
+
+def _not_recognised(path: Path, header: str) -> NotRecognisedError:
+    return NotRecognisedError(
+        f"file {str(path)!r} is not a recognised TEC file: header starts with "
+        f"{header[:120]!r}. Expected Eurostat SDMX-CSV ('DATAFLOW,LAST UPDATE,...' or "
+        "'STRUCTURE,STRUCTURE_ID,...' with a 'geo' column), Eurostat TSV (first column "
+        "'...,geo\\TIME_PERIOD' or '...,geo\\time') or OECD SDMX-CSV (with 'REF_AREA')."
+    )
+
+
+def _check_codes(
+    series: pd.Series, mapping: dict[str, str], column: str, path: Path, *, what: str
+) -> None:
+    uniques = pd.unique(series)
+    bad = [u for u in uniques if u not in mapping]
+    if bad:
+        code = bad[0]
+        row = int(np.flatnonzero((series == code).to_numpy())[0])
+        raise UnknownCodeError(
+            f"unknown {what} code {code!r} in column {column!r} of file {str(path)!r} "
+            f"(data row {row + 1}); known codes: {sorted(mapping)}. Add it to "
+            "msme_stats/reference/tec_codes.csv with its source if it is genuine."
+        )
+
+
+def _map(series: pd.Series, mapping: dict[str, str]) -> np.ndarray:
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    mapped = np.array([mapping[u] for u in uniques], dtype=object)
+    return mapped[codes]
+
+
+# ------------------------------------------------------------------------------------
+# layout readers -> raw frame with canonical column names
+# ------------------------------------------------------------------------------------
+def _read_sdmx(text: str, path: Path, provider: str) -> tuple[pd.DataFrame, list[str]]:
+    """Read an SDMX-CSV file; return the id columns and the list of dimension ids."""
+    header = next(csv.reader([_first_line(text)]))
+    idpat = _OECD_ID if provider == "oecd" else _EUROSTAT_ID
+    keep: list[int] = []
+    names: list[str] = []
+    dims: list[str] = []
+    seen_time = False
+    for i, name in enumerate(header):
+        if name in _PREAMBLE:
+            keep.append(i)
+            names.append(name)
+        elif name == "TIME_PERIOD":
+            keep.append(i)
+            names.append(name)
+            seen_time = True
+        elif provider == "eurostat" and name in _EUROSTAT_SPECIAL:
+            keep.append(i)
+            names.append(name)
+        elif idpat.match(name):
+            if name in names:
+                raise NotRecognisedError(
+                    f"file {str(path)!r}: column {name!r} appears twice in the header."
+                )
+            keep.append(i)
+            names.append(name)
+            if not seen_time:
+                dims.append(name)
+        # anything else is a label column and is skipped
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            usecols=keep,
+            engine="c",
+        )
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise UnreadableFileError(f"file {str(path)!r} cannot be parsed as CSV: {exc}") from exc
+    # usecols keeps file order; rename by position to the header ids
+    frame.columns = [header[i] for i in sorted(keep)]
+    if frame.empty:
+        raise EmptyInputError(f"file {str(path)!r} has a header but no data rows.")
+    return frame, dims
+
+
+def _read_tsv(text: str, path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """Read a Eurostat TSV into long form with OBS_VALUE/OBS_FLAG/CONF_STATUS columns."""
+    try:
+        wide = pd.read_csv(io.StringIO(text), sep="\t", dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise UnreadableFileError(f"file {str(path)!r} cannot be parsed as TSV: {exc}") from exc
+    if wide.empty:
+        raise EmptyInputError(f"file {str(path)!r} has a header but no data rows.")
+    first = wide.columns[0]
+    dim_part, _, time_name = first.partition("\\")
+    dims = [d.strip() for d in dim_part.split(",")]
+    if time_name.strip() not in {"TIME_PERIOD", "time"}:
+        raise NotRecognisedError(f"file {str(path)!r}: first header cell {first!r} is not TSV.")
+    year_cols = list(wide.columns[1:])
+    years = []
+    for col in year_cols:
+        label = str(col).strip()
+        if not label.isdigit():
+            raise InvalidValueError(
+                f"file {str(path)!r}: column header {col!r} is not a year; only annual TEC "
+                "tables are supported."
+            )
+        years.append(int(label))
+    keys = wide[first].str.split(",", expand=True)
+    if keys.shape[1] != len(dims) or keys.isna().any().any():
+        bad = int(np.flatnonzero(wide[first].str.count(",").to_numpy() != len(dims) - 1)[0])
+        raise InvalidValueError(
+            f"file {str(path)!r}, data row {bad + 1}: key {wide[first].iloc[bad]!r} does not "
+            f"have the {len(dims)} comma-separated codes named in the header ({first!r})."
+        )
+    keys.columns = dims
+    n_rows, n_years = len(wide), len(years)
+    cells = pd.Series(wide[year_cols].to_numpy(dtype=object).ravel(), dtype=object)
+    parts = cells.str.extract(_TSV_CELL)
+    badmask = parts["v"].isna() & parts["f"].isna()
+    if badmask.any():
+        pos = int(np.flatnonzero(badmask.to_numpy())[0])
+        r, c = divmod(pos, n_years)
+        raise InvalidValueError(
+            f"file {str(path)!r}, data row {r + 1} ({wide[first].iloc[r]}), column "
+            f"{year_cols[c]!r}: cell {cells.iloc[pos]!r} is not '<number>[ <flags>]' or ':'."
+        )
+    flags = parts["f"].fillna("")
+    conf = np.where(flags.str.contains("@C", regex=False), "C", "")
+    flags = flags.str.replace("@C", "", regex=False)
+    long = pd.DataFrame({d: np.repeat(keys[d].to_numpy(dtype=object), n_years) for d in dims})
+    long["TIME_PERIOD"] = np.tile(np.array([str(y) for y in years], dtype=object), n_rows)
+    long["OBS_VALUE"] = parts["v"].fillna("").to_numpy(dtype=object)
+    long["OBS_FLAG"] = flags.to_numpy(dtype=object)
+    long["CONF_STATUS"] = conf
+    long["_row"] = np.repeat(np.arange(n_rows), n_years)
+    long["_col"] = np.tile(np.array(year_cols, dtype=object), n_rows)
+    return long, dims
+
+
+# ------------------------------------------------------------------------------------
+# canonicalisation
+# ------------------------------------------------------------------------------------
+def _flag_error(path: Path, column: str, frame: pd.DataFrame, pos: int, code: str, known):
+    where = f"data row {pos + 1}"
+    if "_row" in frame.columns:
+        where = f"data row {int(frame['_row'].iloc[pos]) + 1}, column {frame['_col'].iloc[pos]!r}"
+    return UnknownCodeError(
+        f"unknown flag {code!r} in column {column!r} of file {str(path)!r} ({where}); "
+        f"known flags: {sorted(known)}."
+    )
+
+
+def _flag_roles(flags: pd.Series, provider: str, column: str, path: Path, frame) -> pd.DataFrame:
+    """Validate flag strings (each character a flag for Eurostat) and derive roles."""
+    table = _codemap(provider, column, "role")
+    multi_char = provider == "eurostat" and column == "OBS_FLAG"
+    uniq = pd.unique(flags)
+    conf_of: dict[str, bool] = {}
+    miss_of: dict[str, bool] = {}
+    for u in uniq:
+        parts = list(u) if multi_char else ([u] if u else [])
+        for p in parts:
+            if p not in table:
+                pos = int(np.flatnonzero((flags == u).to_numpy())[0])
+                raise _flag_error(path, column, frame, pos, p, table)
+        conf_of[u] = any(table[p] == "confidential" for p in parts)
+        miss_of[u] = any(table[p] == "missing" for p in parts)
+    return pd.DataFrame({"conf": flags.map(conf_of), "missing": flags.map(miss_of)})
+
+
+def _numeric(values: pd.Series, path: Path, frame: pd.DataFrame, column: str) -> np.ndarray:
+    cleaned = values.str.strip()
+    empty = cleaned.isin(["", ":"])
+    num = pd.to_numeric(cleaned.where(~empty), errors="coerce")
+    bad = num.isna() & ~empty
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InvalidValueError(
+            f"file {str(path)!r}, data row {pos + 1}: {column} {values.iloc[pos]!r} is not a number."
+        )
+    return num.to_numpy(dtype=float)
+
+
+def _geo_columns(geo: pd.Series, provider: str, column: str,
+                 path: Path | None = None) -> dict[str, np.ndarray]:
+    codes = tec_codes()
+    sel = codes[(codes["provider"] == provider) & (codes["dimension"] == column)]
+    exc_value = dict(zip(sel["code"], sel["value"], strict=True))
+    exc_country = dict(zip(sel["code"], sel["is_country"] == "True", strict=True))
+    exc_type = dict(zip(sel["code"], sel["role"].replace("", "country"), strict=True))
+    uniques = [u for u in pd.unique(geo)]
+    ordinary = [u for u in uniques if u not in exc_value]
+    iso = _to_iso3(ordinary, path, column)
+    country = {**exc_value, **iso}
+    is_country = {**exc_country, **dict.fromkeys(ordinary, True)}
+    gtype = {**exc_type, **dict.fromkeys(ordinary, "country")}
+    return {
+        "country": _map(geo, country),
+        "is_country": _map(geo, is_country).astype(bool),
+        "geo_type": _map(geo, gtype),
+    }
+
+
+def _dataset_id(raw: pd.DataFrame, provider: str, path: Path, dataset: str | None):
+    """Return (source, dataflow) arrays from the DATAFLOW/STRUCTURE_ID column or the name."""
+    col = "DATAFLOW" if "DATAFLOW" in raw.columns else "STRUCTURE_ID"
+    if col in raw.columns:
+        flows = raw[col]
+        uniq = pd.unique(flows)
+        short = {}
+        for u in uniq:
+            if provider == "oecd":
+                m = re.search(r"@([A-Za-z0-9_]+)", u)
+                short[u] = m.group(1) if m else u
+            else:
+                m = re.match(r"^[A-Z]+:([A-Za-z0-9_]+)", u)
+                short[u] = m.group(1).lower() if m else u.lower()
+        return _map(flows, short), flows.to_numpy(dtype=object)
+    if dataset is None:
+        m = _DATASET_IN_NAME.search(path.name)
+        if not m:
+            raise NotRecognisedError(
+                f"file {str(path)!r}: a TSV does not name its dataset and none was found in "
+                "the file name; pass dataset='ext_tec01' (for example)."
+            )
+        dataset = m.group(1).lower()
+    n = len(raw)
+    return np.full(n, dataset, dtype=object), np.full(n, f"ESTAT:{dataset.upper()}", dtype=object)
+
+
+def _canonical_tec(raw: pd.DataFrame, dims: list[str], provider: str, path: Path,
+                   dataset: str | None) -> pd.DataFrame:
+    n = len(raw)
+    if provider == "eurostat":
+        names = {"geo": "geo", "flow": "stk_flow", "size": "sizeclas", "partner": "partner",
+                 "activity": "nace_r2", "unit": "unit", "freq": "freq"}
+        required = ["geo", "stk_flow", "unit", "TIME_PERIOD", "OBS_VALUE"]
+        known_dims = set(names.values())
+    else:
+        names = {"geo": "REF_AREA", "flow": "FLOW", "size": "SIZE_CLASS",
+                 "partner": "PARTNER_COUNTRY", "activity": "ACTIVITY", "unit": "UNIT_MEASURE",
+                 "freq": "FREQ", "measure": "MEASURE"}
+        required = ["REF_AREA", "FLOW", "MEASURE", "UNIT_MEASURE", "TIME_PERIOD", "OBS_VALUE"]
+        known_dims = set(names.values()) | {"TABLE"}
+    missing = [c for c in required if c not in raw.columns]
+    if missing:
+        raise MissingColumnsError(
+            f"file {str(path)!r} lacks required column(s) {missing}; header has "
+            f"{[c for c in raw.columns if not c.startswith('_')]}."
+        )
+    out: dict[str, object] = {}
+    geo = raw[names["geo"]]
+    out.update(_geo_columns(geo, provider, names["geo"], path))
+    out["geo"] = geo.to_numpy(dtype=object)
+    years = pd.to_numeric(raw["TIME_PERIOD"].str.strip(), errors="coerce")
+    if years.isna().any():
+        pos = int(np.flatnonzero(years.isna().to_numpy())[0])
+        raise InvalidValueError(
+            f"file {str(path)!r}, data row {pos + 1}: TIME_PERIOD "
+            f"{raw['TIME_PERIOD'].iloc[pos]!r} is not a year; only annual data are supported."
+        )
+    out["year"] = years.to_numpy(dtype=np.int64)
+    if names["freq"] in raw.columns:
+        fmap = _codemap(provider, names["freq"])
+        _check_codes(raw[names["freq"]], fmap, names["freq"], path, what="frequency")
+    fmap = _codemap(provider, names["flow"])
+    _check_codes(raw[names["flow"]], fmap, names["flow"], path, what="flow")
+    out["flow"] = _map(raw[names["flow"]], fmap)
+    if names["partner"] in raw.columns:
+        pmap = _codemap(provider, names["partner"])
+        part = raw[names["partner"]]
+        out["partner"] = _map(part, {u: pmap.get(u, u) for u in pd.unique(part)})
+    else:
+        out["partner"] = np.full(n, "WORLD", dtype=object)
+    if names["activity"] in raw.columns:
+        amap = _codemap(provider, names["activity"])
+        act = raw[names["activity"]]
+        out["activity"] = _map(act, {u: amap.get(u, u) for u in pd.unique(act)})
+    else:
+        out["activity"] = np.full(n, "TOTAL", dtype=object)
+    if names["size"] in raw.columns:
+        smap = _codemap(provider, names["size"])
+        _check_codes(raw[names["size"]], smap, names["size"], path, what="size-class")
+        out["size_class"] = _map(raw[names["size"]], smap)
+        out["size_code"] = raw[names["size"]].to_numpy(dtype=object)
+    else:
+        out["size_class"] = np.full(n, "total", dtype=object)
+        out["size_code"] = np.full(n, "", dtype=object)
+    # measure, unit, multiplier
+    unit_col = names["unit"]
+    if provider == "eurostat":
+        umap = _codemap(provider, "unit")
+        _check_codes(raw[unit_col], umap, unit_col, path, what="unit")
+        measure = _map(raw[unit_col], umap)
+        unit = _map(raw[unit_col], _codemap(provider, "unit", "unit"))
+        mult = _map(raw[unit_col], _codemap(provider, "unit", "multiplier")).astype(float)
+    else:
+        mmap = _codemap(provider, "MEASURE")
+        _check_codes(raw["MEASURE"], mmap, "MEASURE", path, what="measure")
+        measure = _map(raw["MEASURE"], mmap)
+        umap = _codemap(provider, "UNIT_MEASURE", "unit")
+        _check_codes(raw[unit_col], umap, unit_col, path, what="unit")
+        unit = _map(raw[unit_col], umap)
+        umeasure = _map(raw[unit_col], _codemap(provider, "UNIT_MEASURE"))
+        clash = measure != umeasure
+        if clash.any():
+            pos = int(np.flatnonzero(clash)[0])
+            raise InvalidValueError(
+                f"file {str(path)!r}, data row {pos + 1}: MEASURE {raw['MEASURE'].iloc[pos]!r} "
+                f"does not fit UNIT_MEASURE {raw[unit_col].iloc[pos]!r}."
+            )
+        if "UNIT_MULT" in raw.columns:
+            um = raw["UNIT_MULT"].str.strip()
+            mult_s = pd.to_numeric(um.where(um != ""), errors="coerce")
+            bad = mult_s.isna() & (um != "")
+            if bad.any():
+                pos = int(np.flatnonzero(bad.to_numpy())[0])
+                raise InvalidValueError(
+                    f"file {str(path)!r}, data row {pos + 1}: UNIT_MULT {um.iloc[pos]!r} is "
+                    "not an integer power of ten."
+                )
+            mult = mult_s.fillna(0).to_numpy(dtype=float)
+        else:
+            mult = np.zeros(n)
+    out["measure"] = measure
+    out["unit"] = unit
+    out["unit_code"] = raw[unit_col].to_numpy(dtype=object)
+    # flags, confidentiality, values
+    flag_col = "OBS_FLAG" if provider == "eurostat" else "OBS_STATUS"
+    flags = raw[flag_col].str.strip() if flag_col in raw.columns else pd.Series([""] * n)
+    roles = _flag_roles(flags.reset_index(drop=True), provider, flag_col, path, raw)
+    conf_s = (raw["CONF_STATUS"].str.strip() if "CONF_STATUS" in raw.columns
+              else pd.Series([""] * n)).reset_index(drop=True)
+    croles = _flag_roles(conf_s, provider, "CONF_STATUS", path, raw)
+    confidential = (roles["conf"] | croles["conf"]).to_numpy(dtype=bool)
+    value = _numeric(raw["OBS_VALUE"], path, raw, "OBS_VALUE") * np.power(10.0, mult)
+    drop_value = (confidential | roles["missing"].to_numpy(dtype=bool)) & ~np.isnan(value)
+    if drop_value.any():
+        logger.info("%s: %d confidential/missing-flagged cells carried a value; set to NaN",
+                    path, int(drop_value.sum()))
+        value = np.where(drop_value, np.nan, value)
+    out["value"] = value
+    out["flag"] = flags.to_numpy(dtype=object)
+    out["conf_status"] = conf_s.to_numpy(dtype=object)
+    out["confidential"] = confidential
+    out["series_break"] = out["year"] >= series_break_year()
+    out["source"], out["dataflow"] = _dataset_id(raw, provider, path, dataset)
+    # breakdown: any further dimension with a non-total code
+    extra = [d for d in dims if d not in known_dims and d not in _PREAMBLE]
+    if extra:
+        parts = []
+        for d in extra:
+            col = raw[d]
+            parts.append(np.where(col.isin(_TRIVIAL_CODES), "", d + "=" + col))
+        joined = pd.DataFrame(parts).T.apply(lambda r: ";".join(x for x in r if x), axis=1) \
+            if len(extra) > 1 else pd.Series(parts[0])
+        out["breakdown"] = joined.to_numpy(dtype=object)
+    else:
+        out["breakdown"] = np.full(n, "", dtype=object)
+    out["file"] = np.full(n, str(path), dtype=object)
+    frame = pd.DataFrame(out)
+    return frame.loc[:, list(TEC_COLUMNS)]
+
+
+def _read_one_tec(path: Path, dataset: str | None) -> pd.DataFrame:
+    text = _read_text(path)
+    header = _first_line(text)
+    layout = _layout(header)
+    if layout == "tsv":
+        raw, dims = _read_tsv(text, path)
+        provider = "eurostat"
+    elif layout in {"sdmx_eurostat", "sdmx_oecd"}:
+        provider = "oecd" if layout == "sdmx_oecd" else "eurostat"
+        raw, dims = _read_sdmx(text, path, provider)
+    else:
+        raise _not_recognised(path, header)
+    return _canonical_tec(raw, dims, provider, path, dataset)
+
+
+def _check_duplicates(frame: pd.DataFrame, key: Sequence[str], what: str) -> None:
+    dup = frame.duplicated(list(key), keep=False)
+    if dup.any():
+        rows = frame.loc[dup, [*key, "file"]]
+        first = rows.iloc[0]
+        same = rows[(rows[list(key)] == first[list(key)]).all(axis=1)]
+        cell = ", ".join(f"{k}={first[k]!r}" for k in key)
+        files = sorted(set(same["file"]))
+        raise DuplicateIdError(
+            f"{what}: {int(dup.sum())} rows share a cell key; first: {cell}, in file(s) "
+            f"{files}. Each cell must appear once: remove duplicated rows or load one file "
+            "format per dataset."
+        )
+
+
+def load_tec(source: Source, *, dataset: str | None = None) -> pd.DataFrame:
+    """Read Eurostat or OECD TEC tables from local files into one tidy long frame.
+
+    Parameters
+    ----------
+    source
+        A path, a glob pattern (``"data/ext_tec*.csv.gz"``) or a list of paths/patterns.
+        Files may be gzip-compressed (detected from the content, not the name).
+    dataset
+        Dataset id for TSV files whose name does not contain it (``"ext_tec01"``). SDMX-CSV
+        files carry their dataflow id and ignore this option.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per published cell, columns:
+
+        ``country``
+            ISO3 code (Eurostat ``EL`` -> GRC, ``UK`` -> GBR, ``XK`` -> XKX), or the aggregate
+            code (``EU``, ``EU27_2020``) or ``GB-NIR`` for the sub-national ``UKN``;
+        ``geo``
+            the reporter code as in the file; ``is_country`` False for aggregates and
+            sub-national units; ``geo_type`` country / aggregate / subnational;
+        ``year``
+            reference year (int);
+        ``flow``
+            ``exports`` or ``imports``;
+        ``partner``
+            partner code as in the file, with the world total as ``WORLD`` (OECD ``W``/``_T``);
+        ``activity``
+            activity code as in the file (NACE Rev. 2 or ISIC Rev. 4), all activities as
+            ``TOTAL``; ``TOTAL`` when the dataset has no activity dimension;
+        ``size_class``
+            ``0-9``, ``10-49``, ``50-249``, ``250+``, ``unknown`` (OECD ``_X``), ``total``
+            (and ``0-249`` for the OECD ``S0T249`` cross-check class); ``total`` when the
+            dataset has no size dimension;
+        ``measure``
+            ``trade_value`` or ``enterprises``;
+        ``value``
+            float; trade values in units of ``unit`` after applying the multiplier
+            (Eurostat ``THS_EUR`` x 1000 -> EUR; OECD x 10**UNIT_MULT); counts in enterprises.
+            NaN for confidential and missing cells (never backed out from totals);
+        ``unit``
+            ``EUR``, ``USD`` or ``enterprises``;
+        ``flag``
+            observation status as in the file (Eurostat ``OBS_FLAG`` letters, legacy TSV
+            flags, OECD ``OBS_STATUS``); ``conf_status`` the ``CONF_STATUS`` code (TSV
+            ``@C`` -> ``C``);
+        ``confidential``
+            True for ``CONF_STATUS`` C/N/P, legacy flag ``c``, OECD ``Q``;
+        ``series_break``
+            True from reference year 2022 (size basis employees plus self-employed);
+        ``source``
+            dataset id (``ext_tec10``, ``DF_TEC01``); ``dataflow`` the full id in the file;
+        ``breakdown``
+            ``"dim=code;..."`` for any further dimension with a non-total code (e.g. OECD
+            ``TOWNERSHIP``), else empty;
+        ``size_code``, ``unit_code``
+            the source codes; ``file`` the file read.
+
+    Raises
+    ------
+    EmptyInputError, UnreadableFileError, NotRecognisedError, MissingColumnsError,
+    UnknownCodeError, InvalidValueError, DuplicateIdError
+        Messages name the file, the column and the data row.
+
+    Notes
+    -----
+    Confidential cells stay in the frame with ``value`` NaN; a suppressed size class is never
+    recomputed as TOTAL minus the other classes (METHODS §3.3). Enterprise counts are not
+    additive across partners or flows (METHODS §3.1).
+    """
+    paths = _resolve_paths(source)
+    frames = [_read_one_tec(p, dataset) for p in paths]
+    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    _check_duplicates(out, TEC_KEY, "load_tec")
+    n_conf = int(out["confidential"].sum())
+    n_missing = int(out["value"].isna().sum())
+    logger.info("load_tec: %d cells from %d file(s); %d confidential, %d without value",
+                len(out), len(paths), n_conf, n_missing)
+    return out
+
+
+# ------------------------------------------------------------------------------------
+# business counts
+# ------------------------------------------------------------------------------------
+def _read_one_counts(path: Path) -> pd.DataFrame:
+    text = _read_text(path)
+    header = _first_line(text)
+    layout = _layout(header)
+    if layout == "sdmx_oecd":
+        raw, _ = _read_sdmx(text, path, "oecd")
+        provider, names = "oecd_sdbs", {"geo": "REF_AREA", "size": "SIZE_CLASS",
+                                        "activity": "ACTIVITY", "indic": "MEASURE"}
+        flag_col, flag_provider = "OBS_STATUS", "oecd"
+    elif layout == "sdmx_eurostat":
+        raw, _ = _read_sdmx(text, path, "eurostat")
+        size = "size_emp" if "size_emp" in raw.columns else "sizeclas"
+        indic = "indic_sbs" if "indic_sbs" in raw.columns else "indic_sb"
+        provider, names = "eurostat_sbs", {"geo": "geo", "size": size, "activity": "nace_r2",
+                                           "indic": indic}
+        flag_col, flag_provider = "OBS_FLAG", "eurostat"
+    else:
+        raise NotRecognisedError(
+            f"file {str(path)!r} is not a recognised business-count file (OECD SDBS or "
+            f"Eurostat SBS SDMX-CSV); header starts with {header[:120]!r}."
+        )
+    required = [names["geo"], names["size"], names["indic"], "TIME_PERIOD", "OBS_VALUE"]
+    missing = [c for c in required if c not in raw.columns]
+    if missing:
+        raise MissingColumnsError(f"file {str(path)!r} lacks required column(s) {missing}.")
+    raw = raw.reset_index(drop=True)
+    # keep only the enterprise-count measure; count what is left out
+    imap = _codemap(provider, names["indic"])
+    _check_codes(raw[names["indic"]], {**imap, **{u: "" for u in pd.unique(raw[names["indic"]])
+                                              if u not in imap}}, names["indic"], path,
+                 what="measure")
+    keep = raw[names["indic"]].isin(list(imap))
+    if (~keep).any():
+        warnings.warn(
+            f"{path}: {int((~keep).sum())} rows with measures other than enterprise counts "
+            f"({sorted(set(raw.loc[~keep, names['indic']]))}) were left out.",
+            ExclusionWarning, stacklevel=3)
+    raw = raw.loc[keep].reset_index(drop=True)
+    if raw.empty:
+        raise EmptyInputError(f"file {str(path)!r} holds no enterprise-count rows "
+                              f"({names['indic']} in {sorted(imap)}).")
+    smap = _codemap(provider, names["size"])
+    roles = _codemap(provider, names["size"], "role")
+    _check_codes(raw[names["size"]], smap, names["size"], path, what="size-class")
+    overlap = raw[names["size"]].map(roles) == "overlap"
+    if overlap.any():
+        warnings.warn(
+            f"{path}: {int(overlap.sum())} rows in overlapping size aggregates "
+            f"({sorted(set(raw.loc[overlap, names['size']]))}) were left out.",
+            ExclusionWarning, stacklevel=3)
+        raw = raw.loc[~overlap].reset_index(drop=True)
+    geo = raw[names["geo"]]
+    gcols = _geo_columns(geo, "eurostat" if provider == "eurostat_sbs" else "oecd",
+                         names["geo"], path)
+    flags = raw[flag_col].str.strip() if flag_col in raw.columns else pd.Series([""] * len(raw))
+    froles = _flag_roles(flags, flag_provider, flag_col, path, raw)
+    conf_s = raw["CONF_STATUS"].str.strip() if "CONF_STATUS" in raw.columns else \
+        pd.Series([""] * len(raw))
+    croles = _flag_roles(conf_s, flag_provider, "CONF_STATUS", path, raw)
+    confidential = (froles["conf"] | croles["conf"]).to_numpy(dtype=bool)
+    value = _numeric(raw["OBS_VALUE"], path, raw, "OBS_VALUE")
+    if "UNIT_MULT" in raw.columns:
+        um = pd.to_numeric(raw["UNIT_MULT"].str.strip().replace("", "0"), errors="coerce")
+        value = value * np.power(10.0, um.fillna(0).to_numpy(dtype=float))
+    value = np.where(confidential | froles["missing"].to_numpy(dtype=bool), np.nan, value)
+    act = raw[names["activity"]] if names["activity"] in raw.columns else \
+        pd.Series(["TOTAL"] * len(raw))
+    amap = _codemap(provider, names["activity"])
+    long = pd.DataFrame({
+        "country": gcols["country"],
+        "geo": geo.to_numpy(dtype=object),
+        "is_country": gcols["is_country"],
+        "year": pd.to_numeric(raw["TIME_PERIOD"]).to_numpy(dtype=np.int64),
+        "activity": _map(act, {u: amap.get(u, u) for u in pd.unique(act)}),
+        "size_class": _map(raw[names["size"]], smap),
+        "role": _map(raw[names["size"]], roles),
+        "enterprises": value,
+        "flag": (flags + np.where(conf_s != "", " " + conf_s, "")).str.strip().to_numpy(),
+        "confidential": confidential,
+        "size_code": raw[names["size"]].to_numpy(dtype=object),
+    })
+    _check_duplicates(long.assign(file=str(path)),
+                      ("geo", "year", "activity", "size_code"), "load_business_counts")
+    # combine components (small = 10-19 + 20-49) unless the class is given directly
+    key = ["country", "geo", "is_country", "year", "activity", "size_class"]
+    direct = long[long["role"] == "direct"]
+    comp = long[long["role"] == "component"]
+    if not comp.empty:
+        agg = comp.groupby(key, sort=False, dropna=False).agg(
+            enterprises=("enterprises", lambda s: s.sum(min_count=len(s)) if s.notna().all()
+                         else np.nan),
+            n=("enterprises", "size"),
+            flag=("flag", lambda s: " ".join(sorted({f for f in s if f}))),
+            confidential=("confidential", "any"),
+            size_code=("size_code", lambda s: "+".join(sorted(s))),
+        ).reset_index()
+        expected = pd.Series(smap)[pd.Series(roles) == "component"].value_counts()
+        n_expected = expected.to_dict()
+        incomplete = agg["n"] < agg["size_class"].map(n_expected)
+        agg.loc[incomplete, "enterprises"] = np.nan
+        agg.loc[incomplete, "flag"] = (agg.loc[incomplete, "flag"] + " incomplete").str.strip()
+        clash = agg.merge(direct[key], on=key, how="inner")
+        if not clash.empty:
+            first = clash.iloc[0]
+            logger.info("%s: %d size classes given both directly and by components; using the "
+                        "direct code (first: %s %s %s)", path, len(clash), first["geo"],
+                        first["year"], first["size_class"])
+            agg = agg.merge(direct[key], on=key, how="left", indicator=True)
+            agg = agg[agg["_merge"] == "left_only"].drop(columns="_merge")
+        long = pd.concat([direct, agg.drop(columns="n")], ignore_index=True)
+    else:
+        long = direct
+    long = long.drop(columns="role", errors="ignore")
+    long["source"] = "OECD SDBS" if provider == "oecd_sdbs" else "Eurostat SBS"
+    long["file"] = str(path)
+    return long.loc[:, list(BUSINESS_COUNT_COLUMNS)]
+
+
+def load_business_counts(source: Source) -> pd.DataFrame:
+    """Read enterprise population counts by size class (OECD SDBS or Eurostat SBS).
+
+    Parameters
+    ----------
+    source
+        A path, a glob pattern or a list of paths: OECD SDBS SDMX-CSV
+        (``OECD.SDD.TPS:DSD_SDBSBSC_ISIC4@DF_SDBS_ISIC4``, ``MEASURE`` ``ENTR``, ``SIZE_CLASS``
+        ``S1T9``/``S10T19``/``S20T49``/``S50T249``/``S_GE250``/``_T``) or Eurostat SBS SDMX-CSV
+        (``sbs_sc_ovw``: ``indic_sbs`` ``ENT_NR`` by ``size_emp``; the Eurostat size codes are
+        an ``assumption``, see ``tec_codes.csv``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``country``, ``geo``, ``is_country``, ``year``, ``activity`` (``TOTAL`` for all
+        activities), ``size_class`` (``0-9``, ``10-49``, ``50-249``, ``250+``, ``total``),
+        ``enterprises`` (NaN if confidential or missing), ``flag``, ``confidential``,
+        ``size_code`` (source codes, ``S10T19+S20T49`` for a combined class), ``source``,
+        ``file``. Small = S10T19 + S20T49; the sum is NaN if either part is missing or
+        confidential (never imputed). Rows for other measures (e.g. employees) and overlapping
+        size aggregates are left out with an :class:`~msme_stats.errors.ExclusionWarning`.
+
+    Notes
+    -----
+    Caveat (METHODS §3.4): the SDBS micro class is ``S1T9`` (1-9 persons employed) while TEC
+    micro (``LT10``/``S0T9``) includes enterprises with no employees, so a micro export
+    participation rate built from the two is biased upward. ``size_code`` records the class
+    used so that :func:`msme_stats.tec_indicators` can report it.
+    """
+    paths = _resolve_paths(source)
+    frames = [_read_one_counts(p) for p in paths]
+    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    _check_duplicates(out.assign(measure="enterprises"),
+                      ("geo", "year", "activity", "size_class"), "load_business_counts")
+    return out
+
+
+__all__ = ["load_tec", "load_business_counts", "tec_codes", "series_break_year",
+           "TEC_COLUMNS", "BUSINESS_COUNT_COLUMNS", "TEC_KEY"]
