@@ -1,0 +1,157 @@
+"""Figures and tables from World Bank Enterprise Surveys (WTR 2016 B.1(a), B.2(a); 2022 paper 2).
+
+Input ``wbes``: every ``.dta`` file in a folder whose name starts with ``wbes`` under the
+data directory: the bundled SYNTHETIC samples (``data/wbes_synthetic/``) by default, or a
+user's licensed files in ``DIR/wbes/`` with ``msme-stats build --data DIR``.
+Input ``tr5_published``: the World Bank's published TR5 values (CC BY 4.0).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from ..aggregate import compare_published, cross_country_average, headline_sme_vs_large
+from ..build import register_input, register_output
+from ..errors import MsmeStatsWarning
+from ..indicators import estimate
+from ..plots import bars_by_size, country_dots, direct_vs_indirect, vintage_change
+from ..sources.wbes import load_wbes
+
+SOURCE = "World Bank Enterprise Surveys; msme_stats calculations"
+
+
+def _load_wbes(paths):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MsmeStatsWarning)  # recode counts are in .attrs
+        return load_wbes(paths, cache=False)
+
+
+def _load_tr5(paths):
+    raw = pd.read_csv(paths[0], na_values=[".."], keep_default_na=False)
+    raw = raw[raw["Country Code"].ne("..") & raw["Value"].notna()]
+    return raw.rename(columns={"Country Code": "country", "Time": "year", "Value": "published"})[
+        ["country", "year", "published"]
+    ]
+
+
+register_input("wbes", pattern="wbes*/*.dta", loader=_load_wbes,
+               description="Enterprise Surveys firm files (bundled: SYNTHETIC samples)")
+register_input("tr5_published", pattern="worldbank_tr5/fig_sdg17_enterprise_exports.csv",
+               loader=_load_tr5, description="World Bank IC.FRM.TRD.TR5 (sdgatlas2018 extract, CC BY 4.0)")
+
+
+def _sample(firms: pd.DataFrame, what: str) -> str:
+    synthetic = any("synthetic" in str(f) for f in firms.attrs.get("source_files", []))
+    tag = "SYNTHETIC sample data" if synthetic else "firm-level data"
+    return f"{what}; {firms['survey_id'].nunique()} surveys, {firms['country'].nunique()} economies, {len(firms):,} firms ({tag})"
+
+
+def _headline(ctx) -> pd.DataFrame:
+    key = ("wbes", "headline")
+    if key not in ctx.cache:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MsmeStatsWarning)
+            ctx.cache[key] = headline_sme_vs_large(ctx.load("wbes"))
+    return ctx.cache[key]
+
+
+@register_output("wbes_headline_sme_vs_large", kind="table", inputs=("wbes",),
+                 title="Direct and indirect exports, % of sales, manufacturing SMEs vs large firms "
+                       "(simple mean of countries, latest survey)")
+def _headline_table(ctx) -> pd.DataFrame:
+    h = _headline(ctx)
+    return h[["indicator", "sme_group", "estimate", "se", "ci_low", "ci_high", "n_countries", "n_firms",
+              "year_min", "year_max"]].reset_index(drop=True)
+
+
+@register_output("wbes_direct_vs_indirect", kind="figure", inputs=("wbes",),
+                 title="Direct and indirect export intensity by firm size, manufacturing")
+def _direct_indirect(ctx):
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    direct_vs_indirect(
+        _headline(ctx), x="sme_group", ax=ax, title="Manufacturing firms' exports, % of sales",
+        source=SOURCE, sample=_sample(ctx.load("wbes"), "simple mean of countries' latest surveys"),
+    )
+    return fig
+
+
+@register_output("wbes_exporters_by_size", kind="figure", inputs=("wbes",),
+                 title="% of firms exporting at least 10% of sales, by size class")
+def _exporters_by_size(ctx):
+    firms = ctx.load("wbes")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MsmeStatsWarning)
+        est = estimate(firms, ["TR16", "TR17"], by=["survey_id", "size_class"])
+    avg = cross_country_average(est)
+    avg["indicator"] = avg["indicator"].map(
+        {"es_direct_exporter_share_10": "Direct", "es_exporter_share_10": "Direct or indirect"}
+    )
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    bars_by_size(avg, x="size_class", hue="indicator", ax=ax, ylabel="% of firms",
+                 title="Firms exporting at least 10% of sales", source=SOURCE,
+                 sample=_sample(firms, "simple mean of countries' latest surveys"))
+    return fig
+
+
+@register_output("wbes_tr5_by_country", kind="figure", inputs=("wbes",),
+                 title="Direct exports, % of sales (TR5), latest survey per economy, with 95% CIs")
+def _tr5_dots(ctx):
+    firms = ctx.load("wbes")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MsmeStatsWarning)
+        est = estimate(firms, "TR5", by=["survey_id", "country", "year"])
+    latest = est[est["year"] == est.groupby("country", observed=True)["year"].transform("max")]
+    fig, ax = plt.subplots(figsize=(6.4, 9.0))
+    country_dots(latest, y="country", reference="mean", ax=ax, xlabel="% of sales",
+                 title="Direct exports (TR5)", source=SOURCE, sample=_sample(firms, "all firms, latest survey"))
+    return fig
+
+
+@register_output("wbes_tr5_published_vs_recomputed", kind="table", inputs=("wbes", "tr5_published"),
+                 title="TR5 by survey: World Bank published value vs recomputed")
+def _tr5_compare(ctx) -> pd.DataFrame:
+    firms = ctx.load("wbes")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MsmeStatsWarning)
+        est = estimate(firms, "TR5", by=["survey_id", "country", "year"])
+    pub = ctx.load("tr5_published")
+    est = est.assign(country=est["country"].astype(str), year=est["year"].astype(int))
+    out = est.merge(pub, on=["country", "year"], how="left")
+    out["difference"] = out["estimate"] - out["published"]
+    return out[["survey_id", "country", "year", "published", "estimate", "se", "ci_low", "ci_high", "n",
+                "difference", "flags"]].rename(columns={"estimate": "recomputed"}).reset_index(drop=True)
+
+
+@register_output("wbes_tr5_change", kind="figure", inputs=("wbes", "tr5_published"),
+                 title="TR5: World Bank published value vs recomputed, by survey")
+def _tr5_change(ctx):
+    table = _tr5_compare(ctx).dropna(subset=["published"])
+    table["survey"] = table["survey_id"].astype(str)
+    fig, ax = plt.subplots(figsize=(6.4, 10.0))
+    vintage_change(table, start="published", end="recomputed", y="survey", sort="end", ax=ax,
+                   labels={"published": "World Bank (published)", "recomputed": "Recomputed"},
+                   xlabel="% of sales", title="Direct exports (TR5): published vs recomputed",
+                   source="World Bank Enterprise Surveys (IC.FRM.TRD.TR5, CC BY 4.0); msme_stats calculations",
+                   sample=_sample(ctx.load("wbes"), "all firms"))
+    return fig
+
+
+@register_output("wbes_published_vs_recomputed", kind="table", inputs=("wbes",),
+                 title="WTR 2016 key facts, 2022 update and recomputed values (developing economies)")
+def _published(ctx) -> pd.DataFrame:
+    return compare_published(_headline(ctx), family="es")
+
+
+@register_output("wbes_indicators_by_region", kind="table", inputs=("wbes",),
+                 title="Trade indicators by World Bank region and firm size (simple mean of countries)")
+def _by_region(ctx) -> pd.DataFrame:
+    firms = ctx.load("wbes")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MsmeStatsWarning)
+        est = estimate(firms, ["TR5", "es_indirect_export_intensity", "TR17", "TR11", "CAR7"],
+                       by=["survey_id", "sme_group"])
+        avg = cross_country_average(est, group_by="wb_region")
+    return avg.drop(columns=["countries"]).reset_index(drop=True)
