@@ -89,7 +89,8 @@ def _shares_dots(ctx):
                  title="Share of export value and of exporters by enterprise size, pooled over countries")
 def _size_shares(ctx):
     est = _tec10_estimates(ctx)
-    est = est[est["indicator"].isin(["tec_value_share_by_size", "tec_count_share_by_size"])]
+    est = est[est["indicator"].isin(["tec_value_share_by_size", "tec_count_share_by_size"])
+              & est["size_class"].isin(["0-9", "10-49", "50-249", "250+"])]
     year = int(est.loc[est["estimate"].notna(), "year"].value_counts().idxmax())
     avg = _quiet(tec_cross_country_average, est, year_rule=year, aggregation="pooled")
     avg["measure"] = avg["indicator"].map({"tec_value_share_by_size": "export_value", "tec_count_share_by_size": "exporters"})
