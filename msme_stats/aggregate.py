@@ -11,7 +11,6 @@ import logging
 import warnings
 from collections.abc import Sequence
 from functools import cache
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -288,11 +287,3 @@ def _half_unit(text: str) -> float:
         return np.nan
     decimals = len(text.split(".")[1]) if "." in text else 0
     return 0.5 * 10.0 ** (-decimals)
-
-
-def data_dir() -> Path:
-    """The bundled data folder (``$MSME_STATS_DATA`` or ``<repository>/data``)."""
-    import os
-
-    env = os.environ.get("MSME_STATS_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "data"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Iterable, Sequence
-from functools import cache, lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -209,7 +209,6 @@ def estimate(
             if manuf is None:
                 raise MissingColumnsError(f"{ind} is computed on manufacturing firms only and needs a 'sector' column.")
             mask = manuf if mask is None else (mask & manuf)
-        percent_unit = meta["unit"].startswith("%")
         est = meta["estimator"]
         work = base.copy()
         work["__y"] = fv.y.to_numpy()

@@ -700,7 +700,7 @@ def _reference_values(reference_values: str | Path | pd.DataFrame | None) -> pd.
     if reference_values is not None:
         candidates = [Path(reference_values)]
     else:
-        from ..aggregate import data_dir
+        from .._paths import data_dir
 
         candidates = [data_dir() / "published_reference_values" / "reference_values.csv"]
     for c in candidates:

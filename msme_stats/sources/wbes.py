@@ -537,7 +537,10 @@ def _write_cache(frame: pd.DataFrame, recodes: list[dict], target: Path) -> None
     table = table.replace_schema_metadata(meta)
     tmp = target.with_suffix(f".tmp{os.getpid()}")
     try:
-        pq.write_table(table, tmp, compression="lz4")
+        # uncompressed, dictionary-encoded only where pandas has categories: the cache is read
+        # far more often than written, and decoding dominates a reload
+        categorical = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+        pq.write_table(table, tmp, compression="none", use_dictionary=categorical, write_statistics=False)
         os.replace(tmp, target)
     finally:
         if tmp.exists():
@@ -548,7 +551,7 @@ def _read_cache(target: Path) -> tuple[pd.DataFrame, list[dict]] | None:
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(target)
+        table = pq.read_table(target, memory_map=True)
     except (OSError, ValueError):
         return None
     recodes = json.loads((table.schema.metadata or {}).get(b"msme_stats_recodes", b"[]"))

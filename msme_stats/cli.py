@@ -1,0 +1,214 @@
+"""Command line interface: ``msme-stats``.
+
+Subcommands
+-----------
+build [--data DIR] [--out DIR] [--only ID ...] [--param KEY=VALUE ...] [--quiet]
+    Regenerate the registered figures and tables atomically (:func:`msme_stats.build.build`).
+list
+    Registered outputs: id, kind, title.
+indicators [--family es|tec]
+    The indicator registry (:func:`msme_stats.indicators.list_indicators`).
+make-samples [--out DIR]
+    Write the synthetic sample data sets (WBES, and TEC when available).
+
+Global options: ``--version``, ``--debug`` (show tracebacks). Errors of msme_stats
+(:class:`~msme_stats.errors.MsmeStatsError`) are printed as one line
+``msme-stats: error: ...`` with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import MsmeStatsError, OptionError
+
+PROG = "msme-stats"
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def _parse_param(text: str) -> tuple[str, Any]:
+    key, sep, raw = text.partition("=")
+    if not sep or not key:
+        raise OptionError(f"--param {text!r}: use KEY=VALUE (VALUE is read as JSON, else as text).")
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw
+    return key, value
+
+
+def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
+    out = [line.rstrip(), "  ".join("-" * w for w in widths)]
+    out += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- commands
+def _cmd_build(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")  # the CLI never needs a window
+    from .build import build
+
+    params = dict(_parse_param(p) for p in args.param or [])
+    manifest = build(
+        data_dir=args.data,
+        out_dir=args.out,
+        only=args.only,
+        params=params,
+        progress=not args.quiet,
+    )
+    if not args.quiet:
+        n_files = sum(len(o["files"]) for o in manifest.outputs if o["id"] in manifest.built)
+        print(f"built {len(manifest.built)} output(s), {n_files} file(s); manifest: {manifest.path}")
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from .build import registered_outputs
+
+    outputs = registered_outputs()
+    if not outputs:
+        print("no outputs registered (output modules: msme_stats/outputs/)")
+        return 0
+    print(_table([(o.id, o.kind, o.title) for o in outputs], ("id", "kind", "title")))
+    return 0
+
+
+def _cmd_indicators(args: argparse.Namespace) -> int:
+    try:
+        module = importlib.import_module("msme_stats.indicators")
+        list_indicators = module.list_indicators
+    except (ImportError, AttributeError) as exc:
+        raise MsmeStatsError(
+            f"the indicator registry is not available in this installation "
+            f"(msme_stats.indicators.list_indicators: {type(exc).__name__}: {exc})."
+        ) from exc
+    table = list_indicators(args.family) if args.family else list_indicators()
+    cols = [c for c in ("id", "family", "unit", "wb_code", "name") if c in table.columns]
+    if not cols:
+        cols = list(table.columns)
+    if table.empty:
+        print("no indicators registered")
+        return 0
+    rows = [[("" if v is None else str(v)) for v in rec] for rec in table[cols].itertuples(index=False)]
+    print(_table(rows, cols))
+    return 0
+
+
+def _default_subdir(func: Callable[..., Any], fallback: str) -> str:
+    try:
+        default = inspect.signature(func).parameters["out_dir"].default
+    except (KeyError, TypeError, ValueError):
+        return fallback
+    if isinstance(default, str | Path) and str(default):
+        return Path(default).name
+    return fallback
+
+
+def _cmd_make_samples(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    try:
+        wbes = importlib.import_module("msme_stats.samples.wbes")
+        write_wbes = wbes.write_wbes_samples
+    except (ImportError, AttributeError) as exc:
+        raise MsmeStatsError(
+            f"the WBES sample writer is not available (msme_stats.samples.wbes."
+            f"write_wbes_samples: {type(exc).__name__}: {exc})."
+        ) from exc
+    target = out / _default_subdir(write_wbes, "wbes")
+    written = write_wbes(target)
+    print(f"WBES samples: {len(written) if written is not None else '?'} file(s) in {target}")
+    try:
+        tec = importlib.import_module("msme_stats.samples.tec")
+        write_tec = tec.write_tec_samples
+    except (ImportError, AttributeError) as exc:
+        logging.getLogger(__name__).info("TEC samples skipped: %s", exc)
+        print(f"TEC samples: skipped (msme_stats.samples.tec not available: {exc})")
+        return 0
+    target = out / _default_subdir(write_tec, "tec")
+    written = write_tec(target)
+    count = len(written) if isinstance(written, list | tuple) else "?"
+    print(f"TEC samples: {count} file(s) in {target}")
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+def make_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``msme-stats``."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Recompute World Trade Report 2016-style statistics on SMEs in trade.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("build", help="regenerate the registered figures and tables")
+    p.add_argument("--data", metavar="DIR", help="data directory (default: $MSME_STATS_DATA_DIR)")
+    p.add_argument("--out", metavar="DIR", default="figures", help="output directory (default: figures)")
+    p.add_argument("--only", metavar="ID", nargs="+", help="build only these output ids")
+    p.add_argument("--param", metavar="KEY=VALUE", action="append",
+                   help="build parameter (VALUE read as JSON, else text); repeatable")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("list", help="list the registered outputs (id, kind, title)")
+    p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser("indicators", help="list the indicator registry")
+    p.add_argument("--family", choices=("es", "tec"), help="only this family")
+    p.set_defaults(func=_cmd_indicators)
+
+    p = sub.add_parser("make-samples", help="write the synthetic sample data sets")
+    p.add_argument("--out", metavar="DIR", default="data", help="output directory (default: data)")
+    p.set_defaults(func=_cmd_make_samples)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``msme-stats`` with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format=f"{PROG}: %(levelname)s: %(message)s",
+    )
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except MsmeStatsError as exc:
+        if args.debug:
+            raise
+        print(f"{PROG}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `msme-stats indicators | head`
+        sys.stdout = open(os.devnull, "w")
+        return 0
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,840 @@
+"""Exporter dynamics (World Bank Exporter Dynamics Database, EDD) from customs transactions.
+
+:func:`exporter_dynamics` computes the 98 country-period series of World Bank API source 30
+(codes A1-E6, table ``msme_stats/reference/edd_codes.csv``) from transaction-level customs
+records, optionally for SMEs and large traders separately. Formulas: METHODS §4.2-4.5; every
+convention the sources leave open is a keyword parameter with the defaults of METHODS §6.
+
+Only the reduction from transactions to trader x period x product and trader x period x
+partner tables depends on the ``engine`` (:mod:`msme_stats.engines`); everything after it is
+shared pandas/numpy code on those (much smaller) tables.
+
+Notation (METHODS §4.2): x_{f,p,d,t} value of trader f, HS6 product p, partner d, period t;
+X_{f,t} = sum over p, d; E_t = {f : X_{f,t} > 0}; TEV_t = sum of X_{f,t}; P_{f,t}, D_{f,t}
+the products and partners of f in t.
+
+Period conventions
+------------------
+* Periods are years, quarters or months; "t-1" is the previous calendar period. A period with
+  no transaction at all is *unobserved* (not a period with zero exporters): every measure that
+  links t with an unobserved period is NaN, as are measures in the first period(s) that would
+  need earlier data (entrants in the first period, exiters of convention B in the last one,
+  survival windows reaching before the panel). Counts of empty but defined sets are 0;
+  statistics of empty sets are NaN (METHODS §4.5).
+* ``id_break_years``: a measure at t that links t-k with t is NaN when a break b satisfies
+  t-k < b <= t (METHODS §4.2); A1, A6 and the B block are still computed.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._options import check_choice
+from ..engines import ENGINES, ReduceOptions, Reduction, get_engine
+from ..errors import (
+    DuplicateIdError,
+    ExclusionWarning,
+    InvalidValueError,
+    MissingColumnsError,
+    OptionError,
+    RecodeWarning,
+    UnknownCodeError,
+)
+
+__all__ = ["exporter_dynamics", "edd_codes", "kcs_specimen_dynamics", "size_classes"]
+
+logger = logging.getLogger(__name__)
+
+_REFERENCE = Path(__file__).resolve().parent.parent / "reference"
+_QUANTILE_METHODS = (
+    "averaged_inverted_cdf", "inverted_cdf", "closest_observation", "interpolated_inverted_cdf",
+    "hazen", "weibull", "linear", "median_unbiased", "normal_unbiased", "lower", "higher",
+    "midpoint", "nearest",
+)
+_STATS5 = ("i", "ii", "iii", "iv", "v")
+_STATS3 = ("i", "ii", "iii")
+SIZE_CLASSES = ("SME", "large", "unknown")
+
+
+@lru_cache(maxsize=1)
+def _codes_table() -> pd.DataFrame:
+    return pd.read_csv(_REFERENCE / "edd_codes.csv", dtype=str, keep_default_na=False)
+
+
+def edd_codes() -> pd.DataFrame:
+    """Return the EDD code table (98 series of World Bank API source 30).
+
+    Columns ``code`` (A1 ... E6iii), ``api_number`` (001-098), ``id``, ``name``,
+    ``base_code``, ``suffix`` (i mean, ii median, iii sd, iv Q1, v Q3; for B2 the top 1/5/25 %),
+    ``statistic`` and ``source``.
+    """
+    return _codes_table().copy()
+
+
+# --------------------------------------------------------------------------------------
+# periods
+# --------------------------------------------------------------------------------------
+def _ordinal(labels: Iterable[Any]) -> np.ndarray:
+    """Period label -> integer ordinal (year y; quarter 4y+q-1; month 12y+m-1)."""
+    out = []
+    for lab in labels:
+        if isinstance(lab, (int, np.integer)):
+            out.append(int(lab))
+            continue
+        text = str(lab)
+        if text.isdigit():
+            out.append(int(text))
+        elif "Q" in text:
+            out.append(int(text[:4]) * 4 + int(text[5]) - 1)
+        else:
+            out.append(int(text[:4]) * 12 + int(text[5:7]) - 1)
+    return np.asarray(out, dtype=np.int64)
+
+
+def _break_ordinals(breaks: Iterable[Any], grain: str) -> set[int]:
+    out: set[int] = set()
+    for b in breaks:
+        text = str(b)
+        if text.isdigit() and grain != "year":  # a year break with sub-annual periods
+            y = int(text)
+            out.add(y * 4 if grain == "quarter" else y * 12)
+        else:
+            out.add(int(_ordinal([b])[0]))
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# statistics
+# --------------------------------------------------------------------------------------
+class _Stats:
+    """Per-period descriptive statistics with the chosen conventions."""
+
+    def __init__(self, periods: np.ndarray, quantile_method: str, sd_ddof: int) -> None:
+        self.periods = periods
+        self.method = quantile_method
+        self.ddof = sd_ddof
+
+    def describe(self, per: np.ndarray, x: np.ndarray, defined: np.ndarray, n_stats: int) -> list[np.ndarray]:
+        """Mean, median, sd[, q1, q3] of ``x`` by period; NaN where undefined or empty."""
+        n = len(self.periods)
+        out = [np.full(n, np.nan) for _ in range(n_stats)]
+        ok = np.isfinite(x)
+        per, x = per[ok], x[ok]
+        order = np.argsort(per, kind="stable")
+        per, x = per[order], x[order]
+        lo = np.searchsorted(per, self.periods, "left")
+        hi = np.searchsorted(per, self.periods, "right")
+        for i in range(n):
+            if not defined[i] or hi[i] == lo[i]:
+                continue
+            v = x[lo[i] : hi[i]]
+            out[0][i] = v.mean()
+            qs = np.quantile(v, [0.5, 0.25, 0.75], method=self.method)
+            out[1][i] = qs[0]
+            out[2][i] = v.std(ddof=self.ddof) if v.size > self.ddof else np.nan
+            if n_stats == 5:
+                out[3][i] = qs[1]
+                out[4][i] = qs[2]
+        return out
+
+    def count(self, per: np.ndarray, defined: np.ndarray) -> np.ndarray:
+        idx = np.searchsorted(self.periods, per)
+        c = np.bincount(idx, minlength=len(self.periods)).astype(float)
+        return np.where(defined, c, np.nan)
+
+    def total(self, per: np.ndarray, x: np.ndarray) -> np.ndarray:
+        idx = np.searchsorted(self.periods, per)
+        return np.bincount(idx, weights=x, minlength=len(self.periods))
+
+
+def _top_k(n: int, pct: int, rule: str) -> int:
+    """Top-q % count with integer arithmetic (no floating error at exact multiples)."""
+    if rule == "ceil":
+        return (pct * n + 99) // 100
+    if rule == "floor":
+        return (pct * n) // 100
+    return (2 * pct * n + 100) // 200  # round half up
+
+
+# --------------------------------------------------------------------------------------
+# core computation on the reduced tables
+# --------------------------------------------------------------------------------------
+def _presence(keys: np.ndarray, values: np.ndarray) -> pd.Series:
+    return pd.Series(values, index=pd.Index(keys))
+
+
+def _lookup(table: pd.Series, keys: np.ndarray) -> np.ndarray:
+    return table.reindex(keys).to_numpy()
+
+
+def _compute(
+    fp: pd.DataFrame,
+    fd: pd.DataFrame,
+    periods: np.ndarray,
+    breaks: set[int],
+    p: dict[str, Any],
+) -> dict[str, np.ndarray]:
+    """All 98 series for one (sub-)panel; ``periods`` are the observed ordinals (sorted)."""
+    st = _Stats(periods, p["quantile_method"], p["sd_ddof"])
+    n_per = len(periods)
+    obs = set(periods.tolist())
+
+    def linked(k: int) -> np.ndarray:
+        """t-1 ... t-k all observed and no id break in (t-k, t]."""
+        out = np.ones(n_per, dtype=bool)
+        for i, t in enumerate(periods):
+            if any((t - j) not in obs for j in range(1, k + 1)):
+                out[i] = False
+            elif any(t - k < b <= t for b in breaks):
+                out[i] = False
+        return out
+
+    L = {k: linked(k) for k in (1, 2, 3, 4)}
+    res: dict[str, np.ndarray] = {}
+
+    # firm table ----------------------------------------------------------------------
+    firm = fp.groupby(["fid", "o"], sort=False).agg(X=("value", "sum"), nP=("value", "size")).reset_index()
+    nD = fd.groupby(["fid", "o"], sort=False).size()
+    span = int(periods.max() - periods.min()) + 10
+    base = int(periods.min()) - 5
+
+    def fkey(fid: np.ndarray, o: np.ndarray) -> np.ndarray:
+        return fid.astype(np.int64) * span + (o - base)
+
+    fk = fkey(firm["fid"].to_numpy(), firm["o"].to_numpy())
+    Xs = _presence(fk, firm["X"].to_numpy())
+    nPs = _presence(fk, firm["nP"].to_numpy().astype(float))
+    dkey = fkey(nD.index.get_level_values(0).to_numpy(), nD.index.get_level_values(1).to_numpy())
+    nDs = _presence(dkey, nD.to_numpy().astype(float))
+    o = firm["o"].to_numpy()
+    X = firm["X"].to_numpy()
+    nP = firm["nP"].to_numpy().astype(float)
+    nDv = _lookup(nDs, fk)
+    Xl = {k: _lookup(Xs, fk - k) for k in (1, 2, 3, 4)}
+    Xnext = _lookup(Xs, fk + 1)
+    pidx = np.searchsorted(periods, o)  # position of each firm-period's period
+
+    def at(flag: np.ndarray) -> np.ndarray:
+        return flag[pidx]
+
+    pres = {k: ~np.isnan(Xl[k]) for k in Xl}
+    ent = at(L[1]) & ~pres[1]
+    if p["incumbent_def"] == "continuing":
+        inc = at(L[1]) & pres[1]
+        inc_def = L[1]
+    else:
+        inc = at(L[2]) & pres[1] & pres[2]
+        inc_def = L[2]
+    se = at(L[2]) & pres[1] & ~pres[2]
+
+    # A-block counts and values --------------------------------------------------------
+    res["A1"] = st.count(o, np.ones(n_per, dtype=bool))
+    res["A2"] = st.count(o[ent], L[1])
+    res["A4"] = st.count(o[se], L[2])
+    res["A5"] = st.count(o[inc], inc_def)
+    tev = st.total(o, X)
+    if p["exit_convention"] == "A":
+        # exiters labelled t: in E_{t-1}, not in E_t; valued at t-1
+        t_next = o + 1
+        in_obs = np.isin(t_next, periods)
+        ex_mask = in_obs & np.isnan(Xnext)
+        nxt_idx = np.searchsorted(periods, np.where(in_obs, t_next, periods[0]))
+        ex_mask &= L[1][nxt_idx]
+        ex_per, ex_val = t_next[ex_mask], X[ex_mask]
+        ex_def = L[1]
+        a1_prev = np.full(n_per, np.nan)
+        for i, t in enumerate(periods):
+            if L[1][i]:
+                a1_prev[i] = res["A1"][np.searchsorted(periods, t - 1)]
+        denom = a1_prev
+    else:
+        # exiters labelled t: in E_t, not in E_{t+1}; valued at t
+        nxt_linked = np.zeros(n_per, dtype=bool)
+        for i, t in enumerate(periods):
+            j = np.searchsorted(periods, t + 1)
+            nxt_linked[i] = j < n_per and periods[j] == t + 1 and L[1][j]
+        ex_mask = at(nxt_linked) & np.isnan(Xnext)
+        ex_per, ex_val = o[ex_mask], X[ex_mask]
+        ex_def = nxt_linked
+        denom = res["A1"]
+    res["A3"] = st.count(ex_per, ex_def)
+    all_def = np.ones(n_per, dtype=bool)
+    for code, per, x, d in (
+        ("A6", o, X, all_def),
+        ("A7", o[ent], X[ent], L[1]),
+        ("A8", ex_per, ex_val, ex_def),
+        ("A9", o[se], X[se], L[2]),
+        ("A10", o[inc], X[inc], inc_def),
+    ):
+        for s, v in zip(_STATS5, st.describe(per, x, d, 5), strict=True):
+            res[code + s] = v
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if p["growth"] == "pct":
+            g = X / Xl[1] - 1.0
+        else:
+            g = np.log(X) - np.log(Xl[1])
+    for code, m, d in (("A11", inc, inc_def), ("A12", se, L[2])):
+        for s, v in zip(_STATS5, st.describe(o[m], g[m], d, 5), strict=True):
+            res[code + s] = v
+
+    # B-block ------------------------------------------------------------------------
+    share = X / tev[pidx]
+    res["B1"] = st.total(o, share**2) * p["hhi_scale"]
+    res["B1"] = np.where(res["A1"] > 0, res["B1"], np.nan)
+    order = np.lexsort((-X, o))
+    o_s, X_s = o[order], X[order]
+    lo = np.searchsorted(o_s, periods, "left")
+    hi = np.searchsorted(o_s, periods, "right")
+    for s, pct in zip(_STATS3, (1, 5, 25), strict=True):
+        vals = np.full(n_per, np.nan)
+        for i in range(n_per):
+            n = hi[i] - lo[i]
+            k = _top_k(n, pct, p["top_share_k"])
+            if n and k and tev[i] > 0:
+                vals[i] = X_s[lo[i] : lo[i] + k].sum() / tev[i]
+        res["B2" + s] = vals
+    for code, x in (("B3", nP), ("B4", nDv)):
+        for s, v in zip(_STATS3, st.describe(o, x, all_def, 3), strict=True):
+            res[code + s] = v
+    for code, tab, col in (("B5", fp, "pid"), ("B6", fd, "pid")):
+        cnt = tab.groupby(["o", col], sort=False).size().reset_index(name="n")
+        for s, v in zip(_STATS3, st.describe(cnt["o"].to_numpy(), cnt["n"].to_numpy().astype(float), all_def, 3), strict=True):
+            res[code + s] = v
+
+    # C-block ------------------------------------------------------------------------
+    with np.errstate(divide="ignore", invalid="ignore"):
+        res["C1"] = res["A2"] / res["A1"]
+        res["C2"] = res["A3"] / denom
+        a2_prev = np.full(n_per, np.nan)
+        a2_prev2 = np.full(n_per, np.nan)
+        a2_prev3 = np.full(n_per, np.nan)
+        for i, t in enumerate(periods):
+            for arr, k in ((a2_prev, 1), (a2_prev2, 2), (a2_prev3, 3)):
+                j = np.searchsorted(periods, t - k)
+                if j < n_per and periods[j] == t - k:
+                    arr[i] = res["A2"][j]
+        # C3: Ent_{t-1} ∩ E_t / |Ent_{t-1}|
+        c3 = np.where(L[2], res["A4"] / a2_prev, np.nan)
+        # C5: Ent_{t-2} (present t-2, absent t-3) surviving to t
+        m5 = at(L[3]) & pres[2] & ~pres[3]
+        m6 = at(L[4]) & pres[3] & ~pres[4]
+        if p["survival_rule"] == "continuous":
+            m5 &= pres[1]
+            m6 &= pres[1] & pres[2]
+        c5 = np.where(L[3], st.count(o[m5], L[3]) / a2_prev2, np.nan)
+        c6 = np.where(L[4], st.count(o[m6], L[4]) / a2_prev3, np.nan)
+        res["C4"] = np.where(L[1], st.total(o[ent], X[ent]) / tev, np.nan)
+    if p["survival_index"] == "t":
+        res["C3"], res["C5"], res["C6"] = c3, c5, c6
+    else:  # label the cohort (entry) year: shift back by 1, 2, 3 periods
+        for code, arr, k in (("C3", c3, 1), ("C5", c5, 2), ("C6", c6, 3)):
+            out = np.full(n_per, np.nan)
+            for i, t in enumerate(periods):
+                j = np.searchsorted(periods, t + k)
+                if j < n_per and periods[j] == t + k:
+                    out[i] = arr[j]
+            res[code] = out
+
+    # D- and E-blocks -----------------------------------------------------------------
+    for blk, tab, n_cur in (("D", fp, nP), ("E", fd, nDv)):
+        width = int(tab["pid"].max()) + 1 if len(tab) else 1
+        ck = fkey(tab["fid"].to_numpy(), tab["o"].to_numpy()) * width + tab["pid"].to_numpy()
+        prev = np.isin(ck - width, ck)
+        nxt = np.isin(ck + width, ck)
+        v = tab["value"].to_numpy()
+        agg = pd.DataFrame(
+            {
+                "k": fkey(tab["fid"].to_numpy(), tab["o"].to_numpy()),
+                "new": (~prev).astype(float),
+                "vnew": np.where(prev, 0.0, v),
+                "kept": nxt.astype(float),
+                "newkept": (~prev & nxt).astype(float),
+            }
+        ).groupby("k", sort=False).sum()
+        n_new = agg["new"].reindex(fk).to_numpy()
+        v_new = agg["vnew"].reindex(fk).to_numpy()
+        kept_prev = agg["kept"].reindex(fk - 1).to_numpy()  # |P_{t-1} ∩ P_t|
+        new_prev = agg["new"].reindex(fk - 1).to_numpy()
+        newkept_prev = agg["newkept"].reindex(fk - 1).to_numpy()
+        n_prev = (nPs if blk == "D" else nDs).reindex(fk - 1).to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            entry = n_new / (n_cur if p["d1_denominator"] == "current" else n_prev)
+            newshare = v_new / X
+            exit_ = (n_prev - kept_prev) / n_prev
+            if p["d6_rule"] == "all":
+                surv = kept_prev / n_prev
+            else:
+                surv = newkept_prev / new_prev
+        two_year = at(L[2]) & pres[1] & pres[2]
+        for code, x, m, d in (
+            ("1", entry, inc, inc_def),
+            ("2", entry, se, L[2]),
+            ("3", newshare, inc, inc_def),
+            ("4", newshare, se, L[2]),
+            ("5", exit_, inc, inc_def),
+            ("6", surv, two_year, L[2]),
+        ):
+            for s, vals in zip(_STATS3, st.describe(o[m], x[m], d, 3), strict=True):
+                res[blk + code + s] = vals
+    return res
+
+
+# --------------------------------------------------------------------------------------
+# register and size classes
+# --------------------------------------------------------------------------------------
+def size_classes(register: pd.DataFrame, *, sme_threshold: float = 250) -> pd.Series:
+    """Map a firm register to size classes ``"SME"`` / ``"large"`` / ``"unknown"``.
+
+    Parameters
+    ----------
+    register
+        Frame with a ``trader`` column and either ``employees`` (SME if
+        ``employees < sme_threshold``; missing -> ``"unknown"``) or ``size_class`` (values
+        ``SME``/``large``, case-insensitive; missing -> ``"unknown"``).
+    sme_threshold
+        Employees below which a trader is an SME: 250 (default; OECD/Eurostat TEC and the EU
+        definition, MSME = fewer than 250 employees) or 100 (the WBES split, SME = 5-99).
+
+    Returns
+    -------
+    pandas.Series
+        Index ``trader`` (str), values ``"SME"``, ``"large"`` or ``"unknown"``.
+    """
+    if not isinstance(register, pd.DataFrame):
+        raise OptionError("register must be a pandas DataFrame with columns trader and employees or size_class.")
+    if "trader" not in register.columns or not ({"employees", "size_class"} & set(register.columns)):
+        raise MissingColumnsError(
+            "register: needs a 'trader' column and an 'employees' or 'size_class' column; it has "
+            f"{', '.join(map(repr, register.columns))}."
+        )
+    if not (isinstance(sme_threshold, (int, float)) and sme_threshold > 0):
+        raise OptionError(f"sme_threshold={sme_threshold!r} must be a positive number (250 or 100).")
+    trader = register["trader"].astype("str").str.strip()
+    dup = trader.duplicated(keep=False)
+    if dup.any():
+        raise DuplicateIdError(
+            f"register: column 'trader' repeats {int(trader[dup].nunique())} id(s), e.g. "
+            f"{trader[dup].iloc[0]!r}; keep one row per trader."
+        )
+    if "size_class" in register.columns:
+        raw = register["size_class"]
+        lab = raw.astype("str").str.strip().str.lower()
+        known = {"sme": "SME", "large": "large", "unknown": "unknown"}
+        bad = raw.notna() & ~lab.isin(list(known))
+        if bad.any():
+            raise UnknownCodeError(
+                f"register: column 'size_class' has {int(bad.sum())} unknown value(s), e.g. "
+                f"{raw[bad].iloc[0]!r}; use 'SME', 'large' or leave it empty."
+            )
+        cls = lab.map(known).where(raw.notna(), "unknown")
+    else:
+        emp = pd.to_numeric(register["employees"], errors="coerce")
+        bad = register["employees"].notna() & emp.isna()
+        if bad.any() or (emp < 0).any():
+            raise InvalidValueError(
+                "register: column 'employees' must hold non-negative numbers "
+                f"({int(bad.sum() + (emp < 0).sum())} bad value(s))."
+            )
+        cls = pd.Series(np.where(emp < sme_threshold, "SME", "large"), index=register.index)
+        cls = cls.where(emp.notna(), "unknown")
+    return pd.Series(cls.to_numpy(), index=pd.Index(trader.to_numpy(), name="trader"), name="size_class")
+
+
+# --------------------------------------------------------------------------------------
+# public function
+# --------------------------------------------------------------------------------------
+_PRESET = {
+    "exclude_hs27": (False, True),
+    "min_value": (0.0, 1000.0),
+    "top_share_k": ("ceil", "ceil"),
+    "quantile_method": ("averaged_inverted_cdf", "averaged_inverted_cdf"),
+    "sd_ddof": (1, 1),
+}
+
+
+def exporter_dynamics(
+    transactions: Any,
+    *,
+    engine: str = "pandas",
+    period: str = "year",
+    register: pd.DataFrame | None = None,
+    roles: str | Mapping[str, str] | None = None,
+    exit_convention: str = "A",
+    incumbent_def: str = "continuing",
+    survival_index: str = "t",
+    survival_rule: str = "continuous",
+    growth: str = "pct",
+    d1_denominator: str = "current",
+    d6_rule: str = "all",
+    hhi_scale: int = 1,
+    top_share_k: str | None = None,
+    quantile_method: str | None = None,
+    sd_ddof: int | None = None,
+    exclude_hs27: bool | None = None,
+    min_value: float | None = None,
+    hs_concordance: pd.DataFrame | Mapping[str, str] | None = None,
+    placeholder_ids: str = "error",
+    id_break_years: Iterable[Any] | None = None,
+    edd_compat: bool = False,
+    sme_threshold: float = 250,
+    client: Any = None,
+    scheduler: str | None = None,
+) -> pd.DataFrame:
+    """EDD country-period indicators (A1-E6) from customs transactions.
+
+    Definition
+    ----------
+    With x_{f,p,d,t} >= 0 the value of trader f, HS6 product p, partner d, period t and
+    X_{f,t} its sum, E_t = {f: X_{f,t} > 0} (METHODS §4.2-4.4):
+
+    * A1 = |E_t|; A2 entrants Ent_t = E_t minus E_{t-1}; A3 exiters (``exit_convention``);
+      A4 surviving entrants SE_t = Ent_{t-1} ∩ E_t; A5 incumbents (``incumbent_def``);
+    * A6-A10 mean (i), median (ii), sd (iii), Q1 (iv), Q3 (v) of X_{f,t} over E_t, Ent_t,
+      exiters (valued in their last exporting period), SE_t, incumbents; A11/A12 the same of
+      growth X_{f,t}/X_{f,t-1} - 1 (or the log difference, ``growth="log"``) over incumbents
+      and surviving entrants;
+    * B1 = sum of squared shares of TEV_t (x ``hhi_scale``); B2 i/ii/iii share of the top
+      k = ceil(q N) exporters, q = 1, 5, 25 % (``top_share_k``); B3/B4 products /
+      partners per exporter; B5/B6 exporters per product / partner (mean, median, sd);
+    * C1 = A2/A1; C2 = A3 / A1_{t-1} (convention A) or A3 / A1_t (B); C3, C5, C6 the share
+      of an entry cohort still exporting 1, 2, 3 periods later (``survival_rule``,
+      ``survival_index``); C4 = entrants' share of TEV_t;
+    * D1/D2 product entry rate |P_t minus P_{t-1}| / |P_t| (``d1_denominator``) of incumbents /
+      surviving entrants; D3/D4 value share of new products; D5 product exit rate
+      |P_{t-1} minus P_t| / |P_{t-1}| of incumbents; D6 product survival of traders exporting in
+      t-2, t-1 and t (``d6_rule``); E1-E6 the same with partners.
+
+    Source
+    ------
+    Series names and codes: World Bank API source 30, "Exporter Dynamics Database -
+    Indicators at Country-Year Level" (``reference/edd_codes.csv``); conventions: Freund &
+    Pierola (2012), Cebeci et al. (2012), METHODS §4 of this project (the formulas are the
+    standard reading of the names, ``assumption``).
+
+    Parameters
+    ----------
+    transactions
+        Canonical transactions (:func:`msme_stats.load_transactions`) as a pandas or Dask
+        DataFrame, or a path/glob/list of canonical Parquet files or hive-partitioned folders;
+        with ``roles`` any source accepted by :func:`~msme_stats.load_transactions`.
+    engine
+        ``"pandas"`` (in memory) or ``"dask"`` (out of core; any dask.distributed cluster).
+        Both give the same tables.
+    period
+        ``"year"``, ``"quarter"`` or ``"month"``; transactions with finer periods are
+        aggregated (month -> quarter -> year).
+    register
+        Optional firm register (``trader`` plus ``employees`` or ``size_class``); every
+        indicator is then also reported for ``size_class`` ``"SME"``, ``"large"`` and
+        ``"unknown"`` (traders absent from the register; counted and warned about, never
+        dropped). Indicators of a class are those of the sub-panel of its traders.
+    roles
+        Role mapping or preset for raw files (passed to ``load_transactions``).
+    exit_convention
+        ``"A"`` (default): Ex_t = E_{t-1} minus E_t, C2 over A1_{t-1}, A8 valued at t-1;
+        ``"B"``: Ex_t = E_t minus E_{t+1}, C2 over A1_t, A8 at t (NaN in the last period).
+    incumbent_def
+        ``"continuing"`` (default): E_t ∩ E_{t-1}; ``"excl_prev_entrants"``: also minus
+        Ent_{t-1}.
+    survival_index
+        ``"t"`` (default): C3/C5/C6 labelled with the survival period; ``"cohort"``: with the
+        entry period.
+    survival_rule
+        ``"continuous"`` (default): present in every period since entry; ``"present"``:
+        present in the final period only.
+    growth
+        ``"pct"`` (default) X_t/X_{t-1} - 1; ``"log"`` ln X_t - ln X_{t-1}.
+    d1_denominator
+        ``"current"`` (default, |P_t|) or ``"previous"`` (|P_{t-1}|); D1, D2, E1, E2.
+    d6_rule
+        ``"all"`` (default): |P_{t-1} ∩ P_t| / |P_{t-1}|; ``"new"``: survival into t of the
+        products new in t-1.
+    hhi_scale
+        1 (default, 0-1) or 10000.
+    top_share_k
+        ``"ceil"`` (default), ``"round"`` (half up) or ``"floor"``; k = 0 gives NaN.
+    quantile_method
+        numpy quantile method; default ``"averaged_inverted_cdf"`` = Stata ``_pctile``,
+        ``summarize, detail``, ``collapse (median|p25|p75)`` (Hyndman-Fan type 2); R
+        ``quantile(type = 2)``.
+    sd_ddof
+        1 (default; Stata ``summarize``, R ``sd``) or 0.
+    exclude_hs27
+        Drop HS chapter 27 (mineral fuels) rows; default False (True under ``edd_compat``).
+    min_value
+        Drop trader-periods whose total is below this value; default 0 (1000 under
+        ``edd_compat``). Trader-periods with a total of 0 are never exporters.
+    hs_concordance
+        Mapping (or two-column frame ``from``, ``to``) from reported HS6 to consolidated HS6
+        codes; codes absent keep their own code.
+    placeholder_ids
+        ``"error"`` (default): placeholder ids (trader ``OTH``, partner ``OTH``, products
+        ``OT...``) raise :class:`~msme_stats.errors.InvalidValueError` naming the codes and
+        row counts; ``"drop"`` drops those rows and warns with the counts.
+    id_break_years
+        Periods in which trader ids were recoded; no dynamics across them.
+    edd_compat
+        True applies the preset of METHODS §4.7 (``exclude_hs27=True``, ``min_value=1000``,
+        a warning if no ``hs_concordance``); explicit arguments override it.
+    sme_threshold
+        Employees below which a registered trader is an SME: 250 (default; OECD/TEC) or 100
+        (WBES).
+    client, scheduler
+        Dask only: a ``dask.distributed.Client`` (default: the current one if any) or a
+        local scheduler name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``period``, ``edd_code``, ``indicator`` (id of INDICATORS §7), ``value``,
+        plus ``size_class`` (``"all"``, ``"SME"``, ``"large"``, ``"unknown"``) when a register
+        is given. One row per period x code (x class); NaN where undefined.
+        ``attrs["params"]`` records every parameter value used; ``attrs["exclusions"]`` the
+        row and trader-period counts dropped at each step; ``attrs["unmatched_traders"]`` the
+        traders missing from the register.
+
+    Examples
+    --------
+    >>> from msme_stats.samples.transactions import synthetic_transactions
+    >>> out = exporter_dynamics(synthetic_transactions(10_000, n_traders=300, seed=1))
+    >>> out.query("edd_code == 'A1'").shape[0]
+    10
+    """
+    params = _resolve_params(
+        locals_=dict(
+            engine=engine, period=period, exit_convention=exit_convention,
+            incumbent_def=incumbent_def, survival_index=survival_index,
+            survival_rule=survival_rule, growth=growth, d1_denominator=d1_denominator,
+            d6_rule=d6_rule, hhi_scale=hhi_scale, top_share_k=top_share_k,
+            quantile_method=quantile_method, sd_ddof=sd_ddof, exclude_hs27=exclude_hs27,
+            min_value=min_value, placeholder_ids=placeholder_ids, edd_compat=edd_compat,
+            sme_threshold=sme_threshold,
+        )
+    )
+    concordance = _concordance(hs_concordance)
+    if params["edd_compat"] and concordance is None:
+        warnings.warn(
+            "edd_compat=True: no hs_concordance supplied, so HS revisions are not consolidated "
+            "(EDD consolidates HS 1996/2002/2007/2012 codes; METHODS §4.7).",
+            RecodeWarning,
+            stacklevel=2,
+        )
+    params["hs_concordance"] = None if concordance is None else f"{len(concordance)} codes"
+    breaks = list(id_break_years or [])
+    params["id_break_years"] = breaks
+    engine_kwargs: dict[str, Any] = {}
+    if client is not None:
+        engine_kwargs["client"] = client
+    if scheduler is not None:
+        engine_kwargs["scheduler"] = scheduler
+    if engine_kwargs and params["engine"] != "dask":
+        raise OptionError("client= and scheduler= are only used with engine='dask'.")
+    if roles is not None:
+        from ..sources.customs import load_transactions
+
+        transactions = load_transactions(transactions, roles=roles, period=period, engine=params["engine"])
+    options = ReduceOptions(period=params["period"], exclude_hs27=params["exclude_hs27"], concordance=concordance)
+    reduction = get_engine(params["engine"]).reduce(transactions, options, **engine_kwargs)
+    return dynamics_from_reduction(reduction, params=params, register=register, id_break_years=breaks)
+
+
+def _resolve_params(locals_: dict[str, Any]) -> dict[str, Any]:
+    p = dict(locals_)
+    p["engine"] = check_choice("engine", p["engine"], ENGINES)
+    p["period"] = check_choice("period", p["period"], ("year", "quarter", "month"))
+    p["exit_convention"] = check_choice("exit_convention", p["exit_convention"], ("A", "B"))
+    p["incumbent_def"] = check_choice("incumbent_def", p["incumbent_def"], ("continuing", "excl_prev_entrants"))
+    p["survival_index"] = check_choice("survival_index", p["survival_index"], ("t", "cohort"))
+    p["survival_rule"] = check_choice("survival_rule", p["survival_rule"], ("continuous", "present"))
+    p["growth"] = check_choice("growth", p["growth"], ("pct", "log"))
+    p["d1_denominator"] = check_choice("d1_denominator", p["d1_denominator"], ("current", "previous"))
+    p["d6_rule"] = check_choice("d6_rule", p["d6_rule"], ("all", "new"))
+    p["hhi_scale"] = check_choice("hhi_scale", p["hhi_scale"], (1, 10000))
+    p["placeholder_ids"] = check_choice("placeholder_ids", p["placeholder_ids"], ("error", "drop"))
+    p["edd_compat"] = check_choice("edd_compat", p["edd_compat"], (False, True))
+    compat = 1 if p["edd_compat"] else 0
+    for name, values in _PRESET.items():
+        if p[name] is None:
+            p[name] = values[compat]
+    p["top_share_k"] = check_choice("top_share_k", p["top_share_k"], ("ceil", "round", "floor"))
+    p["quantile_method"] = check_choice("quantile_method", p["quantile_method"], _QUANTILE_METHODS)
+    p["sd_ddof"] = check_choice("sd_ddof", p["sd_ddof"], (0, 1))
+    p["exclude_hs27"] = check_choice("exclude_hs27", p["exclude_hs27"], (False, True))
+    mv = p["min_value"]
+    if not isinstance(mv, (int, float)) or isinstance(mv, bool) or not math.isfinite(mv) or mv < 0:
+        raise OptionError(f"min_value={mv!r} must be a number >= 0 (USD per exporter-period).")
+    p["min_value"] = float(mv)
+    st = p["sme_threshold"]
+    if not isinstance(st, (int, float)) or isinstance(st, bool) or st <= 0:
+        raise OptionError(f"sme_threshold={st!r} must be a positive number (250 OECD/TEC, 100 WBES).")
+    return p
+
+
+def _concordance(hs_concordance: Any) -> dict[str, str] | None:
+    if hs_concordance is None:
+        return None
+    if isinstance(hs_concordance, pd.DataFrame):
+        if not {"from", "to"} <= set(hs_concordance.columns):
+            raise MissingColumnsError(
+                "hs_concordance: needs columns 'from' and 'to'; it has "
+                f"{', '.join(map(repr, hs_concordance.columns))}."
+            )
+        pairs = zip(hs_concordance["from"].astype("str"), hs_concordance["to"].astype("str"), strict=True)
+        mapping = dict(pairs)
+    elif isinstance(hs_concordance, Mapping):
+        mapping = {str(k): str(v) for k, v in hs_concordance.items()}
+    else:
+        raise OptionError("hs_concordance must be a mapping or a DataFrame with columns 'from' and 'to'.")
+    bad = [c for c in list(mapping) + list(mapping.values()) if not (len(c) == 6 and c.isdigit())]
+    if bad:
+        raise InvalidValueError(f"hs_concordance: codes must be 6-digit HS6 strings; e.g. {bad[0]!r}.")
+    return mapping
+
+
+def dynamics_from_reduction(
+    reduction: Reduction,
+    *,
+    params: dict[str, Any],
+    register: pd.DataFrame | None = None,
+    id_break_years: list[Any] | None = None,
+) -> pd.DataFrame:
+    """Shared second stage: EDD indicators from an engine's :class:`Reduction`."""
+    counts = dict(reduction.counts)
+    if counts.get("rows_placeholder", 0):
+        detail = ", ".join(f"{k}: {v} row(s)" for k, v in sorted(reduction.placeholder_codes.items()))
+        if params["placeholder_ids"] == "error":
+            raise InvalidValueError(
+                f"transactions hold placeholder ids ({detail}); they are not real traders, "
+                "partners or products. Pass placeholder_ids='drop' to drop those rows."
+            )
+        warnings.warn(f"dropped {counts['rows_placeholder']} row(s) with placeholder ids ({detail}).",
+                      ExclusionWarning, stacklevel=3)
+    if counts.get("rows_hs27", 0):
+        warnings.warn(f"dropped {counts['rows_hs27']} row(s) of HS chapter 27 (exclude_hs27=True).",
+                      ExclusionWarning, stacklevel=3)
+    if counts.get("rows_concorded", 0):
+        logger.info("hs_concordance recoded %d row(s)", counts["rows_concorded"])
+    fp = reduction.firm_product
+    fd = reduction.firm_partner
+    labels = pd.unique(fp["period"]) if len(fp) else np.array([])
+    if len(labels) == 0:
+        raise InvalidValueError("transactions: no rows left after the row-level exclusions.")
+    ords = _ordinal(labels)
+    order = np.argsort(ords)
+    periods = ords[order]
+    label_of = dict(zip(ords.tolist(), labels.tolist(), strict=True))
+    # zero-value cells are not exports; then the min_value rule on trader-period totals
+    zero_p = int((fp["value"] <= 0).sum())
+    zero_d = int((fd["value"] <= 0).sum())
+    fp = fp.loc[fp["value"] > 0]
+    fd = fd.loc[fd["value"] > 0]
+    if zero_p or zero_d:
+        warnings.warn(
+            f"{zero_p} trader-period-product and {zero_d} trader-period-partner cell(s) have a "
+            "total value of 0 and are not exports; they were left out.",
+            ExclusionWarning, stacklevel=3,
+        )
+    tot = fp.groupby(["trader", "period"], sort=False, observed=True)["value"].sum()
+    low = tot[tot < params["min_value"]]
+    counts["trader_periods_zero_cells"] = zero_p
+    counts["trader_periods_below_min_value"] = len(low)
+    if len(low):
+        warnings.warn(
+            f"dropped {len(low)} trader-period(s) with total value below min_value="
+            f"{params['min_value']:g}.", ExclusionWarning, stacklevel=3,
+        )
+        drop_idx = low.index
+        fp = fp.loc[~pd.MultiIndex.from_frame(fp[["trader", "period"]]).isin(drop_idx)]
+        fd = fd.loc[~pd.MultiIndex.from_frame(fd[["trader", "period"]]).isin(drop_idx)]
+    trader_codes, trader_uniques = pd.factorize(pd.concat([fp["trader"], fd["trader"]], ignore_index=True))
+    n_fp = len(fp)
+    per_map = dict(zip(labels.tolist(), ords.tolist(), strict=True))
+    fp_i = pd.DataFrame({
+        "fid": trader_codes[:n_fp],
+        "o": fp["period"].map(per_map).to_numpy(dtype=np.int64),
+        "pid": pd.factorize(fp["product"])[0],
+        "value": fp["value"].to_numpy(dtype=float),
+    })
+    fd_i = pd.DataFrame({
+        "fid": trader_codes[n_fp:],
+        "o": fd["period"].map(per_map).to_numpy(dtype=np.int64),
+        "pid": pd.factorize(fd["partner"])[0],
+        "value": fd["value"].to_numpy(dtype=float),
+    })
+    grain = params["period"]
+    breaks = _break_ordinals(id_break_years or [], grain)
+    groups: list[tuple[str | None, pd.DataFrame, pd.DataFrame]] = [(None, fp_i, fd_i)]
+    unmatched: list[str] = []
+    if register is not None:
+        classes = size_classes(register, sme_threshold=params["sme_threshold"])
+        cls_of = pd.Series(trader_uniques).map(classes)
+        missing = cls_of.isna().to_numpy()
+        unmatched = [str(t) for t in np.asarray(trader_uniques)[missing]]
+        if unmatched:
+            warnings.warn(
+                f"register: {len(unmatched)} of {len(trader_uniques)} trader(s) are not in the "
+                f"register (e.g. {unmatched[0]!r}); they are reported as size_class 'unknown'.",
+                RecodeWarning, stacklevel=3,
+            )
+        cls_arr = cls_of.fillna("unknown").to_numpy()
+        groups = [("all", fp_i, fd_i)]
+        for c in SIZE_CLASSES:
+            ids = np.flatnonzero(cls_arr == c)
+            groups.append((c, fp_i.loc[np.isin(fp_i["fid"], ids)], fd_i.loc[np.isin(fd_i["fid"], ids)]))
+    frames = []
+    table = _codes_table()
+    code_order = table["code"].tolist()
+    ids_of = dict(zip(table["code"], table["id"], strict=True))
+    for cls, a, b in groups:
+        res = _compute(a, b, periods, breaks, params)
+        missing_codes = set(code_order) - set(res)
+        if missing_codes:  # a programming error, never data-dependent
+            raise RuntimeError(f"EDD codes not computed: {sorted(missing_codes)}")
+        block = pd.DataFrame({
+            "period": np.tile([label_of[o] for o in periods], len(code_order)),
+            "edd_code": np.repeat(code_order, len(periods)),
+            "value": np.concatenate([np.asarray(res[c], dtype=float) for c in code_order]),
+        })
+        block["indicator"] = block["edd_code"].map(ids_of)
+        if cls is not None:
+            block.insert(0, "size_class", cls)
+        frames.append(block)
+    out = pd.concat(frames, ignore_index=True)
+    cols = (["size_class"] if register is not None else []) + ["period", "edd_code", "indicator", "value"]
+    out = out[cols]
+    if grain == "year":
+        out["period"] = out["period"].astype("int64")
+    out.attrs["params"] = dict(params)
+    out.attrs["exclusions"] = counts
+    out.attrs["unmatched_traders"] = unmatched
+    return out
+
+
+def kcs_specimen_dynamics(*, period: str = "month", engine: str = "pandas", **kwargs: Any) -> pd.DataFrame:
+    """EDD indicators of the synthetic Korean import declarations (``data/kcs_customs_synthetic``).
+
+    The importer stands in for the exporter and the country of origin for the destination
+    (METHODS §5). Needs a source checkout (the data folder is not installed with the package).
+    Keyword arguments go to :func:`exporter_dynamics`.
+    """
+    folder = Path(__file__).resolve().parents[2] / "data" / "kcs_customs_synthetic"
+    files = sorted(folder.glob("df_syn_*_eng.csv"))
+    if not files:
+        from ..errors import UnreadableFileError
+
+        raise UnreadableFileError(f"{folder}: the KCS specimen CSV files are missing; run from a source checkout.")
+    from ..sources.customs import load_transactions
+
+    tx = load_transactions([str(f) for f in files], roles="kcs", period=period)
+    out = exporter_dynamics(tx, engine=engine, period=period, **kwargs)
+    out.attrs["params"]["source"] = "kcs_customs_synthetic"
+    return out

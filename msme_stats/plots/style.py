@@ -1,0 +1,301 @@
+"""House style of msme_stats charts: style sheet, palettes, category order, source note.
+
+The style sheet (``msme.mplstyle``) and the palettes (``palettes.csv``) are data files next
+to this module. ``palettes.csv`` has one row per (palette, key) with columns ``palette``,
+``key``, ``order`` (canonical position), ``color``, ``label`` (reader-facing label) and
+``source``. Palettes: ``size_class`` (WBES and TEC size classes, SME/MSME, totals),
+``country_group``, ``channel`` (direct / indirect exports), ``measure`` (export value /
+exporters), ``vintage`` (published / recomputed) and ``series`` (fallback colours).
+
+Keys are matched case-insensitively, so ``"SME"``, ``"sme"`` and ``"Sme"`` are one class.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import textwrap
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.text import Annotation
+
+from ..errors import InvalidValueError, MissingColumnsError, OptionError
+
+__all__ = [
+    "PALETTES_PATH",
+    "STYLE_PATH",
+    "add_source_note",
+    "canonical_order",
+    "category_colors",
+    "category_labels",
+    "find_palette",
+    "house_style",
+    "palette",
+    "palettes",
+    "size_order",
+    "source_note",
+    "use_house_style",
+]
+
+STYLE_PATH = Path(__file__).with_name("msme.mplstyle")
+PALETTES_PATH = Path(__file__).with_name("palettes.csv")
+
+#: gid of the source-note annotation, so that it can be found (and replaced) later
+NOTE_GID = "msme-source-note"
+
+_PALETTE_COLUMNS = ("palette", "key", "order", "color", "label", "source")
+
+#: columns whose values are looked up in a given palette first
+_COLUMN_PALETTE = {
+    "size_class": "size_class",
+    "size": "size_class",
+    "size_group": "size_class",
+    "sme_group": "size_class",
+    "size_detail": "size_class",
+    "sizeclas": "size_class",
+    "group": "country_group",
+    "country_group": "country_group",
+    "region": "country_group",
+    "channel": "channel",
+    "measure": "measure",
+    "vintage": "vintage",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _palette_table() -> pd.DataFrame:
+    table = pd.read_csv(PALETTES_PATH, dtype=str, keep_default_na=False)
+    missing = [c for c in _PALETTE_COLUMNS if c not in table.columns]
+    if missing:
+        raise MissingColumnsError(
+            f"{PALETTES_PATH}: missing column(s) {missing}; expected {list(_PALETTE_COLUMNS)}."
+        )
+    table["order"] = pd.to_numeric(table["order"], errors="raise")
+    table["lookup"] = table["key"].str.lower()
+    dup = table.duplicated(["palette", "lookup"])
+    if dup.any():
+        raise InvalidValueError(
+            f"{PALETTES_PATH}: duplicate keys {table.loc[dup, ['palette', 'key']].values.tolist()}"
+            " (keys are case-insensitive); keep one row per palette and key."
+        )
+    return table.sort_values(["palette", "order"], kind="stable").reset_index(drop=True)
+
+
+def palettes() -> pd.DataFrame:
+    """Return the palette table (a copy) with columns palette, key, order, color, label, source."""
+    return _palette_table().loc[:, list(_PALETTE_COLUMNS)].copy()
+
+
+def _rows(name: str) -> pd.DataFrame:
+    table = _palette_table()
+    rows = table[table["palette"] == name]
+    if rows.empty:
+        known = sorted(table["palette"].unique())
+        raise OptionError(f"palette={name!r} is not allowed; use one of {known}.")
+    return rows
+
+
+def palette(name: str) -> dict[str, str]:
+    """Return ``{key: colour}`` of one palette, in canonical order."""
+    rows = _rows(name)
+    return dict(zip(rows["key"], rows["color"], strict=True))
+
+
+@contextlib.contextmanager
+def house_style() -> Iterator[None]:
+    """Context manager applying the msme_stats style sheet (``msme.mplstyle``)."""
+    with plt.style.context(str(STYLE_PATH)):
+        yield
+
+
+def use_house_style() -> None:
+    """Apply the msme_stats style sheet globally (for notebooks)."""
+    plt.style.use(str(STYLE_PATH))
+
+
+def find_palette(column: str | None, values: Iterable[Any]) -> str | None:
+    """Name of the palette that knows every value of ``values``, or None.
+
+    The palette associated with ``column`` (``size_class`` -> ``size_class``, ``group`` ->
+    ``country_group``, ...) is tried first, then every palette except ``series``.
+    """
+    keys = {str(v).lower() for v in values}
+    table = _palette_table()
+    candidates = []
+    if column in _COLUMN_PALETTE:
+        candidates.append(_COLUMN_PALETTE[column])
+    candidates += [p for p in dict.fromkeys(table["palette"]) if p not in candidates]
+    for name in candidates:
+        if name == "series":
+            continue
+        known = set(table.loc[table["palette"] == name, "lookup"])
+        if keys and keys <= known:
+            return name
+    return None
+
+
+def canonical_order(
+    values: Iterable[Any], *, palette: str | None = "size_class", column: str | None = None
+) -> list[Any]:
+    """Order category values canonically.
+
+    Values known to the palette come first, in the palette's ``order`` (for size classes:
+    micro, small, medium, SME, large, ... and ``0-9``, ``10-49``, ``50-249``, ``250+``),
+    whatever their order in the input; unknown values follow in order of first appearance.
+    Missing values (NaN/None) are dropped from the list of categories. With
+    ``palette=None`` the palette is guessed from ``column`` and the values
+    (:func:`find_palette`); if none fits, the order of first appearance is kept.
+    """
+    seen = list(dict.fromkeys(v for v in values if not _is_missing(v)))
+    if palette is None:
+        palette = find_palette(column, seen)
+        if palette is None:
+            return seen
+    rows = _rows(palette)
+    rank = dict(zip(rows["lookup"], rows["order"], strict=True))
+    known = sorted((v for v in seen if str(v).lower() in rank), key=lambda v: rank[str(v).lower()])
+    return known + [v for v in seen if str(v).lower() not in rank]
+
+
+def size_order(values: Iterable[Any]) -> list[Any]:
+    """Canonical order of size classes (micro, small, medium, SME, large; 0-9 ... 250+)."""
+    return canonical_order(values, palette="size_class")
+
+
+def category_labels(
+    values: Iterable[Any], palette: str | None, overrides: Mapping[Any, str] | None = None
+) -> dict[Any, str]:
+    """Reader-facing label of each value: ``overrides`` first, then the palette, else str().
+
+    One rule is not in the CSV: when the WBES split class ``large_250plus`` is present,
+    ``large`` means 100-249 employees (``msme_stats.classify.size_from_stratum`` with
+    ``split_large=True``) and is labelled so.
+    """
+    values = list(values)
+    labels: dict[str, str] = {}
+    if palette is not None:
+        rows = _rows(palette)
+        labels = {k: lab for k, lab in zip(rows["lookup"], rows["label"], strict=True) if lab}
+    lower = {str(v).lower() for v in values}
+    if palette == "size_class" and "large_250plus" in lower:
+        labels["large"] = "Large (100-249)"
+    out = {}
+    for v in values:
+        if overrides and v in overrides:
+            out[v] = str(overrides[v])
+        else:
+            out[v] = labels.get(str(v).lower(), str(v))
+    return out
+
+
+def category_colors(values: Iterable[Any], palette: str | None) -> dict[Any, str]:
+    """Colour of each value: from the palette when known, else the ``series`` colours in turn."""
+    values = list(values)
+    known: dict[str, str] = {}
+    if palette is not None:
+        rows = _rows(palette)
+        known = dict(zip(rows["lookup"], rows["color"], strict=True))
+    series = list(_rows("series")["color"])
+    used = {known[str(v).lower()] for v in values if str(v).lower() in known}
+    spare = [c for c in series if c not in used] or series
+    out, i = {}, 0
+    for v in values:
+        key = str(v).lower()
+        if key in known:
+            out[v] = known[key]
+        else:
+            out[v] = spare[i % len(spare)]
+            i += 1
+    return out
+
+
+def _is_missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _sentence(prefix: str, text: str) -> str:
+    text = str(text).strip()
+    if text and text[-1] not in ".!?":
+        text += "."
+    return f"{prefix}: {text}" if prefix else text
+
+
+def add_source_note(
+    ax: Axes,
+    *,
+    source: str | None = None,
+    note: str | None = None,
+    sample: str | None = None,
+    fontsize: float = 8.0,
+    wrap: int | None = None,
+) -> Annotation | None:
+    """Write "Source: ...", "Note: ..." and "Sample: ..." lines under the chart.
+
+    The note is a figure-level annotation anchored below everything drawn by ``ax`` (tick
+    labels, axis label, legend), flush with the chart's left edge, so it never overlaps the
+    chart. It lies outside the axes, which ``savefig(bbox_inches="tight")`` (the house
+    style's default) includes. When the figure has a constrained layout and this is its
+    only Axes, room is also reserved at the bottom of the figure. A second call replaces the
+    note. Returns the annotation, or None when all three texts are empty.
+    """
+    fig = ax.figure
+    for artist in list(fig.artists):
+        if artist.get_gid() == NOTE_GID and getattr(artist, "_msme_ax", None) is ax:
+            artist.remove()
+    parts = []
+    if source:
+        parts.append(_sentence("Source", source))
+    if note:
+        parts.append(_sentence("Note", note))
+    if sample:
+        parts.append(_sentence("Sample", sample))
+    if not parts:
+        return None
+    if wrap is None:
+        width_pt = fig.get_figwidth() * 72
+        wrap = max(40, int(width_pt * 0.95 / (fontsize * 0.56)))
+    lines = [line for part in parts for line in textwrap.wrap(part, wrap) or [""]]
+    text = "\n".join(lines)
+
+    def below_chart(renderer: Any) -> Any:
+        return ax.get_tightbbox(renderer)
+
+    ann = Annotation(
+        text,
+        xy=(0, 0),
+        xycoords=below_chart,
+        xytext=(0, -6),
+        textcoords="offset points",
+        ha="left",
+        va="top",
+        fontsize=fontsize,
+        color="#444444",
+        annotation_clip=False,
+        linespacing=1.3,
+    )
+    ann.set_gid(NOTE_GID)
+    ann._msme_ax = ax  # type: ignore[attr-defined]  # which chart the note belongs to
+    fig.add_artist(ann)
+    engine = fig.get_layout_engine()
+    if engine is not None and hasattr(engine, "set") and len(fig.axes) == 1:
+        height_pt = len(lines) * fontsize * 1.3 + 10
+        frac = min(0.4, height_pt / (fig.get_figheight() * 72))
+        with contextlib.suppress(TypeError, ValueError):
+            engine.set(rect=(0, frac, 1, 1 - frac))
+    return ann
+
+
+def source_note(ax: Axes) -> str | None:
+    """Return the text of the source note under ``ax`` (None if there is none)."""
+    for artist in ax.figure.artists:
+        if artist.get_gid() == NOTE_GID and getattr(artist, "_msme_ax", None) is ax:
+            return artist.get_text()
+    return None

@@ -1,0 +1,321 @@
+"""Tests of the output registry and the atomic build (msme_stats.build, msme_stats._atomic)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+import msme_stats
+from msme_stats import build as b
+from msme_stats._atomic import atomic_dir, atomic_write_bytes, atomic_write_text, sha256_file
+from msme_stats.errors import BuildError, OptionError
+
+
+def _sha(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _snapshot(directory):
+    """{relative path: bytes} of every file below a directory."""
+    return {
+        p.relative_to(directory).as_posix(): p.read_bytes()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    d = tmp_path / "data"
+    d.mkdir()
+    (d / "exports.csv").write_text("size_class,estimate\nlarge,14.1\nsmall,4.2\nmedium,8.8\n")
+    return d
+
+
+@pytest.fixture
+def registry():
+    reg = b.Registry()
+    calls = {"loads": 0}
+
+    def load_csv(paths):
+        calls["loads"] += 1
+        return pd.read_csv(paths[0])
+
+    reg.register_input("exports", pattern="exports.csv", loader=load_csv)
+
+    @reg.register_output("tab_exports", kind="table", title="Exports by size", inputs=("exports",))
+    def _table(ctx):
+        df = ctx.load("exports")
+        return df.assign(share=df["estimate"] / df["estimate"].sum() * 100,
+                         scale=ctx.params.get("scale", 1))
+
+    def _figure(ctx):
+        import msme_stats.plots as mp
+
+        return mp.bars_by_size(ctx.load("exports"), ylabel="% of sales", source="test data").figure
+
+    reg.register_output("fig_exports", kind="figure", title="Exports figure", inputs=("exports",),
+                        func=_figure)
+    reg.calls = calls  # type: ignore[attr-defined]
+    return reg
+
+
+# --------------------------------------------------------------------------- registry
+def test_registry_decorator_direct_and_duplicates(registry):
+    assert [o.id for o in registry.outputs()] == ["fig_exports", "tab_exports"]
+    spec = registry.output("tab_exports")
+    assert (spec.kind, spec.title, spec.inputs) == ("table", "Exports by size", ("exports",))
+    with pytest.raises(BuildError, match="registered twice"):
+        registry.register_output("tab_exports", kind="table", title="x", func=lambda ctx: None)
+    with pytest.raises(OptionError, match="kind="):
+        registry.register_output("x", kind="chart", title="x", func=lambda ctx: None)
+    with pytest.raises(OptionError, match="not allowed"):
+        registry.register_output("bad id/..", title="x", func=lambda ctx: None)
+    with pytest.raises(OptionError, match="not registered"):
+        registry.output("nope")
+
+
+def test_package_registry_imports_output_modules():
+    outs = b.registered_outputs()
+    assert isinstance(outs, list)
+    assert "msme_stats.outputs.wbes" in sys.modules
+    assert "msme_stats.outputs.tec" in sys.modules
+    assert "msme_stats.outputs.dynamics" in sys.modules
+
+
+def test_failing_output_module_makes_the_build_fail_clearly(monkeypatch):
+    # a None entry in sys.modules makes `import msme_stats.outputs.tec` raise ImportError
+    monkeypatch.delitem(sys.modules, "msme_stats.outputs", raising=False)
+    monkeypatch.setitem(sys.modules, "msme_stats.outputs.tec", None)
+    with pytest.raises(BuildError, match=r"msme_stats\.outputs\.tec failed to import"):
+        b.load_output_modules()
+
+
+# --------------------------------------------------------------------------- build
+def test_build_writes_files_and_manifest(registry, data_dir, tmp_path):
+    out = tmp_path / "figures"
+    manifest = b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False,
+                       params={"scale": 2})
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["fig_exports.png", "fig_exports.svg", "manifest.json", "tab_exports.csv",
+                     "tab_exports.md", "tab_exports.tex"]
+    on_disk = json.loads((out / "manifest.json").read_text())
+    assert on_disk == json.loads(json.dumps(dict(manifest.data)))
+    assert on_disk["package"] == {"name": "msme_stats", "version": msme_stats.__version__}
+    assert on_disk["python"].count(".") == 2
+    assert on_disk["libraries"]["matplotlib"] == matplotlib.__version__
+    assert on_disk["libraries"]["pandas"] == pd.__version__
+    assert on_disk["params"] == {"scale": 2}
+    assert on_disk["inputs"] == [{"name": "exports", "files": [
+        {"path": "exports.csv", "sha256": _sha(data_dir / "exports.csv"),
+         "bytes": (data_dir / "exports.csv").stat().st_size}]}]
+    by_id = {o["id"]: o for o in on_disk["outputs"]}
+    assert by_id["tab_exports"]["kind"] == "table"
+    assert by_id["tab_exports"]["title"] == "Exports by size"
+    for entry in on_disk["outputs"]:
+        for f in entry["files"]:
+            assert f["sha256"] == _sha(out / f["name"])
+    # the input was loaded once although two outputs use it
+    assert registry.calls["loads"] == 1
+    # table content: shares 14.1/27.1*100 = 52.03, 4.2/27.1*100 = 15.50, 8.8/27.1*100 = 32.47
+    table = pd.read_csv(out / "tab_exports.csv")
+    assert table["share"].round(2).tolist() == [52.03, 15.5, 32.47]
+    assert table["scale"].tolist() == [2, 2, 2]
+    md = (out / "tab_exports.md").read_text()
+    assert md.splitlines()[0] == "| size_class | estimate | share | scale |"
+    assert "| large | 14.10 | 52.03 | 2 |" in md
+    tex = (out / "tab_exports.tex").read_text()
+    assert "size\\_class & estimate & share & scale \\\\" in tex
+    assert (out / "fig_exports.png").read_bytes()[:4] == b"\x89PNG"
+    svg = (out / "fig_exports.svg").read_text()
+    assert "<dc:date>" not in svg
+    # no temporary directory left next to out_dir
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "figures"]
+
+
+def test_same_inputs_give_byte_identical_outputs(registry, data_dir, tmp_path):
+    m1 = b.build(data_dir=data_dir, out_dir=tmp_path / "a", registry=registry, progress=False)
+    m2 = b.build(data_dir=data_dir, out_dir=tmp_path / "b", registry=registry, progress=False)
+    d1, d2 = b.digest_dir(tmp_path / "a"), b.digest_dir(tmp_path / "b")
+    assert set(d1) == {"fig_exports.png", "fig_exports.svg", "manifest.json", "tab_exports.csv",
+                       "tab_exports.md", "tab_exports.tex"}
+    assert d1 == d2  # every file, tables and figures, byte for byte
+    assert m1.data == m2.data
+
+
+def test_failed_build_leaves_out_dir_untouched(registry, data_dir, tmp_path):
+    out = tmp_path / "figures"
+    out.mkdir()
+    (out / "tab_exports.csv").write_text("old table\n")
+    (out / "keep.txt").write_text("not ours\n")
+    (out / "manifest.json").write_text("{}\n")
+    before = _snapshot(out)
+
+    @registry.register_output("zz_broken", kind="table", title="Broken")
+    def _broken(ctx):
+        raise ZeroDivisionError("boom")
+
+    with pytest.raises(BuildError, match=r"'zz_broken'.*ZeroDivisionError: boom"):
+        b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    assert _snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "figures"]
+
+
+def test_keyboard_interrupt_during_outputs_leaves_out_dir_untouched(registry, data_dir, tmp_path):
+    out = tmp_path / "figures"
+    out.mkdir()
+    (out / "fig_exports.png").write_bytes(b"old png")
+    before = _snapshot(out)
+
+    @registry.register_output("zz_interrupt", kind="table", title="Interrupted")
+    def _interrupt(ctx):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    assert _snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "figures"]
+
+
+@pytest.mark.parametrize("fail_at", [1, 2, 5, 8, 12])
+def test_interrupt_while_moving_files_rolls_back(registry, data_dir, tmp_path, monkeypatch, fail_at):
+    out = tmp_path / "figures"
+    b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    (out / "keep.txt").write_text("mine\n")
+    (out / "tab_exports.png").write_bytes(b"stale, removed by the commit")
+    (data_dir / "exports.csv").write_text("size_class,estimate\nlarge,20.0\nsmall,1.0\n")
+    before = _snapshot(out)
+    real_replace = os.replace
+    real_commit = b._commit
+    calls = {"n": 0}
+
+    def flaky_replace(src, dst):
+        calls["n"] += 1
+        if calls["n"] == fail_at:
+            raise KeyboardInterrupt
+        return real_replace(src, dst)
+
+    def commit_with_interrupt(*args):
+        # the commit makes 1 stale move + 2 moves for each of 6 files = 13 renames
+        monkeypatch.setattr(b.os, "replace", flaky_replace)
+        try:
+            real_commit(*args)
+        finally:
+            monkeypatch.setattr(b.os, "replace", real_replace)
+
+    monkeypatch.setattr(b, "_commit", commit_with_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    assert calls["n"] >= fail_at  # the interruption happened inside the commit (+ undo moves)
+    assert _snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "figures"]
+
+
+def test_stale_files_of_an_id_are_replaced_others_kept(registry, data_dir, tmp_path):
+    out = tmp_path / "figures"
+    out.mkdir()
+    (out / "tab_exports.csv").write_text("old\n")
+    (out / "tab_exports.png").write_bytes(b"when tab_exports was a figure")
+    (out / "other.csv").write_text("someone else's\n")
+    b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    assert not (out / "tab_exports.png").exists()
+    assert (out / "tab_exports.csv").read_text().startswith("size_class,estimate,share")
+    assert (out / "other.csv").read_text() == "someone else's\n"
+
+
+def test_only_builds_selected_ids_and_keeps_manifest_entries(registry, data_dir, tmp_path):
+    out = tmp_path / "figures"
+    b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    png_before = (out / "fig_exports.png").read_bytes()
+    (data_dir / "exports.csv").write_text("size_class,estimate\nlarge,20.0\nsmall,1.0\n")
+    manifest = b.build(data_dir=data_dir, out_dir=out, only=["tab_exports"], registry=registry,
+                       progress=False)
+    assert manifest.built == ["tab_exports"]
+    assert (out / "fig_exports.png").read_bytes() == png_before
+    assert pd.read_csv(out / "tab_exports.csv")["estimate"].tolist() == [20.0, 1.0]
+    ids = [o["id"] for o in manifest.outputs]
+    assert ids == ["fig_exports", "tab_exports"]  # the figure's entry is kept
+    for f in manifest.files():
+        assert f.exists()
+    with pytest.raises(OptionError, match="not registered"):
+        b.build(data_dir=data_dir, out_dir=out, only=["nope"], registry=registry, progress=False)
+
+
+def test_missing_input_fails_before_anything_runs(registry, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(BuildError, match="no file matches"):
+        b.build(data_dir=empty, out_dir=tmp_path / "figures", registry=registry, progress=False)
+    assert not (tmp_path / "figures").exists()
+    with pytest.raises(BuildError, match="needs a data directory"):
+        b.build(out_dir=tmp_path / "figures", registry=registry, progress=False)
+
+
+def test_wrong_return_type_and_undeclared_input(data_dir, tmp_path):
+    reg = b.Registry()
+    reg.register_input("exports", pattern="exports.csv", loader=lambda p: pd.read_csv(p[0]))
+    reg.register_output("fig_wrong", kind="figure", title="x", func=lambda ctx: pd.DataFrame())
+    with pytest.raises(BuildError, match="returned DataFrame"):
+        b.build(data_dir=data_dir, out_dir=tmp_path / "o", registry=reg, progress=False)
+    reg.unregister("fig_wrong")
+    reg.register_output("tab_sneaky", kind="table", title="x", func=lambda ctx: ctx.load("exports"))
+    with pytest.raises(BuildError, match="without declaring it"):
+        b.build(data_dir=data_dir, out_dir=tmp_path / "o", registry=reg, progress=False)
+
+
+def test_params_must_be_json(registry, data_dir, tmp_path):
+    with pytest.raises(OptionError, match="JSON"):
+        b.build(data_dir=data_dir, out_dir=tmp_path / "o", registry=registry, progress=False,
+                params={"x": object()})
+
+
+def test_progress_bar_on_stderr(registry, data_dir, tmp_path, capsys):
+    b.build(data_dir=data_dir, out_dir=tmp_path / "o", registry=registry, progress=True)
+    err = capsys.readouterr().err
+    assert "msme-stats build [" in err and "fig_exports" in err and "2 output(s) written" in err
+    b.build(data_dir=data_dir, out_dir=tmp_path / "o", registry=registry, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_figures_are_closed_after_build(registry, data_dir, tmp_path):
+    plt.close("all")
+    b.build(data_dir=data_dir, out_dir=tmp_path / "o", registry=registry, progress=False)
+    assert plt.get_fignums() == []
+
+
+# --------------------------------------------------------------------------- _atomic
+def test_atomic_writes(tmp_path):
+    p = tmp_path / "a.txt"
+    atomic_write_text(p, "x\r\ny\n")
+    assert p.read_bytes() == b"x\r\ny\n"  # no newline translation
+    atomic_write_bytes(p, b"new")
+    assert p.read_bytes() == b"new"
+    assert sha256_file(p) == hashlib.sha256(b"new").hexdigest()
+    assert [q.name for q in tmp_path.iterdir()] == ["a.txt"]
+
+
+def test_atomic_dir_success_and_failure(tmp_path):
+    target = tmp_path / "tables"
+    target.mkdir()
+    (target / "old.csv").write_text("old\n")
+    with pytest.raises(RuntimeError), atomic_dir(target) as tmp:
+        (tmp / "new.csv").write_text("new\n")
+        raise RuntimeError("fail")
+    assert [p.name for p in target.iterdir()] == ["old.csv"]
+    with atomic_dir(target) as tmp:
+        (tmp / "new.csv").write_text("new\n")
+    assert [p.name for p in target.iterdir()] == ["new.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tables"]
+    with pytest.raises(FileExistsError), atomic_dir(target, replace=False) as tmp:
+        pass
+    assert [p.name for p in target.iterdir()] == ["new.csv"]

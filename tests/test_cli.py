@@ -1,0 +1,145 @@
+"""Tests of the msme-stats command line (msme_stats.cli.main)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd
+import pytest
+
+import msme_stats
+from msme_stats import build as b
+from msme_stats.cli import main
+
+
+@pytest.fixture
+def registry(monkeypatch):
+    """A fresh package registry holding one table and one figure."""
+    reg = b.Registry()
+
+    @reg.register_output("tab_demo", kind="table", title="Demo table")
+    def _tab(ctx):
+        return pd.DataFrame({"size_class": ["SME", "large"], "estimate": [7.6, 14.1]})
+
+    @reg.register_output("fig_demo", kind="figure", title="Demo figure")
+    def _fig(ctx):
+        import msme_stats.plots as mp
+
+        data = pd.DataFrame({"size_class": ["SME", "large"], "estimate": [7.6, 14.1]})
+        return mp.bars_by_size(data, ylabel="% of sales", source="demo").figure
+
+    monkeypatch.setattr(b, "REGISTRY", reg)
+    return reg
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"msme-stats {msme_stats.__version__}"
+
+
+def test_list(registry, capsys):
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["id", "kind", "title"]
+    assert lines[2].split() == ["fig_demo", "figure", "Demo", "figure"]
+    assert lines[3].split() == ["tab_demo", "table", "Demo", "table"]
+
+
+def test_build_all_and_only(registry, tmp_path, capsys):
+    out = tmp_path / "figures"
+    assert main(["build", "--out", str(out), "--quiet", "--param", "digits=2"]) == 0
+    assert capsys.readouterr() == ("", "")  # --quiet: nothing on either stream
+    assert sorted(p.name for p in out.iterdir()) == [
+        "fig_demo.png", "fig_demo.svg", "manifest.json", "tab_demo.csv", "tab_demo.md",
+        "tab_demo.tex",
+    ]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["params"] == {"digits": 2}
+    out2 = tmp_path / "only"
+    assert main(["build", "--out", str(out2), "--only", "tab_demo"]) == 0
+    captured = capsys.readouterr()
+    assert "built 1 output(s), 3 file(s)" in captured.out
+    assert "msme-stats build [" in captured.err  # progress bar on stderr
+    assert sorted(p.name for p in out2.iterdir()) == [
+        "manifest.json", "tab_demo.csv", "tab_demo.md", "tab_demo.tex",
+    ]
+
+
+def test_errors_are_one_clean_line(registry, tmp_path, capsys):
+    assert main(["build", "--out", str(tmp_path / "o"), "--only", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("msme-stats: error: output 'nope' is not registered")
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+    @registry.register_output("zz_fail", kind="table", title="Fails")
+    def _fail(ctx):
+        raise ValueError("bad cell")
+
+    assert main(["build", "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "msme-stats: error: output 'zz_fail'" in err and "bad cell" in err
+    assert not (tmp_path / "o").exists()
+    # --debug shows the exception itself
+    with pytest.raises(msme_stats.BuildError):
+        main(["--debug", "build", "--out", str(tmp_path / "o"), "--quiet"])
+
+
+def test_indicators_table_or_clear_error(monkeypatch, capsys):
+    fake = types.ModuleType("msme_stats.indicators")
+    fake.list_indicators = lambda family=None: pd.DataFrame(
+        {"id": ["es_direct_export_intensity"], "family": ["es"], "unit": ["% of sales"],
+         "wb_code": ["IC.FRM.TRD.TR5"], "name": ["Direct exports as % of sales"]}
+    )
+    monkeypatch.setitem(sys.modules, "msme_stats.indicators", fake)
+    assert main(["indicators"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["id", "family", "unit", "wb_code", "name"]
+    assert out[2].startswith("es_direct_export_intensity")
+    monkeypatch.setitem(sys.modules, "msme_stats.indicators", None)
+    assert main(["indicators"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("msme-stats: error: the indicator registry is not available")
+
+
+def test_make_samples_calls_both_writers(monkeypatch, tmp_path, capsys):
+    calls = []
+
+    def write_wbes_samples(out_dir="data/wbes_synthetic"):
+        calls.append(("wbes", out_dir))
+        return [out_dir / "A.dta", out_dir / "B.dta"]
+
+    def write_tec_samples(out_dir="data/tec_synthetic"):
+        calls.append(("tec", out_dir))
+        return [out_dir / "t.csv"]
+
+    wbes = types.ModuleType("msme_stats.samples.wbes")
+    wbes.write_wbes_samples = write_wbes_samples
+    tec = types.ModuleType("msme_stats.samples.tec")
+    tec.write_tec_samples = write_tec_samples
+    monkeypatch.setitem(sys.modules, "msme_stats.samples.wbes", wbes)
+    monkeypatch.setitem(sys.modules, "msme_stats.samples.tec", tec)
+    assert main(["make-samples", "--out", str(tmp_path)]) == 0
+    # each writer gets its own sub-folder, named like its default
+    assert calls == [("wbes", tmp_path / "wbes_synthetic"), ("tec", tmp_path / "tec_synthetic")]
+    out = capsys.readouterr().out
+    assert "WBES samples: 2 file(s)" in out and "TEC samples: 1 file(s)" in out
+    # without a TEC writer the WBES samples are still written
+    monkeypatch.setitem(sys.modules, "msme_stats.samples.tec", None)
+    calls.clear()
+    assert main(["make-samples", "--out", str(tmp_path)]) == 0
+    assert [c[0] for c in calls] == ["wbes"]
+    assert "TEC samples: skipped" in capsys.readouterr().out
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 2
+    assert "usage: msme-stats" in capsys.readouterr().err

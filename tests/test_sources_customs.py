@@ -1,0 +1,162 @@
+"""Tests of msme_stats.sources.customs.load_transactions."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import msme_stats
+from msme_stats.errors import (
+    EmptyInputError,
+    ExclusionWarning,
+    InvalidValueError,
+    MissingColumnsError,
+    OptionError,
+    RecodeWarning,
+    UnreadableFileError,
+)
+from msme_stats.sources.customs import load_transactions, role_presets
+
+ROOT = Path(__file__).resolve().parents[1]
+KCS = ROOT / "data" / "kcs_customs_synthetic"
+FIX = Path(__file__).resolve().parent / "fixtures" / "customs"
+ROLES = {"trader": "firm", "year": "year", "product": "hs", "partner": "dest", "value": "value"}
+
+
+def test_kcs_specimen_loads_unchanged():
+    tx = msme_stats.load_transactions(str(KCS / "df_syn_*_eng.csv"), roles="kcs", period="month")
+    assert len(tx) == 54_000  # DATA_SOURCES §6.3: 37,385 + 8,134 + 8,481
+    assert list(tx.columns) == ["trader", "period", "product", "partner", "value", "quantity"]
+    assert tx["trader"].nunique() == 14_482
+    assert tx["period"].nunique() == 18  # 2020-01 .. 2021-06
+    assert tx["period"].min() == "2020-01" and tx["period"].max() == "2021-06"
+    assert tx["product"].str.len().eq(6).all()
+    assert len(tx.attrs["source"]) == 3
+
+
+def test_kcs_preset_is_data():
+    assert role_presets()["kcs"] == {
+        "trader": "Importer ID", "date": "Date", "product": "HS6 Code",
+        "partner": "Country of Origin", "value": "Item Price", "quantity": "Net Mass",
+    }
+
+
+def test_quarter_and_year_periods():
+    q = load_transactions(FIX / "kcs_head.csv", roles="kcs", period="quarter")
+    assert set(q["period"]) == {"2021Q2"}
+    y = load_transactions(FIX / "kcs_head.csv", roles="kcs")
+    assert set(y["period"]) == {2021}
+
+
+def test_csv_parquet_and_partitioned_folder_agree(tmp_path):
+    csv = load_transactions(FIX / "worked_example.csv", roles=ROLES)
+    raw = pd.read_csv(FIX / "worked_example.csv", dtype={"hs": str})
+    raw.to_parquet(tmp_path / "one.parquet")
+    pq = load_transactions(tmp_path / "one.parquet", roles=ROLES)
+    raw.to_parquet(tmp_path / "folder", partition_cols=["year"])
+    folder = load_transactions(tmp_path / "folder", roles=ROLES)
+    key = ["period", "trader", "product", "partner"]
+    for other in (pq, folder):
+        pd.testing.assert_frame_equal(
+            csv.sort_values(key).reset_index(drop=True),
+            other.sort_values(key).reset_index(drop=True),
+        )
+    listed = load_transactions([FIX / "worked_example.csv", tmp_path / "one.parquet"], roles=ROLES)
+    assert len(listed) == 2 * len(csv)
+
+
+def test_leading_zero_restored_and_long_codes_cut():
+    df = pd.DataFrame({"f": ["a", "b", "c", "d"], "y": [2001] * 4,
+                       "hs": [10121, 101210, 1012101, 8471300000], "d": ["us"] * 4, "v": [1.0] * 4})
+    with pytest.warns(RecodeWarning, match="2 HS code"):
+        out = load_transactions(df, roles="edd")
+    # 10121 -> 010121 (5 digits: zero lost); 1012101 -> 01012101 -> 010121; 10 digits -> first 6
+    assert out["product"].tolist() == ["010121", "101210", "010121", "847130"]
+    assert out["partner"].tolist() == ["US"] * 4
+
+
+def test_short_codes_error_or_drop():
+    df = pd.DataFrame({"f": ["a", "b"], "y": [2001, 2001], "hs": ["0101", "010121"], "d": ["US", "US"], "v": [1.0, 2.0]})
+    with pytest.raises(InvalidValueError, match="'hs'.*shorter than 6 digits"):
+        load_transactions(df, roles="edd")
+    with pytest.warns(ExclusionWarning, match="dropped 1 row"):
+        out = load_transactions(df, roles="edd", short_hs="drop")
+    assert out["product"].tolist() == ["010121"]
+    with pytest.raises(InvalidValueError, match="odd-length"):
+        load_transactions(df.assign(hs=["10121", "010121"]), roles="edd", short_hs="error")
+
+
+def _write_bad(tmp_path, column, value):
+    df = pd.read_csv(FIX / "kcs_head.csv", dtype=str)
+    df.loc[3, column] = value
+    path = tmp_path / "bad.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "pattern"),
+    [
+        ("Item Price", "-5", r"bad\.csv: column 'Item Price' \(role value\) has 1 negative.*row 4"),
+        ("Item Price", "abc", r"'Item Price'.*non-numeric"),
+        ("Importer ID", "", r"'Importer ID' \(role trader\) has 1 missing"),
+        ("Date", "2021-13-45", r"'Date' \(role date\).*unparseable.*'2021-13-45'"),
+        ("HS6 Code", "84A130", r"'HS6 Code'.*non-numeric"),
+        ("Country of Origin", " ", r"'Country of Origin'.*missing"),
+    ],
+)
+def test_malformed_inputs_name_file_and_column(tmp_path, column, value, pattern):
+    path = _write_bad(tmp_path, column, value)
+    with pytest.raises(InvalidValueError, match=pattern):
+        load_transactions(path, roles="kcs")
+
+
+def test_role_errors(tmp_path):
+    with pytest.raises(OptionError, match="unknown role name.*'exporter'"):
+        load_transactions(FIX / "worked_example.csv", roles={**ROLES, "exporter": "firm"})
+    with pytest.raises(OptionError, match="required role.*'value'"):
+        load_transactions(FIX / "worked_example.csv", roles={k: v for k, v in ROLES.items() if k != "value"})
+    with pytest.raises(OptionError, match="roles='nope'"):
+        load_transactions(FIX / "worked_example.csv", roles="nope")
+    with pytest.raises(MissingColumnsError, match=r"worked_example\.csv: column\(s\) 'amount'"):
+        load_transactions(FIX / "worked_example.csv", roles={**ROLES, "value": "amount"})
+    with pytest.raises(OptionError, match="needs a date"):
+        load_transactions(FIX / "worked_example.csv", roles=ROLES, period="month")
+    with pytest.raises(EmptyInputError, match="matched no file"):
+        load_transactions(str(tmp_path / "*.csv"), roles=ROLES)
+    with pytest.raises(UnreadableFileError, match="no such file"):
+        load_transactions(tmp_path / "absent.csv", roles=ROLES)
+
+
+def test_dask_loader_matches_pandas(tmp_path):
+    pytest.importorskip("dask")
+    a = load_transactions(FIX / "kcs_head.csv", roles="kcs", period="month")
+    b = load_transactions(FIX / "kcs_head.csv", roles="kcs", period="month", engine="dask").compute(scheduler="synchronous")
+    pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False)
+
+
+def test_input_not_mutated():
+    df = pd.read_csv(FIX / "worked_example.csv", dtype={"hs": str})
+    before = df.copy()
+    load_transactions(df, roles=ROLES)
+    pd.testing.assert_frame_equal(df, before)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=1, max_value=999_999))
+def test_hs_integer_codes_round_trip(code):
+    """An HS6 code stored as a number (leading zeros lost) comes back as the 6-digit string."""
+    text = f"{code:06d}"
+    df = pd.DataFrame({"f": ["a"], "y": [2001], "hs": [code], "d": ["US"], "v": [1.0]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RecodeWarning)
+        if len(str(code)) in (5, 6):
+            assert load_transactions(df, roles="edd")["product"].iloc[0] == text
+        else:  # 1-4 digits: chapter or heading only -> cannot be HS6
+            with pytest.raises(InvalidValueError):
+                load_transactions(df, roles="edd")
