@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     shutil.rmtree(cache, ignore_errors=True)
     print(f"\nMachine: {describe()}")
     print(f"File: {n_rows:,} firms, {len(varlist)} variables, {path.stat().st_size / 1e6:.0f} MB; {len(cols)} columns needed\n")
-    print("| step | best of {} (s) |".format(args.repeat))
+    print(f"| step | best of {args.repeat} (s) |")
     print("|---|---:|")
     print(f"| peer: pandas.read_stata, needed columns only | {t_peer:.3f} |")
     print(f"| msme_stats load_wbes, first load (read + clean + write cache) | {t_first:.3f} |")
