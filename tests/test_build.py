@@ -251,7 +251,10 @@ def test_only_builds_selected_ids_and_keeps_manifest_entries(registry, data_dir,
         b.build(data_dir=data_dir, out_dir=out, only=["nope"], registry=registry, progress=False)
 
 
-def test_missing_input_fails_before_anything_runs(registry, tmp_path):
+def test_missing_input_fails_before_anything_runs(registry, tmp_path, monkeypatch):
+    # without data_dir the build reads $MSME_STATS_DATA_DIR, else the bundled data/ folder;
+    # point the variable at a folder that does not exist so that neither is available
+    monkeypatch.setenv("MSME_STATS_DATA_DIR", str(tmp_path / "nowhere"))
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(BuildError, match="no file matches"):

@@ -204,3 +204,33 @@ def test_tr5_matches_world_bank_published_values_on_real_microdata():
         pytest.skip("no survey in MSME_STATS_WBES_DIR has a published TR5 value (2006-2017)")
     off = both[(both["estimate"] - both["published"]).abs() > 0.05 + 1e-9]
     assert off.empty, off[["survey_id", "estimate", "published"]]
+
+
+GOLDENS = ROOT / "tests" / "goldens" / "wbes_synthetic_goldens.csv"
+
+
+@pytest.mark.parametrize(("stat", "indicator", "scale"), [("mean", "IC.FRM.TRD.TR5", 1.0), ("proportion", "TR16", 100.0)])
+def test_tr5_and_tr16_on_bundled_data_equal_r_survey(tmp_path, stat, indicator, scale):
+    """ms.estimate(ms.load_wbes(...)) against R svyby on the same .dta files (tests/r/make_goldens.R).
+
+    R: svydesign(ids=~1, strata=~interaction(survey, strata), weights=~wmedian), d3c < 0 -> NA,
+    options(survey.lonely.psu="average") (= lonely_psu="scaled"), svyby(..., na.rm=TRUE).
+    """
+    import warnings
+
+    gold = pd.read_csv(GOLDENS)
+    gold = gold[gold["stat"] == stat]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ms.MsmeStatsWarning)
+        firms = ms.load_wbes(ROOT / "data" / "wbes_synthetic", split_large=True, cache_dir=tmp_path)
+        by_survey = ms.estimate(firms, indicator, by="survey_id")
+        by_size = ms.estimate(firms, indicator, by=["survey_id", "size_class"])
+    code = {"small": "1", "medium": "2", "large": "3", "large_250plus": "4"}
+    ours = pd.concat([
+        by_survey.assign(by="survey", key=by_survey["survey_id"].astype(str)),
+        by_size.assign(by="survey+a6a", key=by_size["survey_id"].astype(str) + "|" + by_size["size_class"].astype(str).map(code)),
+    ])
+    both = gold.merge(ours, on=["by", "key"], suffixes=("_r", ""))
+    assert len(both) == len(gold) == 45 + 137
+    np.testing.assert_allclose(both["estimate"], scale * both["estimate_r"], rtol=1e-10)
+    np.testing.assert_allclose(both["se"], scale * both["se_r"], rtol=1e-10)
