@@ -70,6 +70,24 @@ _FILE_ISO_YEAR = re.compile(r"(?P<iso>[A-Z]{3})[_-](?P<year>(19|20)\d\d)")
 _LOADER_VERSION = "1"
 
 
+class RecodeLog(tuple):
+    """Immutable record of the negative codes set to missing (one dict per file, variable, code).
+
+    Kept in ``firms.attrs["recodes"]``. pandas deep-copies ``attrs`` on every operation, so
+    this log is immutable and is shared, not copied. ``pd.DataFrame(log)`` or
+    :meth:`to_frame` gives columns ``file``, ``variable``, ``code``, ``label``, ``n``.
+    """
+
+    __slots__ = ()
+
+    def __deepcopy__(self, memo: dict) -> RecodeLog:
+        return self
+
+    def to_frame(self) -> pd.DataFrame:
+        """The log as a DataFrame."""
+        return pd.DataFrame(list(self), columns=["file", "variable", "code", "label", "n"])
+
+
 @dataclass(frozen=True)
 class _VarSpec:
     canonical: str
@@ -551,7 +569,7 @@ def _read_cache(target: Path) -> tuple[pd.DataFrame, list[dict]] | None:
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(target, memory_map=True)
+        table = pq.ParquetFile(target, memory_map=True).read()
     except (OSError, ValueError):
         return None
     recodes = json.loads((table.schema.metadata or {}).get(b"msme_stats_recodes", b"[]"))
@@ -686,12 +704,13 @@ def load_wbes(
             f"(e.g. {d.head(3).to_dict('records')}). The same survey seems to be loaded twice; "
             "load each survey once."
         )
-    rec = pd.DataFrame(recodes, columns=["file", "variable", "code", "label", "n"])
-    if len(rec):
-        per_var = rec.groupby("variable", sort=True)["n"].sum()
+    if recodes:
+        per_var: dict[str, int] = {}
+        for r in recodes:
+            per_var[r["variable"]] = per_var.get(r["variable"], 0) + r["n"]
         warnings.warn(
             "load_wbes: negative WBES codes set to missing: "
-            + ", ".join(f"{v} {n}" for v, n in per_var.items())
+            + ", ".join(f"{v} {per_var[v]}" for v in sorted(per_var))
             + " (details in .attrs['recodes']).",
             RecodeWarning,
             stacklevel=2,
@@ -703,8 +722,8 @@ def load_wbes(
         "weight_var": weight_var,
         "size_scheme": size_scheme,
         "below5": below5,
-        "source_files": names,
-        "recodes": rec.to_dict("records"),
+        "source_files": tuple(names),
+        "recodes": RecodeLog(recodes),
     }
     return firms
 
