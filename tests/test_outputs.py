@@ -8,7 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from msme_stats import build as b  # noqa: E402
+from msme_stats import build as b
 
 
 def test_every_registered_output_builds_from_bundled_data(tmp_path, monkeypatch):

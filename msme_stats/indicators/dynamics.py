@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._frozen import FrozenTuple
 from .._options import check_choice
 from ..engines import ENGINES, ReduceOptions, Reduction, get_engine
 from ..errors import (
@@ -815,7 +816,7 @@ def dynamics_from_reduction(
         out["period"] = out["period"].astype("int64")
     out.attrs["params"] = dict(params)
     out.attrs["exclusions"] = counts
-    out.attrs["unmatched_traders"] = unmatched
+    out.attrs["unmatched_traders"] = FrozenTuple(unmatched)  # shared by copies, never deep-copied
     return out
 
 

@@ -28,6 +28,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .._frozen import FrozenTuple
 from .._options import check_choice
 from ..classify import sector_class, size_class
 from ..errors import (
@@ -70,18 +71,15 @@ _FILE_ISO_YEAR = re.compile(r"(?P<iso>[A-Z]{3})[_-](?P<year>(19|20)\d\d)")
 _LOADER_VERSION = "1"
 
 
-class RecodeLog(tuple):
+class RecodeLog(FrozenTuple):
     """Immutable record of the negative codes set to missing (one dict per file, variable, code).
 
-    Kept in ``firms.attrs["recodes"]``. pandas deep-copies ``attrs`` on every operation, so
-    this log is immutable and is shared, not copied. ``pd.DataFrame(log)`` or
-    :meth:`to_frame` gives columns ``file``, ``variable``, ``code``, ``label``, ``n``.
+    Kept in ``firms.attrs["recodes"]`` and shared, not copied, by pandas operations.
+    ``pd.DataFrame(log)`` or :meth:`to_frame` gives columns ``file``, ``variable``,
+    ``code``, ``label``, ``n``.
     """
 
     __slots__ = ()
-
-    def __deepcopy__(self, memo: dict) -> RecodeLog:
-        return self
 
     def to_frame(self) -> pd.DataFrame:
         """The log as a DataFrame."""
