@@ -4,7 +4,7 @@ Peer: ``pandas.read_csv`` of the same gzip file (all columns as strings), i.e. t
 alone without layout detection, code validation, ISO3 mapping, unit scaling, flags and the
 duplicate-cell check. Also times ``tec_indicators`` (all ids) on the loaded frame.
 
-Run: ``.venv/bin/python benchmarks/bench_tec.py`` (writes nothing; prints a Markdown table).
+Run: ``.venv/bin/python -m benchmarks.bench_tec`` (writes nothing; prints a Markdown table).
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ def _time(fn) -> tuple[float, float, object]:
     return statistics.median(times), min(times), out
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    del argv  # no options
     med_p, min_p, raw = _time(lambda: pd.read_csv(FILE, dtype=str, keep_default_na=False))
     med_l, min_l, tec = _time(lambda: load_tec(FILE))
     med_i, min_i, est = _time(lambda: tec_indicators(tec))

@@ -715,6 +715,15 @@ def _write_result(spec: OutputSpec, result: Any, tmp: Path) -> list[Path]:
     return _save_table(result, tmp, spec)
 
 
+def _display_path(path: Path) -> str:
+    """``path`` relative to the working directory when inside it (reproducible manifests)."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
 def _manifest(
     out_path: Path,
     specs: Sequence[OutputSpec],
@@ -743,7 +752,7 @@ def _manifest(
         "package": {"name": "msme_stats", "version": __version__},
         "python": platform.python_version(),
         "libraries": _versions(),
-        "data_dir": None if data_dir is None else str(data_dir),
+        "data_dir": None if data_dir is None else _display_path(Path(data_dir)),
         "params": dict(params),
         "inputs": [input_entries[k] for k in sorted(input_entries)],
         "built": [s.id for s in specs],
