@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+import time
+from collections.abc import Callable
 
 
 def describe() -> str:
@@ -26,3 +28,13 @@ def describe() -> str:
         f"{cpu}; {os.cpu_count()} cores; {mem_gb:.0f} GB RAM; Python {platform.python_version()}; "
         f"pandas {pd.__version__}; numpy {np.__version__}; pyarrow {pa.__version__}"
     )
+
+
+def best_of(fn: Callable[[], object], repeat: int) -> float:
+    """Shortest wall time of ``repeat`` calls of ``fn`` (seconds)."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)

@@ -27,18 +27,9 @@ import msme_stats as ms
 from msme_stats.samples.wbes import synthetic_wbes_pool
 from msme_stats.sources.wbes import _needed_raw
 
-from ._machine import describe
+from ._machine import best_of, describe
 
 WORK = Path(__file__).resolve().parent / "_work"
-
-
-def best_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main(argv: list[str] | None = None) -> None:

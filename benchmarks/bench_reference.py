@@ -25,16 +25,7 @@ import pandas as pd
 from msme_stats import reference
 from msme_stats.reference import countries, country_groups, group_table, to_iso3
 
-from ._machine import describe
-
-
-def best_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+from ._machine import best_of, describe
 
 
 def main(argv: list[str] | None = None) -> None:

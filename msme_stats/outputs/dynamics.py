@@ -13,18 +13,16 @@ identically at every build).
 
 from __future__ import annotations
 
-import warnings
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from ..build import register_input, register_output
-from ..errors import MsmeStatsWarning
 from ..indicators.dynamics import exporter_dynamics
 from ..plots import time_lines
 from ..samples.transactions import synthetic_transactions
 from ..sources.customs import load_transactions
+from ._common import cached, quiet
 
 SOURCE_KCS = ("Synthetic customs declarations (Korea Customs Service / IBS, CTGAN; MIT); importers stand in "
               "for exporters; msme_stats calculations")
@@ -32,22 +30,13 @@ SOURCE_SYNTH = "SYNTHETIC transaction panel and firm register (msme_stats seeded
 PANEL_SEED = 2016
 
 
-def _quiet(fn, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", MsmeStatsWarning)
-        return fn(*args, **kwargs)
-
-
 register_input("kcs", pattern="kcs_customs_synthetic/df_syn_*_eng.csv",
-               loader=lambda paths: _quiet(load_transactions, [str(p) for p in paths], roles="kcs", period="month"),
+               loader=lambda paths: quiet(load_transactions, [str(p) for p in paths], roles="kcs", period="month"),
                description="Synthetic Korean customs import declarations (MIT)")
 
 
 def _kcs(ctx) -> pd.DataFrame:
-    key = ("kcs", "dynamics")
-    if key not in ctx.cache:
-        ctx.cache[key] = _quiet(exporter_dynamics, ctx.load("kcs"), period="month")
-    return ctx.cache[key]
+    return cached(ctx, ("kcs", "dynamics"), lambda: quiet(exporter_dynamics, ctx.load("kcs"), period="month"))
 
 
 def _series(frame: pd.DataFrame, codes: dict[str, str]) -> pd.DataFrame:
@@ -104,7 +93,7 @@ def _synthetic_panel() -> tuple[pd.DataFrame, pd.DataFrame]:
                  title="Number of exporters and entry rate, SMEs versus large exporters (synthetic panel)")
 def _by_size(ctx):
     tx, register = _synthetic_panel()
-    dyn = _quiet(exporter_dynamics, tx, register=register)
+    dyn = quiet(exporter_dynamics, tx, register=register)
     sel = dyn[(dyn["edd_code"] == "C1") & dyn["size_class"].isin(["SME", "large"])].dropna(subset=["value"])
     sel = sel.assign(value=100 * sel["value"])
     fig, ax = plt.subplots(figsize=(6.4, 4.2))

@@ -8,25 +8,21 @@ Input ``tr5_published``: the World Bank's published TR5 values (CC BY 4.0).
 
 from __future__ import annotations
 
-import warnings
-
 import matplotlib.pyplot as plt
 import pandas as pd
 
 from ..aggregate import compare_published, cross_country_average, headline_sme_vs_large
 from ..build import register_input, register_output
-from ..errors import MsmeStatsWarning
 from ..indicators import estimate
 from ..plots import bars_by_size, country_dots, direct_vs_indirect, vintage_change
 from ..sources.wbes import load_wbes
+from ._common import cached, quiet
 
 SOURCE = "World Bank Enterprise Surveys; msme_stats calculations"
 
 
 def _load_wbes(paths):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", MsmeStatsWarning)  # recode counts are in .attrs
-        return load_wbes(paths, cache=False)
+    return quiet(load_wbes, paths, cache=False)  # recode counts stay in .attrs
 
 
 def _load_tr5(paths):
@@ -50,12 +46,12 @@ def _sample(firms: pd.DataFrame, what: str) -> str:
 
 
 def _headline(ctx) -> pd.DataFrame:
-    key = ("wbes", "headline")
-    if key not in ctx.cache:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", MsmeStatsWarning)
-            ctx.cache[key] = headline_sme_vs_large(ctx.load("wbes"))
-    return ctx.cache[key]
+    return cached(ctx, ("wbes", "headline"), lambda: quiet(headline_sme_vs_large, ctx.load("wbes")))
+
+
+def _tr5_by_survey(ctx) -> pd.DataFrame:
+    return cached(ctx, ("wbes", "tr5"),
+                  lambda: quiet(estimate, ctx.load("wbes"), "TR5", by=["survey_id", "country", "year"]))
 
 
 @register_output("wbes_headline_sme_vs_large", kind="table", inputs=("wbes",),
@@ -82,9 +78,7 @@ def _direct_indirect(ctx):
                  title="% of firms exporting at least 10% of sales, by size class")
 def _exporters_by_size(ctx):
     firms = ctx.load("wbes")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", MsmeStatsWarning)
-        est = estimate(firms, ["TR16", "TR17"], by=["survey_id", "size_class"])
+    est = quiet(estimate, firms, ["TR16", "TR17"], by=["survey_id", "size_class"])
     avg = cross_country_average(est)
     avg["indicator"] = avg["indicator"].map(
         {"es_direct_exporter_share_10": "Direct", "es_exporter_share_10": "Direct or indirect"}
@@ -100,9 +94,7 @@ def _exporters_by_size(ctx):
                  title="Direct exports, % of sales (TR5), latest survey per economy, with 95% CIs")
 def _tr5_dots(ctx):
     firms = ctx.load("wbes")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", MsmeStatsWarning)
-        est = estimate(firms, "TR5", by=["survey_id", "country", "year"])
+    est = _tr5_by_survey(ctx)
     latest = est[est["year"] == est.groupby("country", observed=True)["year"].transform("max")]
     fig, ax = plt.subplots(figsize=(6.4, 9.0))
     country_dots(latest, y="country", reference="mean", ax=ax, xlabel="% of sales",
@@ -113,10 +105,7 @@ def _tr5_dots(ctx):
 @register_output("wbes_tr5_published_vs_recomputed", kind="table", inputs=("wbes", "tr5_published"),
                  title="TR5 by survey: World Bank published value vs recomputed")
 def _tr5_compare(ctx) -> pd.DataFrame:
-    firms = ctx.load("wbes")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", MsmeStatsWarning)
-        est = estimate(firms, "TR5", by=["survey_id", "country", "year"])
+    est = _tr5_by_survey(ctx)
     pub = ctx.load("tr5_published")
     est = est.assign(country=est["country"].astype(str), year=est["year"].astype(int))
     out = est.merge(pub, on=["country", "year"], how="left")
@@ -148,10 +137,7 @@ def _published(ctx) -> pd.DataFrame:
 @register_output("wbes_indicators_by_region", kind="table", inputs=("wbes",),
                  title="Trade indicators by World Bank region and firm size (simple mean of countries)")
 def _by_region(ctx) -> pd.DataFrame:
-    firms = ctx.load("wbes")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", MsmeStatsWarning)
-        est = estimate(firms, ["TR5", "es_indirect_export_intensity", "TR17", "TR11", "CAR7"],
-                       by=["survey_id", "sme_group"])
-        avg = cross_country_average(est, group_by="wb_region")
+    est = quiet(estimate, ctx.load("wbes"), ["TR5", "es_indirect_export_intensity", "TR17", "TR11", "CAR7"],
+                by=["survey_id", "sme_group"])
+    avg = quiet(cross_country_average, est, group_by="wb_region")
     return avg.drop(columns=["countries"]).reset_index(drop=True)
