@@ -8,9 +8,11 @@ number of countries and firms behind each value.
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from collections.abc import Sequence
 from functools import cache
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -214,6 +216,36 @@ def headline_sme_vs_large(
     return avg
 
 
+def published_values(reference_values: str | os.PathLike | pd.DataFrame | None = None) -> pd.DataFrame:
+    """Published statistics with their sources, indexed by ``ref_id``.
+
+    Reads ``data/published_reference_values/reference_values.csv`` (hand-compiled from WTO,
+    Eurostat, US Census and Statistics Canada publications; pass another path or frame with
+    ``reference_values``) and the package's ``reference/published_values_extra.csv`` (values
+    that are not in that file, e.g. the 2022 updates). Both have the columns ``ref_id,
+    source, source_url, geo, year, indicator, breakdown, value, unit, basis, notes``;
+    values are kept as text so their rounding (the tolerance) is known.
+    """
+    from ._paths import data_dir
+    from .errors import UnreadableFileError
+    from .reference import read_reference
+
+    if isinstance(reference_values, pd.DataFrame):
+        refs = reference_values.astype(str)
+    else:
+        path = Path(reference_values) if reference_values is not None else (
+            data_dir() / "published_reference_values" / "reference_values.csv")
+        if not path.is_file():
+            raise UnreadableFileError(
+                f"{path}: published reference values not found; pass reference_values= the path of "
+                "published_reference_values/reference_values.csv (shipped in the repository's data/)."
+            )
+        refs = pd.read_csv(path, dtype=str, keep_default_na=False)
+    extra = read_reference("published_values_extra.csv").astype(str)
+    both = pd.concat([refs, extra], ignore_index=True)
+    return both.drop_duplicates("ref_id").set_index("ref_id")
+
+
 @cache
 def _targets() -> pd.DataFrame:
     return pd.read_csv(reference_path("published_targets.csv"), keep_default_na=False)
@@ -225,14 +257,20 @@ def published_targets() -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``target_id``, ``ref_id`` (row of ``data/published_reference_values``), ``family``,
-        ``indicator``, ``filters`` (``col=value;...``), ``published_2016``,
-        ``update_2022``, ``unit``, ``source``, ``tag``.
+        ``target_id``, ``ref_id_2016`` and ``ref_id_2022`` (rows of
+        :func:`published_values`), ``family``, ``description``, ``indicator``, ``filters``
+        (``col=value;...``), ``source``, ``tag``.
     """
     return _targets().copy()
 
 
-def compare_published(recomputed: pd.DataFrame, *, family: str | None = None, tolerance: float | None = None) -> pd.DataFrame:
+def compare_published(
+    recomputed: pd.DataFrame,
+    *,
+    family: str | None = None,
+    tolerance: float | None = None,
+    reference_values: str | os.PathLike | pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Put published values, their 2022 update and recomputed values side by side.
 
     Parameters
@@ -245,6 +283,8 @@ def compare_published(recomputed: pd.DataFrame, *, family: str | None = None, to
         Restrict to ``"es"`` or ``"tec"`` targets.
     tolerance
         Half a unit of the published value's last digit by default (INDICATORS 0.4).
+    reference_values
+        Where the published values are read from (see :func:`published_values`).
 
     Returns
     -------
@@ -255,6 +295,7 @@ def compare_published(recomputed: pd.DataFrame, *, family: str | None = None, to
         ``recomputed`` have a missing ``recomputed``.
     """
     targets = published_targets()
+    values = published_values(reference_values)
     if family:
         targets = targets[targets["family"] == family]
     rows = []
@@ -270,14 +311,15 @@ def compare_published(recomputed: pd.DataFrame, *, family: str | None = None, to
         val = float(hit["estimate"].iloc[0]) if len(hit) == 1 else np.nan
         se = float(hit["se"].iloc[0]) if len(hit) == 1 and "se" in hit else np.nan
         ncty = int(hit["n_countries"].iloc[0]) if len(hit) == 1 and "n_countries" in hit else np.nan
-        pub = float(t.published_2016) if str(t.published_2016) != "" else np.nan
-        upd = float(t.update_2022) if str(t.update_2022) != "" else np.nan
-        tol = tolerance if tolerance is not None else _half_unit(str(t.published_2016))
+        text16 = values.loc[t.ref_id_2016, "value"] if t.ref_id_2016 else ""
+        pub = float(text16) if text16 else np.nan
+        upd = float(values.loc[t.ref_id_2022, "value"]) if t.ref_id_2022 else np.nan
+        tol = tolerance if tolerance is not None else _half_unit(text16)
         rows.append({
             "target_id": t.target_id, "description": t.description, "published_2016": pub,
             "update_2022": upd, "recomputed": val, "se": se, "n_countries": ncty,
             "diff_2016": val - pub, "within_rounding_2016": bool(abs(val - pub) <= tol) if np.isfinite(val - pub) else False,
-            "unit": t.unit, "source": t.source, "tag": t.tag,
+            "unit": hit["unit"].iloc[0] if len(hit) == 1 and "unit" in hit else "", "source": t.source, "tag": t.tag,
         })
     return pd.DataFrame(rows)
 

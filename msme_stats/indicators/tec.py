@@ -693,24 +693,6 @@ def _read_csv_ref(name: str) -> pd.DataFrame:
         return pd.read_csv(fh, dtype=str, keep_default_na=False)
 
 
-def _reference_values(reference_values: str | Path | pd.DataFrame | None) -> pd.DataFrame:
-    if isinstance(reference_values, pd.DataFrame):
-        return reference_values.astype(str)
-    candidates: list[Path] = []
-    if reference_values is not None:
-        candidates = [Path(reference_values)]
-    else:
-        from .._paths import data_dir
-
-        candidates = [data_dir() / "published_reference_values" / "reference_values.csv"]
-    for c in candidates:
-        if c.is_file():
-            return pd.read_csv(c, dtype=str, keep_default_na=False)
-    raise UnreadableFileError(
-        f"reference_values.csv not found (looked in {[str(c) for c in candidates]}); pass "
-        "reference_values= the path of published_reference_values/reference_values.csv.")
-
-
 def tec_compare_published(
     tec: pd.DataFrame,
     *,
@@ -763,13 +745,10 @@ def tec_compare_published(
     WTO, World Trade Report 2016, Section B key facts; WTO MSME page (2022 update, as copied
     at icsb.org); INDICATORS §4.4-4.6 and §5.
     """
+    from ..aggregate import published_values
+
     targets = _read_csv_ref("tec_targets.csv")
-    extra = _read_csv_ref("published_values_extra.csv")
-    refs = _reference_values(reference_values)
-    published = pd.concat([
-        refs[["ref_id", "value", "basis", "source"]],
-        extra[["ref_id", "value", "basis", "source"]],
-    ], ignore_index=True).drop_duplicates("ref_id").set_index("ref_id")
+    published = published_values(reference_values)
     ids = sorted(set(targets["indicator"]))
     if business_counts is None:
         ids = [i for i in ids if i != "export_participation_rate"]
