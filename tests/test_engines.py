@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import msme_stats
 from msme_stats.engines import ReduceOptions, get_engine
-from msme_stats.errors import OptionError
+from msme_stats.engines._common import (
+    Chunk,
+    Coded,
+    _batch_cells,
+    coded_from_frame,
+    coded_from_parquet,
+    group_sums_coded,
+)
+from msme_stats.errors import ExclusionWarning, InvalidValueError, OptionError, RecodeWarning
 from msme_stats.indicators.dynamics import exporter_dynamics
 from msme_stats.samples.transactions import synthetic_transactions, write_transactions_parquet
 
@@ -100,3 +112,191 @@ def test_engine_options():
         get_engine("pandas").reduce(frame, ReduceOptions(), scheduler="threads")
     with pytest.raises(OptionError, match="split_every"):
         get_engine("dask").reduce(frame, ReduceOptions(), split_every=1)
+
+
+# --------------------------------------------------------------------------------------
+# integer-coded reduction (msme_stats.engines._common)
+# --------------------------------------------------------------------------------------
+def _write_hive(root: Path, frame: pd.DataFrame, row_group_size: int) -> Path:
+    """Hive-partitioned Parquet (period=YYYY/part.parquet) with small row groups, so that each
+    file holds several chunks with their own dictionaries."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for year, g in frame.groupby("period"):
+        (root / f"period={year}").mkdir(parents=True)
+        table = pa.Table.from_pandas(g.drop(columns="period"), preserve_index=False)
+        pq.write_table(table, root / f"period={year}" / "part-0.parquet", row_group_size=row_group_size)
+    return root
+
+
+TINY = pd.DataFrame(
+    {
+        "trader": ["A", "A", "A", "B", "B", "OTH", "A", "B"],
+        "period": [2001, 2001, 2001, 2001, 2002, 2001, 2001, 2002],
+        "product": ["010101", "010101", "020202", "010101", "10101", "010101", "270900", "010101"],
+        "partner": ["FR", "DE", "FR", "fr ", "FR", "FR", "FR", "FR"],
+        "value": [10.0, 5.0, 1.0, 2.0, 3.0, 100.0, 7.0, 0.5],
+    }
+)
+
+
+@pytest.mark.parametrize("engine", ["pandas", "dask"])
+def test_tiny_parquet_by_hand(tmp_path, engine):
+    root = _write_hive(tmp_path / "tiny", TINY, row_group_size=2)
+    kw = {"scheduler": "synchronous"} if engine == "dask" else {}
+    with pytest.warns(RecodeWarning, match="restored the lost leading zero of 1 HS code"):
+        red = get_engine(engine).reduce(root, ReduceOptions(exclude_hs27=True), **kw)
+    fp = _sorted(red.firm_product, ["trader", "period", "product"])
+    fd = _sorted(red.firm_partner, ["trader", "period", "partner"])
+    # the OTH row (placeholder trader) and the 270900 row (chapter 27) are dropped;
+    # 'fr ' -> 'FR' and '10101' -> '010101' (lost leading zero) as in load_transactions
+    # A 2001 010101: 10 + 5 = 15; A 2001 020202: 1; B 2001 010101: 2; B 2002 010101: 3 + 0.5
+    assert fp.to_dict("list") == {
+        "trader": ["A", "A", "B", "B"], "period": [2001, 2001, 2001, 2002],
+        "product": ["010101", "020202", "010101", "010101"], "value": [15.0, 1.0, 2.0, 3.5],
+    }
+    # A 2001 DE: 5; A 2001 FR: 10 + 1 = 11; B 2001 FR: 2; B 2002 FR: 3 + 0.5
+    assert fd.to_dict("list") == {
+        "trader": ["A", "A", "B", "B"], "period": [2001, 2001, 2001, 2002],
+        "partner": ["DE", "FR", "FR", "FR"], "value": [5.0, 11.0, 2.0, 3.5],
+    }
+    assert red.counts["rows"] == 8
+    assert red.counts["rows_hs27"] == 1
+    assert red.counts["rows_placeholder_trader"] == red.counts["rows_placeholder"] == 1
+    assert red.placeholder_codes == {"trader=OTH": 1}
+
+
+def _messy_panel() -> pd.DataFrame:
+    frame = synthetic_transactions(20_000, n_traders=300, years=(2001, 2004), seed=11)
+    frame.loc[frame.index[::97], "trader"] = "OTH"
+    frame.loc[frame.index[::89], "partner"] = "OTH"
+    frame.loc[frame.index[::83], "product"] = "OT0001"
+    frame.loc[frame.index[::79], "product"] = "270900"
+    low = frame.index[::5]
+    frame.loc[low, "partner"] = " " + frame.loc[low, "partner"].str.lower()
+    return frame
+
+
+def test_parquet_fast_path_equals_validating_loader(tmp_path):
+    frame = _messy_panel()
+    root = _write_hive(tmp_path / "messy", frame, row_group_size=1_500)
+    conc = {frame["product"].iloc[3]: "010101", frame["product"].iloc[9]: "270000"}
+    opts = ReduceOptions(exclude_hs27=True, concordance=conc)
+    roles = {c: c for c in ("trader", "period", "product", "partner", "value")}
+    loaded = msme_stats.load_transactions(root, roles=roles)  # row-level validation
+    files = sorted(root.rglob("*.parquet"))
+    assert coded_from_parquet(files) is not None  # the files fit the fast path
+    a = get_engine("pandas").reduce(root, opts)  # dictionary-level fast path
+    b = get_engine("pandas").reduce(loaded, opts)
+    c = get_engine("dask").reduce(root, opts, scheduler="synchronous", split_every=2)
+    for name, keys in (("firm_product", ["trader", "period", "product"]),
+                       ("firm_partner", ["trader", "period", "partner"])):
+        for other in (b, c):
+            pd.testing.assert_frame_equal(_sorted(getattr(a, name), keys), _sorted(getattr(other, name), keys),
+                                          check_dtype=False, rtol=1e-12)
+    assert a.counts == b.counts == c.counts
+    assert a.placeholder_codes == b.placeholder_codes == c.placeholder_codes
+    assert a.counts["rows_hs27"] > 0 and a.counts["rows_concorded"] > 0 and a.counts["rows_placeholder"] > 0
+    assert set(a.firm_partner["partner"]) == set(a.firm_partner["partner"].str.strip().str.upper())
+
+
+@pytest.mark.parametrize("engine", ["pandas", "dask"])
+@pytest.mark.parametrize(("column", "cell", "match"), [
+    ("value", -1.0, "negative"),
+    ("product", "12", "shorter than 6 digits"),
+    ("trader", " ", "missing"),
+])
+def test_parquet_invalid_cells_raise_the_loader_error(tmp_path, engine, column, cell, match):
+    frame = TINY.copy()
+    frame.loc[2, column] = cell
+    root = _write_hive(tmp_path / "bad", frame, row_group_size=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RecodeWarning)
+        assert coded_from_parquet(sorted(root.rglob("*.parquet"))) is None  # -> validating loader
+    kw = {"scheduler": "synchronous"} if engine == "dask" else {}
+    with pytest.raises(InvalidValueError, match=match), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RecodeWarning)
+        get_engine(engine).reduce(root, ReduceOptions(), **kw)
+
+
+def test_frame_missing_keys_and_values_are_reported():
+    frame = TINY.iloc[:5].copy()
+    frame["partner"] = frame["partner"].str.strip().str.upper()
+    frame["product"] = frame["product"].str.zfill(6)
+    frame.loc[1, "trader"] = None
+    frame.loc[3, "value"] = float("nan")
+    with pytest.warns(ExclusionWarning, match=r"left out 1 row\(s\) with a missing key \(trader: 1\)"), \
+            pytest.warns(RecodeWarning, match="1 row"):
+        red = get_engine("pandas").reduce(frame, ReduceOptions())
+    fp = _sorted(red.firm_product, ["trader", "period", "product"])
+    # A 2001 010101: 10 (the 5 has no trader); B 2001 010101: NaN adds nothing -> 0
+    assert fp["value"].tolist() == [10.0, 1.0, 0.0, 3.0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 6), st.integers(0, 2), st.integers(0, 4),
+                       st.floats(0, 1e6, allow_nan=False)), min_size=1, max_size=60),
+    st.integers(1, 9),
+    st.sampled_from([1, 2]),
+)
+def test_group_sums_match_pandas_groupby(rows, block_rows, threads):
+    frame = pd.DataFrame(rows, columns=["trader", "period", "product", "value"]).astype({"trader": "str"})
+    frame["partner"] = "FR"
+    coded = coded_from_frame(frame)
+    (got,) = group_sums_coded(coded, [["trader", "period", "product"]], block_rows=block_rows, threads=threads)
+    want = frame.groupby(["trader", "period", "product"], sort=False)["value"].sum().reset_index()
+    # same cells in the same order (first appearance), same sums up to rounding
+    pd.testing.assert_frame_equal(got, want, check_dtype=False, rtol=1e-12)
+
+
+def test_group_sums_wide_keys_fall_back_to_stepwise_hashing():
+    # 2**21 labels per key: 2**63 combined codes do not fit an int64, so the keys are
+    # combined step by step (factorize after each key)
+    n = 2**21
+    labels = {k: pd.Index([f"{k}{i}" for i in range(n)]) for k in ("trader", "period", "product")}
+    idx = {"trader": np.array([0, n - 1, 0, n - 1]), "period": np.array([5, n - 1, 5, n - 1]),
+           "product": np.array([n - 1, 0, n - 1, 1])}
+    chunk = Chunk(dict.fromkeys(idx), idx, np.array([1.0, 2.0, 4.0, 8.0]))
+    (got,) = group_sums_coded(Coded(labels, [chunk]), [["trader", "period", "product"]])
+    # rows 0 and 2 share a cell: 1 + 4 = 5
+    assert got.to_dict("list") == {
+        "trader": ["trader0", f"trader{n - 1}", f"trader{n - 1}"],
+        "period": ["period5", f"period{n - 1}", f"period{n - 1}"],
+        "product": [f"product{n - 1}", "product0", "product1"],
+        "value": [5.0, 2.0, 8.0],
+    }
+
+
+def test_batch_cells_sum_equal_keys_and_keep_rows_when_keys_are_too_wide():
+    import pyarrow as pa
+
+    def dict_col(indices, size, prefix):
+        return pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()),
+                                              pa.array([f"{prefix}{i}" for i in range(size)]))
+
+    def batch(size):
+        return pa.record_batch({
+            "trader": dict_col([0, 1, 0], size, "t"), "period": dict_col([0, 0, 0], size, "2"),
+            "product": dict_col([0, 0, 0], size, "p"), "partner": dict_col([0, 0, 0], size, "d"),
+            "value": pa.array([1.0, 2.0, 4.0]),
+        })
+
+    # rows 0 and 2 have equal keys: one cell of 2 rows worth 1 + 4 = 5
+    _, cells = _batch_cells(batch(3))
+    assert cells.value.tolist() == [5.0, 2.0] and cells.rows.tolist() == [2, 1]
+    assert cells.idx["trader"].tolist() == [0, 1]
+    # 70,000 ** 4 > 2 ** 62 dictionary entries: the keys cannot be combined, rows are kept
+    _, rows = _batch_cells(batch(70_000))
+    assert rows.rows is None and rows.value.tolist() == [1.0, 2.0, 4.0]
+
+
+def test_everything_filtered_gives_empty_tables(tmp_path):
+    frame = TINY.assign(trader="OTH")
+    root = _write_hive(tmp_path / "oth", frame, row_group_size=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RecodeWarning)
+        red = get_engine("pandas").reduce(root, ReduceOptions())
+    assert red.firm_product.empty and list(red.firm_product.columns) == ["trader", "period", "product", "value"]
+    assert red.firm_partner.empty and red.counts["rows_placeholder"] == 8 == red.placeholder_codes["trader=OTH"]

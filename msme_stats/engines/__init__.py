@@ -7,13 +7,15 @@ engine module exposes one function with the same signature::
 
 ``source`` is a canonical transaction frame (see :func:`msme_stats.load_transactions`) or a
 path/glob to canonical Parquet files; :class:`Reduction` holds the trader x period x product
-and trader x period x partner value tables plus the counts of excluded rows. The row-level
-steps (period coarsening, HS concordance, chapter 27, placeholder ids) and the per-chunk
-aggregation are the shared pandas functions of :mod:`msme_stats.engines._common`, so every
-engine runs the same computation.
+and trader x period x partner value tables plus the counts of excluded rows. Every engine runs
+the same code of :mod:`msme_stats.engines._common` on integer-coded transactions: Parquet
+keys are read as pyarrow dictionaries and validated, normalised and filtered per distinct
+label (period coarsening, HS concordance, chapter 27, placeholder ids), and the two tables
+are summed by hashing one int64 per row, block by block (:func:`._common.group_sums_coded`).
 
-Engines: ``"pandas"`` (:mod:`.pandas_engine`, in memory, pyarrow reading) and ``"dask"``
-(:mod:`.dask_engine`, out of core on one machine or on a dask.distributed cluster).
+Engines: ``"pandas"`` (:mod:`.pandas_engine`, in memory, blocks on all cores) and ``"dask"``
+(:mod:`.dask_engine`, one task per file, out of core on one machine or on a
+dask.distributed cluster).
 """
 
 from __future__ import annotations

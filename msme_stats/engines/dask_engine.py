@@ -1,7 +1,8 @@
 """Out-of-core engine: the same per-chunk reduction as the pandas engine, run with Dask.
 
 Each Parquet file (or each partition of a Dask DataFrame) is one task that reads the file
-with dictionary-encoded keys, applies the shared row-level steps and aggregates it to
+into integer-coded keys (:func:`~._common.coded_from_parquet`), applies the shared row-level
+steps and aggregates it to
 trader x period x product / partner sums; the partial tables are then combined in a tree
 (fan-in ``split_every``). Only partial tables, never all transactions, are in memory, so the
 memory peak is set by the file size and the number of worker threads, not by the row count.
@@ -22,9 +23,12 @@ from ..sources.customs import CANONICAL_ROLES, load_transactions
 from ._common import (
     ReduceOptions,
     Reduction,
+    coded_from_frame,
+    coded_from_parquet,
     combine_partials,
     finish,
     parquet_files,
+    partial_coded,
     partial_tables,
     read_parquet_file,
 )
@@ -33,7 +37,12 @@ __all__ = ["reduce"]
 
 
 def _file_partial(path: Any, options: ReduceOptions) -> Any:
-    return partial_tables(read_parquet_file(path), options)
+    from pathlib import Path
+
+    coded = coded_from_parquet([Path(path)], label=str(path))
+    if coded is None:  # other types or invalid cells: the validating loader raises the error
+        coded = coded_from_frame(read_parquet_file(path))
+    return partial_coded(coded, options)
 
 
 def _frame_partial(frame: pd.DataFrame, options: ReduceOptions) -> Any:

@@ -1,7 +1,17 @@
-"""In-memory engine: pandas groupby on pyarrow-read, dictionary-encoded keys."""
+"""In-memory engine: pyarrow-streamed, integer-coded keys, block-wise hashing on all cores.
+
+Canonical Parquet files are streamed by pyarrow in record batches of dictionary-encoded keys,
+each summed at once to cells of equal keys (:func:`~._common.coded_from_parquet`); strings
+are only handled per distinct label, never per row, and the transactions are never all in
+memory. Frames (and CSV files, loaded with
+:func:`~msme_stats.sources.customs.load_transactions`) are integer-coded with
+:func:`pandas.factorize`. Batches and blocks run on ``os.cpu_count()`` threads (at most 8);
+the result does not depend on the number of threads.
+"""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pandas as pd
@@ -11,9 +21,11 @@ from ..sources.customs import CANONICAL_ROLES, load_transactions
 from ._common import (
     ReduceOptions,
     Reduction,
+    coded_from_frame,
+    coded_from_parquet,
     finish,
     parquet_files,
-    partial_tables,
+    partial_coded,
     read_parquet_files,
 )
 
@@ -38,15 +50,20 @@ def reduce(source: Any, options: ReduceOptions, **engine_kwargs: Any) -> Reducti
             f"engine='pandas' takes no engine options; got {', '.join(sorted(engine_kwargs))} "
             "(client= and scheduler= are for engine='dask')."
         )
+    threads = min(os.cpu_count() or 1, 8)
     if isinstance(source, pd.DataFrame):
-        frame = source
+        coded = coded_from_frame(source)
     else:
         files = parquet_files(source)
         if files is None:
-            frame = load_transactions(source, roles=CANONICAL_ROLES, period=_grain_of(source))
+            coded = coded_from_frame(load_transactions(source, roles=CANONICAL_ROLES, period=_grain_of(source)))
         else:
-            frame = read_parquet_files(files)
-    return finish(partial_tables(frame, options))
+            # fast path; files it cannot take (other types, invalid cells) go through the
+            # validating loader, which raises the documented errors
+            coded = coded_from_parquet(files, threads=threads)
+            if coded is None:
+                coded = coded_from_frame(read_parquet_files(files))
+    return finish(partial_coded(coded, options, threads=threads))
 
 
 def _grain_of(source: Any) -> str:
