@@ -36,7 +36,6 @@ import contextlib
 import importlib
 import json
 import logging
-import math
 import os
 import platform
 import shutil
@@ -55,6 +54,7 @@ from ._options import as_list, check_choice
 from ._paths import ENV_DATA_DIR as _ENV_DATA_DIR
 from ._paths import data_dir as _bundled_data_dir
 from .errors import BuildError, MsmeStatsError, OptionError
+from .tables import table_to_latex, table_to_markdown
 
 __all__ = [
     "REGISTRY",
@@ -459,61 +459,6 @@ def _save_figure(fig: Any, tmp: Path, output_id: str) -> list[Path]:
         fig.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     return [png, svg]
-
-
-def _fmt_cell(value: Any, float_format: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return ""
-    if isinstance(value, float):
-        return float_format.format(value)
-    return str(value)
-
-
-def _formatted(df: pd.DataFrame, float_format: str) -> list[list[str]]:
-    rows = []
-    for rec in df.itertuples(index=False, name=None):
-        rows.append([_fmt_cell(v.item() if hasattr(v, "item") else v, float_format) for v in rec])
-    return rows
-
-
-def table_to_markdown(df: pd.DataFrame, *, float_format: str = "{:.2f}") -> str:
-    """Pipe table (GitHub Markdown); numeric columns right-aligned, missing cells empty."""
-    header = [str(c) for c in df.columns]
-    rows = _formatted(df, float_format)
-    numeric = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
-
-    def esc(s: str) -> str:
-        return s.replace("|", "\\|").replace("\n", " ")
-
-    lines = ["| " + " | ".join(esc(h) for h in header) + " |"]
-    lines.append("|" + "|".join("---:" if num else ":---" for num in numeric) + "|")
-    lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
-
-
-_TEX_ESCAPES = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-}
-
-
-def _tex(s: str) -> str:
-    return "".join(_TEX_ESCAPES.get(ch, ch) for ch in s)
-
-
-def table_to_latex(df: pd.DataFrame, *, float_format: str = "{:.2f}", title: str = "") -> str:
-    """booktabs ``tabular`` (needs ``\\usepackage{booktabs}``); special characters escaped."""
-    numeric = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
-    spec = "".join("r" if n else "l" for n in numeric)
-    lines = []
-    if title:
-        lines.append(f"% {title}")
-    lines += [f"\\begin{{tabular}}{{{spec}}}", r"\toprule"]
-    lines.append(" & ".join(_tex(str(c)) for c in df.columns) + r" \\")
-    lines.append(r"\midrule")
-    lines += [" & ".join(_tex(c) for c in row) + r" \\" for row in _formatted(df, float_format)]
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    return "\n".join(lines) + "\n"
 
 
 def _save_table(df: pd.DataFrame, tmp: Path, spec: OutputSpec) -> list[Path]:

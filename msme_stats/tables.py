@@ -8,9 +8,11 @@ footnotes naming the source, the sample, and the number of countries and firms.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,6 +21,78 @@ from ._options import as_list, check_choice
 from .errors import MissingColumnsError, OptionError
 
 FORMATS = ("csv", "xlsx", "tex", "md")
+
+
+def _fmt_cell(value: Any, float_format: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ""
+    if isinstance(value, float):
+        return float_format.format(value)
+    return str(value)
+
+
+def _formatted(df: pd.DataFrame, float_format: str) -> list[list[str]]:
+    rows = []
+    for rec in df.itertuples(index=False, name=None):
+        rows.append([_fmt_cell(v.item() if hasattr(v, "item") else v, float_format) for v in rec])
+    return rows
+
+
+def _right_align(df: pd.DataFrame, right_align: Sequence[bool] | None) -> list[bool]:
+    if right_align is not None:
+        return list(right_align)
+    return [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
+
+
+def table_to_markdown(
+    df: pd.DataFrame, *, float_format: str = "{:.2f}", right_align: Sequence[bool] | None = None
+) -> str:
+    """Pipe table (GitHub Markdown); numeric columns (or ``right_align``) right-aligned, missing cells empty."""
+    header = [str(c) for c in df.columns]
+    rows = _formatted(df, float_format)
+    numeric = _right_align(df, right_align)
+
+    def esc(s: str) -> str:
+        return s.replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(esc(h) for h in header) + " |"]
+    lines.append("|" + "|".join("---:" if num else ":---" for num in numeric) + "|")
+    lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+_TEX_ESCAPES = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+}
+
+
+def _tex(s: str) -> str:
+    return "".join(_TEX_ESCAPES.get(ch, ch) for ch in s)
+
+
+def table_to_latex(
+    df: pd.DataFrame,
+    *,
+    float_format: str = "{:.2f}",
+    title: str = "",
+    right_align: Sequence[bool] | None = None,
+    footnotes: Sequence[str] = (),
+) -> str:
+    """booktabs ``tabular`` (needs ``\\usepackage{booktabs}``); special characters escaped."""
+    numeric = _right_align(df, right_align)
+    spec = "".join("r" if n else "l" for n in numeric)
+    lines = []
+    if title:
+        lines.append(f"% {title}")
+    lines += [f"\\begin{{tabular}}{{{spec}}}", r"\toprule"]
+    lines.append(" & ".join(_tex(str(c)) for c in df.columns) + r" \\")
+    lines.append(r"\midrule")
+    lines += [" & ".join(_tex(c) for c in row) + r" \\" for row in _formatted(df, float_format)]
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    lines += [rf"\par\footnotesize {_tex(n)}" for n in footnotes]
+    return "\n".join(lines) + "\n"
+
 
 
 @dataclass
@@ -42,31 +116,24 @@ class PublicationTable:
     title: str = ""
     footnotes: list[str] = field(default_factory=list)
 
+    def _layout(self) -> tuple[pd.DataFrame, list[bool]]:
+        t = self.table.reset_index()
+        n_keys = t.shape[1] - self.table.shape[1]
+        return t, [False] * n_keys + [True] * self.table.shape[1]
+
     def to_markdown(self) -> str:
         """Markdown (GitHub pipe table) with title and footnotes."""
-        t = self.table.reset_index()
-        header = "| " + " | ".join(map(str, t.columns)) + " |"
-        sep = "|" + "|".join("---" if i == 0 else "---:" for i in range(len(t.columns))) + "|"
-        body = ["| " + " | ".join(map(str, r)) + " |" for r in t.itertuples(index=False)]
-        parts = ([f"**{self.title}**", ""] if self.title else []) + [header, sep, *body]
+        t, right = self._layout()
+        parts = [f"**{self.title}**", ""] if self.title else []
+        parts.append(table_to_markdown(t, right_align=right).rstrip("\n"))
         if self.footnotes:
-            parts += ["", *[f"{n}" for n in self.footnotes]]
+            parts += ["", *self.footnotes]
         return "\n".join(parts) + "\n"
 
     def to_latex(self) -> str:
         """LaTeX ``tabular`` (booktabs) with title as a comment and footnotes below."""
-        t = self.table.reset_index()
-
-        def esc(s: object) -> str:
-            return str(s).replace("\\", r"\textbackslash{}").replace("&", r"\&").replace("%", r"\%").replace("_", r"\_").replace("#", r"\#")
-
-        cols = "l" + "r" * (len(t.columns) - 1)
-        lines = [f"% {esc(self.title)}", rf"\begin{{tabular}}{{{cols}}}", r"\toprule",
-                 " & ".join(esc(c) for c in t.columns) + r" \\", r"\midrule"]
-        lines += [" & ".join(esc(v) for v in r) + r" \\" for r in t.itertuples(index=False)]
-        lines += [r"\bottomrule", r"\end{tabular}"]
-        lines += [rf"\par\footnotesize {esc(n)}" for n in self.footnotes]
-        return "\n".join(lines) + "\n"
+        t, right = self._layout()
+        return table_to_latex(t, title=self.title, right_align=right, footnotes=self.footnotes)
 
     def to_csv(self) -> str:
         """CSV of the formatted table; footnotes as trailing comment lines starting with '#'."""
