@@ -173,7 +173,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_list)
 
     p = sub.add_parser("indicators", help="list the indicator registry")
-    p.add_argument("--family", choices=("es", "tec"), help="only this family")
+    p.add_argument("--family", choices=("es", "tec", "edd"), help="only this family")
     p.set_defaults(func=_cmd_indicators)
 
     p = sub.add_parser("make-samples", help="write the synthetic sample data sets")

@@ -21,6 +21,9 @@ from msme_stats.cli import main
 @pytest.fixture
 def registry(monkeypatch):
     """A fresh package registry holding one table and one figure."""
+    # import the package's output modules first: imported later, they would register their
+    # outputs into this test registry (the CLI imports them before listing or building)
+    b.load_output_modules()
     reg = b.Registry()
 
     @reg.register_output("tab_demo", kind="table", title="Demo table")

@@ -142,6 +142,12 @@ def test_catalogue_and_aliases():
             "IC.FRM.FCHAR.CAR7", "IC.FRM.TRD.TR1", "IC.FRM.TRD.TR2"} <= set(es["wb_code"])
     assert resolve_indicator("IC.FRM.TRD.TR5") == resolve_indicator("tr5") == "es_direct_export_intensity"
     assert resolve_indicator("IC.CUS.DURS.EX") == "es_days_clear_exports"
+    # one catalogue for the three families, ids unique across them
+    assert set(cat["family"]) == {"es", "tec", "edd"}
+    assert len(ms.list_indicators("edd")) == 98
+    assert resolve_indicator("A1") == "edd_n_exporters"
+    with pytest.raises(UnknownIndicatorError, match="exporter_dynamics"):
+        ms.estimate(worked_example(), "A1")
     with pytest.raises(UnknownIndicatorError, match="IC.FRM.XXX"):
         ms.estimate(worked_example(), "IC.FRM.XXX")
 

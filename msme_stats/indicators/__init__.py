@@ -43,11 +43,24 @@ def _catalogue() -> pd.DataFrame:
         path = reference_path(name)
         if path.exists():
             frames.append(pd.read_csv(path, keep_default_na=False, dtype=str))
+    frames.append(_edd_catalogue())
     cat = pd.concat(frames, ignore_index=True).fillna("")
     for c in CATALOGUE_COLUMNS:
         if c not in cat.columns:
             cat[c] = ""
     return cat[CATALOGUE_COLUMNS + [c for c in cat.columns if c not in CATALOGUE_COLUMNS]]
+
+
+def _edd_catalogue() -> pd.DataFrame:
+    """The 98 Exporter Dynamics series (``reference/edd_codes.csv``) in the catalogue's columns."""
+    edd = pd.read_csv(reference_path("edd_codes.csv"), keep_default_na=False, dtype=str)
+    return pd.DataFrame({
+        "id": edd["id"], "family": "edd", "name": edd["name"],
+        "definition": "EDD series " + edd["code"] + "; formulas and conventions in msme_stats.exporter_dynamics",
+        "unit": "", "estimator": "exporter_dynamics", "variables": "trader|period|product|partner|value",
+        "scope": "all", "wb_code": edd["code"], "aliases": "EDD." + edd["api_number"],
+        "source": edd["source"], "wtr_ref": "",
+    })
 
 
 def list_indicators(family: str | None = None) -> pd.DataFrame:
@@ -56,8 +69,9 @@ def list_indicators(family: str | None = None) -> pd.DataFrame:
     Parameters
     ----------
     family
-        ``"es"`` (Enterprise Surveys), ``"tec"`` (Trade by Enterprise Characteristics) or
-        ``None`` for all.
+        ``"es"`` (Enterprise Surveys), ``"tec"`` (Trade by Enterprise Characteristics),
+        ``"edd"`` (Exporter Dynamics Database series, computed by
+        :func:`msme_stats.exporter_dynamics`) or ``None`` for all.
 
     Returns
     -------
@@ -66,7 +80,8 @@ def list_indicators(family: str | None = None) -> pd.DataFrame:
         ``estimator`` (mean, proportion, ratio, share_of_total, ...), ``variables`` (the
         canonical columns it needs, ``|``-separated), ``scope`` (``all`` or
         ``manufacturing``), ``wb_code`` (World Bank code where one exists), ``aliases``,
-        ``source`` and ``wtr_ref`` (World Trade Report key fact or figure).
+        ``source`` and ``wtr_ref`` (World Trade Report key fact or figure). For EDD series
+        ``wb_code`` holds the EDD code (``A1`` ... ``E6``) and ``aliases`` the API number.
     """
     cat = _catalogue().copy()
     if family is not None:
@@ -201,7 +216,8 @@ def estimate(
         if meta["family"] != "es" or ind not in DERIVATIONS:
             raise UnknownIndicatorError(
                 f"{ind!r} is a {meta['family']!r} indicator; estimate() computes Enterprise Surveys "
-                "indicators. Use msme_stats.tec_indicators for TEC tables."
+                "indicators. Use msme_stats.tec_indicators for TEC tables and "
+                "msme_stats.exporter_dynamics for EDD series."
             )
         fv = DERIVATIONS[ind](firms, conv)
         mask = user_where
