@@ -690,30 +690,71 @@ def direct_vs_indirect(
         )
     frame = data[~other].assign(_channel=np.where(is_direct[~other], "direct", "indirect"))
     _check_unique(frame, [by, x, "_channel"], func)
+    hue_levels = [h for h in ("direct", "indirect") if (frame["_channel"] == h).any()]
+    return _series_bars(
+        ax, frame, x=x, y=y, series="_channel", series_levels=hue_levels,
+        series_labels=category_labels(hue_levels, "channel", labels),
+        colors=category_colors(hue_levels, "channel"), by=by, order=order, by_order=by_order,
+        labels=labels, ci=ci, stacked=kind == "stacked", value_labels=value_labels, fmt=fmt,
+        nonneg=None, ylabel=ylabel, xlabel=xlabel, title=title, source=source, note=note,
+        sample=sample, func=func,
+    )
+
+
+def _series_bars(
+    ax: Axes | None,
+    frame: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    series: str,
+    series_levels: list[str],
+    series_labels: Mapping[Any, str],
+    colors: Mapping[Any, str],
+    by: str | None,
+    order: Sequence[Any] | None,
+    by_order: Sequence[Any] | None,
+    labels: Mapping[Any, str] | None,
+    ci: bool,
+    stacked: bool,
+    value_labels: bool,
+    fmt: str,
+    nonneg: bool | None,
+    ylabel: str,
+    xlabel: str | None,
+    title: str | None,
+    source: str | None,
+    note: str | None,
+    sample: str | None,
+    func: str,
+) -> Axes:
+    """Vertical bars of two or more series (column ``series``) by ``x``, optionally in ``by`` blocks.
+
+    Shared by :func:`direct_vs_indirect` and :func:`size_shares`; ``nonneg=None`` sets the
+    value axis from the data.
+    """
     x_levels, _x_pal, x_labels = _category_axis(frame, x, order, labels)
     by_levels, _by_pal, by_labels = _category_axis(frame, by, by_order, labels)
-    hue_levels = [h for h in ("direct", "indirect") if (frame["_channel"] == h).any()]
-    hue_labels = category_labels(hue_levels, "channel", labels)
-    colors = category_colors(hue_levels, "channel")
-    n_bars = len(x_levels) * len(by_levels) * (1 if kind == "stacked" else len(hue_levels))
+    n_bars = len(x_levels) * len(by_levels) * (1 if stacked else len(series_levels))
     with house_style():
         ax = _new_axes(ax, _bar_figsize(n_bars, False, len(x_levels) * len(by_levels)))
         ticks, keys, handles = _draw_bars(
-            ax, frame, x=x, y=y, hue="_channel", by=by, x_levels=x_levels,
-            hue_levels=hue_levels, by_levels=by_levels, colors=colors, color_by="hue",
-            hue_labels=hue_labels, ci=ci, stacked=kind == "stacked", horizontal=False,
+            ax, frame, x=x, y=y, hue=series, by=by, x_levels=x_levels,
+            hue_levels=series_levels, by_levels=by_levels, colors=colors, color_by="hue",
+            hue_labels=series_labels, ci=ci, stacked=stacked, horizontal=False,
             value_labels=value_labels, fmt=fmt, func=func,
         )
         _set_category_ticks(ax, ticks, keys, x_labels=x_labels, by_labels=by_labels, by=by,
                             horizontal=False)
-        nonneg = bool((_numeric(frame, y, func).dropna() >= 0).all())
+        if nonneg is None:
+            nonneg = bool((_numeric(frame, y, func).dropna() >= 0).all())
         _value_axis(ax, False, ylabel, nonneg)
         if by is None:
             ax.set_xlabel(xlabel or _default_cat_label(x))
         elif xlabel:
             ax.set_xlabel(xlabel, labelpad=24)
-        _legend_above(ax, [c for c, _ in handles], [hue_labels[h] for _, h in handles], title)
-        _finish(ax, frame.drop(columns="_channel"), source=source, note=note, sample=sample, func=func)
+        _legend_above(ax, [c for c, _ in handles], [series_labels[h] for _, h in handles], title)
+        _finish(ax, frame.drop(columns=series), source=source, note=note, sample=sample, func=func)
     return ax
 
 
@@ -1038,11 +1079,7 @@ def size_shares(
         )
     frame = data.assign(_measure=canon)
     _check_unique(frame, [by, x, "_measure"], func)
-    x_levels, _x_pal, x_labels = _category_axis(frame, x, order, labels)
-    by_levels, _b, by_labels = _category_axis(frame, by, by_order, labels)
     hue_levels = [m for m in ("export_value", "exporters") if (frame["_measure"] == m).any()]
-    hue_labels = category_labels(hue_levels, "measure", labels)
-    colors = category_colors(hue_levels, "measure")
     sums = frame.assign(_v=_numeric(frame, y, func)).groupby(
         [c for c in (by, "_measure") if c], dropna=False
     )["_v"].sum(min_count=1)
@@ -1055,27 +1092,14 @@ def size_shares(
             f"Shares of the size classes add up to {span}% (not 100%): trade of enterprises "
             "of unknown size is in the total only."
         )
-    full_note = " ".join(t for t in (note, auto_note) if t) or None
-    n_bars = len(x_levels) * len(by_levels) * len(hue_levels)
-    with house_style():
-        ax = _new_axes(ax, _bar_figsize(n_bars, False, len(x_levels) * len(by_levels)))
-        ticks, keys, handles = _draw_bars(
-            ax, frame, x=x, y=y, hue="_measure", by=by, x_levels=x_levels,
-            hue_levels=hue_levels, by_levels=by_levels, colors=colors, color_by="hue",
-            hue_labels=hue_labels, ci=ci, stacked=False, horizontal=False,
-            value_labels=value_labels, fmt=fmt, func=func,
-        )
-        _set_category_ticks(ax, ticks, keys, x_labels=x_labels, by_labels=by_labels, by=by,
-                            horizontal=False)
-        _value_axis(ax, False, ylabel, True)
-        if by is None:
-            ax.set_xlabel(xlabel or _default_cat_label(x))
-        elif xlabel:
-            ax.set_xlabel(xlabel, labelpad=24)
-        _legend_above(ax, [c for c, _ in handles], [hue_labels[h] for _, h in handles], title)
-        _finish(ax, frame.drop(columns="_measure"), source=source, note=full_note,
-                sample=sample, func=func)
-    return ax
+    return _series_bars(
+        ax, frame, x=x, y=y, series="_measure", series_levels=hue_levels,
+        series_labels=category_labels(hue_levels, "measure", labels),
+        colors=category_colors(hue_levels, "measure"), by=by, order=order, by_order=by_order,
+        labels=labels, ci=ci, stacked=False, value_labels=value_labels, fmt=fmt, nonneg=True,
+        ylabel=ylabel, xlabel=xlabel, title=title, source=source,
+        note=" ".join(t for t in (note, auto_note) if t) or None, sample=sample, func=func,
+    )
 
 
 def time_lines(
