@@ -503,18 +503,15 @@ def _canonical_tec(raw: pd.DataFrame, dims: list[str], provider: str, path: Path
     fmap = _codemap(provider, names["flow"])
     _check_codes(raw[names["flow"]], fmap, names["flow"], path, what="flow")
     out["flow"] = _map(raw[names["flow"]], fmap)
-    if names["partner"] in raw.columns:
-        pmap = _codemap(provider, names["partner"])
-        part = raw[names["partner"]]
-        out["partner"] = _map(part, {u: pmap.get(u, u) for u in pd.unique(part)})
-    else:
-        out["partner"] = np.full(n, "WORLD", dtype=object)
-    if names["activity"] in raw.columns:
-        amap = _codemap(provider, names["activity"])
-        act = raw[names["activity"]]
-        out["activity"] = _map(act, {u: amap.get(u, u) for u in pd.unique(act)})
-    else:
-        out["activity"] = np.full(n, "TOTAL", dtype=object)
+    # partner and activity codes: mapped where the code list knows them, kept otherwise;
+    # a file without the dimension holds all partners / all activities
+    for key, default in (("partner", "WORLD"), ("activity", "TOTAL")):
+        if names[key] in raw.columns:
+            cmap = _codemap(provider, names[key])
+            codes = raw[names[key]]
+            out[key] = _map(codes, {u: cmap.get(u, u) for u in pd.unique(codes)})
+        else:
+            out[key] = np.full(n, default, dtype=object)
     if names["size"] in raw.columns:
         smap = _codemap(provider, names["size"])
         _check_codes(raw[names["size"]], smap, names["size"], path, what="size-class")
