@@ -318,3 +318,60 @@ def test_identities_hold_on_random_panels(rows):
         if t - 1 in years:
             assert w.loc["A1", t] - w.loc["A1", t - 1] == w.loc["A2", t] - w.loc["A3", t]
             assert w.loc["A1", t] == w.loc["A2", t] + w.loc["A5", t]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(-30, 30), max_size=40), st.lists(st.integers(-30, 30), max_size=40))
+def test_key_lookups_match_isin(keys, queries):
+    from msme_stats.indicators.dynamics import _KeyIndex, _neighbours
+
+    k = np.asarray(keys, dtype=np.int64)
+    prev, nxt = _neighbours(k)  # duplicates allowed
+    assert prev.tolist() == np.isin(k - 1, k).tolist()
+    assert nxt.tolist() == np.isin(k + 1, k).tolist()
+    u = pd.unique(k)
+    q = np.asarray(queries, dtype=np.int64)
+    expected = pd.Index(u).get_indexer(q).tolist()
+    idx = _KeyIndex(u)
+    assert idx.find(q).tolist() == expected
+    assert idx.find(q, np.argsort(q, kind="stable")).tolist() == expected
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([2001, 2002, 2003, 2005, 2006, 2007]), st.integers(0, 5),
+                          st.integers(0, 4), st.integers(0, 2), st.integers(1, 1000)),
+                min_size=1, max_size=80))
+def test_product_partner_blocks_brute_force(rows):
+    """D and E blocks (means) against a set-by-set recomputation (METHODS §4.3)."""
+    tx = panel([(y, f"f{f}", f"10010{p}", "ABC"[d], float(v)) for y, f, p, d, v in rows])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        w = wide(exporter_dynamics(tx))
+    years = sorted(w.columns)
+    for blk, col in (("D", 2), ("E", 3)):
+        items: dict = {}  # (firm, year) -> {item: value}
+        for r in rows:
+            cell = items.setdefault((r[1], r[0]), {})
+            cell[r[col]] = cell.get(r[col], 0.0) + r[4]
+        for t in years:
+            inc = [f for f in range(6) if (f, t) in items and (f, t - 1) in items] if t - 1 in years else None
+            if inc is None:
+                assert math.isnan(w.loc[blk + "1i", t]) and math.isnan(w.loc[blk + "5i", t])
+                continue
+            d1, d3, d5 = [], [], []
+            for f in inc:
+                cur, old = items[(f, t)], items[(f, t - 1)]
+                new = set(cur) - set(old)
+                d1.append(len(new) / len(cur))
+                d3.append(sum(cur[i] for i in new) / sum(cur.values()))
+                d5.append(len(set(old) - set(cur)) / len(old))
+            for code, vals in (("1i", d1), ("3i", d3), ("5i", d5)):
+                if vals:
+                    assert w.loc[blk + code, t] == pytest.approx(np.mean(vals), rel=1e-12), (blk + code, t)
+                else:
+                    assert math.isnan(w.loc[blk + code, t])
+            if t - 2 in years:
+                two = [f for f in inc if (f, t - 2) in items]
+                d6 = [len(set(items[(f, t - 1)]) & set(items[(f, t)])) / len(items[(f, t - 1)]) for f in two]
+                got = w.loc[blk + "6i", t]
+                assert got == pytest.approx(np.mean(d6), rel=1e-12) if d6 else math.isnan(got)

@@ -169,12 +169,75 @@ def _top_k(n: int, pct: int, rule: str) -> int:
 # --------------------------------------------------------------------------------------
 # core computation on the reduced tables
 # --------------------------------------------------------------------------------------
-def _presence(keys: np.ndarray, values: np.ndarray) -> pd.Series:
-    return pd.Series(values, index=pd.Index(keys))
+class _KeyIndex:
+    """Row positions of distinct int64 keys, found by binary search (-1 where absent).
+
+    Replaces ``pd.Series.reindex`` / ``np.isin`` on the trader-period keys: one sort when
+    built, then ``searchsorted`` per lookup.
+    """
+
+    def __init__(self, keys: np.ndarray) -> None:
+        self._order = np.argsort(keys)
+        self._sorted = keys[self._order]
+
+    @property
+    def order(self) -> np.ndarray:
+        """Permutation that sorts the keys (``argsort``)."""
+        return self._order
+
+    def find(self, query: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
+        """Positions of ``query`` in the keys; ``order`` (argsort of ``query``, optional)
+        lets the binary search run on sorted queries, about 10x faster."""
+        n = len(self._sorted)
+        if n == 0:
+            return np.full(len(query), -1, dtype=np.int64)
+        if order is not None:
+            out = np.empty(len(query), dtype=np.int64)
+            out[order] = self.find(query[order])
+            return out
+        pos = np.minimum(np.searchsorted(self._sorted, query), n - 1)
+        return np.where(self._sorted[pos] == query, self._order[pos], -1)
 
 
-def _lookup(table: pd.Series, keys: np.ndarray) -> np.ndarray:
-    return table.reindex(keys).to_numpy()
+def _take(values: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """``values[pos]`` as float, NaN where ``pos`` is -1 (a key not in the table)."""
+    if len(values) == 0:
+        return np.full(len(pos), np.nan)
+    return np.where(pos >= 0, values[np.maximum(pos, 0)].astype(float), np.nan)
+
+
+def _group_sum(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sum of ``values`` by group code 0 ... n_groups-1, in row order.
+
+    pandas' grouped sum (Kahan-compensated), kept so that the sums are bit-for-bit those of
+    the earlier ``DataFrame.groupby(...).sum()`` code; ``numpy.bincount`` would round
+    differently in the last bit.
+    """
+    if n_groups == 0:
+        return np.zeros(0)
+    out = pd.Series(values).groupby(codes, sort=True).sum()
+    return out.to_numpy(dtype=float)
+
+
+def _neighbours(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each int64 key k: is k-1 among the keys, is k+1 among the keys (one sort)."""
+    n = len(key)
+    if n == 0:
+        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
+    order = np.argsort(key)
+    ks = key[order]
+    first = np.empty(n, dtype=bool)
+    first[0] = True
+    np.not_equal(ks[1:], ks[:-1], out=first[1:])
+    gid = np.cumsum(first) - 1
+    step = np.diff(ks[first]) == 1  # consecutive distinct keys one apart
+    has_prev = np.concatenate(([False], step))[gid]
+    has_next = np.concatenate((step, [False]))[gid]
+    prev = np.empty(n, dtype=bool)
+    nxt = np.empty(n, dtype=bool)
+    prev[order] = has_prev
+    nxt[order] = has_next
+    return prev, nxt
 
 
 def _compute(
@@ -203,25 +266,30 @@ def _compute(
     res: dict[str, np.ndarray] = {}
 
     # firm table ----------------------------------------------------------------------
-    firm = fp.groupby(["fid", "o"], sort=False).agg(X=("value", "sum"), nP=("value", "size")).reset_index()
-    nD = fd.groupby(["fid", "o"], sort=False).size()
+    # trader-period key fk = fid * span + (o - base): t-k of the same trader is fk - k
     span = int(periods.max() - periods.min()) + 10
     base = int(periods.min()) - 5
 
     def fkey(fid: np.ndarray, o: np.ndarray) -> np.ndarray:
         return fid.astype(np.int64) * span + (o - base)
 
-    fk = fkey(firm["fid"].to_numpy(), firm["o"].to_numpy())
-    Xs = _presence(fk, firm["X"].to_numpy())
-    nPs = _presence(fk, firm["nP"].to_numpy().astype(float))
-    dkey = fkey(nD.index.get_level_values(0).to_numpy(), nD.index.get_level_values(1).to_numpy())
-    nDs = _presence(dkey, nD.to_numpy().astype(float))
-    o = firm["o"].to_numpy()
-    X = firm["X"].to_numpy()
-    nP = firm["nP"].to_numpy().astype(float)
-    nDv = _lookup(nDs, fk)
-    Xl = {k: _lookup(Xs, fk - k) for k in (1, 2, 3, 4)}
-    Xnext = _lookup(Xs, fk + 1)
+    # firm rows in order of first appearance in fp (as groupby(sort=False) gave them)
+    fp_codes, fk = pd.factorize(fkey(fp["fid"].to_numpy(), fp["o"].to_numpy()))
+    fk = np.asarray(fk, dtype=np.int64)
+    n_firm = len(fk)
+    X = _group_sum(fp_codes, fp["value"].to_numpy(dtype=float), n_firm)
+    nP = np.bincount(fp_codes, minlength=n_firm).astype(float)
+    o = fk % span + base
+    fd_codes, fk_d = pd.factorize(fkey(fd["fid"].to_numpy(), fd["o"].to_numpy()))
+    fk_d = np.asarray(fk_d, dtype=np.int64)
+    nD = np.bincount(fd_codes, minlength=len(fk_d)).astype(float)
+    f_index = _KeyIndex(fk)
+    d_index = _KeyIndex(fk_d)
+    d_pos = d_index.find(fk, f_index.order)  # fd trader-period of each firm row
+    nDv = _take(nD, d_pos)
+    lag_pos = {k: f_index.find(fk - k, f_index.order) for k in (1, 2, 3, 4)}
+    Xl = {k: _take(X, lag_pos[k]) for k in lag_pos}
+    Xnext = _take(X, f_index.find(fk + 1, f_index.order))
     pidx = np.searchsorted(periods, o)  # position of each firm-period's period
 
     def at(flag: np.ndarray) -> np.ndarray:
@@ -246,7 +314,8 @@ def _compute(
     if p["exit_convention"] == "A":
         # exiters labelled t: in E_{t-1}, not in E_t; valued at t-1
         t_next = o + 1
-        in_obs = np.isin(t_next, periods)
+        j_next = np.minimum(np.searchsorted(periods, t_next), n_per - 1)
+        in_obs = periods[j_next] == t_next
         ex_mask = in_obs & np.isnan(Xnext)
         nxt_idx = np.searchsorted(periods, np.where(in_obs, t_next, periods[0]))
         ex_mask &= L[1][nxt_idx]
@@ -306,9 +375,13 @@ def _compute(
     for code, x in (("B3", nP), ("B4", nDv)):
         for s, v in zip(_STATS3, st.describe(o, x, all_def, 3), strict=True):
             res[code + s] = v
-    for code, tab, col in (("B5", fp, "pid"), ("B6", fd, "pid")):
-        cnt = tab.groupby(["o", col], sort=False).size().reset_index(name="n")
-        for s, v in zip(_STATS3, st.describe(cnt["o"].to_numpy(), cnt["n"].to_numpy().astype(float), all_def, 3), strict=True):
+    for code, tab in (("B5", fp), ("B6", fd)):
+        # traders per period x product (partner), cells in order of first appearance
+        width = int(tab["pid"].max()) + 1 if len(tab) else 1
+        cell_codes, cells = pd.factorize((tab["o"].to_numpy() - base) * width + tab["pid"].to_numpy())
+        n_cell = np.bincount(cell_codes, minlength=len(cells)).astype(float)
+        cell_o = np.asarray(cells, dtype=np.int64) // width + base
+        for s, v in zip(_STATS3, st.describe(cell_o, n_cell, all_def, 3), strict=True):
             res[code + s] = v
 
     # C-block ------------------------------------------------------------------------
@@ -346,27 +419,28 @@ def _compute(
             res[code] = out
 
     # D- and E-blocks -----------------------------------------------------------------
-    for blk, tab, n_cur in (("D", fp, nP), ("E", fd, nDv)):
+    for blk, tab, n_cur, codes, counts, tab_index, cur_pos in (
+        ("D", fp, nP, fp_codes, nP, f_index, np.arange(n_firm)),
+        ("E", fd, nDv, fd_codes, nD, d_index, d_pos),
+    ):
+        # a product (partner) is new if the trader did not have it in t-1, kept if it has
+        # it again in t+1: neighbours of ck = ((fid * width + pid) * span + o - base)
         width = int(tab["pid"].max()) + 1 if len(tab) else 1
-        ck = fkey(tab["fid"].to_numpy(), tab["o"].to_numpy()) * width + tab["pid"].to_numpy()
-        prev = np.isin(ck - width, ck)
-        nxt = np.isin(ck + width, ck)
-        v = tab["value"].to_numpy()
-        agg = pd.DataFrame(
-            {
-                "k": fkey(tab["fid"].to_numpy(), tab["o"].to_numpy()),
-                "new": (~prev).astype(float),
-                "vnew": np.where(prev, 0.0, v),
-                "kept": nxt.astype(float),
-                "newkept": (~prev & nxt).astype(float),
-            }
-        ).groupby("k", sort=False).sum()
-        n_new = agg["new"].reindex(fk).to_numpy()
-        v_new = agg["vnew"].reindex(fk).to_numpy()
-        kept_prev = agg["kept"].reindex(fk - 1).to_numpy()  # |P_{t-1} ∩ P_t|
-        new_prev = agg["new"].reindex(fk - 1).to_numpy()
-        newkept_prev = agg["newkept"].reindex(fk - 1).to_numpy()
-        n_prev = (nPs if blk == "D" else nDs).reindex(fk - 1).to_numpy()
+        fid_t, o_t = tab["fid"].to_numpy().astype(np.int64), tab["o"].to_numpy()
+        prev, nxt = _neighbours((fid_t * width + tab["pid"].to_numpy()) * span + (o_t - base))
+        v = tab["value"].to_numpy(dtype=float)
+        n_tp = len(counts)  # trader-periods of this table, indexed by ``codes``
+        new_c = np.bincount(codes, weights=~prev, minlength=n_tp)
+        kept_c = np.bincount(codes, weights=nxt, minlength=n_tp)
+        newkept_c = np.bincount(codes, weights=~prev & nxt, minlength=n_tp)
+        vnew_c = _group_sum(codes, np.where(prev, 0.0, v), n_tp)
+        prev_pos = lag_pos[1] if blk == "D" else tab_index.find(fk - 1, f_index.order)
+        n_new = _take(new_c, cur_pos)
+        v_new = _take(vnew_c, cur_pos)
+        kept_prev = _take(kept_c, prev_pos)  # |P_{t-1} ∩ P_t|
+        new_prev = _take(new_c, prev_pos)
+        newkept_prev = _take(newkept_c, prev_pos)
+        n_prev = _take(counts, prev_pos)
         with np.errstate(divide="ignore", invalid="ignore"):
             entry = n_new / (n_cur if p["d1_denominator"] == "current" else n_prev)
             newshare = v_new / X
@@ -736,16 +810,21 @@ def dynamics_from_reduction(
     # zero-value cells are not exports; then the min_value rule on trader-period totals
     zero_p = int((fp["value"] <= 0).sum())
     zero_d = int((fd["value"] <= 0).sum())
-    fp = fp.loc[fp["value"] > 0]
-    fd = fd.loc[fd["value"] > 0]
+    if zero_p:
+        fp = fp.loc[fp["value"] > 0]
+    if zero_d:
+        fd = fd.loc[fd["value"] > 0]
     if zero_p or zero_d:
         warnings.warn(
             f"{zero_p} trader-period-product and {zero_d} trader-period-partner cell(s) have a "
             "total value of 0 and are not exports; they were left out.",
             ExclusionWarning, stacklevel=3,
         )
-    tot = fp.groupby(["trader", "period"], sort=False, observed=True)["value"].sum()
-    low = tot[tot < params["min_value"]]
+    if params["min_value"] > 0:
+        tot = fp.groupby(["trader", "period"], sort=False, observed=True)["value"].sum()
+        low = tot[tot < params["min_value"]]
+    else:  # every cell left is > 0, so no total is below 0
+        low = pd.Series(dtype=float)
     counts["trader_periods_zero_cells"] = zero_p
     counts["trader_periods_below_min_value"] = len(low)
     if len(low):
@@ -788,9 +867,10 @@ def dynamics_from_reduction(
             )
         cls_arr = cls_of.fillna("unknown").to_numpy()
         groups = [("all", fp_i, fd_i)]
+        fid_p, fid_d = fp_i["fid"].to_numpy(), fd_i["fid"].to_numpy()
         for c in SIZE_CLASSES:
-            ids = np.flatnonzero(cls_arr == c)
-            groups.append((c, fp_i.loc[np.isin(fp_i["fid"], ids)], fd_i.loc[np.isin(fd_i["fid"], ids)]))
+            member = cls_arr == c  # by trader code
+            groups.append((c, fp_i.loc[member[fid_p]], fd_i.loc[member[fid_d]]))
     frames = []
     table = _codes_table()
     code_order = table["code"].tolist()
