@@ -44,7 +44,11 @@ _LAZY: dict[str, str] = {
     "exporter_dynamics": "msme_stats.indicators.dynamics",
     # aggregation and outputs
     "cross_country_average": "msme_stats.aggregate",
+    "headline_sme_vs_large": "msme_stats.aggregate",
     "compare_published": "msme_stats.aggregate",
+    "published_values": "msme_stats.aggregate",
+    "tec_cross_country_average": "msme_stats.indicators.tec",
+    "tec_compare_published": "msme_stats.indicators.tec",
     "publication_table": "msme_stats.tables",
 }
 
