@@ -95,3 +95,41 @@ def test_missing_estimates_are_reported_not_averaged():
     with pytest.warns(ms.ExclusionWarning, match="1 country estimate"):
         avg = ms.cross_country_average(est)
     assert avg.loc[avg["sme_group"] == "SME", "n_countries"].item() == 2
+
+
+def two_surveys() -> pd.DataFrame:
+    from test_indicators import worked_example
+
+    ken = worked_example().assign(survey_id="KEN_2020")
+    gha = worked_example().assign(survey_id="GHA_2019", direct_export_pct=lambda d: d["direct_export_pct"] / 2)
+    f = pd.concat([ken, gha], ignore_index=True)
+    f["strata"] = f["survey_id"] + ":" + f["strata"].astype(str)
+    return f
+
+
+def sme_direct(table: pd.DataFrame) -> float:
+    sel = (table["indicator"] == "es_direct_export_intensity") & (table["sme_group"] == "SME")
+    return float(table.loc[sel, "estimate"].item())
+
+
+def test_aggregation_variants_by_hand():
+    f = two_surveys()
+    # manufacturing SMEs: firms 1, 2, 3, 5 (firm 4's d3c is missing); KEN d3c 0, 20, 50, 100,
+    # weights 10, 12, 8, 5, sales 100, 250, 400, 900; GHA has every share halved.
+    # sales_weighted, KEN: (12*250*.2 + 8*400*.5 + 5*900*1) / (10*100 + 12*250 + 8*400 + 5*900)
+    #   = 6700 / 11700; GHA = 3350 / 11700; simple mean = 5025 / 11700
+    assert sme_direct(headline_sme_vs_large(f, aggregation="sales_weighted")) == pytest.approx(100 * 5025 / 11700)
+    # pooled: one mean over both surveys: (1140 + 570) / (35 + 35)
+    pooled = headline_sme_vs_large(f, aggregation="pooled")
+    assert sme_direct(pooled) == pytest.approx(1710 / 70)
+    assert set(pooled["n_countries"]) == {2}
+    # exporters_only (d3c > 0): KEN (12*20 + 8*50 + 5*100) / 25 = 45.6, GHA 22.8 -> 34.2
+    assert sme_direct(headline_sme_vs_large(f, aggregation="exporters_only")) == pytest.approx(34.2)
+    # pooled_sales with fx converting GHA sales at 2 LCU per unit:
+    # (6700 + 3350 / 2) / (11700 + 11700 / 2) = 8375 / 17550
+    fx = pd.Series({"KEN_2020": 1.0, "GHA_2019": 2.0})
+    assert sme_direct(headline_sme_vs_large(f, aggregation="pooled_sales", fx=fx)) == pytest.approx(100 * 8375 / 17550)
+    with pytest.raises(OptionError, match="fx="):
+        headline_sme_vs_large(f, aggregation="pooled_sales")
+    with pytest.raises(OptionError, match="% of sales indicators only"):
+        headline_sme_vs_large(f, indicators=["TR16"], aggregation="sales_weighted")
