@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import msme_stats as ms
 from msme_stats.errors import (
@@ -331,3 +333,25 @@ def test_real_wbes_microdata_loads(cache_dir):
     assert firms["weight"].gt(0).all()
     assert not firms.duplicated(["survey_id", "firm_id"]).any()
     assert firms["size_class"].notna().all()
+
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.one_of(st.integers(-9, -1), st.integers(0, 100)), min_size=6, max_size=6),
+       st.lists(st.one_of(st.sampled_from([-9.0, -8.0, -7.0, -3.0]), st.floats(0, 1e7)), min_size=6, max_size=6))
+def test_recode_property_negative_codes_only(d3c, d2):
+    """Every negative code becomes missing and is counted; every other value is kept as it is."""
+    raw = raw_frame().assign(d3c=d3c, d2=d2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        firms = ms.load_wbes(raw, cache=False)
+    for col, src in (("direct_export_pct", d3c), ("sales", d2)):
+        src = pd.Series(src, dtype=float)
+        out = firms[col]
+        assert out.isna().equals(src < 0)
+        pd.testing.assert_series_equal(out[src >= 0], src[src >= 0], check_names=False)
+    rec = pd.DataFrame(list(firms.attrs["recodes"]), columns=["file", "variable", "code", "label", "n"])
+    for var, src in (("d3c", d3c), ("d2", d2)):
+        assert rec.loc[rec["variable"] == var, "n"].sum() == sum(v < 0 for v in src)
+    if any(v < 0 for v in [*d3c, *d2]):
+        assert any(issubclass(w.category, RecodeWarning) for w in caught)
