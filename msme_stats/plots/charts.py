@@ -1003,7 +1003,10 @@ def vintage_change(
         h_end = ax.scatter(ev, pos, s=42, color=colors[end], zorder=3, label=v_labels[end])
         if change_labels:
             for p, a, b in zip(pos[both], sv[both], ev[both], strict=True):
-                ax.annotate(fmt.format(b - a), xy=(max(a, b), p), xytext=(7, 0),
+                text = fmt.format(b - a)
+                if not text.strip("+-0.%"):  # a change that rounds to zero reads +0.0, never -0.0
+                    text = fmt.format(0.0)
+                ax.annotate(text, xy=(max(a, b), p), xytext=(7, 0),
                             textcoords="offset points", ha="left", va="center", fontsize=8,
                             color="#333333")
         row_labels = {c: (labels or {}).get(c, str(c)) for c in cats}
