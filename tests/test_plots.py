@@ -391,6 +391,6 @@ def test_house_style_is_applied_inside_context_only():
 
 def test_vintage_change_labels_a_rounded_zero_without_minus_sign():
     data = pd.DataFrame({"country": ["A", "B"], "published": [5.0, 3.0], "recomputed": [4.999, 4.0]})
-    ax = mp.vintage_change(data, y="country", source=SRC)
+    ax = mp.vintage_change(data, y="country", source=SRC, xlabel="% of sales")
     texts = sorted(t.get_text() for t in ax.texts if t.get_text().startswith(("+", "-")))
     assert texts == ["+0.0", "+1.0"]
