@@ -68,7 +68,7 @@ DERIVED_COLUMNS: tuple[tuple[str, str], ...] = (
 
 _NAME_YEAR = re.compile(r"^\s*(?P<name>.*?)[\s_-]*(?P<year>(19|20)\d\d)\s*$")
 _FILE_ISO_YEAR = re.compile(r"(?P<iso>[A-Z]{3})[_-](?P<year>(19|20)\d\d)")
-_LOADER_VERSION = "1"
+_LOADER_VERSION = "2"
 
 
 class RecodeLog(FrozenTuple):
@@ -550,7 +550,17 @@ def _write_cache(frame: pd.DataFrame, recodes: list[dict], target: Path) -> None
     table = pa.Table.from_pandas(frame, preserve_index=False)
     meta = dict(table.schema.metadata or {})
     meta[b"msme_stats_recodes"] = json.dumps(recodes).encode()
-    table = table.replace_schema_metadata(meta)
+    # float columns keep NaN as NaN in non-nullable columns: no definition levels to decode and
+    # a copy-free conversion back to pandas (the values read back are the same)
+    arrays, fields = [], []
+    for name, fld in zip(table.column_names, table.schema, strict=True):
+        if pa.types.is_floating(fld.type):
+            arrays.append(pa.array(frame[name].to_numpy(dtype=fld.type.to_pandas_dtype()), from_pandas=False))
+            fields.append(fld.with_nullable(False))
+        else:
+            arrays.append(table.column(name))
+            fields.append(fld)
+    table = pa.Table.from_arrays(arrays, schema=pa.schema(fields, metadata=meta))
     tmp = target.with_suffix(f".tmp{os.getpid()}")
     try:
         # uncompressed, dictionary-encoded only where pandas has categories: the cache is read
@@ -571,7 +581,7 @@ def _read_cache(target: Path) -> tuple[pd.DataFrame, list[dict]] | None:
     except (OSError, ValueError):
         return None
     recodes = json.loads((table.schema.metadata or {}).get(b"msme_stats_recodes", b"[]"))
-    return table.to_pandas(), recodes
+    return table.to_pandas(split_blocks=True), recodes
 
 
 # --------------------------------------------------------------------------- public
