@@ -305,3 +305,23 @@ def test_captions_name_the_data_loaded(twins, tmp_path):
     assert "SYNTHETIC" not in data_note(firms)
     mixed = load([tmp_path / "ken.dta", BOL])
     assert data_note(mixed) == "includes SYNTHETIC data: 1 of 2 files"
+
+
+def test_touched_file_with_same_content_is_served_after_a_hash(tmp_path, monkeypatch):
+    monkeypatch.delenv("MSME_STATS_CACHE", raising=False)
+    src = tmp_path / "Kenya-2018-full-data.dta"
+    shutil.copy(KEN, src)
+    first = load(src, cache=True)
+    os.utime(src, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))  # new mtime and ctime, same bytes
+    calls = []
+    real_digest = __import__("msme_stats.sources.wbes", fromlist=["_content_digest"])._content_digest
+    monkeypatch.setattr("msme_stats.sources.wbes._content_digest", lambda p: calls.append(p) or real_digest(p))
+
+    def boom(*a, **k):
+        raise AssertionError("the .dta file was read again")
+
+    monkeypatch.setattr("msme_stats.sources.wbes._read_dta", boom)
+    pd.testing.assert_frame_equal(first, load(src, cache=True))
+    assert len(calls) == 1  # hashed once, then the new signature is recorded
+    pd.testing.assert_frame_equal(first, load(src, cache=True))
+    assert len(calls) == 1  # unchanged signature: no hash

@@ -828,15 +828,17 @@ def _content_digest(path: str) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def _cache_key(path: str, options: dict, digest: str) -> str:
+def _cache_key(path: str, options: dict) -> str:
+    """Name of the cache entry: file name, options, reference maps and loader version (content is checked inside)."""
     payload = json.dumps(
-        {"content": digest, "name": Path(path).name, "opts": options, "maps": _maps_digest(), "v": _LOADER_VERSION},
+        {"name": Path(path).name, "opts": options, "maps": _maps_digest(), "v": _LOADER_VERSION},
         sort_keys=True, default=str,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
-def _write_cache(frame: pd.DataFrame, recodes: list[dict], target: Path, info: dict | None = None) -> None:
+def _write_cache(frame: pd.DataFrame, recodes: list[dict], target: Path, info: dict | None = None,
+                 check: dict | None = None) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -845,6 +847,7 @@ def _write_cache(frame: pd.DataFrame, recodes: list[dict], target: Path, info: d
     meta = dict(table.schema.metadata or {})
     meta[b"msme_stats_recodes"] = json.dumps(recodes).encode()
     meta[b"msme_stats_info"] = json.dumps(info or {}).encode()
+    meta[b"msme_stats_check"] = json.dumps(check or {}).encode()
     # float columns keep NaN as NaN in non-nullable columns: no definition levels to decode and
     # a copy-free conversion back to pandas (the values read back are the same)
     arrays, fields = [], []
@@ -868,7 +871,7 @@ def _write_cache(frame: pd.DataFrame, recodes: list[dict], target: Path, info: d
             tmp.unlink()
 
 
-def _read_cache(target: Path) -> tuple[pd.DataFrame, list[dict], dict] | None:
+def _read_cache(target: Path) -> tuple[pd.DataFrame, list[dict], dict, dict] | None:
     import pyarrow.parquet as pq
 
     try:
@@ -878,7 +881,8 @@ def _read_cache(target: Path) -> tuple[pd.DataFrame, list[dict], dict] | None:
     meta = table.schema.metadata or {}
     recodes = json.loads(meta.get(b"msme_stats_recodes", b"[]"))
     info = json.loads(meta.get(b"msme_stats_info", b"{}"))
-    return table.to_pandas(split_blocks=True), recodes, info
+    check = json.loads(meta.get(b"msme_stats_check", b"{}"))
+    return table.to_pandas(split_blocks=True), recodes, info, check
 
 
 # --------------------------------------------------------------------------- survey overrides
@@ -1115,18 +1119,44 @@ def load_wbes(
     return firms
 
 
+def _stat_signature(path: str) -> list[int] | None:
+    """Size, mtime, ctime, inode and device: on POSIX any write changes ctime, which no program can set back.
+
+    ``None`` where ctime is not a change time (Windows: creation time), so the content is hashed.
+    """
+    if os.name != "posix":
+        return None
+    st = os.stat(path)
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+
+
 def _load_one(src, opts: dict, override, use_cache: bool, cache_dir, digests: dict) -> tuple[pd.DataFrame, list[dict], dict]:
-    """Read, clean (or reload from the cache) one source; return the frame, its recodes and its facts."""
+    """Read, clean (or reload from the cache) one source; return the frame, its recodes and its facts.
+
+    Cache validation: an entry (named by the file name and the options) records the file's
+    SHA-256 and its stat signature. The entry is served when the signature is unchanged
+    (no write since: ctime) or, failing that, when the file's SHA-256 equals the recorded
+    one; otherwise the file is read again and the entry replaced. A rewrite with the same
+    size and modification time changes ctime, so it is hashed and never served stale.
+    """
     target = None
-    if not isinstance(src, pd.DataFrame) and Path(src).is_file():
-        digests[str(src)] = _content_digest(str(src))
-        if use_cache:
-            key_opts = {**opts, "override": list(override[:2]) if override else None}
-            target = _cache_folder(str(src), cache_dir) / f"{Path(src).stem}-{_cache_key(str(src), key_opts, digests[str(src)])}.parquet"
-            hit = _read_cache(target) if target.exists() else None
-            if hit is not None:
+    stat_sig = None
+    if use_cache and not isinstance(src, pd.DataFrame) and Path(src).is_file():
+        key_opts = {**opts, "override": list(override[:2]) if override else None}
+        target = _cache_folder(str(src), cache_dir) / f"{Path(src).stem}-{_cache_key(str(src), key_opts)}.parquet"
+        stat_sig = _stat_signature(str(src))
+        hit = _read_cache(target) if target.exists() else None
+        if hit is not None:
+            frame, rec, info, check = hit
+            fresh = stat_sig is not None and check.get("stat") == stat_sig
+            if not fresh:
+                digests[str(src)] = _content_digest(str(src))
+                fresh = check.get("sha256") == digests[str(src)]
+                if fresh and stat_sig is not None:  # same content, touched file: record the new signature
+                    _try_write_cache(frame, rec, target, info, {"sha256": digests[str(src)], "stat": stat_sig})
+            if fresh:
                 logger.info("load_wbes: %s read from cache %s", src, target)
-                frame, rec, info = hit
+                digests[str(src)] = check.get("sha256", "")
                 info["file"] = str(src)
                 return frame, rec, info
     raw = _read_any(src, opts["keep"])
@@ -1137,11 +1167,17 @@ def _load_one(src, opts: dict, override, use_cache: bool, cache_dir, digests: di
     )
     frame = _finalise_dtypes(frame)
     if target is not None:
-        try:
-            _write_cache(frame, rec, target, info)
-        except OSError as exc:  # a read-only folder must not stop the load
-            logger.info("load_wbes: cache not written (%s is not writable: %s); loading without cache.", target.parent, exc)
+        if str(src) not in digests:
+            digests[str(src)] = _content_digest(str(src))
+        _try_write_cache(frame, rec, target, info, {"sha256": digests[str(src)], "stat": stat_sig})
     return frame, rec, info
+
+
+def _try_write_cache(frame, rec, target: Path, info: dict, check: dict) -> None:
+    try:
+        _write_cache(frame, rec, target, info, check)
+    except OSError as exc:  # a read-only folder must not stop the load
+        logger.info("load_wbes: cache not written (%s is not writable: %s); loading without cache.", target.parent, exc)
 
 
 def _check_one_survey_once(frames: list[pd.DataFrame], names: list[str], digests: dict[str, str]) -> None:
