@@ -49,6 +49,9 @@ def _inspect_one(src: str) -> dict:
     except MsmeStatsError as exc:
         row.update(usable=False, error=" ".join(str(exc).split()), odd="")
         return row
+    except Exception as exc:  # a diagnostic tool reports any failure as an unusable file
+        row.update(usable=False, error=f"{src}: unexpected {type(exc).__name__}: {exc}", odd="")
+        return row
     for wm in caught:
         if not issubclass(wm.category, Warning) or "negative WBES codes" in str(wm.message):
             continue

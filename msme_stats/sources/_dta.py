@@ -85,6 +85,8 @@ def read_dta_header(path: str) -> DtaHeader:
         head = fh.read(1 << 16)
         if head[:11] == b"<stata_dta>":
             return _read_tagged(fh, head)
+        if head[:1] and head[0] in (113, 114, 115) and len(head) < 109:
+            raise ValueError("the header is truncated")
         if len(head) < 109 or head[0] not in (113, 114, 115):
             raise ValueError(f"not a Stata .dta file of format 113-119 (first byte {head[:1]!r})")
         fmt = head[0]
