@@ -235,6 +235,9 @@ CASES = [
          check=lambda f: np.isnan(f["employees"].iloc[3]) and pd.DataFrame(list(f.attrs["recodes"]))["n"].sum() == 1),
     Case("override_names_an_unnamed_file", _dta_case(country=None, kw={"surveys": {"k.dta": ("GHA", 2013)}}),
          check=lambda f: sid(f) == ["GHA_2013"]),
+    Case("unlabelled_a1_named_by_an_override", _dta_case(country=None, a1=[94] * 4, labels={},
+                                                        kw={"surveys": {"k.dta": ("KEN", 2018)}}),
+         check=lambda f: sid(f) == ["KEN_2018"] and f.attrs["files"][0]["country_source"] == "surveys= override 'k.dta'"),
     Case("explicit_options_agreeing_with_the_file", _dta_case(kw={"country": "KEN", "year": 2018}),
          check=lambda f: sid(f) == ["KEN_2018"]),
 ]

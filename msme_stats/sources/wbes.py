@@ -518,7 +518,13 @@ def _survey_keys(
     idx = raw.frame.index
     where = raw.name
     ov_country, ov_year, ov_src = (override if override else (country, year, "country=/year= option"))
-    name_s, year_s, csrc, ysrc = _country_from_file(raw, cols)
+    try:
+        name_s, year_s, csrc, ysrc = _country_from_file(raw, cols)
+    except UnknownCountryError:
+        if ov_country is None:
+            raise
+        # codes without labels cannot be checked against the override: the override names the survey
+        name_s, year_s, csrc, ysrc = None, None, "", ""
     file_iso = None
     if name_s is not None:
         if name_s.isna().any():
@@ -1192,12 +1198,14 @@ def _check_one_survey_once(frames: list[pd.DataFrame], names: list[str], digests
             f"The same file was loaded twice under different names: {same[0]} (identical content). "
             "The same survey seems to be loaded twice; load each survey once."
         )
+    if len(frames) < 2:  # one file: its firm ids were checked within each survey when it was cleaned
+        return
     where: dict[str, list[str]] = {}
     for fr, n in zip(frames, names, strict=True):
-        sids = fr["survey_id"].cat.categories if isinstance(fr["survey_id"].dtype, pd.CategoricalDtype) else fr["survey_id"].unique()
+        s = fr["survey_id"]
+        sids = s.cat.categories[pd.unique(s.cat.codes[s.cat.codes >= 0])] if isinstance(s.dtype, pd.CategoricalDtype) else s.unique()
         for sid in sids:
-            if (fr["survey_id"] == sid).any():
-                where.setdefault(str(sid), []).append(str(n))
+            where.setdefault(str(sid), []).append(str(n))
     twice = {sid: fs for sid, fs in where.items() if len(fs) > 1}
     if twice:
         sid, fs = next(iter(twice.items()))
