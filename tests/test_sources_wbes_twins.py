@@ -325,3 +325,26 @@ def test_touched_file_with_same_content_is_served_after_a_hash(tmp_path, monkeyp
     assert len(calls) == 1  # hashed once, then the new signature is recorded
     pd.testing.assert_frame_equal(first, load(src, cache=True))
     assert len(calls) == 1  # unchanged signature: no hash
+
+
+def test_design_variables_of_the_readme():
+    """README: stratification codes (3/10/13 regions, 3/7/9 sectors), panel codes 0/1, wstrict and wweak sums."""
+    firms = load(TWINS, keep=["stratificationpanelcode", "StratificationRegionCode", "stratificationsectorcode"],
+                 weights="strict")
+    g = firms.groupby("survey_id", observed=True)
+    assert g["stratificationregioncode"].nunique().tolist() == [3, 10, 13]
+    assert g["stratificationsectorcode"].nunique().tolist() == [3, 7, 9]
+    panel = firms.groupby(["survey_id", "stratificationpanelcode"], observed=True).size()
+    assert panel.tolist() == [197, 167, 708, 293, 1054, 609]
+    np.testing.assert_allclose(g["weight"].sum().to_numpy(), [5443.61, 7675, 95986.1], rtol=1e-5)  # wstrict
+    np.testing.assert_allclose(g["wweak"].sum().to_numpy(), [10711.5, 33925.3, 397668], rtol=1e-5)
+
+
+def test_negative_codes_recoded_with_their_labels(twins):
+    """README: -9 'Don't know (spontaneous)', -7 'Does not apply', ...: set to missing, counted, labelled."""
+    rec = twins.attrs["recodes"].to_frame()
+    d4 = rec[(rec["variable"] == "d4") & rec["file"].str.endswith("Turkey-2019-full-data.dta")].set_index("code")
+    assert d4.loc[-9.0, "label"] == "Don't know (spontaneous)" and d4.loc[-7.0, "label"] == "Does not apply"
+    tur = twins[twins["survey_id"] == "TUR_2019"]
+    assert tur["days_to_clear_exports"].dropna().ge(0).all()
+    assert int(rec.loc[(rec["variable"] == "d3c") & rec["file"].str.endswith("Turkey-2019-full-data.dta"), "n"].sum()) == 66
