@@ -28,7 +28,7 @@ INSPECT_COLUMNS = (
 
 def _counts(series: pd.Series) -> str:
     vc = series.value_counts(sort=False, dropna=True)
-    vc = vc[vc > 0]
+    vc = vc[vc > 0].sort_index()
     return "; ".join(f"{k} {v}" for k, v in vc.items())
 
 
@@ -70,7 +70,7 @@ def _inspect_one(src: str) -> dict:
     row["strata"] = int(len(per))
     row["single_firm_strata"] = int((per == 1).sum())
     row["weights"] = ",".join(v for v in ("wmedian", "wstrict", "wweak") if v in raw.frame.columns)
-    row["sectors"] = _counts(frame["sector"].astype(object).fillna("(none)"))
+    row["sectors"] = _counts(frame["sector"].cat.add_categories("(none)").fillna("(none)"))
     cols = w._resolve_columns(raw)
     if "sector_raw" in cols and cols["sector_raw"] in raw.value_labels:
         col = cols["sector_raw"]
@@ -98,8 +98,9 @@ def _inspect_one(src: str) -> dict:
         row["recoded"] = "; ".join(f"{v}: {', '.join(c)}" for v, c in sorted(per_var.items()))
     else:
         row["recoded"] = ""
-    if raw.meta.get("repeated_label_sets"):
-        odd.append("repeated labels in " + ", ".join(raw.meta["repeated_label_sets"]))
+    if raw.meta.get("repeated_label_sets_in_file"):
+        odd.append("label sets giving one label to two codes (tolerated; codes kept): "
+                   + ", ".join(raw.meta["repeated_label_sets_in_file"]))
     if raw.meta.get("undefined_label_sets"):
         odd.append(f"{len(raw.meta['undefined_label_sets'])} variable(s) read name an undefined label set "
                    f"({', '.join(raw.meta['undefined_label_sets'][:3])}): treated as unlabelled")

@@ -259,8 +259,16 @@ def _read_dta(path: str, keep) -> _RawFile:
             repeated.append(f"{v}->{name}")
         labels[v.lower()] = decoded
     frame.columns = [c.lower() for c in frame.columns]
+    users: dict[str, list[str]] = {}
+    for v, s in zip(header.varnames, header.label_sets, strict=True):
+        if s:
+            users.setdefault(s, []).append(v)
+    repeated_any = sorted(
+        f"{name} ({', '.join(users.get(name, [])) or 'no variable'})" for name, tab in label_sets.items()
+        if len({str(x) for x in tab.values()}) < len(tab)
+    )
     meta = {"format": header.format, "data_label": header.data_label, "undefined_label_sets": undefined,
-            "repeated_label_sets": repeated}
+            "repeated_label_sets": repeated, "repeated_label_sets_in_file": repeated_any}
     return _RawFile(path, frame, labels, meta)
 
 
