@@ -17,12 +17,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import msme_stats as ms
 from msme_stats.errors import DuplicateSurveyError, InputError, OptionError
 from msme_stats.outputs.wbes import data_note
 from msme_stats.sources._dta import decode_text, read_dta_header, redecode
-from msme_stats.sources.wbes import _read_dta, read_surveys_csv
+from msme_stats.sources.wbes import _read_dta, file_name_survey, read_surveys_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 TWINS = ROOT / "tests" / "fixtures" / "wbes_twins"
@@ -348,3 +350,18 @@ def test_negative_codes_recoded_with_their_labels(twins):
     tur = twins[twins["survey_id"] == "TUR_2019"]
     assert tur["days_to_clear_exports"].dropna().ge(0).all()
     assert int(rec.loc[(rec["variable"] == "d3c") & rec["file"].str.endswith("Turkey-2019-full-data.dta"), "n"].sum()) == 66
+
+
+_COUNTRIES = ms.countries()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, len(_COUNTRIES) - 1), st.integers(1990, 2035), st.sampled_from(["-", "_", " "]),
+       st.sampled_from(["-full-data.dta", "_public.dta", ".dta", "-full-data.csv"]))
+def test_file_name_survey_property(i, year, sep, tail):
+    """Any World Bank economy name + year, as the Microdata Library or a user spells it, names that survey."""
+    row = _COUNTRIES.iloc[i]
+    name = row["name"].replace(" ", sep)
+    assert file_name_survey(f"{name}{sep}{year}{tail}") == (row["iso3"], year)
+    assert file_name_survey(f"{row['iso3']}_{year}_synthetic.dta") == (row["iso3"], year)
+    assert file_name_survey(f"extract{sep}{year}{tail}") == (None, None)
