@@ -31,6 +31,7 @@ data: $(STAMP)
 # apt-get install r-base-core r-cran-survey r-cran-haven). CI does not need R.
 goldens: $(STAMP)
 	Rscript tests/r/make_goldens.R
+	Rscript tests/r/make_goldens_twins.R
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

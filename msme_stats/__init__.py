@@ -23,6 +23,11 @@ _LAZY: dict[str, str] = {
     # sources (publisher files -> canonical frames)
     "load_wbes": "msme_stats.sources.wbes",
     "wbes_columns": "msme_stats.sources.wbes",
+    "read_surveys_csv": "msme_stats.sources.wbes",
+    "survey_catalogue": "msme_stats.sources.wbes",
+    "inspect_wbes": "msme_stats.replicate",
+    "replicate_published": "msme_stats.replicate",
+    "published_survey_values": "msme_stats.replicate",
     "load_tec": "msme_stats.sources.tec",
     "load_business_counts": "msme_stats.sources.tec",
     "load_transactions": "msme_stats.sources.customs",

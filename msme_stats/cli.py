@@ -10,6 +10,12 @@ indicators [--family es|tec]
     The indicator registry (:func:`msme_stats.indicators.list_indicators`).
 make-samples [--out DIR]
     Write the synthetic sample data sets (WBES, and TEC when available).
+inspect FILE|DIR ... [--csv FILE]
+    One line per WBES file before any build (:func:`msme_stats.inspect_wbes`); exit status 1
+    when a file cannot be used.
+replicate FILE|DIR ... [--csv FILE]
+    Published official indicators beside the recomputed values
+    (:func:`msme_stats.replicate_published`).
 
 Global options: ``--version``, ``--debug`` (show tracebacks). Errors of msme_stats
 (:class:`~msme_stats.errors.MsmeStatsError`) are printed as one line
@@ -149,6 +155,67 @@ def _cmd_make_samples(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    from .replicate import inspect_wbes
+
+    table = inspect_wbes(args.paths)
+    if args.csv:
+        from ._atomic import atomic_write_text
+
+        atomic_write_text(args.csv, table.to_csv(index=False))
+    for r in table.itertuples(index=False):
+        name = Path(str(r.file)).name
+        if not r.usable:
+            print(f"UNUSABLE  {name}: {r.error}")
+            continue
+        parts = [
+            f"{r.survey_id} (country {r.country} from {r.country_source}; year {r.year} from {r.year_source})",
+            f"{r.firms} firms",
+            f"{r.strata} strata ({r.single_firm_strata} single-firm)",
+            f"weights {r.weights or 'NONE'}",
+            f"sectors {r.sectors}",
+        ]
+        if r.interview_years:
+            parts.append(f"interviews {r.interview_years}")
+        if r.sector_labels:
+            parts.append(f"a4a {r.sector_labels}")
+        parts.append(f"recoded {r.recoded or 'nothing'}")
+        if r.odd:
+            parts.append(f"odd: {r.odd}")
+        print(f"OK        {name}: " + "; ".join(parts))
+    bad = int((~table["usable"].astype(bool)).sum())
+    if bad:
+        print(f"{PROG} inspect: {bad} of {len(table)} file(s) cannot be used", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_replicate(args: argparse.Namespace) -> int:
+    import warnings
+
+    from .replicate import replicate_published
+    from .sources.wbes import load_wbes
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        firms = load_wbes(args.paths if len(args.paths) > 1 else args.paths[0])
+    table = replicate_published(firms)
+    if args.csv:
+        from ._atomic import atomic_write_text
+
+        atomic_write_text(args.csv, table.to_csv(index=False))
+    rows = []
+    for r in table.itertuples(index=False):
+        dec = 1 if r.decimals is None or r.decimals != r.decimals else int(r.decimals)
+        rows.append((r.survey_id, r.wb_code, "" if r.published != r.published else f"{r.published:.{dec}f}",
+                     "" if r.recomputed != r.recomputed else f"{r.recomputed:.{dec + 2}f}", r.status))
+    print(_table(rows, ("survey", "indicator", "published", "recomputed", "status")))
+    if any(s.startswith("differs") for s in table["status"]):
+        print(f"{PROG} replicate: {int(table['status'].str.startswith('differs').sum())} published value(s) not matched",
+              file=sys.stderr)
+    return 0
+
+
 # --------------------------------------------------------------------------- parser
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser of ``msme-stats``."""
@@ -179,6 +246,16 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("make-samples", help="write the synthetic sample data sets")
     p.add_argument("--out", metavar="DIR", default="data", help="output directory (default: data)")
     p.set_defaults(func=_cmd_make_samples)
+
+    p = sub.add_parser("inspect", help="one line per WBES file: survey detected, firms, strata, oddities")
+    p.add_argument("paths", metavar="FILE|DIR", nargs="+", help="WBES files, folders or globs")
+    p.add_argument("--csv", metavar="FILE", help="also write the table as CSV")
+    p.set_defaults(func=_cmd_inspect)
+
+    p = sub.add_parser("replicate", help="published official indicators beside recomputed values")
+    p.add_argument("paths", metavar="FILE|DIR", nargs="+", help="WBES files, folders or globs")
+    p.add_argument("--csv", metavar="FILE", help="also write the table as CSV")
+    p.set_defaults(func=_cmd_replicate)
     return parser
 
 

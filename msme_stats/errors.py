@@ -47,6 +47,10 @@ class DuplicateIdError(InputError):
     """An identifier that must be unique (for example a firm id within a survey) repeats."""
 
 
+class DuplicateSurveyError(DuplicateIdError):
+    """One survey is reached through two files (a copy, a renamed file, a sample beside the real file)."""
+
+
 class InvalidWeightError(InputError):
     """Sampling weights are missing, zero, negative or not numeric."""
 
@@ -111,6 +115,7 @@ __all__ = [
     "MissingColumnsError",
     "InvalidValueError",
     "DuplicateIdError",
+    "DuplicateSurveyError",
     "InvalidWeightError",
     "UnknownCodeError",
     "UnknownCountryError",

@@ -39,9 +39,30 @@ register_input("tr5_published", pattern="worldbank_tr5/fig_sdg17_enterprise_expo
                loader=_load_tr5, description="World Bank IC.FRM.TRD.TR5 (sdgatlas2018 extract, CC BY 4.0)")
 
 
+def data_note(firms: pd.DataFrame) -> str:
+    """Name the data actually loaded, for captions and notes.
+
+    A file is synthetic when the loader found it so (data label or ``synthetic`` variable
+    saying SYNTHETIC, or a file name containing "synthetic"; ``attrs["files"]``). All
+    synthetic: ``"SYNTHETIC sample data"``; none: ``"Enterprise Surveys microdata, N file(s)"``;
+    a mix says how many files are synthetic, so SYNTHETIC is never missing from synthetic
+    data nor left on real data.
+    """
+    files = firms.attrs.get("files")
+    if files:
+        flags = [bool(f.get("synthetic")) for f in files]
+    else:  # a frame not from load_wbes: judge by the file names recorded
+        flags = ["synthetic" in str(f).lower() for f in firms.attrs.get("source_files", [])]
+    if flags and all(flags):
+        return "SYNTHETIC sample data"
+    if any(flags):
+        return f"includes SYNTHETIC data: {sum(flags)} of {len(flags)} files"
+    n = len(flags)
+    return f"Enterprise Surveys microdata, {n} file{'s' if n != 1 else ''}" if n else "firm-level data"
+
+
 def _sample(firms: pd.DataFrame, what: str) -> str:
-    synthetic = any("synthetic" in str(f) for f in firms.attrs.get("source_files", []))
-    tag = "SYNTHETIC sample data" if synthetic else "firm-level data"
+    tag = data_note(firms)
     return f"{what}; {firms['survey_id'].nunique()} surveys, {firms['country'].nunique()} economies, {len(firms):,} firms ({tag})"
 
 

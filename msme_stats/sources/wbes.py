@@ -12,14 +12,16 @@ modification time and every loader option, so a second load reads only the Parqu
 
 from __future__ import annotations
 
+import fnmatch
 import glob as _glob
 import hashlib
 import json
 import logging
 import os
 import re
+import struct
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -33,12 +35,14 @@ from .._options import check_choice
 from ..classify import sector_class, size_class
 from ..errors import (
     DuplicateIdError,
+    DuplicateSurveyError,
     EmptyInputError,
     InputError,
     InvalidValueError,
     InvalidWeightError,
     MissingColumnsError,
     NotRecognisedError,
+    OptionError,
     RecodeWarning,
     UnknownCountryError,
     UnreadableFileError,
@@ -62,13 +66,17 @@ DERIVED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("size_class", "Size class under the chosen size_scheme (default: sampling stratum a6a -> small 5-19, medium 20-99, large 100+)"),
     ("size_class_l1", "Size class from permanent full-time employees l1: micro <5, small 5-19, medium 20-99, large 100+"),
     ("sector", "manufacturing / retail / other_services, from the a4a label, else the ISIC division"),
+    ("interview_year", "Calendar year of the interview (a14y, negative codes -> missing); present when the file has a14y. Informative only: a survey's fieldwork can span two calendar years, so it never tells surveys apart"),
+    ("interview_month", "Month of the interview (a14m, negative codes -> missing); present when the file has a14m"),
     ("shares_inconsistent", "True where |d3a + d3b + d3c - 100| > share_tolerance (flagged, never fixed)"),
     ("source_file", "File the row was read from"),
 )
 
 _NAME_YEAR = re.compile(r"^\s*(?P<name>.*?)[\s_-]*(?P<year>(19|20)\d\d)\s*$")
-_FILE_ISO_YEAR = re.compile(r"(?P<iso>[A-Z]{3})[_-](?P<year>(19|20)\d\d)")
-_LOADER_VERSION = "2"
+_FILE_ISO_YEAR = re.compile(r"(?:^|[^A-Za-z])(?P<iso>[A-Z]{3})[_-](?P<year>(19|20)\d\d)(?!\d)")
+_FILE_NAME_YEAR = re.compile(r"^(?P<name>[^\W\d_][^\d]*?)[\s_-]+(?P<year>(19|20)\d\d)(?:[\s_.-]|$)")
+_LOADER_VERSION = "3"
+_INTERVIEW_VARS = {"a14y": "interview_year", "a14m": "interview_month"}
 
 
 class RecodeLog(FrozenTuple):
@@ -137,6 +145,8 @@ class _RawFile:
     name: str  # for messages
     frame: pd.DataFrame  # raw columns, lower-cased names
     value_labels: dict[str, dict[float, str]] = field(default_factory=dict)
+    #: what the file says about itself: data label, format, label-set oddities (for inspect)
+    meta: dict = field(default_factory=dict)
 
 
 def _expand_sources(source) -> list[str | pd.DataFrame]:
@@ -177,7 +187,7 @@ def _needed_raw(columns_lower: Sequence[str], keep: Sequence[str] | Literal["all
     wanted: list[str] = []
     for spec in _variable_map():
         wanted += [c for c in spec.candidates if c in present]
-    wanted += ["wmedian", "wstrict", "wweak"]
+    wanted += ["wmedian", "wstrict", "wweak", "synthetic", *_INTERVIEW_VARS]
     if keep == "all":
         wanted += list(columns_lower)
     elif keep:
@@ -189,29 +199,101 @@ def _needed_raw(columns_lower: Sequence[str], keep: Sequence[str] | Literal["all
     return list(seen)
 
 
+def _case_clash(name: str, names: Sequence[str], wanted: set[str]) -> None:
+    """Variable names are matched case-insensitively: two names equal but for case are ambiguous."""
+    seen: dict[str, str] = {}
+    for v in names:
+        low = v.lower()
+        if low in wanted and low in seen:
+            raise InvalidValueError(
+                f"{name}: variables {seen[low]!r} and {v!r} differ only by case; msme_stats matches WBES "
+                "variable names case-insensitively. Rename or drop one of them."
+            )
+        seen.setdefault(low, v)
+
+
 def _read_dta(path: str, keep) -> _RawFile:
+    from ._dta import read_dta_header, redecode
+
+    try:
+        header = read_dta_header(path)
+    except (ValueError, OSError, struct.error) as exc:
+        raise UnreadableFileError(
+            f"Could not read {path!r} as a Stata file ({exc}). "
+            "The file may be truncated or not a .dta file; download it again."
+        ) from exc
+    fix = redecode if header.format < 118 else (lambda s: s)  # <= 117: no encoding field, pandas reads latin-1
     try:
         reader = pd.io.stata.StataReader(path)
         with reader:
             varlist = list(reader.variable_labels())  # public; keys are the variable names
+            if [fix(v) for v in varlist] != list(header.varnames):
+                raise ValueError("the variable names in the header do not match the data description")
             lower = [v.lower() for v in varlist]
             wanted_lower = set(_needed_raw(lower, keep))
+            _case_clash(path, varlist, wanted_lower)
             cols = [v for v, low in zip(varlist, lower, strict=True) if low in wanted_lower]
             frame = reader.read(columns=cols, convert_categoricals=False, convert_missing=False)
-            all_labels = reader.value_labels()
-            lbllist = dict(zip(varlist, getattr(reader, "_lbllist", varlist), strict=False))
-    except (ValueError, OSError, EOFError, UnicodeDecodeError, KeyError, IndexError, TypeError) as exc:
+            all_labels = reader.value_labels()  # public: label-set name -> {code: label}
+    except InvalidValueError:
+        raise
+    except (ValueError, OSError, EOFError, UnicodeDecodeError, KeyError, IndexError, TypeError, struct.error) as exc:
         raise UnreadableFileError(
             f"Could not read {path!r} as a Stata file ({type(exc).__name__}: {exc}). "
             "The file may be truncated or not a .dta file; download it again."
         ) from exc
-    labels = {}
+    label_sets = {fix(k): v for k, v in all_labels.items()}
+    set_of = dict(zip(header.varnames, header.label_sets, strict=True))  # from the header: no private attribute
+    labels: dict[str, dict[float, str]] = {}
+    undefined: list[str] = []
+    repeated: list[str] = []
     for v in frame.columns:
-        lab = lbllist.get(v) or v
-        if lab in all_labels:
-            labels[v.lower()] = {float(k): str(val) for k, val in all_labels[lab].items()}
+        name = set_of.get(fix(v), "")
+        if not name:
+            continue
+        if name not in label_sets:  # a variable may name a set the file does not define: unlabelled
+            undefined.append(f"{v}->{name}")
+            continue
+        decoded = {float(k): fix(str(val)) for k, val in label_sets[name].items()}
+        if len(set(decoded.values())) < len(decoded):  # tolerated: codes stay codes, labels are text
+            repeated.append(f"{v}->{name}")
+        labels[v.lower()] = decoded
     frame.columns = [c.lower() for c in frame.columns]
-    return _RawFile(path, frame, labels)
+    users: dict[str, list[str]] = {}
+    for v, s in zip(header.varnames, header.label_sets, strict=True):
+        if s:
+            users.setdefault(s, []).append(v)
+    repeated_any = sorted(
+        f"{name} ({', '.join(users.get(name, [])) or 'no variable'})" for name, tab in label_sets.items()
+        if len({str(x) for x in tab.values()}) < len(tab)
+    )
+    meta = {"format": header.format, "data_label": header.data_label, "undefined_label_sets": undefined,
+            "repeated_label_sets": repeated, "repeated_label_sets_in_file": repeated_any}
+    return _RawFile(path, frame, labels, meta)
+
+
+def _check_csv_fields(path: str) -> None:
+    """Every row of a CSV file must have as many fields as its header (pandas' ``usecols=`` does not check)."""
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            rows = csv.reader(fh)
+            header = next(rows, None)
+            if header is None:
+                return
+            n = len(header)
+            for k, row in enumerate(rows, start=1):
+                if len(row) != n and row:
+                    raise InvalidValueError(
+                        f"{path!r}: data row {k} (line {rows.line_num}) has {len(row)} fields but the header has "
+                        f"{n}: its values would be shifted into the wrong columns. Fix that row (a stray comma "
+                        "or an unquoted text) and load again."
+                    )
+    except UnicodeDecodeError:
+        return  # latin-1 files: pandas reports the decoding problem below
+    except csv.Error as exc:
+        raise UnreadableFileError(f"Could not read {path!r} as CSV ({exc}).") from exc
 
 
 def _read_csv(path: str, keep) -> _RawFile:
@@ -221,8 +303,10 @@ def _read_csv(path: str, keep) -> _RawFile:
         raise EmptyInputError(f"{path!r} is empty (no header line). Download the file again.") from exc
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise UnreadableFileError(f"Could not read {path!r} as CSV ({exc}).") from exc
+    _check_csv_fields(path)
     lower = [c.lower() for c in header.columns]
     wanted = set(_needed_raw(lower, keep))
+    _case_clash(path, list(header.columns), wanted)
     cols = [c for c, low in zip(header.columns, lower, strict=True) if low in wanted]
     try:
         frame = pd.read_csv(path, usecols=cols, low_memory=False)
@@ -250,6 +334,7 @@ def _read_parquet(path: str, keep) -> _RawFile:
 def _read_any(src: str | pd.DataFrame, keep) -> _RawFile:
     if isinstance(src, pd.DataFrame):
         frame = src.copy()
+        _case_clash("<DataFrame>", [str(c) for c in frame.columns], {str(c).lower() for c in frame.columns})
         frame.columns = [str(c).lower() for c in frame.columns]
         return _RawFile("<DataFrame>", frame)
     path = Path(src)
@@ -308,45 +393,238 @@ def _decode(raw: _RawFile, col: str) -> pd.Series:
     return s.astype(object).where(s.notna(), None)
 
 
-def _survey_keys(raw: _RawFile, cols: dict[str, str], country: str | None, year: int | None) -> tuple[pd.Series, pd.Series]:
-    """ISO3 and year per row, from the file's country/year variables, the options or the file name."""
-    n = len(raw.frame)
+def _try_iso3(text: str) -> str | None:
+    try:
+        return str(to_iso3([text]).iloc[0])
+    except (UnknownCountryError, InputError):
+        return None
+
+
+def file_name_survey(name: str | os.PathLike) -> tuple[str | None, int | None]:
+    """Economy and survey year named by a file name, or ``(None, None)``.
+
+    Recognises the World Bank Microdata Library names (``Kenya-2018-full-data.dta``,
+    ``Turkey-2019-full-data.dta``) and ``<ISO3>_<year>`` names (``KEN_2013_synthetic.dta``).
+    The year is only taken when the text before it is an economy: ``extract_2019.dta`` says
+    nothing.
+    """
+    stem = Path(name).stem
+    m = _FILE_ISO_YEAR.search(stem)
+    if m and (iso := _try_iso3(m.group("iso"))):
+        return iso, int(m.group("year"))
+    m = _FILE_NAME_YEAR.match(stem)
+    if m:
+        iso = _try_iso3(re.sub(r"[_-]+", " ", m.group("name")).strip())
+        if iso:
+            return iso, int(m.group("year"))
+    return None, None
+
+
+@cache
+def _catalogue() -> pd.DataFrame:
+    from ..reference import read_reference
+
+    return read_reference("wbes_surveys.csv")
+
+
+def survey_catalogue() -> pd.DataFrame:
+    """The bundled catalogue of Enterprise Surveys: economy, survey year and fieldwork months.
+
+    Used by :func:`load_wbes` for files that name neither their survey year (no ``year``
+    variable, no ``Kenya2018``-style ``country`` value, no year in the file name): the
+    survey is the one of that economy whose fieldwork window holds every interview date
+    (``a14y``/``a14m``). Sources in ``reference/SOURCES.md``.
+    """
+    return _catalogue().copy()
+
+
+def _catalogue_year(raw: _RawFile, iso: str) -> tuple[int | None, str]:
+    cat = _catalogue()
+    cat = cat[cat["iso3"] == iso]
+    if cat.empty or "a14y" not in raw.frame.columns:
+        return None, "no catalogue entry" if cat.empty else "no interview year a14y"
+    y = pd.to_numeric(raw.frame["a14y"], errors="coerce")
+    m = pd.to_numeric(raw.frame["a14m"], errors="coerce") if "a14m" in raw.frame.columns else pd.Series(np.nan, index=y.index)
+    ok = y > 0
+    if not ok.any():
+        return None, "no valid interview year a14y"
+    months = (y[ok] * 12 + m[ok].where(m[ok].between(1, 12)) - 1)
+    hits = []
+    for r in cat.itertuples(index=False):
+        sy, sm = (int(x) for x in r.fieldwork_start.split("-"))
+        ey, em = (int(x) for x in r.fieldwork_end.split("-"))
+        lo, hi = sy * 12 + sm - 1, ey * 12 + em - 1
+        inside_m = months.dropna().between(lo, hi).all()
+        inside_y = y[ok].between(sy, ey).all()
+        if inside_m and inside_y:
+            hits.append(r)
+    if len(hits) != 1:
+        return None, f"{len(hits)} catalogue surveys of {iso} match the interview dates"
+    r = hits[0]
+    return int(r.survey_year), f"survey catalogue (fieldwork {r.fieldwork_start} to {r.fieldwork_end})"
+
+
+def _country_from_file(raw: _RawFile, cols: dict[str, str]) -> tuple[pd.Series | None, pd.Series | None, str, str]:
+    """Per-row economy names and years from the file's own variables, with where they came from."""
+    if "country_raw" not in cols:
+        return None, None, "", ""
+    col = cols["country_raw"]
+    s = raw.frame[col]
+    labels = raw.value_labels.get(col)
+    year_s = None
+    if pd.api.types.is_numeric_dtype(s):
+        vals = s.astype("float64")
+        present = pd.unique(vals.dropna())
+        if not labels:
+            raise UnknownCountryError(
+                f"{raw.name}: variable {col!r} holds numeric codes ({', '.join(f'{v:g}' for v in present[:5])}) "
+                "without value labels, so the economy cannot be read from it (WBES codes are not ISO "
+                "codes). Load the .dta file as distributed, or pass surveys={path: ('ISO3', year)}."
+            )
+        unlabelled = [v for v in present if v not in labels]
+        if unlabelled:
+            raise UnknownCountryError(
+                f"{raw.name}: code(s) {', '.join(f'{v:g}' for v in unlabelled[:5])} of {col!r} "
+                f"({int(vals.isin(unlabelled).sum())} row(s)) have no label in the file's value-label set, so "
+                "their economy is unknown. Pass surveys={path: ('ISO3', year)} to name the survey."
+            )
+        text = vals.map(labels)
+        src = f"{col} value label"
+    else:
+        text = s.astype(object).where(s.notna(), None)
+        src = f"{col} variable"
+    uniq = pd.unique(text.dropna())
+    parsed = {}
+    for u in uniq:
+        m = _NAME_YEAR.match(str(u))
+        parsed[u] = (m.group("name"), float(m.group("year"))) if m else (str(u).strip(), np.nan)
+    name_s = text.map(lambda v: parsed[v][0] if v in parsed else None)
+    ys = text.map(lambda v: parsed[v][1] if v in parsed else np.nan).astype(float)
+    if ys.notna().any():
+        year_s = ys
+    return name_s, year_s, src, src
+
+
+def _fmt_set(values) -> str:
+    return ", ".join(sorted({str(v) for v in values}))
+
+
+def _survey_keys(
+    raw: _RawFile,
+    cols: dict[str, str],
+    country: str | None,
+    year: int | None,
+    override: tuple[str, int, str] | None = None,
+) -> tuple[pd.Series, pd.Series, dict]:
+    """ISO3 and survey year per row, and where each came from.
+
+    Order: an explicit override (``surveys=`` entry, else ``country=``/``year=``), checked
+    against the file; else the file's ``country``/``a1`` and ``year`` variables; else the
+    file name; else the survey catalogue (by economy and interview dates). The interview
+    year ``a14y`` never splits a survey.
+    """
     idx = raw.frame.index
-    year_s = pd.Series(np.nan, index=idx)
-    name_s = pd.Series([None] * n, index=idx, dtype=object)
-    if "country_raw" in cols:
-        text = _decode(raw, cols["country_raw"]).astype(object)
-        uniq = pd.unique(text.dropna())
-        parsed = {}
-        for u in uniq:
-            m = _NAME_YEAR.match(str(u))
-            parsed[u] = (m.group("name"), float(m.group("year"))) if m else (str(u), np.nan)
-        name_s = text.map(lambda v: parsed[v][0] if v in parsed else None)
-        year_s = text.map(lambda v: parsed[v][1] if v in parsed else np.nan).astype(float)
+    where = raw.name
+    ov_country, ov_year, ov_src = (override if override else (country, year, "country=/year= option"))
+    try:
+        name_s, year_s, csrc, ysrc = _country_from_file(raw, cols)
+    except UnknownCountryError:
+        if ov_country is None:
+            raise
+        # codes without labels cannot be checked against the override: the override names the survey
+        name_s, year_s, csrc, ysrc = None, None, "", ""
+    file_iso = None
+    if name_s is not None:
+        if name_s.isna().any():
+            raise InvalidValueError(
+                f"{where}: the economy ({csrc}) is missing in {int(name_s.isna().sum())} row(s). "
+                "Every row needs its survey; fix those rows or load them separately."
+            )
+        try:
+            file_iso = to_iso3(name_s)
+        except UnknownCountryError as exc:
+            raise UnknownCountryError(f"{where}: {exc}") from exc
     if "year_raw" in cols:
         y = _numeric(raw, cols["year_raw"], "year")
-        year_s = year_s.where(year_s.notna(), y.where(y > 0))
-    stem_match = _FILE_ISO_YEAR.search(Path(raw.name).name) if raw.name != "<DataFrame>" else None
-    if country is not None:
-        name_s = pd.Series([country] * n, index=idx, dtype=object)
-    elif name_s.isna().all() and stem_match:
-        name_s = pd.Series([stem_match.group("iso")] * n, index=idx, dtype=object)
-    if year is not None:
-        year_s = pd.Series(float(year), index=idx)
-    elif year_s.isna().all() and stem_match:
-        year_s = pd.Series(float(stem_match.group("year")), index=idx)
-    if name_s.isna().any() or year_s.isna().any():
-        what = "country" if name_s.isna().any() else "year"
+        y = y.where(y > 0)
+        if y.notna().any():
+            year_s = y if year_s is None else year_s.where(year_s.notna(), y)
+            ysrc = f"{cols['year_raw']} variable" if not ysrc else f"{ysrc} / {cols['year_raw']} variable"
+    hint_iso, hint_year = file_name_survey(where) if where != "<DataFrame>" else (None, None)
+
+    # ---- economy
+    if ov_country is not None:
+        ov_iso = str(to_iso3([ov_country]).iloc[0])
+        if file_iso is not None and set(file_iso.unique()) != {ov_iso}:
+            raise InputError(
+                f"{where}: {ov_src} says the survey is of {ov_iso} but the file's {csrc} says "
+                f"{_fmt_set(file_iso.unique())}. Check which file is which; remove the override if the file is right."
+            )
+        if hint_iso is not None and hint_iso != ov_iso:
+            raise InputError(
+                f"{where}: {ov_src} says the survey is of {ov_iso} but the file name says {hint_iso}. "
+                "Rename the file or correct the override."
+            )
+        iso = pd.Series(ov_iso, index=idx, dtype=object)
+        csrc = ov_src
+    elif file_iso is not None:
+        if hint_iso is not None and set(file_iso.unique()) != {hint_iso}:
+            raise InputError(
+                f"{where}: the file name says {hint_iso} but the file's {csrc} says {_fmt_set(file_iso.unique())}. "
+                "The file may have been renamed by mistake; rename it or pass surveys={path: ('ISO3', year)}."
+            )
+        iso = file_iso.astype(object)
+    elif hint_iso is not None:
+        iso = pd.Series(hint_iso, index=idx, dtype=object)
+        csrc = "file name"
+    else:
         raise InputError(
-            f"{raw.name}: cannot tell the survey {what} of {int((name_s.isna() | year_s.isna()).sum())} "
-            "row(s): the file has no usable 'country'/'a1' or 'year' variable. Pass "
-            "country='KEN' and year=2018 to load_wbes (for a single-survey file)."
+            f"{where}: cannot tell the survey country: the file has no usable 'country'/'a1' variable and its name "
+            "names no economy. Pass surveys={path: ('KEN', 2018)} (or country='KEN' and year=2018) to load_wbes."
         )
-    try:
-        iso = to_iso3(name_s)
-    except UnknownCountryError as exc:
-        raise UnknownCountryError(f"{raw.name}: {exc}") from exc
-    return iso, year_s.astype(int)
+
+    # ---- survey year
+    if ov_year is not None:
+        ov_year = int(ov_year)
+        if year_s is not None and year_s.notna().any() and set(year_s.dropna().astype(int)) != {ov_year}:
+            raise InputError(
+                f"{where}: {ov_src} says the survey year is {ov_year} but the file's {ysrc} says "
+                f"{_fmt_set(year_s.dropna().astype(int))}. Remove the override if the file is right."
+            )
+        if hint_year is not None and hint_year != ov_year:
+            raise InputError(
+                f"{where}: {ov_src} says the survey year is {ov_year} but the file name says {hint_year}. "
+                "Rename the file or correct the override."
+            )
+        yr = pd.Series(ov_year, index=idx)
+        ysrc = ov_src
+    elif year_s is not None and year_s.notna().all():
+        if hint_year is not None and year_s.nunique() == 1 and int(year_s.iloc[0]) != hint_year:
+            raise InputError(
+                f"{where}: the file name says survey year {hint_year} but the file's {ysrc} says "
+                f"{int(year_s.iloc[0])}. Rename the file or pass surveys={{path: ('ISO3', year)}}."
+            )
+        yr = year_s
+    elif year_s is not None and year_s.notna().any():
+        raise InvalidValueError(
+            f"{where}: the survey year ({ysrc}) is missing in {int(year_s.isna().sum())} row(s); every row needs "
+            "its survey. Fix those rows or load them separately."
+        )
+    elif hint_year is not None:
+        yr = pd.Series(hint_year, index=idx)
+        ysrc = "file name"
+    else:
+        found, why = (None, "several economies") if iso.nunique() != 1 else _catalogue_year(raw, str(iso.iloc[0]))
+        if found is None:
+            raise InputError(
+                f"{where}: cannot tell the survey year: no 'year' variable, no year in a 'country' value "
+                f"(like 'Kenya2018') or in the file name, and the survey catalogue does not settle it ({why}). "
+                "The interview year a14y is not the survey year. Pass surveys={path: ('KEN', 2018)} "
+                "(or country='KEN' and year=2018) to load_wbes."
+            )
+        yr = pd.Series(found, index=idx)
+        ysrc = why
+    return iso, yr.astype(int), {"country_source": csrc, "year_source": ysrc}
 
 
 def _recode_negative(series: pd.Series, raw_name: str, col: str, labels: dict | None, counts: list) -> pd.Series:
@@ -372,7 +650,8 @@ def _clean_one(
     year: int | None,
     share_tolerance: float,
     isic_revision: str,
-) -> tuple[pd.DataFrame, list[dict]]:
+    override: tuple[str, int, str] | None = None,
+) -> tuple[pd.DataFrame, list[dict], dict]:
     if len(raw.frame) == 0:
         raise EmptyInputError(f"{raw.name} holds no rows. Download the file again.")
     cols = _resolve_columns(raw)
@@ -399,7 +678,7 @@ def _clean_one(
 
     recodes: list[dict] = []
     out: dict[str, pd.Series] = {}
-    iso, yr = _survey_keys(raw, cols, country, year)
+    iso, yr, info = _survey_keys(raw, cols, country, year, override)
     survey_id = iso.astype(str) + "_" + yr.astype(str)
     out["survey_id"] = survey_id
     out["country"] = iso
@@ -484,6 +763,9 @@ def _clean_one(
         if spec.kind == "yesno":
             values = values.map({1.0: True, 2.0: False}).astype("boolean")
         out[spec.canonical] = values
+    for var, canonical in _INTERVIEW_VARS.items():
+        if var in raw.frame.columns:
+            out[canonical] = _recode_negative(_numeric(raw, var, canonical), raw.name, var, raw.value_labels.get(var), recodes)
     if "isic" in sector_frame:
         out["isic"] = sector_frame["isic"]
     if emp is not None:
@@ -503,7 +785,7 @@ def _clean_one(
     frame["source_file"] = raw.name
 
     if keep:
-        mapped = set(cols.values()) | {"wmedian", "wstrict", "wweak"}
+        mapped = set(cols.values()) | {"wmedian", "wstrict", "wweak", *_INTERVIEW_VARS}
         extra = list(raw.frame.columns) if keep == "all" else [k.lower() for k in keep]
         absent = [k for k in extra if k not in raw.frame.columns]
         if absent and keep != "all":
@@ -511,38 +793,66 @@ def _clean_one(
         for k in extra:
             if k not in mapped and k not in frame.columns:
                 frame[k] = raw.frame[k]
-    return frame.reset_index(drop=True), recodes
+    info.update(_file_facts(raw))
+    return frame.reset_index(drop=True), recodes, info
+
+
+def _file_facts(raw: _RawFile) -> dict:
+    """What the file says about itself (kept in ``attrs['files']``; used by captions and inspect)."""
+    label = str(raw.meta.get("data_label", ""))
+    synth_var = "synthetic" in raw.frame.columns and pd.to_numeric(raw.frame["synthetic"], errors="coerce").eq(1).all()
+    synthetic = bool(synth_var or "synthetic" in label.lower() or "synthetic" in Path(raw.name).name.lower())
+    return {"file": raw.name, "synthetic": synthetic, "data_label": label}
 
 
 # --------------------------------------------------------------------------- caching
-def _default_cache_dir() -> Path:
-    env = os.environ.get("MSME_STATS_CACHE")
+ENV_NO_CACHE = "MSME_STATS_NO_CACHE"
+ENV_CACHE_DIR = "MSME_STATS_CACHE"
+CACHE_FOLDER = ".msme_stats_cache"
+
+
+def _cache_disabled() -> bool:
+    return os.environ.get(ENV_NO_CACHE, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _cache_folder(src: str, cache_dir) -> Path:
+    """``cache_dir`` or ``$MSME_STATS_CACHE`` when given explicitly, else ``<folder of src>/.msme_stats_cache``."""
+    if cache_dir is not None:
+        return Path(cache_dir)
+    env = os.environ.get(ENV_CACHE_DIR)
     if env:
         return Path(env)
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "msme_stats" / "wbes"
+    return Path(src).resolve().parent / CACHE_FOLDER
 
 
 @cache
 def _maps_digest() -> str:
     maps = "".join(
         reference_path(n).read_text()
-        for n in ("wbes_variables.csv", "wbes_size_codes.csv", "wbes_sector_labels.csv", "isic_sectors.csv", "country_aliases.csv", "countries.csv")
+        for n in ("wbes_variables.csv", "wbes_size_codes.csv", "wbes_sector_labels.csv", "isic_sectors.csv",
+                  "country_aliases.csv", "countries.csv", "wbes_surveys.csv")
         if reference_path(n).exists()
     )
     return hashlib.sha256(maps.encode()).hexdigest()
 
 
+def _content_digest(path: str) -> str:
+    """SHA-256 of the whole file: a rewrite with the same size and modification time is not served stale."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
 def _cache_key(path: str, options: dict) -> str:
-    st = os.stat(path)
+    """Name of the cache entry: file name, options, reference maps and loader version (content is checked inside)."""
     payload = json.dumps(
-        {"path": os.path.abspath(path), "size": st.st_size, "mtime": st.st_mtime_ns, "opts": options,
-         "maps": _maps_digest(), "v": _LOADER_VERSION},
+        {"name": Path(path).name, "opts": options, "maps": _maps_digest(), "v": _LOADER_VERSION},
         sort_keys=True, default=str,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
-def _write_cache(frame: pd.DataFrame, recodes: list[dict], target: Path) -> None:
+def _write_cache(frame: pd.DataFrame, recodes: list[dict], target: Path, info: dict | None = None,
+                 check: dict | None = None) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -550,6 +860,8 @@ def _write_cache(frame: pd.DataFrame, recodes: list[dict], target: Path) -> None
     table = pa.Table.from_pandas(frame, preserve_index=False)
     meta = dict(table.schema.metadata or {})
     meta[b"msme_stats_recodes"] = json.dumps(recodes).encode()
+    meta[b"msme_stats_info"] = json.dumps(info or {}).encode()
+    meta[b"msme_stats_check"] = json.dumps(check or {}).encode()
     # float columns keep NaN as NaN in non-nullable columns: no definition levels to decode and
     # a copy-free conversion back to pandas (the values read back are the same)
     arrays, fields = [], []
@@ -573,15 +885,105 @@ def _write_cache(frame: pd.DataFrame, recodes: list[dict], target: Path) -> None
             tmp.unlink()
 
 
-def _read_cache(target: Path) -> tuple[pd.DataFrame, list[dict]] | None:
+def _read_cache(target: Path) -> tuple[pd.DataFrame, list[dict], dict, dict] | None:
     import pyarrow.parquet as pq
 
     try:
         table = pq.ParquetFile(target, memory_map=True).read()
     except (OSError, ValueError):
         return None
-    recodes = json.loads((table.schema.metadata or {}).get(b"msme_stats_recodes", b"[]"))
-    return table.to_pandas(split_blocks=True), recodes
+    meta = table.schema.metadata or {}
+    recodes = json.loads(meta.get(b"msme_stats_recodes", b"[]"))
+    info = json.loads(meta.get(b"msme_stats_info", b"{}"))
+    check = json.loads(meta.get(b"msme_stats_check", b"{}"))
+    return table.to_pandas(split_blocks=True), recodes, info, check
+
+
+# --------------------------------------------------------------------------- survey overrides
+SurveyOverrides = Mapping[str | os.PathLike, tuple[str, int]]
+
+
+def read_surveys_csv(path: str | os.PathLike) -> dict[str, tuple[str, int]]:
+    """Read a survey-override table (columns ``file``, ``iso3``, ``year``) for ``load_wbes(surveys=...)``.
+
+    ``file`` is a path, a file name or a glob (``Kenya*.dta``), matched as in
+    :func:`load_wbes`. Column names are case-insensitive.
+
+    Raises
+    ------
+    UnreadableFileError, MissingColumnsError, InvalidValueError
+        The table cannot be read, lacks a column, or has an empty file, a bad year or a
+        file listed twice (the row is named).
+    """
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise UnreadableFileError(f"Could not read the survey table {str(path)!r} ({exc}).") from exc
+    table.columns = [c.strip().lower() for c in table.columns]
+    missing = [c for c in ("file", "iso3", "year") if c not in table.columns]
+    if missing:
+        raise MissingColumnsError(f"{path}: the survey table needs the columns file, iso3, year; missing: {missing}.")
+    out: dict[str, tuple[str, int]] = {}
+    for k, r in enumerate(table.itertuples(index=False), start=1):
+        f, iso, yr = r.file.strip(), r.iso3.strip(), r.year.strip()
+        if not f or not iso or not re.fullmatch(r"(19|20)\d\d", yr):
+            raise InvalidValueError(
+                f"{path}: row {k} ({r.file!r}, {r.iso3!r}, {r.year!r}) needs a file, an economy code and a "
+                "four-digit survey year."
+            )
+        if f in out:
+            raise InvalidValueError(f"{path}: row {k}: file {f!r} is listed twice.")
+        out[f] = (iso, int(yr))
+    return out
+
+
+def _check_overrides(surveys) -> dict[str, tuple[str, int]]:
+    if surveys is None:
+        return {}
+    if not isinstance(surveys, Mapping):
+        raise OptionError("surveys= must be a mapping {path_or_glob: ('ISO3', year)}, e.g. {'Kenya*.dta': ('KEN', 2018)}.")
+    out = {}
+    for key, val in surveys.items():
+        if not (isinstance(val, (tuple, list)) and len(val) == 2):
+            raise OptionError(f"surveys[{key!r}] = {val!r}: give a pair ('ISO3', year).")
+        try:
+            iso = str(to_iso3([val[0]]).iloc[0])
+        except UnknownCountryError as exc:
+            raise OptionError(f"surveys[{key!r}]: economy {val[0]!r} is unknown ({exc}).") from exc
+        try:
+            yr = int(val[1])
+        except (TypeError, ValueError):
+            yr = -1
+        if not 1990 <= yr <= 2100:
+            raise OptionError(f"surveys[{key!r}]: survey year {val[1]!r} is not a year.")
+        out[os.fspath(key)] = (iso, yr)
+    return out
+
+
+def _key_matches(key: str, src: str) -> bool:
+    name = Path(src).name
+    if any(ch in key for ch in "*?["):
+        return fnmatch.fnmatch(name, key) or fnmatch.fnmatch(os.path.abspath(src), os.path.abspath(key))
+    if os.sep not in key and "/" not in key:
+        return name == key
+    return os.path.abspath(key) == os.path.abspath(src)
+
+
+def _override_for(src, overrides: dict, used: set) -> tuple[str, int, str] | None:
+    if isinstance(src, pd.DataFrame) or not overrides:
+        return None
+    hits = [k for k in overrides if _key_matches(k, str(src))]
+    if not hits:
+        return None
+    values = {overrides[k] for k in hits}
+    if len(values) > 1:
+        raise OptionError(
+            f"{src}: surveys= entries {hits} match this file and disagree ({sorted(values)}). Keep one."
+        )
+    used.update(hits)
+    iso, yr = values.pop()
+    return iso, yr, f"surveys= override {hits[0]!r}"
 
 
 # --------------------------------------------------------------------------- public
@@ -595,6 +997,7 @@ def load_wbes(
     keep: Sequence[str] | Literal["all"] | None = None,
     country: str | None = None,
     year: int | None = None,
+    surveys: SurveyOverrides | None = None,
     share_tolerance: float = 1.0,
     isic_revision: Literal["3.1", "4"] = "3.1",
     cache: bool = True,
@@ -602,13 +1005,21 @@ def load_wbes(
 ) -> pd.DataFrame:
     """Load World Bank Enterprise Surveys microdata into the canonical firm frame.
 
+    Real standard files from the World Bank Microdata Library load with no options:
+    value labels are paired with variables through the label-set names in the file's
+    header, the economy is read from the labels of the ``a1`` codes present, the sector from
+    each survey's own ``a4a`` labels, and the survey year from the file (never from the
+    interview year ``a14y``, kept as ``interview_year``).
+
     Parameters
     ----------
     source
         A path, a glob (``"data/wbes/*.dta"``), a folder (its ``.dta`` files, or its
         ``.csv``/``.parquet`` files when it has no ``.dta``), a list of those, or a DataFrame
-        with WBES variable names. Stata ``.dta`` (value labels decoded), ``.csv`` and
-        ``.parquet``; single-country files and pooled (comprehensive) files alike.
+        with WBES variable names (any case). Stata ``.dta`` (formats 113-119, value labels
+        decoded; text without an encoding field read as UTF-8, else latin-1), ``.csv``
+        (every row must have as many fields as the header) and ``.parquet``; single-survey
+        and pooled (comprehensive) files alike.
     weights
         Which expansion weight becomes the ``weight`` column: ``"median"`` (``wmedian``,
         the official one, default), ``"strict"`` (``wstrict``) or ``"weak"`` (``wweak``).
@@ -623,18 +1034,28 @@ def load_wbes(
     split_large
         Keep a 250+ sampling stratum apart as ``large_250plus`` (default folds it into large).
     keep
-        Other original variables to carry (list of WBES names) or ``"all"``.
+        Other original variables to carry (list of WBES names, any case) or ``"all"``.
     country, year
-        The survey's economy and year when the file does not say (single-survey files).
+        The economy and survey year of every file loaded, for files that do not say. An
+        option that contradicts a file (its ``a1``/``country``/``year`` variables or its
+        name) raises :class:`~msme_stats.errors.InputError` naming both.
+    surveys
+        Per-file overrides ``{path_or_glob: ("ISO3", year)}``: a path, a bare file name or a
+        glob (``"Kenya*.dta"``). Checked against the file like ``country``/``year``; an
+        entry that matches no file raises. :func:`read_surveys_csv` reads such a table
+        from a CSV file (columns ``file,iso3,year``).
     share_tolerance
         Rows with ``|d3a + d3b + d3c - 100| > share_tolerance`` get
         ``shares_inconsistent=True`` (flagged, never fixed; METHODS 2.2).
     isic_revision
         Revision of the ISIC codes used when the sector label is missing.
     cache, cache_dir
-        Cache each cleaned file as Parquet (default folder ``$MSME_STATS_CACHE`` or
-        ``~/.cache/msme_stats/wbes``) and reload from there while the file and the options
-        are unchanged.
+        Cache each cleaned file as Parquet in ``.msme_stats_cache/`` **beside the source
+        file** (licensed data stays where the user put it) and reload from there while the
+        file's content (SHA-256) and the options are unchanged. Off with ``cache=False`` or
+        the environment variable ``MSME_STATS_NO_CACHE=1``. ``cache_dir`` (or
+        ``$MSME_STATS_CACHE``) puts the cache in another folder explicitly. When the folder
+        is not writable the cache is skipped (logged at INFO level).
 
     Returns
     -------
@@ -643,75 +1064,49 @@ def load_wbes(
         WBES codes (-9 don't know, -8 refused, -7 does not apply, any other negative code on
         a quantity) are set to missing, and the count per variable is reported with a
         :class:`~msme_stats.errors.RecodeWarning` and kept in ``.attrs["recodes"]``.
-        ``.attrs`` also records ``weight_var``, ``size_scheme`` and the source files.
+        ``.attrs`` also records ``weight_var``, ``size_scheme``, the source files and
+        ``files`` (per file: where the survey's economy and year came from, whether the
+        file is synthetic, its data label).
 
     Raises
     ------
     MsmeStatsError
         Subclasses name the file and column: missing required columns (all listed),
-        text in numeric columns, duplicate firm ids, bad weights, unknown country, empty,
-        truncated or non-WBES files.
+        text in numeric columns, duplicate firm ids, the same survey reached through two
+        files (:class:`~msme_stats.errors.DuplicateSurveyError`), bad weights, unknown
+        country, contradicting overrides, empty, truncated or non-WBES files.
     """
     weights = check_choice("weights", weights, tuple(WEIGHT_VARS), aliases=_WEIGHT_ALIASES)
     size_scheme = check_choice("size_scheme", size_scheme, ("a6a", "l1"))
     below5 = check_choice("below5", below5, ("separate", "merge_small"))
     isic_revision = check_choice("isic_revision", str(isic_revision), ("3.1", "4"))
     weight_var = WEIGHT_VARS[weights]
+    overrides = _check_overrides(surveys)
     opts = {
         "weight_var": weight_var, "size_scheme": size_scheme, "below5": below5, "split_large": split_large,
         "keep": keep if keep in (None, "all") else sorted(keep), "country": country, "year": year,
         "share_tolerance": share_tolerance, "isic_revision": isic_revision,
     }
     sources = _expand_sources(source)
-    cdir = Path(cache_dir) if cache_dir is not None else _default_cache_dir()
-    frames, recodes, names = [], [], []
+    use_cache = bool(cache) and not _cache_disabled()
+    frames, recodes, names, infos, used = [], [], [], [], set()
+    digests: dict[str, str] = {}
     for src in sources:
-        target = None
-        if cache and not isinstance(src, pd.DataFrame) and Path(src).exists():
-            target = cdir / f"{Path(src).stem}-{_cache_key(str(src), opts)}.parquet"
-            hit = _read_cache(target) if target.exists() else None
-            if hit is not None:
-                logger.info("load_wbes: %s read from cache %s", src, target)
-                frames.append(hit[0])
-                recodes += hit[1]
-                names.append(str(src))
-                continue
-        raw = _read_any(src, keep)
-        frame, rec = _clean_one(
-            raw, weight_var=weight_var, size_scheme=size_scheme, below5=below5, split_large=split_large,
-            keep=keep, country=country, year=year, share_tolerance=share_tolerance, isic_revision=isic_revision,
-        )
-        frame = _finalise_dtypes(frame)
-        if target is not None:
-            try:
-                _write_cache(frame, rec, target)
-            except OSError as exc:  # a read-only cache must not stop the load
-                logger.warning("load_wbes: could not write cache %s (%s)", target, exc)
+        override = _override_for(src, overrides, used)
+        frame, rec, info = _load_one(src, opts, override, use_cache, cache_dir, digests)
         frames.append(frame)
         recodes += rec
-        names.append(raw.name)
-
-    if len(frames) == 1:  # checked for duplicates when it was cleaned
-        firms = frames[0]
-        dup = pd.Series(False, index=firms.index)
-    else:
-        firms = _finalise_dtypes(pd.concat(frames, ignore_index=True))
-        # a firm can only repeat across files if a survey appears in more than one file
-        seen: dict[str, int] = {}
-        for fr in frames:
-            for sid in fr["survey_id"].cat.categories if isinstance(fr["survey_id"].dtype, pd.CategoricalDtype) else fr["survey_id"].unique():
-                seen[sid] = seen.get(sid, 0) + 1
-        shared = [sid for sid, k in seen.items() if k > 1]
-        dup = pd.Series(False, index=firms.index)
-        if shared:
-            dup = firms["survey_id"].isin(shared) & firms.duplicated(["survey_id", "firm_id"], keep=False)
-    if dup.any():
-        d = firms.loc[dup, ["survey_id", "firm_id", "source_file"]].drop_duplicates()
-        raise DuplicateIdError(
-            f"{int(dup.sum())} rows share a survey and firm id across the files loaded together "
-            f"(e.g. {d.head(3).to_dict('records')}). The same survey seems to be loaded twice; "
-            "load each survey once."
+        names.append(info["file"])
+        infos.append(info)
+    unused = [k for k in overrides if k not in used]
+    if unused:
+        raise OptionError(
+            f"surveys= entr{'y' if len(unused) == 1 else 'ies'} {unused} matched none of the files loaded "
+            f"({', '.join(Path(str(n)).name for n in names)}). Check the names or globs."
         )
+    _check_one_survey_once(frames, names, digests)
+
+    firms = frames[0] if len(frames) == 1 else _finalise_dtypes(pd.concat(frames, ignore_index=True))
     if recodes:
         per_var: dict[str, int] = {}
         for r in recodes:
@@ -732,8 +1127,101 @@ def load_wbes(
         "below5": below5,
         "source_files": tuple(names),
         "recodes": RecodeLog(recodes),
+        "files": FrozenTuple(infos),
+        "synthetic": all(i.get("synthetic", False) for i in infos),
     }
     return firms
+
+
+def _stat_signature(path: str) -> list[int] | None:
+    """Size, mtime, ctime, inode and device: on POSIX any write changes ctime, which no program can set back.
+
+    ``None`` where ctime is not a change time (Windows: creation time), so the content is hashed.
+    """
+    if os.name != "posix":
+        return None
+    st = os.stat(path)
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+
+
+def _load_one(src, opts: dict, override, use_cache: bool, cache_dir, digests: dict) -> tuple[pd.DataFrame, list[dict], dict]:
+    """Read, clean (or reload from the cache) one source; return the frame, its recodes and its facts.
+
+    Cache validation: an entry (named by the file name and the options) records the file's
+    SHA-256 and its stat signature. The entry is served when the signature is unchanged
+    (no write since: ctime) or, failing that, when the file's SHA-256 equals the recorded
+    one; otherwise the file is read again and the entry replaced. A rewrite with the same
+    size and modification time changes ctime, so it is hashed and never served stale.
+    """
+    target = None
+    stat_sig = None
+    if use_cache and not isinstance(src, pd.DataFrame) and Path(src).is_file():
+        key_opts = {**opts, "override": list(override[:2]) if override else None}
+        target = _cache_folder(str(src), cache_dir) / f"{Path(src).stem}-{_cache_key(str(src), key_opts)}.parquet"
+        stat_sig = _stat_signature(str(src))
+        hit = _read_cache(target) if target.exists() else None
+        if hit is not None:
+            frame, rec, info, check = hit
+            fresh = stat_sig is not None and check.get("stat") == stat_sig
+            if not fresh:
+                digests[str(src)] = _content_digest(str(src))
+                fresh = check.get("sha256") == digests[str(src)]
+                if fresh and stat_sig is not None:  # same content, touched file: record the new signature
+                    _try_write_cache(frame, rec, target, info, {"sha256": digests[str(src)], "stat": stat_sig})
+            if fresh:
+                logger.info("load_wbes: %s read from cache %s", src, target)
+                digests[str(src)] = check.get("sha256", "")
+                info["file"] = str(src)
+                return frame, rec, info
+    raw = _read_any(src, opts["keep"])
+    frame, rec, info = _clean_one(
+        raw, weight_var=opts["weight_var"], size_scheme=opts["size_scheme"], below5=opts["below5"],
+        split_large=opts["split_large"], keep=opts["keep"], country=opts["country"], year=opts["year"],
+        share_tolerance=opts["share_tolerance"], isic_revision=opts["isic_revision"], override=override,
+    )
+    frame = _finalise_dtypes(frame)
+    if target is not None:
+        if str(src) not in digests:
+            digests[str(src)] = _content_digest(str(src))
+        _try_write_cache(frame, rec, target, info, {"sha256": digests[str(src)], "stat": stat_sig})
+    return frame, rec, info
+
+
+def _try_write_cache(frame, rec, target: Path, info: dict, check: dict) -> None:
+    try:
+        _write_cache(frame, rec, target, info, check)
+    except OSError as exc:  # a read-only folder must not stop the load
+        logger.info("load_wbes: cache not written (%s is not writable: %s); loading without cache.", target.parent, exc)
+
+
+def _check_one_survey_once(frames: list[pd.DataFrame], names: list[str], digests: dict[str, str]) -> None:
+    """One survey is counted once: the same survey (or the same file) reached twice raises."""
+    by_digest: dict[str, list[str]] = {}
+    for n in names:
+        if n in digests:
+            by_digest.setdefault(digests[n], []).append(n)
+    same = [v for v in by_digest.values() if len(v) > 1]
+    if same:
+        raise DuplicateSurveyError(
+            f"The same file was loaded twice under different names: {same[0]} (identical content). "
+            "The same survey seems to be loaded twice; load each survey once."
+        )
+    if len(frames) < 2:  # one file: its firm ids were checked within each survey when it was cleaned
+        return
+    where: dict[str, list[str]] = {}
+    for fr, n in zip(frames, names, strict=True):
+        s = fr["survey_id"]
+        sids = s.cat.categories[pd.unique(s.cat.codes[s.cat.codes >= 0])] if isinstance(s.dtype, pd.CategoricalDtype) else s.unique()
+        for sid in sids:
+            where.setdefault(str(sid), []).append(str(n))
+    twice = {sid: fs for sid, fs in where.items() if len(fs) > 1}
+    if twice:
+        sid, fs = next(iter(twice.items()))
+        raise DuplicateSurveyError(
+            f"Survey {sid} is reached through {len(fs)} files: {fs} "
+            f"({len(twice)} survey(s) in all: {sorted(twice)}). The same survey seems to be loaded twice "
+            "(a copy, a renamed file, or the bundled synthetic sample beside your file); load each survey once."
+        )
 
 
 _CATEGORICAL = ("survey_id", "country", "strata", "source_file")
@@ -751,6 +1239,6 @@ def _finalise_dtypes(firms: pd.DataFrame) -> pd.DataFrame:
     firms["size_class"] = pd.Categorical(firms["size_class"].astype(object), categories=size_order, ordered=True)
     firms["size_class_l1"] = pd.Categorical(firms["size_class_l1"].astype(object), categories=list(WBES_SIZE_ORDER), ordered=True)
     firms["sector"] = pd.Categorical(firms["sector"].astype(object), categories=list(SECTOR_ORDER), ordered=True)
-    front = [c for c, _ in DERIVED_COLUMNS if c in firms.columns and c not in ("shares_inconsistent", "source_file")]
+    front = [c for c, _ in DERIVED_COLUMNS if c in firms.columns and c not in ("shares_inconsistent", "source_file", "interview_year", "interview_month")]
     rest = [c for c in firms.columns if c not in front]
     return firms[front + rest]
