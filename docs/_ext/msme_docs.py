@@ -13,7 +13,6 @@ from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives
-from docutils.statemachine import StringList
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,10 +21,35 @@ def _cell(text: str) -> str:
     return " ".join(str(text).split()).replace("|", "/")
 
 
+def _table(headers: list[str], rows: list[list[str]], literal_first: bool = True) -> nodes.table:
+    table = nodes.table(classes=["catalogue"])
+    group = nodes.tgroup(cols=len(headers))
+    table += group
+    for _ in headers:
+        group += nodes.colspec(colwidth=1)
+    head = nodes.thead()
+    group += head
+    row = nodes.row()
+    for h in headers:
+        row += nodes.entry("", nodes.paragraph(text=h))
+    head += row
+    body = nodes.tbody()
+    group += body
+    for values in rows:
+        row = nodes.row()
+        for j, v in enumerate(values):
+            para = nodes.paragraph()
+            para += nodes.literal(text=v) if (j == 0 and literal_first and v) else nodes.Text(v or "—")
+            row += nodes.entry("", para)
+        body += row
+    return table
+
+
 class CatalogueTable(Directive):
-    """``.. catalogue-table:: msme_stats/reference/indicators.csv`` with ``:columns: a, b``."""
+    """A table of a catalogue CSV: argument = path from the repository root, ``:columns:``."""
 
     required_arguments = 1
+    has_content = False
     option_spec = {"columns": directives.unchanged_required, "headers": directives.unchanged}
 
     def run(self) -> list[nodes.Node]:
@@ -33,51 +57,49 @@ class CatalogueTable(Directive):
         env = self.state.document.settings.env
         env.note_dependency(str(path))
         with path.open(encoding="utf-8", newline="") as fh:
-            rows = list(csv.DictReader(fh))
+            records = list(csv.DictReader(fh))
         cols = [c.strip() for c in self.options["columns"].split(",")]
-        missing = [c for c in cols if rows and c not in rows[0]]
+        missing = [c for c in cols if records and c not in records[0]]
         if missing:
             raise self.error(f"{path.name} has no column(s) {missing}")
         headers = [h.strip() for h in self.options.get("headers", ",".join(cols)).split(",")]
-        lines = [".. list-table::", "   :header-rows: 1", ""]
-        lines.append("   * - " + headers[0])
-        lines += [f"     - {h}" for h in headers[1:]]
-        for r in rows:
-            first = _cell(r[cols[0]]) or "—"
-            lines.append(f"   * - ``{first}``")
-            lines += [f"     - {_cell(r[c]) or '—'}" for c in cols[1:]]
-        node = nodes.container()
-        self.state.nested_parse(StringList(lines, source=str(path)), self.content_offset, node)
-        return node.children
+        if len(headers) != len(cols):
+            raise self.error("catalogue-table: :headers: and :columns: differ in length")
+        rows = [[_cell(r[c]) for c in cols] for r in records]
+        return [_table(headers, rows)]
 
 
 class FigureGallery(Directive):
-    """Every registered figure of the build registry, with its title and id."""
+    """Every registered figure of the build registry, with its title, id and image."""
 
     has_content = False
 
     def run(self) -> list[nodes.Node]:
-        from msme_stats.build import load_output_modules, registered_outputs
+        from msme_stats.build import registered_outputs
 
-        load_output_modules()
-        specs = registered_outputs()
         env = self.state.document.settings.env
-        docdir = Path(env.doc2path(env.docname)).parent
-        lines: list[str] = []
-        for spec in specs:
+        out: list[nodes.Node] = []
+        for spec in registered_outputs():
             if spec.kind != "figure":
                 continue
             png = ROOT / "figures" / f"{spec.id}.png"
             if not png.exists():
                 raise self.error(f"registered figure {spec.id!r} has no figures/{spec.id}.png; run make figures")
-            rel = Path("..") / png.relative_to(ROOT) if docdir == ROOT / "docs" else png
-            lines += [f"{spec.title}", "~" * max(len(spec.title), 3), "",
-                      f"Output id ``{spec.id}`` (module ``{spec.module}``, inputs: {', '.join(spec.inputs) or 'none'}).", "",
-                      f".. image:: {rel.as_posix()}", f"   :alt: {spec.title}", "   :width: 640px", ""]
-        node = nodes.section()
-        node.document = self.state.document
-        self.state.nested_parse(StringList(lines), self.content_offset, node, match_titles=True)
-        return node.children
+            env.note_dependency(str(png))
+            section = nodes.section(ids=[f"figure-{spec.id}"], names=[spec.id])
+            section += nodes.title(text=spec.title)
+            para = nodes.paragraph()
+            para += nodes.Text("Output id ")
+            para += nodes.literal(text=spec.id)
+            para += nodes.Text(f"; inputs: {', '.join(spec.inputs) or 'none'}.")
+            section += para
+            # image URIs are relative to the document (docs/gallery.md)
+            section += nodes.image(uri=f"../figures/{spec.id}.png", alt=spec.title, width="640px",
+                                   candidates={"*": f"../figures/{spec.id}.png"})
+            out.append(section)
+        if not out:
+            raise self.error("no registered figure found")
+        return out
 
 
 def _escape_bars(app, what, name, obj, options, lines):  # noqa: ANN001, ARG001
