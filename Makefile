@@ -21,7 +21,7 @@ figures: $(STAMP)
 notes: $(STAMP)
 	mkdir -p figures/notes
 	cd notebooks && for nb in *.ipynb; do \
-		MPLBACKEND=Agg ../$(BIN)/python -m jupyter nbconvert --execute --to html --no-input \
+		MPLBACKEND=module://matplotlib_inline.backend_inline ../$(BIN)/python -m jupyter nbconvert --execute --to html --no-input \
 			--ExecutePreprocessor.timeout=600 --output-dir ../figures/notes "$$nb" || exit 1; \
 	done
 

@@ -81,3 +81,11 @@ def published_sample(ref_id: str, reference_values) -> str:  # noqa: ANN001
     if isinstance(row.get("notes"), str) and row["notes"].strip():
         parts.append(row["notes"].strip().rstrip("."))
     return "; ".join(parts)
+
+
+def plain_warnings() -> None:
+    """Show warnings as 'Category: message' (no temporary file paths), so that the rendered
+    notes are identical from one run to the next while every warning stays visible."""
+    import warnings
+
+    warnings.formatwarning = lambda message, category, *args, **kwargs: f"{category.__name__}: {message}\n"
