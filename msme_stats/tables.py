@@ -355,10 +355,10 @@ class PublicationTable:
                 est, below = self._cell(r, c)
                 first.append(_tex_num(est))
                 second.append(_tex_num(below))
-            body.append(" & ".join([*(_tex(k) for k in key), *first]) + r" \\")
+            body.append(" & ".join([*(_tex_wrap(k, 32, "l") for k in key), *first]) + r" \\")
             if any(second):
                 body.append(" & ".join([*([""] * n_keys), *second]) + r" \\")
-        header = " & ".join([*(_tex(n) for n in self._row_names()), *(_tex(c) for c in self._col_names())])
+        header = " & ".join([*(_tex(n) for n in self._row_names()), *(_tex_wrap(c, 12, "c") for c in self._col_names())])
         return _latex_float(spec, header, body, title=self.title, label=self.label, notes=self.footnotes)
 
     def to_html(self) -> str:
@@ -468,7 +468,7 @@ class PublicationTable:
         wb.properties.modified = pd.Timestamp("2000-01-01").to_pydatetime()
         buf = io.BytesIO()
         wb.save(buf)
-        return buf.getvalue()
+        return _fixed_zip_times(buf.getvalue())
 
     def to_stata(self, path: str | Path, *, version: int = 118) -> Path:
         """Write the estimates behind the table as a Stata ``.dta`` with variable labels.
@@ -574,6 +574,25 @@ class PublicationTable:
         return written
 
 
+def _fixed_zip_times(data: bytes) -> bytes:
+    """Rewrite a zip (an .xlsx) with every entry dated 2000-01-01, so identical tables give
+    identical bytes (openpyxl stamps entries and ``modified`` with the current time)."""
+    import re
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl sets 'modified' to now on save
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(<)", rb"\g<1>2000-01-01T00:00:00Z\g<2>", content)
+            dst.writestr(fixed, content)
+    return out.getvalue()
+
+
 def _xl(v: Any) -> Any:
     if v is None or v is pd.NA:
         return None
@@ -593,6 +612,24 @@ def _stata_name(name: Any) -> str:
     if not s or s[0].isdigit():
         s = "v_" + s
     return s[:32]
+
+
+def _tex_wrap(text: str, width: int, align: str) -> str:
+    """Escape ``text``; when longer than ``width`` characters, break it into lines at spaces
+    inside a nested ``tabular`` (no extra package) so that wide labels do not overflow."""
+    if len(text) <= width or " " not in text:
+        return _tex(text)
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        if current and len(current) + 1 + len(word) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    lines.append(current)
+    pos = "b" if align == "c" else "t"
+    return rf"\begin{{tabular}}[{pos}]{{@{{}}{align}@{{}}}}" + r" \\ ".join(_tex(x) for x in lines) + r"\end{tabular}"
 
 
 def _tex_num(s: str) -> str:
