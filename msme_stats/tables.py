@@ -63,6 +63,29 @@ def table_to_markdown(
 
     A frame whose ``attrs["publication_table"]`` holds a :class:`PublicationTable` (as the
     registered build tables do) is written as that table instead.
+
+    Parameters
+    ----------
+    df
+        Any frame; its columns become the header.
+    float_format
+        Format of float cells (default two decimals).
+    right_align
+        One flag per column; default: numeric columns right-aligned.
+
+    Returns
+    -------
+    str
+        The Markdown table, ending with a newline.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from msme_stats.tables import table_to_markdown
+    >>> print(table_to_markdown(pd.DataFrame({"country": ["KEN"], "tr5": [10.94]})), end="")
+    | country | tr5 |
+    |:---|---:|
+    | KEN | 10.94 |
     """
     pub = df.attrs.get(ATTRS_KEY)
     if isinstance(pub, PublicationTable):
@@ -105,6 +128,36 @@ def table_to_latex(
     whose ``attrs["publication_table"]`` holds a :class:`PublicationTable` (as the registered
     build tables do) is written as that table instead, with ``title`` as its caption when it
     has none.
+
+    Parameters
+    ----------
+    df
+        Any frame; its columns become the header.
+    float_format
+        Format of float cells (default two decimals).
+    title
+        Caption (``\\caption``); none when empty.
+    right_align
+        One flag per column; default: numeric columns right-aligned.
+    footnotes
+        Notes printed in ``tablenotes`` under the table.
+    label
+        ``\\label`` of the float; none when empty.
+
+    Returns
+    -------
+    str
+        The LaTeX source of the ``table`` float.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from msme_stats.tables import table_to_latex
+    >>> tex = table_to_latex(pd.DataFrame({"country": ["KEN"], "tr5": [10.94]}), title="TR5")
+    >>> print(tex.splitlines()[3])
+    \\caption{TR5}
+    >>> "KEN & 10.94" in tex
+    True
     """
     pub = df.attrs.get(ATTRS_KEY)
     if isinstance(pub, PublicationTable):

@@ -283,3 +283,12 @@ def test_latex_compiles_with_pdflatex(tmp_path, which):
     assert run.returncode == 0, run.stdout[-2000:]
     assert (tmp_path / "doc.pdf").stat().st_size > 1000
     assert "Overfull" not in run.stdout or which == "headline_file"
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not on PATH")
+@pytest.mark.parametrize("tex", sorted((ROOT / "figures").glob("*.tex")), ids=lambda p: p.stem)
+def test_every_built_table_compiles(tmp_path, tex):
+    (tmp_path / "doc.tex").write_text(_document(rf"\input{{{tex.as_posix()}}}"), encoding="utf-8")
+    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-2000:]
