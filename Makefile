@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: figures test lint data goldens bench clean-venv
+.PHONY: figures notes docs test lint data goldens bench clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,19 @@ $(STAMP): pyproject.toml
 
 figures: $(STAMP)
 	$(BIN)/msme-stats build --data data --out figures
+	$(MAKE) notes
+
+# Execute the notebooks and render them (with their current numbers) to figures/notes/*.html.
+notes: $(STAMP)
+	mkdir -p figures/notes
+	cd notebooks && for nb in *.ipynb; do \
+		MPLBACKEND=module://matplotlib_inline.backend_inline ../$(BIN)/python -m jupyter nbconvert --execute --to html --no-input \
+			--ExecutePreprocessor.timeout=600 --output-dir ../figures/notes "$$nb" || exit 1; \
+	done
+
+# The documentation site (Sphinx + MyST), warnings are errors: docs/_build/html/index.html
+docs: $(STAMP)
+	$(BIN)/python -m sphinx -b html -W --keep-going docs docs/_build/html
 
 test: $(STAMP)
 	$(BIN)/python -m ruff check msme_stats tests benchmarks

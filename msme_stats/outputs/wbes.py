@@ -16,6 +16,7 @@ from ..build import register_input, register_output
 from ..indicators import estimate
 from ..plots import bars_by_size, country_dots, direct_vs_indirect, vintage_change
 from ..sources.wbes import load_wbes
+from ..tables import ATTRS_KEY, headline_contrast, publication_table
 from ._common import cached, quiet
 
 SOURCE = "World Bank Enterprise Surveys; msme_stats calculations"
@@ -80,8 +81,14 @@ def _tr5_by_survey(ctx) -> pd.DataFrame:
                        "(simple mean of countries, latest survey)")
 def _headline_table(ctx) -> pd.DataFrame:
     h = _headline(ctx)
-    return h[["indicator", "sme_group", "estimate", "se", "ci_low", "ci_high", "n_countries", "n_firms",
-              "year_min", "year_max"]].reset_index(drop=True)
+    out = h[["indicator", "sme_group", "estimate", "se", "ci_low", "ci_high", "n_countries", "n_firms",
+             "year_min", "year_max"]].reset_index(drop=True)
+    out.attrs[ATTRS_KEY] = publication_table(
+        h, rows="indicator", columns="sme_group", uncertainty="se", contrast=headline_contrast(h),
+        contrast_label="SMEs - large", label="tab:wbes_headline_sme_vs_large",
+        source=SOURCE, sample=_sample(ctx.load("wbes"), "manufacturing firms, latest survey per economy"),
+    )
+    return out
 
 
 @register_output("wbes_direct_vs_indirect", kind="figure", inputs=("wbes",),
