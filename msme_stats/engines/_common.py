@@ -226,36 +226,41 @@ class Coded:
         return Coded(labels, chunks)
 
 
-def coded_from_frame(frame: pd.DataFrame) -> Coded:
+def coded_from_frame(frame: pd.DataFrame, *, validate: bool = False) -> Coded:
     """Integer-code a canonical transaction frame (categorical keys use their categories).
 
-    Rows with a missing key are left out and counted in an
-    :class:`~msme_stats.errors.ExclusionWarning` (pandas' groupby drops them too); a missing
-    ``value`` adds nothing to its cell's sum (as pandas' ``sum``) and is counted in a
-    :class:`~msme_stats.errors.RecodeWarning`.
+    Each key is coded once per distinct value. With ``validate=True`` (what the engines
+    use) the distinct values are normalised and validated as :func:`~msme_stats.sources.customs.load_transactions` does (so a frame of
+    integer codes, for example HS6 codes that lost their leading zero, gives the same result
+    as its loaded form; restored zeros are reported as a
+    :class:`~msme_stats.errors.RecodeWarning`). Rows with a missing key are left out and
+    counted in an :class:`~msme_stats.errors.ExclusionWarning` (pandas' groupby drops them
+    too); a missing ``value`` adds nothing to its cell's sum (as pandas' ``sum``) and is
+    counted in a :class:`~msme_stats.errors.RecodeWarning`.
     """
+    from ..sources.customs import _check_columns, _warn_counts, key_labels
+
+    _check_columns("transactions", frame.columns, list(KEYS) + ["value"])
     idx: dict[str, np.ndarray] = {}
     maps: dict[str, np.ndarray | None] = {}
     labels: dict[str, pd.Index] = {}
     missing: dict[str, int] = {}
+    n_restored = 0
     for k in KEYS:
-        s = frame[k]
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            c = s.cat.codes.to_numpy()
-            cats = s.cat.categories
-            lab = pd.Index(cats if k == "period" else cats.astype("str"))
-            remap, uniques = pd.factorize(pd.Series(lab))
-            maps[k] = None if len(uniques) == len(lab) else remap.astype(np.int32)
-            lab = pd.Index(uniques)
+        if validate:
+            c, lab, restored = key_labels(frame[k], k)
+            n_restored += restored
         else:
-            c, lab = pd.factorize(s)
-            lab = pd.Index(lab)
-            maps[k] = None
+            c, lab = _raw_codes(frame[k], k)
+        remap, uniques = pd.factorize(lab)
+        maps[k] = None if len(uniques) == len(lab) else remap.astype(np.int32)
         n_missing = int(np.count_nonzero(c < 0))
         if n_missing:
             missing[k] = n_missing
         idx[k] = c
-        labels[k] = lab
+        labels[k] = pd.Index(uniques)
+    if n_restored:
+        _warn_counts("transactions", "product", n_restored, 0)
     value = frame["value"].to_numpy(dtype="float64", na_value=np.nan)
     nan = np.isnan(value)
     if nan.any():
@@ -280,6 +285,13 @@ def coded_from_frame(frame: pd.DataFrame) -> Coded:
         )
         chunk = chunk.take(keep)
     return Coded(labels, [chunk])
+
+
+def _raw_codes(s: pd.Series, key: str) -> tuple[np.ndarray, Any]:
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = s.cat.categories
+        return s.cat.codes.to_numpy(), (cats if key == "period" else cats.astype("str"))
+    return pd.factorize(s)
 
 
 def prepare_coded(coded: Coded, options: ReduceOptions) -> tuple[Coded, dict[str, int], dict[str, int]]:
@@ -491,7 +503,7 @@ def partial_coded(coded: Coded, options: ReduceOptions, *, threads: int = 1) -> 
 
 def partial_tables(frame: pd.DataFrame, options: ReduceOptions) -> Partial:
     """Prepare one chunk (a canonical frame) and aggregate it to trader x period sums."""
-    return partial_coded(coded_from_frame(frame), options)
+    return partial_coded(coded_from_frame(frame, validate=True), options)
 
 
 def _add(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
