@@ -403,22 +403,26 @@ def _read_csv(path: Path, columns: list[str], string_cols: list[str]) -> tuple[d
 # --------------------------------------------------------------------------------------
 # per-distinct-value coding
 # --------------------------------------------------------------------------------------
-def _encode_int(v: np.ndarray) -> tuple[np.ndarray, pd.Index]:
-    """Codes of an integer array: offsets when the range is dense, else a hash (no Python loop)."""
+def _encode_int(v: np.ndarray) -> tuple[np.ndarray, pd.Index, np.ndarray | None]:
+    """Codes of an integer array: offsets when the range is dense, else a hash (no Python loop).
+
+    Returns the codes, the distinct values and the rows per value (None when not counted).
+    """
     if v.size == 0:
-        return np.zeros(0, dtype=np.int32), pd.Index(np.zeros(0, dtype=np.int64))
+        return np.zeros(0, dtype=np.int32), pd.Index(np.zeros(0, dtype=np.int64)), np.zeros(0, dtype=np.int64)
     lo, hi = int(v.min()), int(v.max())
     span = hi - lo + 1
     if span <= max(4 * v.size, 1 << 16) and span <= 1 << 27:
-        off = v.astype(np.int64, copy=False) - lo
-        used = np.bincount(off, minlength=span) > 0
+        off = np.subtract(v, lo, dtype=np.int32 if v.dtype.itemsize <= 8 else np.int64)
+        counts = np.bincount(off, minlength=span)
+        used = counts > 0
+        if used.all():  # every value in the range occurs: the offsets are the codes
+            return off, pd.Index(np.arange(lo, hi + 1, dtype=np.int64)), counts
         remap = (np.cumsum(used) - 1).astype(np.int32)
-        return remap[off], pd.Index(np.flatnonzero(used).astype(np.int64) + lo)
+        return remap.take(off), pd.Index(np.flatnonzero(used).astype(np.int64) + lo), counts[used]
     codes, uniques = pd.factorize(v)
-    return codes.astype(np.int32, copy=False) if len(uniques) < 2**31 else codes, pd.Index(uniques)
-
-
-def _encode_arrow(arr: Any) -> tuple[np.ndarray, pd.Index]:
+    return codes, pd.Index(uniques), None
+def _encode_arrow(arr: Any) -> tuple[np.ndarray, pd.Index, np.ndarray | None]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -435,10 +439,10 @@ def _encode_arrow(arr: Any) -> tuple[np.ndarray, pd.Index]:
     dictionary = arr.chunk(0).dictionary if arr.num_chunks else pa.array([], type=arr.type.value_type)
     parts = [pc.fill_null(c.indices, -1).to_numpy(zero_copy_only=False) for c in arr.chunks]
     codes = np.concatenate(parts) if len(parts) != 1 else parts[0]
-    return codes, pd.Index(dictionary.to_pandas())
+    return codes, pd.Index(dictionary.to_pandas()), None
 
 
-def _encode(col: Any) -> tuple[np.ndarray, pd.Index]:
+def _encode(col: Any) -> tuple[np.ndarray, pd.Index, np.ndarray | None]:
     """Integer codes (-1 for missing) and distinct values of one column (arrow or pandas)."""
     import pyarrow as pa
 
@@ -446,7 +450,7 @@ def _encode(col: Any) -> tuple[np.ndarray, pd.Index]:
         return _encode_arrow(col)
     dt = col.dtype
     if isinstance(dt, pd.CategoricalDtype):
-        return col.cat.codes.to_numpy(), pd.Index(col.cat.categories)
+        return col.cat.codes.to_numpy(), pd.Index(col.cat.categories), None
     if isinstance(dt, np.dtype) and dt.kind in "iu":
         return _encode_int(col.to_numpy())
     if isinstance(dt, (pd.ArrowDtype, pd.StringDtype)) or (
@@ -457,7 +461,7 @@ def _encode(col: Any) -> tuple[np.ndarray, pd.Index]:
         except (pa.ArrowException, TypeError):
             pass
     codes, uniques = pd.factorize(col)
-    return codes, pd.Index(uniques)
+    return codes, pd.Index(uniques), None
 
 
 def _cell(raw: Any, i: int) -> Any:
@@ -474,13 +478,26 @@ class _Col:
 
     def __init__(self, raw: Any, role: str, column: str, label: str) -> None:
         self.raw, self.role, self.column, self.label = raw, role, column, label
-        self.codes, self.uniques = _encode(raw)
-        n_u = len(self.uniques)
-        self.missing = self.codes < 0
-        self.n_missing = int(np.count_nonzero(self.missing))
-        ok = self.codes[~self.missing] if self.n_missing else self.codes
-        self.rows = np.bincount(ok, minlength=n_u).astype(np.int64)  # transactions per value
-        self.used = self.rows > 0
+        self.codes, self.uniques, rows = _encode(raw)
+        self.n_missing = int(np.count_nonzero(self.codes < 0)) if rows is None else 0
+        self._has_missing = self.n_missing > 0
+        self._rows = rows
+        self._used: np.ndarray | None = None
+
+    @property
+    def rows(self) -> np.ndarray:
+        """Number of rows of each distinct value (counted on first use)."""
+        if self._rows is None:
+            c = self.codes[self.codes >= 0] if self._has_missing else self.codes
+            self._rows = np.bincount(c, minlength=len(self.uniques)).astype(np.int64)
+        return self._rows
+
+    @property
+    def used(self) -> np.ndarray:
+        """Distinct values that occur in a row (categories or dictionaries may hold others)."""
+        if self._used is None:
+            self._used = self.rows > 0
+        return self._used
 
     def row_mask(self, umask: np.ndarray, *, missing: bool = False) -> np.ndarray:
         """Row mask from a mask on the distinct values (missing rows -> ``missing``)."""
@@ -544,7 +561,10 @@ def _categorical(col: _Col, labels: Any, keep: np.ndarray | None = None, *, orde
     remap = np.full(len(col.uniques) + 1, -1, dtype=np.int32)
     inv, cats = pd.factorize(labels.iloc[sel], sort=True)
     remap[sel] = inv
-    codes = remap[col.codes]
+    if len(sel) == len(col.uniques) and np.array_equal(inv, np.arange(len(inv))):
+        codes = col.codes  # labels already distinct and sorted: the codes stand
+    else:
+        codes = remap.take(col.codes)
     if keep is not None:
         codes = codes[keep]
     return pd.Categorical.from_codes(codes, categories=pd.Index(cats, dtype=labels.dtype),
@@ -841,7 +861,12 @@ def normalise_transactions(
     if "flow" in roles:
         flow = coded("flow")
         out["flow"] = _categorical(flow, flow.text(), keep)
-    result = pd.DataFrame(out)
+    # one block per column (no consolidation copy); arrays that may view the input are copied
+    for k in ("value", "quantity", "period"):
+        a = out.get(k)
+        if isinstance(a, np.ndarray) and (a.base is not None or not a.flags.writeable):
+            out[k] = a.copy()
+    result = pd.DataFrame({k: pd.Series(v, copy=False) for k, v in out.items()}, copy=False)
     if len(result) != (n_rows - n_dropped):  # a programming error, never data-dependent
         raise RuntimeError("normalise_transactions: row count changed")
     result.attrs["recoded_hs"] = n_restored
