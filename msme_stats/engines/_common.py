@@ -262,6 +262,16 @@ def coded_from_frame(frame: pd.DataFrame, *, validate: bool = False) -> Coded:
     if n_restored:
         _warn_counts("transactions", "product", n_restored, 0)
     value = frame["value"].to_numpy(dtype="float64", na_value=np.nan)
+    if validate:
+        bad = np.isinf(value) | (value < 0)
+        if bad.any():
+            from ..errors import InvalidValueError
+
+            first = int(np.argmax(bad))
+            raise InvalidValueError(
+                f"transactions: column 'value' has {int(bad.sum())} negative or infinite value(s); first "
+                f"at row {first + 1}: {value[first]!r}. Export values must be finite and >= 0."
+            )
     nan = np.isnan(value)
     if nan.any():
         warnings.warn(

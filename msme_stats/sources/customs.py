@@ -393,7 +393,10 @@ def _read_csv(path: Path, columns: list[str], string_cols: list[str]) -> tuple[d
         raise EmptyInputError(f"{label}: the file is empty.") from exc
     except pd.errors.ParserError as exc:
         raise _field_count_error(path, sep, str(exc)) from exc
-    except (OSError, EOFError, ValueError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise UnreadableFileError(f"{label}: is not UTF-8 text ({exc.reason} at byte {exc.start}); save it "
+                                  "as UTF-8 and load it again.") from exc
+    except (OSError, EOFError, ValueError) as exc:
         raise UnreadableFileError(f"{label}: cannot be read; the file is truncated or corrupt ({exc}).") from exc
     if len(frame.columns) != len(header):
         raise _field_count_error(path, sep, "rows have more fields than the header")
