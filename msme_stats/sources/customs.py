@@ -459,9 +459,9 @@ def _encode(col: Any) -> tuple[np.ndarray, pd.Index, np.ndarray | None]:
     if isinstance(dt, (pd.ArrowDtype, pd.StringDtype)) or (
             isinstance(dt, pd.api.extensions.ExtensionDtype) and dt.kind in "iuf"):
         try:
-            return _encode_arrow(pa.chunked_array([pa.array(col)]) if not isinstance(dt, pd.ArrowDtype)
-                                 else pa.chunked_array(col.array))
-        except (pa.ArrowException, TypeError):
+            arrow = col.array.__arrow_array__()  # zero-copy for pyarrow-backed and masked arrays
+            return _encode_arrow(arrow if isinstance(arrow, pa.ChunkedArray) else pa.chunked_array([arrow]))
+        except (pa.ArrowException, TypeError, AttributeError):
             pass
     codes, uniques = pd.factorize(col)
     return codes, pd.Index(uniques), None
