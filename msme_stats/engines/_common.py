@@ -78,7 +78,8 @@ class Reduction:
 
     ``firm_product``: columns ``trader``, ``period``, ``product``, ``value``;
     ``firm_partner``: ``trader``, ``period``, ``partner``, ``value``. Periods are labels
-    (int year, ``"YYYYQn"`` or ``"YYYY-MM"``). ``counts`` holds row counts (``rows`` read,
+    (int year, ``"YYYYQn"`` or ``"YYYY-MM"``); trader, product and partner are categoricals
+    of strings (used labels only, sorted), so no string is built per cell. ``counts`` holds row counts (``rows`` read,
     ``rows_hs27`` dropped as chapter 27, ``rows_placeholder_*`` placeholder rows dropped,
     ``rows_concorded`` recoded by the HS concordance) and ``placeholder_codes`` the rows per
     placeholder code.
@@ -378,13 +379,45 @@ READ_BATCH_ROWS = 1 << 16
 
 
 def _frame_of(labels: dict[str, pd.Index], keys: list[str], key_codes: dict[str, np.ndarray],
-              sums: np.ndarray) -> pd.DataFrame:
-    frame = pd.DataFrame({k: _take_labels(labels[k], key_codes[k]) for k in keys})
-    frame["value"] = sums
-    return frame
+              sums: np.ndarray, categorical: bool = False) -> pd.DataFrame:
+    cols: dict[str, Any] = {}
+    for k in keys:
+        lab = labels[k]
+        if categorical and k != "period" and not pd.api.types.is_numeric_dtype(lab.dtype) and len(lab):
+            # string keys stay coded: a categorical over the (distinct) labels, no string per cell
+            cols[k] = pd.Categorical.from_codes(np.asarray(key_codes[k]), categories=lab, validate=False)
+        else:
+            cols[k] = _take_labels(lab, key_codes[k])
+    cols["value"] = sums
+    return pd.DataFrame({k: pd.Series(v, copy=False) for k, v in cols.items()}, copy=False)
 
 
-def _group_sum_wide(coded: Coded, keys: list[str]) -> pd.DataFrame:
+def _tidy_keys(frame: pd.DataFrame) -> pd.DataFrame:
+    """Key columns as categoricals of strings with the used labels only, sorted (any engine)."""
+    out = {}
+    for c in frame.columns:
+        s = frame[c]
+        if c == "value":
+            out[c] = s.to_numpy()
+        elif c == "period":
+            if isinstance(s.dtype, pd.CategoricalDtype):
+                s = s.astype(s.cat.categories.dtype)
+            out[c] = s.array
+        elif isinstance(s.dtype, pd.CategoricalDtype):
+            codes = s.cat.codes.to_numpy()
+            cats = s.cat.categories.astype("str")
+            used = np.bincount(codes[codes >= 0], minlength=len(cats)) > 0 if len(codes) else np.zeros(len(cats), bool)
+            sel = np.flatnonzero(used)
+            order = np.argsort(cats[sel].to_numpy(dtype=object), kind="stable")
+            remap = np.full(len(cats) + 1, -1, dtype=np.int32)
+            remap[sel[order]] = np.arange(len(sel), dtype=np.int32)
+            out[c] = pd.Categorical.from_codes(remap.take(codes), categories=cats[sel[order]], validate=False)
+        else:
+            out[c] = pd.Categorical(s.astype("str"))
+    return pd.DataFrame({k: pd.Series(v, copy=False) for k, v in out.items()}, copy=False)
+
+
+def _group_sum_wide(coded: Coded, keys: list[str], categorical: bool = False) -> pd.DataFrame:
     """:func:`group_sums_coded` for one key set whose combined code could pass 2**62."""
     empty = np.zeros(0, dtype=np.int64)
     codes = {k: np.concatenate([empty] + [c.codes(k) for c in coded.chunks]) for k in keys}
@@ -398,7 +431,7 @@ def _group_sum_wide(coded: Coded, keys: list[str]) -> pd.DataFrame:
     group, uniques = pd.factorize(combined)
     sums = np.bincount(group, weights=value, minlength=len(uniques))
     _, first = np.unique(group, return_index=True)  # each cell's first row
-    return _frame_of(coded.labels, keys, {k: codes[k][first] for k in keys}, sums)
+    return _frame_of(coded.labels, keys, {k: codes[k][first] for k in keys}, sums, categorical)
 
 
 def _blocks(coded: Coded, block_rows: int) -> Any:
@@ -435,7 +468,7 @@ def _block_sums(block: Chunk, key_sets: list[list[str]], sizes: dict[str, int]) 
 
 
 def _final_sums(labels: dict[str, pd.Index], ks: list[str], sizes: dict[str, int],
-                parts: list[tuple[np.ndarray, np.ndarray]]) -> pd.DataFrame:
+                parts: list[tuple[np.ndarray, np.ndarray]], categorical: bool = False) -> pd.DataFrame:
     if not parts:
         uniques, sums = np.zeros(0, dtype=np.int64), np.zeros(0)
     elif len(parts) == 1:
@@ -448,11 +481,12 @@ def _final_sums(labels: dict[str, pd.Index], ks: list[str], sizes: dict[str, int
     for k in reversed(ks[1:]):
         rest, key_codes[k] = np.divmod(rest, sizes[k])
     key_codes[ks[0]] = rest
-    return _frame_of(labels, ks, key_codes, sums)
+    return _frame_of(labels, ks, key_codes, sums, categorical)
 
 
 def group_sums_coded(
-    coded: Coded, key_sets: list[list[str]], *, block_rows: int = BLOCK_ROWS, threads: int = 1
+    coded: Coded, key_sets: list[list[str]], *, block_rows: int = BLOCK_ROWS, threads: int = 1,
+    categorical: bool = False,
 ) -> list[pd.DataFrame]:
     """Sum ``value`` by each list of keys (labels as columns, cells in order of first appearance).
 
@@ -464,14 +498,15 @@ def group_sums_coded(
     combined in block order, so the output does not depend on ``threads``). Sums are plain
     double-precision sums (within a block in row order, then over blocks in order); pandas'
     ``groupby().sum()`` uses Kahan-compensated summation, so the two differ by rounding only
-    (about 1e-15 relative).
+    (about 1e-15 relative). ``categorical=True`` returns string keys as categoricals over the
+    labels (no string per cell).
     """
     sizes = {k: max(len(coded.labels[k]), 1) for ks in key_sets for k in ks}
     out: list[pd.DataFrame | None] = [None] * len(key_sets)
     narrow = []
     for i, ks in enumerate(key_sets):
         if int(np.prod([sizes[k] for k in ks], dtype=object)) >= 2**62:
-            out[i] = _group_sum_wide(coded, ks)
+            out[i] = _group_sum_wide(coded, ks, categorical)
         else:
             narrow.append(i)
     if narrow:
@@ -483,7 +518,7 @@ def group_sums_coded(
             with ThreadPoolExecutor(threads) as pool:
                 per_block = list(pool.map(lambda b: _block_sums(b, sets, sizes), blocks))
                 finals = pool.map(
-                    lambda j: _final_sums(coded.labels, sets[j], sizes, [p[j] for p in per_block]),
+                    lambda j: _final_sums(coded.labels, sets[j], sizes, [p[j] for p in per_block], categorical),
                     range(len(sets)),
                 )
                 for i, frame in zip(narrow, finals, strict=True):
@@ -491,7 +526,7 @@ def group_sums_coded(
         else:
             per_block = [_block_sums(b, sets, sizes) for b in blocks]
             for j, i in enumerate(narrow):
-                out[i] = _final_sums(coded.labels, sets[j], sizes, [p[j] for p in per_block])
+                out[i] = _final_sums(coded.labels, sets[j], sizes, [p[j] for p in per_block], categorical)
     return [f for f in out if f is not None]
 
 
@@ -507,6 +542,7 @@ def partial_coded(coded: Coded, options: ReduceOptions, *, threads: int = 1) -> 
     """Row-level steps and the trader x period x product / partner sums of coded rows."""
     kept, counts, codes = prepare_coded(coded, options)
     fp, fd = group_sums_coded(kept, [["trader", "period", "product"], ["trader", "period", "partner"]],
+                              categorical=True,
                               threads=threads)
     return fp, fd, counts, codes
 
@@ -559,10 +595,10 @@ def combine_partials(parts: list[Partial]) -> Partial:
 
 
 def finish(part: Partial) -> Reduction:
-    """Turn the final partial into a :class:`Reduction` with plain string keys."""
+    """Turn the final partial into a :class:`Reduction` (string keys as sorted categoricals)."""
     fp, fd, counts, codes = part
-    fp = _plain(fp).reset_index(drop=True)
-    fd = _plain(fd).reset_index(drop=True)
+    fp = _tidy_keys(fp.reset_index(drop=True))
+    fd = _tidy_keys(fd.reset_index(drop=True))
     counts = {**dict.fromkeys(COUNT_KEYS, 0), **counts}
     return Reduction(firm_product=fp, firm_partner=fd, counts=counts, placeholder_codes=dict(codes))
 

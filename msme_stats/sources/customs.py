@@ -62,6 +62,7 @@ Speed
 from __future__ import annotations
 
 import glob
+import os
 import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -106,6 +107,8 @@ _CSV_SUFFIXES = (".csv", ".csv.gz", ".txt", ".tsv", ".csv.zip", ".csv.bz2", ".cs
 _PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 #: default ``valid_years`` of :func:`load_transactions`: transactions outside are refused
 VALID_YEARS = (1900, 2100)
+#: frames with at least this many rows code their key columns on several threads
+PARALLEL_ROWS = 1_000_000
 
 
 # --------------------------------------------------------------------------------------
@@ -502,6 +505,11 @@ class _Col:
             self._used = self.rows > 0
         return self._used
 
+    def hits(self, umask: Any) -> bool:
+        """Whether a value flagged in ``umask`` occurs in a row (counts rows only when needed)."""
+        umask = np.asarray(umask, dtype=bool)
+        return bool(umask.any()) and bool((umask & self.used).any())
+
     def row_mask(self, umask: np.ndarray, *, missing: bool = False) -> np.ndarray:
         """Row mask from a mask on the distinct values (missing rows -> ``missing``)."""
         ext = np.append(np.asarray(umask, dtype=bool), missing)
@@ -530,7 +538,7 @@ class _Col:
         if pd.api.types.is_float_dtype(u.dtype):
             vals = u.to_numpy(dtype="float64", na_value=np.nan)
             bad = ~np.isfinite(vals) | (np.mod(vals, 1) != 0)
-            if (bad & self.used).any():
+            if self.hits(bad):
                 raise self.error(bad, "non-integer", "Codes stored as numbers must be whole numbers.")
             vals = np.where(bad, 0, vals)
             if np.abs(vals).max(initial=0) >= 2**53:
@@ -576,7 +584,7 @@ def _categorical(col: _Col, labels: Any, keep: np.ndarray | None = None, *, orde
 
 def _required(col: _Col, text: pd.Series, what: str) -> None:
     empty = (text == "").to_numpy() | text.isna().to_numpy()
-    if col.n_missing or (empty & col.used).any():
+    if col.n_missing or col.hits(empty):
         raise col.error(empty, "missing", f"Every row needs {what}; fill or drop those rows first.", missing=True)
 
 
@@ -623,22 +631,22 @@ def _hs6(col: _Col, short_hs: str) -> tuple[pd.Series, int, np.ndarray]:
     text = col.text()
     if pd.api.types.is_numeric_dtype(col.uniques.dtype) and not pd.api.types.is_bool_dtype(col.uniques.dtype):
         neg = text.str.startswith("-").to_numpy(dtype=bool)
-        if (neg & col.used).any():
+        if col.hits(neg):
             raise col.error(neg, "negative", "Product codes must be HS codes.")
     s, m = _hs6_clean(text, short_hs)
-    if col.n_missing or (m["missing"] & col.used).any():
+    if col.n_missing or col.hits(m["missing"]):
         raise col.error(m["missing"], "missing", "Every row needs an HS code.", missing=True)
-    if (m["bad"] & col.used).any():
+    if col.hits(m["bad"]):
         raise col.error(m["bad"], "non-numeric or malformed", "HS codes are digits; dots are allowed only in HS notation "
                         "(0101.21) or after a number written as a float (10121.0).")
-    if (m["odd"] & col.used).any() and short_hs == "error":
+    if short_hs == "error" and col.hits(m["odd"]):
         raise col.error(m["odd"], "odd-length (leading zero lost?)",
                         "Pass short_hs='restore' to put the leading zero back.")
-    drop = m["short"] & col.used
+    drop = m["short"] & col.used if m["short"].any() else m["short"]
     if drop.any() and short_hs != "drop":
         raise col.error(m["short"], "shorter than 6 digits (chapter or heading)",
                         "They cannot be placed in an HS6 product; pass short_hs='drop' to drop them.")
-    n_restored = int(col.rows[m["odd"] & col.used].sum())
+    n_restored = int(col.rows[m["odd"]].sum()) if m["odd"].any() else 0
     return s, n_restored, drop
 
 
@@ -650,8 +658,8 @@ _PERIOD_RE = r"(\d{4})(?:Q[1-4]|-(?:0[1-9]|1[0-2]))?"
 
 def _check_years(col: _Col, years: np.ndarray, valid_years: tuple[int, int], what: str) -> None:
     lo, hi = valid_years
-    out = ((years < lo) | (years > hi)) & col.used
-    if out.any():
+    out = (years < lo) | (years > hi)
+    if col.hits(out):
         raise col.error(out, f"out-of-range {what}",
                         f"Years must lie within valid_years={valid_years}; fix the cells (placeholder "
                         "dates such as 9999-12-31 are not transactions) or widen valid_years.")
@@ -671,7 +679,7 @@ def _period_from_dates(col: _Col, period: str, date_format: str | None,
         except (ValueError, TypeError) as exc:
             raise OptionError(f"date_format={date_format!r} cannot be used: {exc}") from exc
     bad = dates.isna()
-    if col.n_missing or (bad & col.used).any():
+    if col.n_missing or col.hits(bad):
         raise col.error(bad, "missing or unparseable",
                         f"Dates must follow date_format={date_format!r}; fix the cells or pass date_format.",
                         missing=True)
@@ -691,7 +699,7 @@ def _years(col: _Col, valid_years: tuple[int, int]) -> pd.Series:
     vals = pd.to_numeric(pd.Series(u, dtype=object if not pd.api.types.is_numeric_dtype(u.dtype) else u.dtype),
                          errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     bad = ~np.isfinite(vals) | (np.mod(np.nan_to_num(vals), 1) != 0)
-    if col.n_missing or (bad & col.used).any():
+    if col.n_missing or col.hits(bad):
         raise col.error(bad, "missing or non-integer", "Years must be integers such as 2008.", missing=True)
     years = np.where(bad, valid_years[0], vals).astype(np.int64)
     _check_years(col, years, valid_years, "year")
@@ -705,13 +713,13 @@ def _period_labels(col: _Col, valid_years: tuple[int, int]) -> pd.Series:
     else:
         text = col.text() if not pd.api.types.is_float_dtype(u.dtype) else col.text()
     ok = text.str.fullmatch(_PERIOD_RE).to_numpy(dtype=bool, na_value=False)
-    if col.n_missing or (~ok & col.used).any():
+    if col.n_missing or col.hits(~ok):
         raise col.error(~ok, "malformed period",
                         "Period labels are years (2008), quarters (2008Q1) or months (2008-01).", missing=True)
     years = np.where(ok, pd.to_numeric(text.str.slice(0, 4), errors="coerce").fillna(0), 0).astype(np.int64)
     _check_years(col, np.where(ok, years, valid_years[0]), valid_years, "period")
-    used_len = text.str.len()[col.used]
-    if len(used_len) and used_len.eq(4).all():
+    lengths = text.str.len()
+    if len(lengths) and (lengths.eq(4).all() or lengths[col.used].eq(4).all()):
         return pd.Series(np.where(ok, years, 0).astype(np.int64))
     return text
 
@@ -807,6 +815,14 @@ def normalise_transactions(
     if isinstance(frame, pa.Table):
         n_rows = frame.num_rows
     cols: dict[str, _Col] = {}
+    key_roles = [r for r in ("product", "trader", "date", "year", "period", "partner", "flow") if r in roles]
+    if n_rows >= PARALLEL_ROWS and len(key_roles) > 1:
+        # numpy and pyarrow release the GIL while coding: one column per thread
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(min(os.cpu_count() or 1, len(key_roles), 8)) as pool:
+            futures = {r: pool.submit(_Col, columns[roles[r]], r, roles[r], label) for r in key_roles}
+            cols.update({r: f.result() for r, f in futures.items()})
 
     def coded(role: str) -> _Col:
         if role not in cols:
