@@ -570,14 +570,26 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _regroup(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
-    both = pd.concat([_plain(f) for f in frames], ignore_index=True)
+    """Sum partial tables again; categorical keys are united by their categories (no strings per cell)."""
+    from pandas.api.types import union_categoricals
+
     idx: dict[str, np.ndarray] = {}
     labels: dict[str, pd.Index] = {}
     for k in keys:
-        c, u = pd.factorize(both[k])
-        idx[k], labels[k] = c, pd.Index(u)
-    chunk = Chunk(dict.fromkeys(keys), idx, both["value"].to_numpy(dtype="float64"))
-    return group_sum_coded(Coded(labels, [chunk]), keys)
+        cols = [f[k] for f in frames]
+        if k != "period" and all(isinstance(c.dtype, pd.CategoricalDtype) for c in cols):
+            cats = [c.array if pd.api.types.is_string_dtype(c.cat.categories.dtype)
+                    else c.array.rename_categories(c.cat.categories.astype("str")) for c in cols]
+            united = union_categoricals(cats, ignore_order=True)
+            idx[k], labels[k] = united.codes, pd.Index(united.categories)
+        else:
+            plain = [c.astype(c.cat.categories.dtype if k == "period" else "str")
+                     if isinstance(c.dtype, pd.CategoricalDtype) else c for c in cols]
+            c, u = pd.factorize(pd.concat(plain, ignore_index=True))
+            idx[k], labels[k] = c, pd.Index(u)
+    value = np.concatenate([f["value"].to_numpy(dtype="float64") for f in frames])
+    chunk = Chunk(dict.fromkeys(keys), idx, value)
+    return group_sums_coded(Coded(labels, [chunk]), [keys], categorical=True)[0]
 
 
 def combine_partials(parts: list[Partial]) -> Partial:
