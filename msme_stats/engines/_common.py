@@ -559,16 +559,6 @@ def _add(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
     return out
 
 
-def _plain(frame: pd.DataFrame) -> pd.DataFrame:
-    """Categorical keys -> str, so that partials with different categories concatenate."""
-    conv = {c: "str" for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype) and c != "period"}
-    out = frame.astype(conv) if conv else frame
-    if isinstance(out["period"].dtype, pd.CategoricalDtype):
-        cats = out["period"].cat.categories
-        out = out.assign(period=out["period"].astype(cats.dtype))
-    return out
-
-
 def _regroup(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
     """Sum partial tables again; categorical keys are united by their categories (no strings per cell)."""
     from pandas.api.types import union_categoricals
