@@ -566,11 +566,16 @@ def _object_text(x: Any) -> Any:
 
 
 def _categorical(col: _Col, labels: Any, keep: np.ndarray | None = None, *, ordered: bool = False) -> pd.Categorical:
-    """Categorical of the rows from new labels per distinct value (equal labels merged, sorted)."""
+    """Categorical of the rows from new labels per distinct value (equal labels merged, sorted).
+
+    Categories are sorted as text, except for integer codes coded by value (ascending): they
+    keep their numeric order, so the row codes need no remapping.
+    """
     labels = pd.Series(labels)
     sel = np.flatnonzero(col.used)
     remap = np.full(len(col.uniques) + 1, -1, dtype=np.int32)
-    inv, cats = pd.factorize(labels.iloc[sel], sort=True)
+    numeric = pd.api.types.is_integer_dtype(col.uniques.dtype) and col.uniques.is_monotonic_increasing
+    inv, cats = pd.factorize(labels.iloc[sel], sort=not numeric)
     remap[sel] = inv
     if len(sel) == len(col.uniques) and np.array_equal(inv, np.arange(len(inv))):
         codes = col.codes  # labels already distinct and sorted: the codes stand
@@ -726,7 +731,16 @@ def _period_labels(col: _Col, valid_years: tuple[int, int]) -> pd.Series:
 
 def _period_column(col: _Col, labels: pd.Series, keep: np.ndarray | None) -> Any:
     if pd.api.types.is_integer_dtype(labels.dtype):
-        arr = np.append(labels.to_numpy(dtype=np.int64), 0)[col.codes]
+        import pyarrow as pa
+
+        raw = col.raw
+        same = np.array_equal(labels.to_numpy(), col.uniques.to_numpy())
+        if same and isinstance(raw, pd.Series) and raw.dtype == np.int64:
+            arr = raw.to_numpy().copy()  # integer years as given: no gather through the codes
+        elif same and isinstance(raw, pa.ChunkedArray) and pa.types.is_int64(raw.type) and raw.null_count == 0:
+            arr = raw.to_numpy().copy()
+        else:
+            arr = np.append(labels.to_numpy(dtype=np.int64), 0).take(col.codes)
         return arr if keep is None else arr[keep]
     return _categorical(col, labels, keep, ordered=True)
 
@@ -978,7 +992,8 @@ def load_transactions(
     pandas.DataFrame or dask.dataframe.DataFrame
         Columns ``trader``, ``period``, ``product``, ``partner``, ``value`` (and ``quantity``,
         ``flow`` when mapped). ``trader``, ``product``, ``partner`` (and ``flow``) are
-        categoricals of strings (sorted categories): the codes are computed once per
+        categoricals of strings (categories sorted as text; integer codes keep their numeric
+        order): the codes are computed once per
         distinct value and never expanded to one string per row. ``period`` is int64 for
         years and an ordered categorical of ``"YYYYQn"`` / ``"YYYY-MM"`` labels otherwise.
         ``attrs["source"]``, ``attrs["roles"]``, ``attrs["period"]``, ``attrs["recoded_hs"]``
