@@ -110,6 +110,22 @@ def hive_with_bad_file(tmp_path: Path) -> Path:
     return root
 
 
+def _arrow_dates(tmp_path: Path, kind: str) -> Path:
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if kind == "date32":
+        dates = pa.array([dt.date(2021, 3, 1), dt.date(2021, 4, 2)])
+    else:
+        dates = pa.array([dt.datetime(2021, 3, 1, 5), dt.datetime(2021, 4, 2)], pa.timestamp("us", tz="UTC"))
+    table = pa.table({"f": ["a", "b"], "dt": dates, "hs": ["010121", "847130"], "d": ["US", "FR"], "v": [1.0, 2.0]})
+    path = tmp_path / f"{kind}.parquet"
+    pq.write_table(table, path)
+    return path
+
+
 CASES = [
     # --- issue 11, customs examples ---------------------------------------------------
     Case("issue11-hs-float-text", lambda: frame(hs=["10121.0", "847130"]), column="product",
@@ -221,6 +237,12 @@ CASES = [
     Case("unknown-extension", write("tx.xlsx", "x"), file=True, error=UnreadableFileError, match=r"tx\.xlsx.*unknown"),
     Case("folder-without-parquet", lambda tmp_path: tmp_path, file=True, error=EmptyInputError,
          match=r"no Parquet file"),
+    Case("parquet-empty", parquet(frame().iloc[:0]), file=True, error=EmptyInputError,
+         match=r"tx\.parquet: no transaction rows"),
+    Case("parquet-date32-months", lambda tmp_path: _arrow_dates(tmp_path, "date32"), file=True, roles=DATED,
+         kwargs={"period": "month"}, column="period", expect=["2021-03", "2021-04"]),
+    Case("parquet-timestamp-tz-quarters", lambda tmp_path: _arrow_dates(tmp_path, "timestamp"), file=True,
+         roles=DATED, kwargs={"period": "quarter"}, column="period", expect=["2021Q1", "2021Q2"]),
     # --- exporter_dynamics on canonical frames ----------------------------------------
     Case("dyn-canonical-negative", lambda: frame(v=[1.0, -1.0]).rename(
         columns={"f": "trader", "y": "period", "hs": "product", "d": "partner", "v": "value"}),

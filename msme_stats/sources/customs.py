@@ -444,7 +444,7 @@ def _encode_arrow(arr: Any) -> tuple[np.ndarray, pd.Index, np.ndarray | None]:
     arr = pa.table({"x": arr}).unify_dictionaries().column(0)
     dictionary = arr.chunk(0).dictionary if arr.num_chunks else pa.array([], type=arr.type.value_type)
     parts = [pc.fill_null(c.indices, -1).to_numpy(zero_copy_only=False) for c in arr.chunks]
-    codes = np.concatenate(parts) if len(parts) != 1 else parts[0]
+    codes = np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else np.zeros(0, dtype=np.int32))
     return codes, pd.Index(dictionary.to_pandas()), None
 
 
