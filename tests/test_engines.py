@@ -53,6 +53,9 @@ def test_generator_is_seeded_and_writer_matches(parquet_panel):
                                                                "product": "product", "partner": "partner",
                                                                "value": "value"})
     keys = ["period", "trader", "product", "partner", "value"]
+    # the loader returns the key columns as categoricals of strings (coded once per value)
+    assert all(isinstance(back[c].dtype, pd.CategoricalDtype) for c in ("trader", "product", "partner"))
+    back = back.astype({c: "str" for c in ("trader", "product", "partner")})
     pd.testing.assert_frame_equal(_sorted(a, keys), _sorted(back, keys), check_dtype=False)
     assert not a.equals(synthetic_transactions(30_000, **{**ARGS, "seed": 8}))
 
@@ -300,3 +303,89 @@ def test_everything_filtered_gives_empty_tables(tmp_path):
         red = get_engine("pandas").reduce(root, ReduceOptions())
     assert red.firm_product.empty and list(red.firm_product.columns) == ["trader", "period", "product", "value"]
     assert red.firm_partner.empty and red.counts["rows_placeholder"] == 8 == red.placeholder_codes["trader=OTH"]
+
+
+# --------------------------------------------------------------------------------------
+# every input form reaches the same coded reduction (issue 14)
+# --------------------------------------------------------------------------------------
+FORM_ARGS = {"n_traders": 300, "years": (2001, 2005), "seed": 5, "block_rows": 4_000}
+CANON = {c: c for c in ("trader", "period", "product", "partner", "value")}
+
+
+@pytest.fixture(scope="module")
+def forms(tmp_path_factory):
+    from msme_stats.samples.transactions import write_transactions_csv
+
+    root = tmp_path_factory.mktemp("forms")
+    n = 15_000
+    s = synthetic_transactions(n, **FORM_ARGS)
+    i = synthetic_transactions(n, **FORM_ARGS, codes="int")
+    out = {
+        "frame_str": s,
+        "frame_int": i,
+        "frame_int_pyarrow": i.astype({c: "int64[pyarrow]" for c in ("trader", "product", "partner")}),
+        "frame_int_nullable": i.astype({c: "Int64" for c in ("trader", "product", "partner", "period")}),
+        "parquet_file_int": write_transactions_parquet(root / "int.parquet", n, **FORM_ARGS, codes="int",
+                                                       layout="file", row_group_size=3_000),
+        "hive_str": write_transactions_parquet(root / "hive", n, **FORM_ARGS),
+        "csv_int": write_transactions_csv(root / "int.csv", n, **FORM_ARGS, codes="int"),
+        "csv_gz_str": write_transactions_csv(root / "str.csv.gz", n, **FORM_ARGS),
+    }
+    return out
+
+
+FORMS = ["frame_str", "frame_int", "frame_int_pyarrow", "frame_int_nullable", "parquet_file_int", "hive_str",
+         "csv_int", "csv_gz_str"]
+
+
+def _dyn(source, engine, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RecodeWarning)
+        return exporter_dynamics(source, engine=engine, **kw)
+
+
+@pytest.fixture(scope="module")
+def reference(forms):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RecodeWarning)
+        return exporter_dynamics(msme_stats.load_transactions(forms["frame_str"], roles=CANON))
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("engine", ["pandas", "dask"])
+def test_every_input_form_gives_the_same_indicators(forms, reference, form, engine):
+    kw = {"scheduler": "synchronous"} if engine == "dask" else {}
+    src = forms[form]
+    # the user path: load_transactions (roles) then exporter_dynamics
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RecodeWarning)
+        tx = msme_stats.load_transactions(src, roles=CANON, engine=engine)
+    got = _dyn(tx, engine, **kw)
+    pd.testing.assert_frame_equal(got, reference, check_exact=False, rtol=1e-12)
+    # and in one call
+    got = _dyn(src, engine, roles=CANON, **kw)
+    pd.testing.assert_frame_equal(got, reference, check_exact=False, rtol=1e-12)
+
+
+def test_dask_dataframe_of_integer_codes(forms, reference):
+    import dask.dataframe as dd
+
+    ddf = dd.from_pandas(forms["frame_int"], npartitions=3)
+    got = _dyn(msme_stats.load_transactions(ddf, roles=CANON, engine="dask"), "dask", scheduler="synchronous")
+    pd.testing.assert_frame_equal(got, reference, check_exact=False, rtol=1e-12)
+    got = _dyn(msme_stats.load_transactions(ddf, roles=CANON), "pandas")
+    pd.testing.assert_frame_equal(got, reference, check_exact=False, rtol=1e-12)
+
+
+def test_large_parquet_file_is_split_into_dask_tasks(forms, monkeypatch):
+    from msme_stats.sources import customs
+
+    monkeypatch.setattr(customs, "DASK_PARQUET_ROWS", 6_000)
+    ddf = msme_stats.load_transactions(forms["parquet_file_int"], roles=CANON, engine="dask")
+    assert ddf.npartitions >= 4  # 15,000 rows in row groups of 3,000 -> tasks of about 3,000 rows
+    whole = msme_stats.load_transactions(forms["parquet_file_int"], roles=CANON)
+    parts = ddf.compute(scheduler="synchronous")
+    assert len(parts) == len(whole)
+    keys = ["trader", "period", "product", "partner", "value"]
+    pd.testing.assert_frame_equal(_sorted(whole.astype({c: str for c in keys[:4]}), keys),
+                                  _sorted(parts.astype({c: str for c in keys[:4]}), keys), check_dtype=False)

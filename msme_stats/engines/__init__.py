@@ -5,8 +5,11 @@ engine module exposes one function with the same signature::
 
     reduce(source, options: ReduceOptions, **engine_kwargs) -> Reduction
 
-``source`` is a canonical transaction frame (see :func:`msme_stats.load_transactions`) or a
-path/glob to canonical Parquet files; :class:`Reduction` holds the trader x period x product
+``source`` is a canonical transaction frame (see :func:`msme_stats.load_transactions`; its
+trader, product and partner columns are categoricals, coded once per distinct value, so the
+engines read the codes and never hash a string per row), a Dask DataFrame, or a path/glob to
+canonical Parquet files; a frame of raw codes (integer ids, HS6 codes that lost their leading
+zero) is normalised per distinct value first, exactly as ``load_transactions`` would; :class:`Reduction` holds the trader x period x product
 and trader x period x partner value tables plus the counts of excluded rows. Every engine runs
 the same code of :mod:`msme_stats.engines._common` on integer-coded transactions: Parquet
 keys are read as pyarrow dictionaries and validated, normalised and filtered per distinct

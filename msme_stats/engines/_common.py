@@ -78,7 +78,8 @@ class Reduction:
 
     ``firm_product``: columns ``trader``, ``period``, ``product``, ``value``;
     ``firm_partner``: ``trader``, ``period``, ``partner``, ``value``. Periods are labels
-    (int year, ``"YYYYQn"`` or ``"YYYY-MM"``). ``counts`` holds row counts (``rows`` read,
+    (int year, ``"YYYYQn"`` or ``"YYYY-MM"``); trader, product and partner are categoricals
+    of strings (used labels only, sorted), so no string is built per cell. ``counts`` holds row counts (``rows`` read,
     ``rows_hs27`` dropped as chapter 27, ``rows_placeholder_*`` placeholder rows dropped,
     ``rows_concorded`` recoded by the HS concordance) and ``placeholder_codes`` the rows per
     placeholder code.
@@ -226,37 +227,52 @@ class Coded:
         return Coded(labels, chunks)
 
 
-def coded_from_frame(frame: pd.DataFrame) -> Coded:
+def coded_from_frame(frame: pd.DataFrame, *, validate: bool = False) -> Coded:
     """Integer-code a canonical transaction frame (categorical keys use their categories).
 
-    Rows with a missing key are left out and counted in an
-    :class:`~msme_stats.errors.ExclusionWarning` (pandas' groupby drops them too); a missing
-    ``value`` adds nothing to its cell's sum (as pandas' ``sum``) and is counted in a
-    :class:`~msme_stats.errors.RecodeWarning`.
+    Each key is coded once per distinct value. With ``validate=True`` (what the engines
+    use) the distinct values are normalised and validated as :func:`~msme_stats.sources.customs.load_transactions` does (so a frame of
+    integer codes, for example HS6 codes that lost their leading zero, gives the same result
+    as its loaded form; restored zeros are reported as a
+    :class:`~msme_stats.errors.RecodeWarning`). Rows with a missing key are left out and
+    counted in an :class:`~msme_stats.errors.ExclusionWarning` (pandas' groupby drops them
+    too); a missing ``value`` adds nothing to its cell's sum (as pandas' ``sum``) and is
+    counted in a :class:`~msme_stats.errors.RecodeWarning`.
     """
+    from ..sources.customs import _check_columns, _warn_counts, key_labels
+
+    _check_columns("transactions", frame.columns, list(KEYS) + ["value"])
     idx: dict[str, np.ndarray] = {}
     maps: dict[str, np.ndarray | None] = {}
     labels: dict[str, pd.Index] = {}
     missing: dict[str, int] = {}
+    n_restored = 0
     for k in KEYS:
-        s = frame[k]
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            c = s.cat.codes.to_numpy()
-            cats = s.cat.categories
-            lab = pd.Index(cats if k == "period" else cats.astype("str"))
-            remap, uniques = pd.factorize(pd.Series(lab))
-            maps[k] = None if len(uniques) == len(lab) else remap.astype(np.int32)
-            lab = pd.Index(uniques)
+        if validate:
+            c, lab, restored = key_labels(frame[k], k)
+            n_restored += restored
         else:
-            c, lab = pd.factorize(s)
-            lab = pd.Index(lab)
-            maps[k] = None
+            c, lab = _raw_codes(frame[k], k)
+        remap, uniques = pd.factorize(lab)
+        maps[k] = None if len(uniques) == len(lab) else remap.astype(np.int32)
         n_missing = int(np.count_nonzero(c < 0))
         if n_missing:
             missing[k] = n_missing
         idx[k] = c
-        labels[k] = lab
+        labels[k] = pd.Index(uniques)
+    if n_restored:
+        _warn_counts("transactions", "product", n_restored, 0)
     value = frame["value"].to_numpy(dtype="float64", na_value=np.nan)
+    if validate:
+        bad = np.isinf(value) | (value < 0)
+        if bad.any():
+            from ..errors import InvalidValueError
+
+            first = int(np.argmax(bad))
+            raise InvalidValueError(
+                f"transactions: column 'value' has {int(bad.sum())} negative or infinite value(s); first "
+                f"at row {first + 1}: {value[first]!r}. Export values must be finite and >= 0."
+            )
     nan = np.isnan(value)
     if nan.any():
         warnings.warn(
@@ -280,6 +296,13 @@ def coded_from_frame(frame: pd.DataFrame) -> Coded:
         )
         chunk = chunk.take(keep)
     return Coded(labels, [chunk])
+
+
+def _raw_codes(s: pd.Series, key: str) -> tuple[np.ndarray, Any]:
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = s.cat.categories
+        return s.cat.codes.to_numpy(), (cats if key == "period" else cats.astype("str"))
+    return pd.factorize(s)
 
 
 def prepare_coded(coded: Coded, options: ReduceOptions) -> tuple[Coded, dict[str, int], dict[str, int]]:
@@ -356,13 +379,45 @@ READ_BATCH_ROWS = 1 << 16
 
 
 def _frame_of(labels: dict[str, pd.Index], keys: list[str], key_codes: dict[str, np.ndarray],
-              sums: np.ndarray) -> pd.DataFrame:
-    frame = pd.DataFrame({k: _take_labels(labels[k], key_codes[k]) for k in keys})
-    frame["value"] = sums
-    return frame
+              sums: np.ndarray, categorical: bool = False) -> pd.DataFrame:
+    cols: dict[str, Any] = {}
+    for k in keys:
+        lab = labels[k]
+        if categorical and k != "period" and not pd.api.types.is_numeric_dtype(lab.dtype) and len(lab):
+            # string keys stay coded: a categorical over the (distinct) labels, no string per cell
+            cols[k] = pd.Categorical.from_codes(np.asarray(key_codes[k]), categories=lab, validate=False)
+        else:
+            cols[k] = _take_labels(lab, key_codes[k])
+    cols["value"] = sums
+    return pd.DataFrame({k: pd.Series(v, copy=False) for k, v in cols.items()}, copy=False)
 
 
-def _group_sum_wide(coded: Coded, keys: list[str]) -> pd.DataFrame:
+def _tidy_keys(frame: pd.DataFrame) -> pd.DataFrame:
+    """Key columns as categoricals of strings with the used labels only, sorted (any engine)."""
+    out = {}
+    for c in frame.columns:
+        s = frame[c]
+        if c == "value":
+            out[c] = s.to_numpy()
+        elif c == "period":
+            if isinstance(s.dtype, pd.CategoricalDtype):
+                s = s.astype(s.cat.categories.dtype)
+            out[c] = s.array
+        elif isinstance(s.dtype, pd.CategoricalDtype):
+            codes = s.cat.codes.to_numpy()
+            cats = s.cat.categories.astype("str")
+            used = np.bincount(codes[codes >= 0], minlength=len(cats)) > 0 if len(codes) else np.zeros(len(cats), bool)
+            sel = np.flatnonzero(used)
+            order = np.argsort(cats[sel].to_numpy(dtype=object), kind="stable")
+            remap = np.full(len(cats) + 1, -1, dtype=np.int32)
+            remap[sel[order]] = np.arange(len(sel), dtype=np.int32)
+            out[c] = pd.Categorical.from_codes(remap.take(codes), categories=cats[sel[order]], validate=False)
+        else:
+            out[c] = pd.Categorical(s.astype("str"))
+    return pd.DataFrame({k: pd.Series(v, copy=False) for k, v in out.items()}, copy=False)
+
+
+def _group_sum_wide(coded: Coded, keys: list[str], categorical: bool = False) -> pd.DataFrame:
     """:func:`group_sums_coded` for one key set whose combined code could pass 2**62."""
     empty = np.zeros(0, dtype=np.int64)
     codes = {k: np.concatenate([empty] + [c.codes(k) for c in coded.chunks]) for k in keys}
@@ -376,7 +431,7 @@ def _group_sum_wide(coded: Coded, keys: list[str]) -> pd.DataFrame:
     group, uniques = pd.factorize(combined)
     sums = np.bincount(group, weights=value, minlength=len(uniques))
     _, first = np.unique(group, return_index=True)  # each cell's first row
-    return _frame_of(coded.labels, keys, {k: codes[k][first] for k in keys}, sums)
+    return _frame_of(coded.labels, keys, {k: codes[k][first] for k in keys}, sums, categorical)
 
 
 def _blocks(coded: Coded, block_rows: int) -> Any:
@@ -413,7 +468,7 @@ def _block_sums(block: Chunk, key_sets: list[list[str]], sizes: dict[str, int]) 
 
 
 def _final_sums(labels: dict[str, pd.Index], ks: list[str], sizes: dict[str, int],
-                parts: list[tuple[np.ndarray, np.ndarray]]) -> pd.DataFrame:
+                parts: list[tuple[np.ndarray, np.ndarray]], categorical: bool = False) -> pd.DataFrame:
     if not parts:
         uniques, sums = np.zeros(0, dtype=np.int64), np.zeros(0)
     elif len(parts) == 1:
@@ -426,11 +481,12 @@ def _final_sums(labels: dict[str, pd.Index], ks: list[str], sizes: dict[str, int
     for k in reversed(ks[1:]):
         rest, key_codes[k] = np.divmod(rest, sizes[k])
     key_codes[ks[0]] = rest
-    return _frame_of(labels, ks, key_codes, sums)
+    return _frame_of(labels, ks, key_codes, sums, categorical)
 
 
 def group_sums_coded(
-    coded: Coded, key_sets: list[list[str]], *, block_rows: int = BLOCK_ROWS, threads: int = 1
+    coded: Coded, key_sets: list[list[str]], *, block_rows: int = BLOCK_ROWS, threads: int = 1,
+    categorical: bool = False,
 ) -> list[pd.DataFrame]:
     """Sum ``value`` by each list of keys (labels as columns, cells in order of first appearance).
 
@@ -442,14 +498,15 @@ def group_sums_coded(
     combined in block order, so the output does not depend on ``threads``). Sums are plain
     double-precision sums (within a block in row order, then over blocks in order); pandas'
     ``groupby().sum()`` uses Kahan-compensated summation, so the two differ by rounding only
-    (about 1e-15 relative).
+    (about 1e-15 relative). ``categorical=True`` returns string keys as categoricals over the
+    labels (no string per cell).
     """
     sizes = {k: max(len(coded.labels[k]), 1) for ks in key_sets for k in ks}
     out: list[pd.DataFrame | None] = [None] * len(key_sets)
     narrow = []
     for i, ks in enumerate(key_sets):
         if int(np.prod([sizes[k] for k in ks], dtype=object)) >= 2**62:
-            out[i] = _group_sum_wide(coded, ks)
+            out[i] = _group_sum_wide(coded, ks, categorical)
         else:
             narrow.append(i)
     if narrow:
@@ -461,7 +518,7 @@ def group_sums_coded(
             with ThreadPoolExecutor(threads) as pool:
                 per_block = list(pool.map(lambda b: _block_sums(b, sets, sizes), blocks))
                 finals = pool.map(
-                    lambda j: _final_sums(coded.labels, sets[j], sizes, [p[j] for p in per_block]),
+                    lambda j: _final_sums(coded.labels, sets[j], sizes, [p[j] for p in per_block], categorical),
                     range(len(sets)),
                 )
                 for i, frame in zip(narrow, finals, strict=True):
@@ -469,7 +526,7 @@ def group_sums_coded(
         else:
             per_block = [_block_sums(b, sets, sizes) for b in blocks]
             for j, i in enumerate(narrow):
-                out[i] = _final_sums(coded.labels, sets[j], sizes, [p[j] for p in per_block])
+                out[i] = _final_sums(coded.labels, sets[j], sizes, [p[j] for p in per_block], categorical)
     return [f for f in out if f is not None]
 
 
@@ -485,13 +542,14 @@ def partial_coded(coded: Coded, options: ReduceOptions, *, threads: int = 1) -> 
     """Row-level steps and the trader x period x product / partner sums of coded rows."""
     kept, counts, codes = prepare_coded(coded, options)
     fp, fd = group_sums_coded(kept, [["trader", "period", "product"], ["trader", "period", "partner"]],
+                              categorical=True,
                               threads=threads)
     return fp, fd, counts, codes
 
 
 def partial_tables(frame: pd.DataFrame, options: ReduceOptions) -> Partial:
     """Prepare one chunk (a canonical frame) and aggregate it to trader x period sums."""
-    return partial_coded(coded_from_frame(frame), options)
+    return partial_coded(coded_from_frame(frame, validate=True), options)
 
 
 def _add(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
@@ -501,25 +559,27 @@ def _add(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
     return out
 
 
-def _plain(frame: pd.DataFrame) -> pd.DataFrame:
-    """Categorical keys -> str, so that partials with different categories concatenate."""
-    conv = {c: "str" for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype) and c != "period"}
-    out = frame.astype(conv) if conv else frame
-    if isinstance(out["period"].dtype, pd.CategoricalDtype):
-        cats = out["period"].cat.categories
-        out = out.assign(period=out["period"].astype(cats.dtype))
-    return out
-
-
 def _regroup(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
-    both = pd.concat([_plain(f) for f in frames], ignore_index=True)
+    """Sum partial tables again; categorical keys are united by their categories (no strings per cell)."""
+    from pandas.api.types import union_categoricals
+
     idx: dict[str, np.ndarray] = {}
     labels: dict[str, pd.Index] = {}
     for k in keys:
-        c, u = pd.factorize(both[k])
-        idx[k], labels[k] = c, pd.Index(u)
-    chunk = Chunk(dict.fromkeys(keys), idx, both["value"].to_numpy(dtype="float64"))
-    return group_sum_coded(Coded(labels, [chunk]), keys)
+        cols = [f[k] for f in frames]
+        if k != "period" and all(isinstance(c.dtype, pd.CategoricalDtype) for c in cols):
+            cats = [c.array if pd.api.types.is_string_dtype(c.cat.categories.dtype)
+                    else c.array.rename_categories(c.cat.categories.astype("str")) for c in cols]
+            united = union_categoricals(cats, ignore_order=True)
+            idx[k], labels[k] = united.codes, pd.Index(united.categories)
+        else:
+            plain = [c.astype(c.cat.categories.dtype if k == "period" else "str")
+                     if isinstance(c.dtype, pd.CategoricalDtype) else c for c in cols]
+            c, u = pd.factorize(pd.concat(plain, ignore_index=True))
+            idx[k], labels[k] = c, pd.Index(u)
+    value = np.concatenate([f["value"].to_numpy(dtype="float64") for f in frames])
+    chunk = Chunk(dict.fromkeys(keys), idx, value)
+    return group_sums_coded(Coded(labels, [chunk]), [keys], categorical=True)[0]
 
 
 def combine_partials(parts: list[Partial]) -> Partial:
@@ -537,10 +597,10 @@ def combine_partials(parts: list[Partial]) -> Partial:
 
 
 def finish(part: Partial) -> Reduction:
-    """Turn the final partial into a :class:`Reduction` with plain string keys."""
+    """Turn the final partial into a :class:`Reduction` (string keys as sorted categoricals)."""
     fp, fd, counts, codes = part
-    fp = _plain(fp).reset_index(drop=True)
-    fd = _plain(fd).reset_index(drop=True)
+    fp = _tidy_keys(fp.reset_index(drop=True))
+    fd = _tidy_keys(fd.reset_index(drop=True))
     counts = {**dict.fromkeys(COUNT_KEYS, 0), **counts}
     return Reduction(firm_product=fp, firm_partner=fd, counts=counts, placeholder_codes=dict(codes))
 

@@ -41,7 +41,7 @@ def _file_partial(path: Any, options: ReduceOptions) -> Any:
 
     coded = coded_from_parquet([Path(path)], label=str(path))
     if coded is None:  # other types or invalid cells: the validating loader raises the error
-        coded = coded_from_frame(read_parquet_file(path))
+        coded = coded_from_frame(read_parquet_file(path), validate=True)
     return partial_coded(coded, options)
 
 

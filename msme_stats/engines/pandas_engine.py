@@ -52,17 +52,18 @@ def reduce(source: Any, options: ReduceOptions, **engine_kwargs: Any) -> Reducti
         )
     threads = min(os.cpu_count() or 1, 8)
     if isinstance(source, pd.DataFrame):
-        coded = coded_from_frame(source)
+        coded = coded_from_frame(source, validate=True)
     else:
         files = parquet_files(source)
         if files is None:
-            coded = coded_from_frame(load_transactions(source, roles=CANONICAL_ROLES, period=_grain_of(source)))
+            coded = coded_from_frame(load_transactions(source, roles=CANONICAL_ROLES, period=_grain_of(source)),
+                                     validate=True)
         else:
             # fast path; files it cannot take (other types, invalid cells) go through the
             # validating loader, which raises the documented errors
             coded = coded_from_parquet(files, threads=threads)
             if coded is None:
-                coded = coded_from_frame(read_parquet_files(files))
+                coded = coded_from_frame(read_parquet_files(files), validate=True)
     return finish(partial_coded(coded, options, threads=threads))
 
 

@@ -22,19 +22,35 @@ sit in memory at once. Both give identical rows for the same arguments.
 Output columns (the canonical frame of :func:`msme_stats.load_transactions`): ``trader``
 (str), ``period`` (int year), ``product`` (HS6 str), ``partner`` (str), ``value`` (float64,
 USD).
+
+``codes="int"`` gives the same panel as national customs extracts often arrive: integer
+trader ids (``F0000123`` -> 123), HS6 codes stored as integers that lost their leading zero
+(``010121`` -> 10121) and integer partner codes (``C007`` -> 8); load it with
+:func:`msme_stats.load_transactions` and roles ``trader``, ``period``, ``product``,
+``partner``, ``value``. :func:`write_transactions_parquet` writes a hive-partitioned folder
+(default) or one Parquet file (``layout="file"``); :func:`write_transactions_csv` one CSV file
+(optionally gzip-compressed).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import OptionError
 
-__all__ = ["synthetic_transactions", "write_transactions_parquet", "iter_transaction_blocks"]
+__all__ = [
+    "synthetic_transactions",
+    "write_transactions_parquet",
+    "write_transactions_csv",
+    "iter_transaction_blocks",
+]
+
+CODES = ("str", "int")
 
 _MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
 
@@ -114,12 +130,16 @@ def iter_transaction_blocks(
     gap_prob: float = 0.05,
     pareto_alpha: float = 1.1,
     slot_active: float = 0.75,
+    codes: str = "str",
 ) -> Iterator[pd.DataFrame]:
     """Yield the synthetic transactions block by block (each block within one year).
 
     Parameters are those of :func:`synthetic_transactions`; ``block_rows`` bounds the rows of
-    one block.
+    one block; ``codes="int"`` gives integer trader, product and partner codes (module
+    docstring).
     """
+    if codes not in CODES:
+        raise OptionError(f"codes={codes!r} is not allowed; use 'str' or 'int'.")
     if n_rows < 1 or n_traders < 1 or block_rows < 1:
         raise OptionError("n_rows, n_traders and block_rows must be positive integers.")
     if isinstance(years, tuple) and len(years) == 2:
@@ -171,7 +191,7 @@ def iter_transaction_blocks(
             brng = np.random.default_rng(
                 np.random.SeedSequence(block_seeds.entropy, spawn_key=(block_id,))
             )
-            yield _block(sub, year_list, brng, product_codes, partner_codes, slot_active)
+            yield _block(sub, year_list, brng, product_codes, partner_codes, slot_active, codes)
             block_id += 1
             start = stop
 
@@ -196,6 +216,7 @@ def _block(
     product_codes: np.ndarray,
     partner_codes: np.ndarray,
     slot_active: float,
+    codes: str = "str",
 ) -> pd.DataFrame:
     reps = sub["n_tx"].to_numpy()
     f = np.repeat(sub["f"].to_numpy(), reps).astype(np.uint64)
@@ -203,19 +224,31 @@ def _block(
     scale = np.repeat(sub["scale"].to_numpy() / reps, reps)
     n = f.size
 
-    def pick(k: np.ndarray, universe: np.ndarray, salt: int) -> np.ndarray:
+    def pick(k: np.ndarray, size: int, salt: int) -> np.ndarray:
         slot = (rng.random(n) * k).astype(np.uint64)
         # a slot is active this year with probability slot_active (slot 0 always)
         active = (slot == 0) | (_uniform(f, slot, t, salt=salt) < slot_active)
         slot = np.where(active, slot, np.uint64(0))
         # the slot's code: popular codes more often (squared uniform -> skewed to low indices)
         u = _uniform(f, slot, salt=salt + 1)
-        return universe[(u * u * universe.size).astype(np.int64)]
+        return (u * u * size).astype(np.int64)
 
-    product = pick(np.repeat(sub["k_prod"].to_numpy(), reps), product_codes, 11)
-    partner = pick(np.repeat(sub["k_part"].to_numpy(), reps), partner_codes, 23)
+    product = pick(np.repeat(sub["k_prod"].to_numpy(), reps), product_codes.size, 11)
+    partner = pick(np.repeat(sub["k_part"].to_numpy(), reps), partner_codes.size, 23)
     value = np.round(scale * rng.lognormal(-0.125, 0.5, n), 2)
     years = np.asarray(year_list, dtype=np.int64)
+    if codes == "int":
+        return pd.DataFrame(
+            {
+                "trader": f.astype(np.int64),
+                "period": years[t.astype(np.int64)],
+                "product": product_codes.astype(np.int64)[product],
+                "partner": partner + 1,
+                "value": value,
+            }
+        )
+    product = product_codes[product]
+    partner = partner_codes[partner]
     return pd.DataFrame(
         {
             "trader": pd.array(np.char.add("F", np.char.zfill(f.astype(str), 7)), dtype="str"),
@@ -251,7 +284,8 @@ def synthetic_transactions(
     **kwargs
         ``n_products`` (5,000), ``n_partners`` (150), ``block_rows`` (2,000,000),
         ``first_year_exit`` (0.55), ``later_exit`` (0.15), ``gap_prob`` (0.05),
-        ``pareto_alpha`` (1.1), ``slot_active`` (0.75); see the module docstring.
+        ``pareto_alpha`` (1.1), ``slot_active`` (0.75), ``codes`` (``"str"``; ``"int"`` for
+        integer trader, product and partner codes); see the module docstring.
 
     Returns
     -------
@@ -271,30 +305,86 @@ def write_transactions_parquet(
     n_traders: int = 20_000,
     years: tuple[int, int] | list[int] = (2001, 2010),
     seed: int = 0,
-    **kwargs: float | int,
+    layout: str = "hive",
+    row_group_size: int = 1_000_000,
+    **kwargs: Any,
 ) -> Path:
-    """Write :func:`synthetic_transactions` block by block to a hive-partitioned Parquet folder.
+    """Write :func:`synthetic_transactions` block by block to Parquet.
 
-    Files are ``<path>/period=<year>/part-<nnnnn>.parquet`` (the ``period`` column lives in
-    the folder name, as Hive, Spark, DuckDB, pyarrow and Dask expect). Only one block
-    (``block_rows``, default 2 million rows) is in memory at a time.
+    ``layout="hive"`` (default): a hive-partitioned folder of files
+    ``<path>/period=<year>/part-<nnnnn>.parquet`` (the ``period`` column lives in the folder
+    name, as Hive, Spark, DuckDB, pyarrow and Dask expect). ``layout="file"``: one Parquet
+    file ``path`` with a ``period`` column and row groups of ``row_group_size`` rows. Only one
+    block (``block_rows``, default 2 million rows) is in memory at a time; ``codes="int"``
+    (in ``kwargs``) writes integer codes.
 
     Returns
     -------
     pathlib.Path
-        The folder written.
+        The folder or file written.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    if layout not in ("hive", "file"):
+        raise OptionError(f"layout={layout!r} is not allowed; use 'hive' or 'file'.")
     root = Path(path)
+    blocks = iter_transaction_blocks(n_rows, n_traders=n_traders, years=years, seed=seed, **kwargs)
+    if layout == "file":
+        root.parent.mkdir(parents=True, exist_ok=True)
+        writer = None
+        try:
+            for block in blocks:
+                table = pa.Table.from_pandas(block, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(root, table.schema, compression="snappy")
+                writer.write_table(table, row_group_size=row_group_size)
+        finally:
+            if writer is not None:
+                writer.close()
+        return root
     root.mkdir(parents=True, exist_ok=True)
-    for i, block in enumerate(
-        iter_transaction_blocks(n_rows, n_traders=n_traders, years=years, seed=seed, **kwargs)
-    ):
+    for i, block in enumerate(blocks):
         year = int(block["period"].iloc[0])
         folder = root / f"period={year}"
         folder.mkdir(exist_ok=True)
         table = pa.Table.from_pandas(block.drop(columns="period"), preserve_index=False)
         pq.write_table(table, folder / f"part-{i:05d}.parquet", compression="snappy")
+    return root
+
+
+def write_transactions_csv(
+    path: str | Path,
+    n_rows: int,
+    *,
+    n_traders: int = 20_000,
+    years: tuple[int, int] | list[int] = (2001, 2010),
+    seed: int = 0,
+    **kwargs: Any,
+) -> Path:
+    """Write :func:`synthetic_transactions` block by block to one CSV file (``.csv.gz``: gzip).
+
+    Columns ``trader``, ``period``, ``product``, ``partner``, ``value``; ``codes="int"`` (in
+    ``kwargs``) writes integer codes (HS6 codes then lose their leading zero, as in files
+    saved from a spreadsheet).
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    root = Path(path)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    compression = "gzip" if root.name.lower().endswith(".gz") else None
+    sink = pa.CompressedOutputStream(str(root), compression) if compression else pa.OSFile(str(root), "wb")
+    writer = None
+    try:
+        for block in iter_transaction_blocks(n_rows, n_traders=n_traders, years=years, seed=seed, **kwargs):
+            table = pa.Table.from_pandas(block, preserve_index=False)
+            if writer is None:
+                writer = pacsv.CSVWriter(sink, table.schema,
+                                         write_options=pacsv.WriteOptions(quoting_style="none"))
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+        sink.close()
     return root

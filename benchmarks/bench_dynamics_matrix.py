@@ -1,0 +1,192 @@
+"""Benchmark matrix: input form x size x engine for load_transactions + exporter_dynamics.
+
+Run ``.venv/bin/python -m benchmarks.bench_dynamics_matrix --rows 10_000_000 --repeat 3``.
+Every cell is the user path, ``tx = load_transactions(src, roles=...)`` then
+``exporter_dynamics(tx)`` (``engine="dask"``: both with ``engine="dask"``), timed beside a
+DuckDB peer that computes the core indicators (:data:`CORE_SQL`) from the same input in the
+same command. Each method runs in its own child process; the timer starts after imports and,
+for the DataFrame forms, after the frame has been built (the frame is the user's input);
+peak memory is the child's ``ru_maxrss``.
+
+Input forms (all from :mod:`msme_stats.samples.transactions`, same panel for a given size):
+
+* ``parquet_file``: one Parquet file with integer codes (integer trader ids, HS6 codes stored
+  as integers that lost their leading zero, integer partner codes), row groups of 1M rows;
+* ``hive``: the hive-partitioned folder of string codes (``period=YYYY/part-*.parquet``);
+* ``csv``: one CSV file with integer codes (DuckDB reads the same CSV);
+* ``frame_int``: a pandas DataFrame with integer codes (numpy int64);
+* ``frame_str``: a pandas DataFrame with string codes.
+
+The DuckDB peer reads the same file (or scans the same DataFrame), groups on the codes as
+they are (no string conversion, no leading-zero repair: faster than an equal-work peer) and
+computes per period: A1 exporters, A2 entrants, A3 exiters (convention A), A6 mean / median /
+sd of exports per exporter, B1 Herfindahl index, B3 / B4 mean products / partners per
+exporter and C1 entry rate. msme_stats computes all 98 EDD series. A1 of the two is compared
+in every run (``a1_equal``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+FORMS = ("parquet_file", "hive", "csv", "frame_int", "frame_str")
+METHODS = ("ms_pandas", "ms_dask", "duckdb")
+ROLES = {c: c for c in ("trader", "period", "product", "partner", "value")}
+
+CORE_SQL = """
+WITH fp AS (SELECT trader, period, product, SUM(value) AS v FROM {src} GROUP BY ALL),
+fd AS (SELECT trader, period, partner, SUM(value) AS v FROM {src} GROUP BY ALL),
+tp AS (SELECT trader, period, SUM(v) AS x, COUNT(*) AS n_prod FROM fp WHERE v > 0 GROUP BY ALL),
+tq AS (SELECT trader, period, COUNT(*) AS n_part FROM fd WHERE v > 0 GROUP BY ALL),
+tot AS (SELECT period, SUM(x) AS tev FROM tp GROUP BY ALL),
+ent AS (SELECT a.period, COUNT(*) AS a2 FROM tp a ANTI JOIN tp b ON a.trader = b.trader
+        AND b.period = a.period - 1 WHERE a.period > (SELECT MIN(period) FROM tp) GROUP BY ALL),
+ex AS (SELECT b.period + 1 AS period, COUNT(*) AS a3 FROM tp b ANTI JOIN tp a ON a.trader = b.trader
+       AND a.period = b.period + 1 WHERE b.period < (SELECT MAX(period) FROM tp) GROUP BY ALL)
+SELECT tp.period, COUNT(*) AS a1, AVG(x) AS a6i, MEDIAN(x) AS a6ii, STDDEV_SAMP(x) AS a6iii,
+       SUM((x / tev) * (x / tev)) AS b1, AVG(n_prod) AS b3i, AVG(n_part) AS b4i,
+       ANY_VALUE(ent.a2) AS a2, ANY_VALUE(ex.a3) AS a3, ANY_VALUE(ent.a2) / COUNT(*) AS c1
+FROM tp JOIN tot USING (period) LEFT JOIN tq USING (trader, period)
+LEFT JOIN ent USING (period) LEFT JOIN ex USING (period)
+GROUP BY tp.period ORDER BY tp.period
+"""
+
+
+def inputs(rows: int, data_dir: Path, forms: list[str]) -> dict[str, Path]:
+    """Write (once) the files each form needs; return the path per form."""
+    from msme_stats.samples.transactions import write_transactions_csv, write_transactions_parquet
+
+    traders = min(200_000, max(1_000, rows // 100))
+    kw = {"n_traders": traders, "seed": rows % 9973}
+    base = data_dir / f"tx_{rows}_{traders}"
+    paths = {
+        "parquet_file": base.with_name(base.name + "_int.parquet"),
+        "hive": base.with_name(base.name + "_hive"),
+        "csv": base.with_name(base.name + "_int.csv"),
+    }
+    paths["frame_int"] = paths["parquet_file"]
+    paths["frame_str"] = paths["hive"]
+    need = {paths[f] for f in forms}
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for form, path in (("parquet_file", paths["parquet_file"]), ("hive", paths["hive"]), ("csv", paths["csv"])):
+        if path in need and not path.exists():
+            t0 = time.perf_counter()
+            if form == "parquet_file":
+                write_transactions_parquet(path, rows, codes="int", layout="file", **kw)
+            elif form == "hive":
+                write_transactions_parquet(path, rows, **kw)
+            else:
+                write_transactions_csv(path, rows, codes="int", **kw)
+            print(f"generated {form}: {rows:,} rows in {time.perf_counter() - t0:.1f} s -> {path}", flush=True)
+    return {f: paths[f] for f in forms}
+
+
+def _frame(form: str, path: str):
+    import pandas as pd
+
+    if form == "frame_int":
+        return pd.read_parquet(path)
+    import pyarrow.dataset as ds
+
+    table = ds.dataset(path, format="parquet", partitioning="hive").to_table()
+    frame = table.to_pandas()
+    return frame.astype({"trader": "str", "product": "str", "partner": "str"})
+
+
+def _child(method: str, form: str, path: str) -> dict:
+    import warnings
+
+    import pandas  # noqa: F401
+    import pyarrow.parquet  # noqa: F401
+
+    warnings.simplefilter("ignore")
+    if method == "duckdb":
+        import duckdb
+    else:
+        import msme_stats.engines.pandas_engine
+        from msme_stats.indicators.dynamics import exporter_dynamics
+        from msme_stats.sources.customs import load_transactions
+        if method == "ms_dask":
+            import dask.dataframe  # noqa: F401
+
+            import msme_stats.engines.dask_engine  # noqa: F401
+    src = _frame(form, path) if form.startswith("frame") else path
+    t0 = time.perf_counter()
+    if method == "duckdb":
+        con = duckdb.connect()
+        if form.startswith("frame"):
+            con.register("tx_frame", src)
+            rel = "tx_frame"
+        elif form == "hive":
+            rel = f"read_parquet('{path}/**/*.parquet', hive_partitioning = true)"
+        elif form == "csv":
+            rel = f"read_csv('{path}')"
+        else:
+            rel = f"read_parquet('{path}')"
+        res = con.sql(CORE_SQL.format(src=rel)).df()
+        a1 = dict(zip(res["period"].astype(int), res["a1"].astype(int), strict=True))
+    else:
+        engine = "dask" if method == "ms_dask" else "pandas"
+        tx = load_transactions(src, roles=ROLES, engine=engine)
+        out = exporter_dynamics(tx, engine=engine)
+        sel = out[out["edd_code"] == "A1"]
+        a1 = dict(zip(sel["period"].astype(int), sel["value"].astype(int), strict=True))
+    wall = time.perf_counter() - t0
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"method": method, "form": form, "wall_s": wall, "peak_mb": peak_kb / 1024,
+            "a1": {str(k): v for k, v in a1.items()}}
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=lambda s: int(s.replace("_", "")), default=1_000_000)
+    ap.add_argument("--data-dir", default="/tmp/msme_bench_matrix")
+    ap.add_argument("--forms", default=",".join(FORMS))
+    ap.add_argument("--methods", default=",".join(METHODS))
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--json", default=None, help="append every run as one JSON line to this file")
+    ap.add_argument("--child", nargs=3, metavar=("METHOD", "FORM", "PATH"), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        print(json.dumps(_child(*args.child)))
+        return
+    from benchmarks.bench_dynamics import _machine
+
+    forms = args.forms.split(",")
+    paths = inputs(args.rows, Path(args.data_dir), forms)
+    print(f"machine: {_machine()}")
+    with open("/proc/loadavg") as fh:
+        print(f"load average at start: {fh.read().split()[:3]}")
+    print(f"rows: {args.rows:,}")
+    print("| form | method | wall time (s) | peak RSS (MB) | A1 equal to DuckDB's |")
+    print("|---|---|---:|---:|---|")
+    for form in forms:
+        peer: dict | None = None
+        for _ in range(args.repeat):  # methods alternate within a repeat
+            for method in args.methods.split(","):
+                proc = subprocess.run(
+                    [sys.executable, "-m", "benchmarks.bench_dynamics_matrix", "--child", method, form,
+                     str(paths[form])], capture_output=True, text=True,
+                )
+                if proc.returncode != 0:
+                    tail = proc.stderr.strip().splitlines()[-1:] or ["?"]
+                    print(f"| {form} | {method} | failed | | {tail} |", flush=True)
+                    continue
+                r = json.loads(proc.stdout.strip().splitlines()[-1])
+                if method == "duckdb":
+                    peer = r["a1"]
+                same = "" if peer is None or method == "duckdb" else ("yes" if r["a1"] == peer else "NO")
+                print(f"| {form} | {method} | {r['wall_s']:.2f} | {r['peak_mb']:.0f} | {same} |", flush=True)
+                if args.json:
+                    with open(args.json, "a") as fh:
+                        fh.write(json.dumps({**r, "rows": args.rows}) + "\n")
+
+
+if __name__ == "__main__":
+    main()
