@@ -433,6 +433,9 @@ def tec_indicators(
     "International trade in goods by enterprise size" (per-class shares); WTO, World Trade
     Report 2016, Section B.1(b).
     """
+    if not isinstance(tec, pd.DataFrame):
+        raise OptionError(f"tec must be a DataFrame from msme_stats.load_tec, not "
+                          f"{type(tec).__name__}.")
     tec_denominator = check_choice("tec_denominator", tec_denominator,
                                    ["total", "sum_of_classes"])
     catalogue_ids = _ids()
@@ -998,6 +1001,13 @@ def tec_compare_published(
                                                        | pd.DataFrame):
         raise OptionError(f"reference_values must be a path or a DataFrame, not "
                           f"{type(reference_values).__name__}.")
+    if isinstance(reference_values, pd.DataFrame):
+        absent = [c for c in ("ref_id", "value", "basis", "source")
+                  if c not in reference_values.columns]
+        if absent:
+            raise MissingColumnsError(
+                f"reference_values frame lacks column(s) {absent}; expected the columns of "
+                "published_reference_values/reference_values.csv.")
     try:
         published = published_values(reference_values)
         missing = [c for c in ("value", "basis", "source") if c not in published.columns]

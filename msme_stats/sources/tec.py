@@ -334,6 +334,8 @@ def _field_count_error(path: Path, lines: list[int], expected: int, seen: list[i
                        unit: str) -> InvalidValueError:
     shown = ", ".join(f"{unit} {ln} has {k}" for ln, k in zip(lines[:5], seen[:5], strict=True))
     more = f" (and {len(lines) - 5} more)" if len(lines) > 5 else ""
+    if unit == "record":
+        more += " (header = record 1; a quoted value spans lines)"
     return InvalidValueError(
         f"file {str(path)!r}: {len(lines)} row(s) do not have the {expected} fields of the "
         f"header: {shown}{more}. A value with an unquoted separator or a lost field shifts the "
@@ -515,7 +517,9 @@ def _read_tsv(text: str, path: Path, raw: bytes | None = None) -> tuple[pd.DataF
     n_rows, n_years = len(wide), len(years)
     cells = pd.Series(wide[year_cols].to_numpy(dtype=object).ravel(), dtype=object)
     parts = cells.str.extract(_TSV_CELL)
-    badmask = parts["v"].isna() & parts["f"].isna()
+    # a cell is '<number>[ flags]' or ':[ flags]' (or empty); flags alone ('inf', 'e') are
+    # not a cell: 'inf' would otherwise read as the flags i, n, f with no value
+    badmask = (parts["v"].isna() & parts["f"].isna()) | (parts["v"].isna() & (parts["f"] != ""))
     if badmask.any():
         pos = int(np.flatnonzero(badmask.to_numpy())[0])
         r, c = divmod(pos, n_years)
