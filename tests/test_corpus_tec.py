@@ -41,6 +41,7 @@ from msme_stats.errors import (
     WriteError,
 )
 from msme_stats.indicators.tec import (
+    change_between,
     tec_compare_published,
     tec_cross_country_average,
     tec_indicators,
@@ -563,6 +564,11 @@ IND_ERROR_CASES = [
      ("out_of_range",)),
     ("missing-column", lambda t: t.drop(columns="measure"), {}, MissingColumnsError,
      ("measure",)),
+    ("indicators-empty-list", lambda t: t, {"indicators": []}, OptionError,
+     ("indicators=[]",)),
+    ("no-world-partner", lambda t: t.assign(partner="INT_EU"),
+     {"indicators": "msme_share_export_value"}, UnknownCodeError,
+     ("partner='WORLD'", "INT_EU", "partner=None")),
     ("share-over-100-raise",
      lambda t: _set(t, 500_000.0, size_class="total", measure="trade_value"),
      {"out_of_range": "raise", "indicators": "msme_share_export_value"},
@@ -819,3 +825,24 @@ def test_cache_not_writable_simulated(tmp_path, monkeypatch):
     with pytest.raises(WriteError, match="Permission denied"):
         download_tec("ext_tec01", cache_dir=tmp_path / "c")
     assert not any((tmp_path / "c").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "error", "part"),
+    [(2021.0, 2021, OptionError, "start=2021.0"), (2021, "2022", OptionError, "end='2022'"),
+     (2021, 2030, InvalidValueError, "end=2030")],
+    ids=["start-float", "end-text", "end-absent"])
+def test_change_between_errors(start, end, error, part, api_tec):
+    est = tec_indicators(api_tec, "msme_share_export_value")
+    with pytest.raises(error, match=None) as info:
+        change_between(est, start, end)
+    assert part in str(info.value)
+
+
+def test_compare_published_unknown_country(api_tec):
+    with pytest.raises(UnknownCodeError, match="XXX"):
+        tec_compare_published(api_tec, countries=["XXX"])
+    res = tec_compare_published(api_tec, countries=["AUT"])
+    row = res[(res["indicator"] == "msme_share_export_value")
+              & (res["aggregation"] == "country_mean")].iloc[0]
+    assert row["recomputed"] == pytest.approx(600 / 1100 * 100)

@@ -276,6 +276,8 @@ def _check_present(frame: pd.DataFrame, column: str, wanted: list, default: str 
         hint = ""
         if default is not None and default in present:
             hint = f" The default, {default!r}, is present."
+        elif default is not None:
+            hint = f" Pass {option}=None to keep all codes."
         if column == "partner" and any(str(a).upper() in {"WLD", "W", "_T", "WORLD", "WRL"}
                                        for a in absent):
             hint = " The world total is coded 'WORLD' (Eurostat WORLD, OECD W/_T)."
@@ -446,6 +448,9 @@ def tec_indicators(
             logger.info("tec_indicators: export_participation_rate skipped (no business_counts)")
     else:
         wanted = as_list(indicators)
+        if not wanted:
+            raise OptionError("indicators=[] selects nothing; pass indicator ids or None "
+                              "for all of them.")
         unknown = [i for i in wanted if i not in catalogue_ids]
         if unknown:
             raise UnknownIndicatorError(
@@ -920,6 +925,16 @@ def change_between(estimates: pd.DataFrame, start: int, end: int) -> pd.DataFram
     """
     from ..sources.tec import series_break_year
 
+    if not isinstance(estimates, pd.DataFrame):
+        raise OptionError("change_between: estimates must be a DataFrame from "
+                          f"msme_stats.tec_indicators, not {type(estimates).__name__}.")
+    for name, y in (("start", start), ("end", end)):
+        if isinstance(y, bool) or not isinstance(y, int | np.integer):
+            raise OptionError(f"change_between: {name}={y!r} must be an integer year.")
+        if "year" in estimates.columns and not (estimates["year"] == y).any():
+            raise InvalidValueError(
+                f"change_between: {name}={y} is not a year of the estimates; years present: "
+                f"{sorted(int(v) for v in pd.unique(estimates['year']))}.")
     keys = ["country", "indicator", "flow", "partner", "activity", "size_class",
             "tec_denominator", "unit"]
     a = estimates[estimates["year"] == start][[*keys, "estimate", "status"]]
@@ -1029,6 +1044,14 @@ def tec_compare_published(
     est = tec_indicators(tec, ids, business_counts=business_counts,
                          tec_denominator=tec_denominator, activity=activity,
                          participation_activity=participation_activity)
+    if countries is not None:
+        known = set(est["country"]) | set(est.get("geo", est["country"]))
+        absent = sorted(str(c) for c in as_list(countries) if c not in known)
+        if absent:
+            raise UnknownCodeError(
+                f"tec_compare_published: countries {absent} are not in the TEC frame; "
+                f"present: {sorted(set(est['country']))}.")
+    year_rule = _year_rule_option(year_rule)
     rows = []
     for t in targets.itertuples(index=False):
         if t.ref_id not in published.index:
@@ -1040,8 +1063,14 @@ def tec_compare_published(
         tol = 0.5 * 10.0 ** (-decimals)
         sub = est[(est["indicator"] == t.indicator) & (est["size_class"] == t.size_class)
                   & (est["flow"] == t.flow)]
+        # countries were checked against all estimates; a target lacking some is not an error
+        sub_countries = None if countries is None else [
+            c for c in as_list(countries)
+            if c in set(sub["country"]) or c in set(sub.get("geo", sub["country"]))]
+        if sub_countries == []:
+            sub = sub.iloc[0:0]
         for agg in ("country_mean", "pooled"):
-            res = tec_cross_country_average(sub, countries=countries, year_rule=year_rule,
+            res = tec_cross_country_average(sub, countries=sub_countries, year_rule=year_rule,
                                             aggregation=agg,
                                             complete_cells_only=complete_cells_only) \
                 if not sub.empty else pd.DataFrame()
