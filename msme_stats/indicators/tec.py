@@ -278,8 +278,9 @@ def _check_present(frame: pd.DataFrame, column: str, wanted: list, default: str 
             hint = f" The default, {default!r}, is present."
         elif default is not None:
             hint = f" Pass {option}=None to keep all codes."
-        if column == "partner" and any(str(a).upper() in {"WLD", "W", "_T", "WORLD", "WRL"}
-                                       for a in absent):
+        if column == "partner" and "WORLD" in present and any(
+                str(a).upper() in {"WLD", "W", "_T", "WORLD", "WRL", "WORLD_TOTAL"}
+                for a in absent):
             hint = " The world total is coded 'WORLD' (Eurostat WORLD, OECD W/_T)."
         raise UnknownCodeError(
             f"tec_indicators: {option}={absent if len(absent) > 1 else absent[0]!r} is not a "
