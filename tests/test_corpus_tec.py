@@ -846,3 +846,41 @@ def test_compare_published_unknown_country(api_tec):
     row = res[(res["indicator"] == "msme_share_export_value")
               & (res["aggregation"] == "country_mean")].iloc[0]
     assert row["recomputed"] == pytest.approx(600 / 1100 * 100)
+
+
+def test_stray_carriage_return(tmp_path):
+    path = tmp_path / "ext_tec01_api.csv"
+    path.write_text(sub(3, ",AT,", ",A\rT,")(API), newline="")
+    with pytest.raises(UnreadableFileError, match="line 3: a carriage return"):
+        load_tec(path)
+
+
+@pytest.mark.parametrize("base", sorted(BASES))
+def test_random_corruptions_never_leak(base, tmp_path):
+    """Seeded random byte edits (delete/insert/replace 1-3 characters) of each base file:
+    the loader returns a frame or raises a MsmeStatsError, never a raw pandas/csv/numpy
+    exception (this found a csv.Error from a stray carriage return)."""
+    import random
+
+    rng = random.Random(f"tec-corpus-{base}")
+    text, name, kind = BASES[base]
+    loader = load_business_counts if kind == "counts" else load_tec
+    alphabet = [*",\t\n\":.-0123456789aZ eE@", "\r", "\x00", "é", "inf"]
+    path = tmp_path / name
+    for _ in range(60):
+        chars = list(text)
+        for _ in range(rng.randint(1, 3)):
+            op, pos = rng.random(), rng.randrange(len(chars))
+            if op < 0.33:
+                del chars[pos]
+            elif op < 0.66:
+                chars.insert(pos, rng.choice(alphabet))
+            else:
+                chars[pos] = rng.choice(alphabet)
+        path.write_text("".join(chars), encoding="utf-8", newline="")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                loader(path)
+            except MsmeStatsError:
+                pass

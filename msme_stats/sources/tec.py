@@ -276,6 +276,12 @@ def _decode(raw: bytes, path: Path) -> str:
         ) from exc
     if not text.strip():
         raise EmptyInputError(f"file {str(path)!r} is empty.")
+    if "\r" in text and text.count("\r") != text.count("\r\n"):
+        pos = re.search("\r(?!\n)", text).start()
+        raise UnreadableFileError(
+            f"file {str(path)!r}, line {text.count(chr(10), 0, pos) + 1}: a carriage return "
+            "(\\r) that does not end a line; the file is corrupt or uses old Mac line endings. "
+            "Download it again.")
     if "\x00" in text:
         pos = text.index("\x00")
         raise UnreadableFileError(
