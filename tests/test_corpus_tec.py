@@ -564,6 +564,29 @@ IND_ERROR_CASES = [
      ("out_of_range",)),
     ("missing-column", lambda t: t.drop(columns="measure"), {}, MissingColumnsError,
      ("measure",)),
+    ("nan-country", lambda t: t.assign(country=t["country"].where(t["size_class"] != "0-9")),
+     {}, InvalidValueError, ("'country' is missing", "size_class='0-9'")),
+    ("nan-partner", lambda t: t.assign(partner=t["partner"].where(t["size_class"] != "0-9")),
+     {}, InvalidValueError, ("'partner' is missing",)),
+    ("measure-unknown", lambda t: t.assign(measure=t["measure"].where(
+        t["size_class"] != "0-9", "foo")), {}, InvalidValueError, ("['foo']", "'measure'")),
+    ("size-unknown", lambda t: t.assign(size_class=t["size_class"].replace("0-9", "micro")),
+     {}, InvalidValueError, ("['micro']", "'size_class'")),
+    ("flow-unknown", lambda t: t.assign(flow="shipments"), {}, InvalidValueError,
+     ("['shipments']",)),
+    ("year-text", lambda t: t.assign(year=t["year"].astype(str)), {}, InvalidValueError,
+     ("'year'", "'2021'", "astype(int)")),
+    ("value-bool", lambda t: t.assign(value=True), {}, InvalidValueError, ("'value'",)),
+    ("empty-frame", lambda t: t.iloc[0:0], {}, EmptyInputError, ("no rows",)),
+    ("mixed-currency-cell", lambda t: t.assign(unit=np.where(
+        np.arange(len(t)) % 2 == 0, "EUR", "USD")), {}, InvalidValueError,
+     ("several units", "'EUR', 'USD'")),
+    ("indicators-int", lambda t: t, {"indicators": 5}, OptionError, ("indicators=5",)),
+    ("indicators-unknown", lambda t: t, {"indicators": "msme_share"}, MsmeStatsError,
+     ("msme_share",)),
+    ("by-absent-column", lambda t: t, {"by": "region"}, MissingColumnsError, ("region",)),
+    ("tec-denominator-unknown", lambda t: t, {"tec_denominator": "sum"}, OptionError,
+     ("tec_denominator",)),
     ("indicators-empty-list", lambda t: t, {"indicators": []}, OptionError,
      ("indicators=[]",)),
     ("no-world-partner", lambda t: t.assign(partner="INT_EU"),
@@ -592,6 +615,12 @@ def _est(est, indicator, size_class):
     sel = est[(est["indicator"] == indicator) & (est["size_class"] == size_class)]
     assert len(sel) == 1
     return sel.iloc[0]
+
+
+def test_object_dtype_numbers_are_accepted(api_tec):
+    obj = api_tec.assign(value=api_tec["value"].astype(object))
+    est = tec_indicators(obj, "msme_share_export_value")
+    assert est["estimate"].iloc[0] == pytest.approx(600 / 1100 * 100)
 
 
 def test_hand_computed_shares(api_tec):

@@ -35,6 +35,7 @@ import pandas as pd
 from .._options import as_list, check_choice
 from ..errors import (
     DuplicateIdError,
+    EmptyInputError,
     ExclusionWarning,
     InvalidValueError,
     MissingColumnsError,
@@ -205,6 +206,10 @@ def _classes_present(frame: pd.DataFrame) -> list[str]:
 # ------------------------------------------------------------------------------------
 # input checks
 # ------------------------------------------------------------------------------------
+_MEASURES = {"trade_value", "enterprises"}
+_FLOWS = {"exports", "imports"}
+_SIZES = {"0-9", "10-49", "50-249", "250+", "total", "unknown", "0-249"}
+
 #: Indicators that are residuals (TOTAL minus the classes), not bounded shares.
 _RESIDUALS = {"tec_implicit_unknown_value_share", "tec_implicit_unknown_count_share"}
 
@@ -227,15 +232,19 @@ def _check_tec_frame(tec) -> None:
         raise OptionError(f"tec must be a DataFrame from msme_stats.load_tec, not "
                           f"{type(tec).__name__}.")
     value = tec["value"]
-    if not pd.api.types.is_numeric_dtype(value) or pd.api.types.is_bool_dtype(value):
-        num = pd.to_numeric(value, errors="coerce")
-        bad = num.isna() & value.notna()
-        pos = int(np.flatnonzero(bad.to_numpy())[0]) if bad.any() else 0
-        raise InvalidValueError(
-            f"tec_indicators: column 'value' must be numeric (dtype {value.dtype}); "
-            f"{_row_label(tec, pos)} holds {value.iloc[pos]!r}. Load the table with "
-            "msme_stats.load_tec or convert the column with pandas.to_numeric.")
-    arr = value.to_numpy(dtype=float)
+    if pd.api.types.is_numeric_dtype(value) and not pd.api.types.is_bool_dtype(value):
+        arr = value.to_numpy(dtype=float)
+    else:  # numbers held as objects are fine; text, booleans and None-only are not
+        num = pd.to_numeric(value, errors="coerce") \
+            if not pd.api.types.is_bool_dtype(value) else pd.Series(np.nan, index=value.index)
+        bad = (num.isna() & value.notna()) | value.map(lambda v: isinstance(v, bool | str))
+        if bad.any() or num.isna().all():
+            pos = int(np.flatnonzero(bad.to_numpy())[0]) if bad.any() else 0
+            raise InvalidValueError(
+                f"tec_indicators: column 'value' must be numeric (dtype {value.dtype}); "
+                f"{_row_label(tec, pos)} holds {value.iloc[pos]!r}. Load the table with "
+                "msme_stats.load_tec or convert the column with pandas.to_numeric.")
+        arr = num.to_numpy(dtype=float)
     with np.errstate(invalid="ignore"):
         bad = np.isinf(arr) | (arr < 0)
     if bad.any():
@@ -245,16 +254,46 @@ def _check_tec_frame(tec) -> None:
             f"value(s); first {_row_label(tec, pos)} = {float(arr[pos])!r}. Trade values and "
             "enterprise counts are >= 0; a negative cell would give a share that looks "
             "valid. Fix or drop the row (and say so).")
+    if tec.empty:
+        raise EmptyInputError("tec_indicators: the TEC frame has no rows.")
     year = tec["year"]
     ok_year = pd.api.types.is_integer_dtype(year) and not pd.api.types.is_bool_dtype(year)
     if not ok_year:
-        num = pd.to_numeric(year, errors="coerce")
+        num = pd.to_numeric(year, errors="coerce") if pd.api.types.is_numeric_dtype(year) \
+            else pd.Series(np.nan, index=year.index)
         bad = num.isna() | (num != np.floor(num))
         if bad.any():
             pos = int(np.flatnonzero(bad.to_numpy())[0])
             raise InvalidValueError(
-                f"tec_indicators: column 'year' must hold integer years; "
-                f"{_row_label(tec, pos)} holds {year.iloc[pos]!r}.")
+                f"tec_indicators: column 'year' must hold integer years (dtype "
+                f"{year.dtype}); {_row_label(tec, pos)} holds {_plain(year.iloc[pos])!r}. "
+                "Convert it with .astype(int).")
+    for col in ("country", "geo", "flow", "partner", "activity", "measure", "size_class"):
+        if col in tec.columns and tec[col].isna().any():
+            pos = int(np.flatnonzero(tec[col].isna().to_numpy())[0])
+            raise InvalidValueError(
+                f"tec_indicators: column {col!r} is missing in {int(tec[col].isna().sum())} "
+                f"row(s), first {_row_label(tec, pos)}; every cell needs its key.")
+    for col, allowed in (("measure", _MEASURES), ("flow", _FLOWS), ("size_class", _SIZES)):
+        odd = sorted(str(v) for v in pd.unique(tec[col]) if v not in allowed)
+        if odd:
+            pos = int(np.flatnonzero((~tec[col].isin(allowed)).to_numpy())[0])
+            raise InvalidValueError(
+                f"tec_indicators: column {col!r} holds {odd} (first {_row_label(tec, pos)}); "
+                f"known values: {sorted(allowed)} (as returned by msme_stats.load_tec).")
+    value_units = pd.unique(tec.loc[tec["measure"] == "trade_value", "unit"])
+    if len(value_units) > 1:  # one currency per cell: never add EUR and USD
+        val = tec[tec["measure"] == "trade_value"]
+        key = [c for c in ("source", "geo", "country", "year", "flow", "partner", "activity",
+                           "breakdown") if c in val.columns]
+        n_units = val.groupby(key, sort=False, dropna=False)["unit"].nunique()
+        if (n_units > 1).any():
+            cell = dict(zip(key, (_plain(v) for v in n_units[n_units > 1].index[0]),
+                            strict=True))
+            raise InvalidValueError(
+                f"tec_indicators: trade values of one cell are in several units "
+                f"({sorted(str(u) for u in value_units)}); first cell {cell}. Convert to one "
+                "currency first.")
     conf = tec["confidential"]
     if not pd.api.types.is_bool_dtype(conf):
         bad = ~conf.isin([True, False, 0, 1])
@@ -448,6 +487,11 @@ def tec_indicators(
         if business_counts is None:
             logger.info("tec_indicators: export_participation_rate skipped (no business_counts)")
     else:
+        if not isinstance(indicators, str) and not (
+                isinstance(indicators, Sequence | set | pd.Index | np.ndarray)
+                and all(isinstance(i, str) for i in indicators)):
+            raise OptionError(
+                f"indicators={indicators!r}: give an indicator id, a list of ids or None.")
         wanted = as_list(indicators)
         if not wanted:
             raise OptionError("indicators=[] selects nothing; pass indicator ids or None "
