@@ -112,6 +112,30 @@ def _checks_alone(repeats: int) -> tuple[float, float]:
     return med, mn
 
 
+def _indicator_checks_alone(tec, est, repeats: int) -> tuple[float, float]:
+    """Seconds spent by the input checks added to tec_indicators for issue 11 (values,
+    years, keys and codes of the frame; partner/activity/breakdown options; the [0, 100]
+    bound on the output)."""
+    from msme_stats.indicators import tec as ind
+
+    captured = {}
+    real = ind._bounds
+    ind._bounds = lambda out, mode: captured.setdefault("out", out)
+    try:  # the output before the bound check, with its out-of-range shares
+        tec_indicators(tec)
+    finally:
+        ind._bounds = real
+
+    def run():
+        ind._check_tec_frame(tec)
+        for col, code in (("partner", "WORLD"), ("activity", "TOTAL"), ("breakdown", "")):
+            ind._check_present(tec, col, [code], code)
+        return ind._bounds(captured["out"].copy(deep=False), "flag")
+
+    med, mn, _ = _time(run, repeats)
+    return med, mn
+
+
 def _paired(fn, baseline: _Baseline, what: str, repeats: int):
     """Alternate baseline and this installation; return (new times, old times, output)."""
     out = fn()
@@ -171,6 +195,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"| new checks alone (float codes, years, partners, negative/inf values) | | "
           f"{med_c:.3f} | {100 * med_c / statistics.median(old_l):.1f}% of baseline load | | "
           f"{min_c:.3f} | {100 * min_c / min(old_l):.1f}% of baseline load |")
+    med_k, min_k = _indicator_checks_alone(tec, est, args.repeats)
+    print(f"| new tec_indicators checks alone (frame, options, [0, 100] bound) | | "
+          f"{med_k:.3f} | {100 * med_k / statistics.median(old_i):.1f}% of baseline | | "
+          f"{min_k:.3f} | {100 * min_k / min(old_i):.1f}% of baseline |")
     print(f"rows: load_tec {len(tec):,} (baseline {base.rows:,}); tec_indicators {len(est):,}")
     if sys.flags.dev_mode:
         print("(dev mode on: timings inflated)")

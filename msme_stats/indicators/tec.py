@@ -346,7 +346,10 @@ def _duplicate_error(frame: pd.DataFrame, idx: list[str]) -> DuplicateIdError:
 
 
 def _bounds(out: pd.DataFrame, out_of_range: str) -> pd.DataFrame:
-    """Shares outside [0, 100] are impossible: flag (status out_of_range) or raise."""
+    """Shares outside [0, 100] are impossible: flag (status out_of_range) or raise.
+
+    ``out`` is the frame built by :func:`tec_indicators` (never the user's): set in place.
+    """
     if out.empty:
         return out
     est = out["estimate"].to_numpy(dtype=float)
@@ -364,7 +367,6 @@ def _bounds(out: pd.DataFrame, out_of_range: str) -> pd.DataFrame:
                 f"{_plain(out['numerator'].iloc[pos])!r}, denominator "
                 f"{_plain(out['denominator'].iloc[pos])!r}). The components exceed the "
                 "denominator; use out_of_range='flag' to keep the other estimates.")
-        out = out.copy()
         note = [f"estimate {v:.6g} outside [0, 100]: components exceed the denominator"
                 for v in est[outside]]
         old = out.loc[outside, "flags"].astype(str).to_numpy()
@@ -378,7 +380,6 @@ def _bounds(out: pd.DataFrame, out_of_range: str) -> pd.DataFrame:
             f"status 'out_of_range' ({counts}); the published components exceed the "
             "denominator (rounding or inconsistent cells).", ExclusionWarning, stacklevel=3)
     if neg_resid.any():
-        out = out.copy()
         old = out.loc[neg_resid, "flags"].astype(str).to_numpy()
         out.loc[neg_resid, "flags"] = ["; ".join(x for x in (a, "classes exceed TOTAL") if x)
                                        for a in old]
