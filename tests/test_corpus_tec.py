@@ -210,6 +210,8 @@ def _value(df, **kw):
 def _api_ok(df):
     assert _value(df, size_class="0-9", measure="trade_value")["value"] == 100_000.0
     assert _value(df, size_class="total", measure="enterprises")["value"] == 90.0
+    assert df.attrs["counts"] == {"cells": 10, "confidential": 0, "without_value": 0,
+                                  "flagged": 0}
 
 
 LOADER_CASES = [
@@ -292,8 +294,10 @@ LOADER_CASES = [
          check=lambda df: (math.isnan(_value(df, size_class="10-49",
                                               measure="trade_value")["value"])
                            and _value(df, size_class="10-49",
-                                      measure="trade_value")["confidential"]) or
-         pytest.fail("confidential cell kept its value")),
+                                      measure="trade_value")["confidential"]
+                           and df.attrs["counts"]["confidential"] == 1
+                           and df.attrs["counts"]["without_value"] == 1) or
+         pytest.fail("confidential cell kept its value or was not counted")),
     Case("api-missing-flag-m", "api", sub(4, ",300,,", ",,m,"),
          check=lambda df: math.isnan(_value(df, size_class="50-249",
                                                measure="trade_value")["value"])),

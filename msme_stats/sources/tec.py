@@ -1000,6 +1000,8 @@ def load_tec(source: Source, *, dataset: str | None = None,
 
     Notes
     -----
+    ``attrs["counts"]`` counts the cells, the confidential ones, those without a value and
+    those with an observation flag; ``attrs["params"]`` records ``year_range``.
     Confidential cells stay in the frame with ``value`` NaN; a suppressed size class is never
     recomputed as TOTAL minus the other classes (METHODS §3.3). Enterprise counts are not
     additive across partners or flows (METHODS §3.1).
@@ -1018,6 +1020,10 @@ def load_tec(source: Source, *, dataset: str | None = None,
     n_missing = int(out["value"].isna().sum())
     logger.info("load_tec: %d cells from %d file(s); %d confidential, %d without value",
                 len(out), len(paths), n_conf, n_missing)
+    out.attrs["counts"] = {"cells": len(out), "confidential": n_conf,
+                           "without_value": n_missing,
+                           "flagged": int((out["flag"] != "").sum())}
+    out.attrs["params"] = {"year_range": years}
     return out
 
 
