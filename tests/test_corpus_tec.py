@@ -400,7 +400,7 @@ LOADER_CASES = [
     Case("oecd-field-too-many", "oecd", sub(6, ",A,6,1", ",A,6,1,extra"), InvalidValueError,
          ("line 6 has 24",)),
     Case("oecd-measure-unit-clash", "oecd", sub(7, ",ENT,", ",USD,"), InvalidValueError,
-         ("MEASURE", "UNIT_MEASURE")),
+         ("MEASURE", "UNIT_MEASURE", "line 7")),
     # --- business counts (OECD SDBS) ------------------------------------------------------
     Case("counts-ok", "counts", same, check=lambda df: (
         _value(df, size_class="10-49")["enterprises"] == 100
@@ -424,7 +424,7 @@ LOADER_CASES = [
     Case("counts-field-too-few", "counts", sub(4, ",ENT,", ","), InvalidValueError,
          ("line 4 has 12",)),
     Case("counts-unknown-size", "counts", sub(2, ",S1T9,", ",S3T7,"), UnknownCodeError,
-         ("'S3T7'", "SIZE_CLASS")),
+         ("'S3T7'", "SIZE_CLASS", "line 2")),
     Case("counts-float-size-code", "counts", sub(6, ",S_GE250,", ",250.0,"),
          InvalidValueError, ("'250.0'", "floating-point")),
 ]

@@ -378,16 +378,18 @@ def _not_recognised(path: Path, header: str) -> NotRecognisedError:
 
 
 def _check_codes(
-    series: pd.Series, mapping: dict[str, str], column: str, path: Path, *, what: str
+    series: pd.Series, mapping: dict[str, str], column: str, path: Path, *, what: str,
+    frame: pd.DataFrame | None = None,
 ) -> None:
     uniques = pd.unique(series)
     bad = [u for u in uniques if u not in mapping]
     if bad:
         code = bad[0]
         row = int(np.flatnonzero((series == code).to_numpy())[0])
+        where = _where(frame, row) if frame is not None else f"data row {row + 1}"
         raise UnknownCodeError(
             f"unknown {what} code {code!r} in column {column!r} of file {str(path)!r} "
-            f"(data row {row + 1}); known codes: {sorted(mapping)}. Add it to "
+            f"({where}); known codes: {sorted(mapping)}. Add it to "
             "msme_stats/reference/tec_codes.csv with its source if it is genuine."
         )
 
@@ -791,9 +793,9 @@ def _canonical_tec(raw: pd.DataFrame, dims: list[str], provider: str, path: Path
     out["year"] = _years(raw, path, year_range)
     if names["freq"] in raw.columns:
         fmap = _codemap(provider, names["freq"])
-        _check_codes(raw[names["freq"]], fmap, names["freq"], path, what="frequency")
+        _check_codes(raw[names["freq"]], fmap, names["freq"], path, what="frequency", frame=raw)
     fmap = _codemap(provider, names["flow"])
-    _check_codes(raw[names["flow"]], fmap, names["flow"], path, what="flow")
+    _check_codes(raw[names["flow"]], fmap, names["flow"], path, what="flow", frame=raw)
     out["flow"] = _map(raw[names["flow"]], fmap)
     # partner and activity codes: mapped where the code list knows them, kept otherwise;
     # a file without the dimension holds all partners / all activities
@@ -808,7 +810,7 @@ def _canonical_tec(raw: pd.DataFrame, dims: list[str], provider: str, path: Path
             out[key] = np.full(n, default, dtype=object)
     if names["size"] in raw.columns:
         smap = _codemap(provider, names["size"])
-        _check_codes(raw[names["size"]], smap, names["size"], path, what="size-class")
+        _check_codes(raw[names["size"]], smap, names["size"], path, what="size-class", frame=raw)
         out["size_class"] = _map(raw[names["size"]], smap)
         out["size_code"] = raw[names["size"]].to_numpy(dtype=object)
     else:
@@ -818,23 +820,23 @@ def _canonical_tec(raw: pd.DataFrame, dims: list[str], provider: str, path: Path
     unit_col = names["unit"]
     if provider == "eurostat":
         umap = _codemap(provider, "unit")
-        _check_codes(raw[unit_col], umap, unit_col, path, what="unit")
+        _check_codes(raw[unit_col], umap, unit_col, path, what="unit", frame=raw)
         measure = _map(raw[unit_col], umap)
         unit = _map(raw[unit_col], _codemap(provider, "unit", "unit"))
         mult = _map(raw[unit_col], _codemap(provider, "unit", "multiplier")).astype(float)
     else:
         mmap = _codemap(provider, "MEASURE")
-        _check_codes(raw["MEASURE"], mmap, "MEASURE", path, what="measure")
+        _check_codes(raw["MEASURE"], mmap, "MEASURE", path, what="measure", frame=raw)
         measure = _map(raw["MEASURE"], mmap)
         umap = _codemap(provider, "UNIT_MEASURE", "unit")
-        _check_codes(raw[unit_col], umap, unit_col, path, what="unit")
+        _check_codes(raw[unit_col], umap, unit_col, path, what="unit", frame=raw)
         unit = _map(raw[unit_col], umap)
         umeasure = _map(raw[unit_col], _codemap(provider, "UNIT_MEASURE"))
         clash = measure != umeasure
         if clash.any():
             pos = int(np.flatnonzero(clash)[0])
             raise InvalidValueError(
-                f"file {str(path)!r}, data row {pos + 1}: MEASURE {raw['MEASURE'].iloc[pos]!r} "
+                f"file {str(path)!r}, {_where(raw, pos)}: MEASURE {raw['MEASURE'].iloc[pos]!r} "
                 f"does not fit UNIT_MEASURE {raw[unit_col].iloc[pos]!r}."
             )
         mult = _unit_mult(raw, path)
@@ -1062,7 +1064,7 @@ def _read_one_counts(path: Path, year_range: tuple[int, int]) -> pd.DataFrame:
     imap = _codemap(provider, names["indic"])
     _check_codes(raw[names["indic"]], {**imap, **{u: "" for u in pd.unique(raw[names["indic"]])
                                               if u not in imap}}, names["indic"], path,
-                 what="measure")
+                 what="measure", frame=raw)
     keep = raw[names["indic"]].isin(list(imap))
     if (~keep).any():
         warnings.warn(
@@ -1075,7 +1077,7 @@ def _read_one_counts(path: Path, year_range: tuple[int, int]) -> pd.DataFrame:
                               f"({names['indic']} in {sorted(imap)}).")
     smap = _codemap(provider, names["size"])
     roles = _codemap(provider, names["size"], "role")
-    _check_codes(raw[names["size"]], smap, names["size"], path, what="size-class")
+    _check_codes(raw[names["size"]], smap, names["size"], path, what="size-class", frame=raw)
     overlap = raw[names["size"]].map(roles) == "overlap"
     if overlap.any():
         warnings.warn(
