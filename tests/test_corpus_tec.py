@@ -917,3 +917,27 @@ def test_random_corruptions_never_leak(base, tmp_path):
                 loader(path)
             except MsmeStatsError:
                 pass
+
+
+_DATA = Path(__file__).resolve().parent.parent / "data"
+_BUNDLED = sorted(p for p in (_DATA / "tec_samples").iterdir() if p.suffix in {".csv", ".tsv"}) \
+    + [_DATA / "eurostat_ext_tec10" / "ext_tec10.csv.gz"]
+
+
+@pytest.mark.parametrize("path", _BUNDLED, ids=[p.name for p in _BUNDLED])
+def test_bundled_files_load_without_options(path):
+    """The real ext_tec10 download and every specimen still load with no options, and pass
+    the invariants the strict loader enforces."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExclusionWarning)
+        if "SDBS" in path.name:
+            df = load_business_counts(path)
+            values = df["enterprises"]
+        else:
+            df = load_tec(path)
+            values = df["value"]
+            assert not df.duplicated(["source", "geo", "year", "flow", "partner", "activity",
+                                      "size_class", "measure", "breakdown"]).any()
+    lo, hi = plausible_range("tec_year")
+    assert len(df) > 0 and df["year"].between(lo, hi).all()
+    assert (values.dropna() >= 0).all() and np.isfinite(values.dropna()).all()
