@@ -129,3 +129,12 @@ __all__ = [
     "ExclusionWarning",
     "ReliabilityWarning",
 ]
+
+
+# --- added with issue 11 (strict TEC loaders, download helpers) --------------------------
+class WriteError(MsmeStatsError, OSError):
+    """A file or folder cannot be written (permission denied, the path is a file, a name
+    too long, a symlink loop); the message names the path."""
+
+
+__all__ += ["WriteError"]

@@ -23,6 +23,7 @@ Main entry points
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
@@ -33,9 +34,14 @@ import pandas as pd
 
 from .._options import as_list, check_choice
 from ..errors import (
+    DuplicateIdError,
+    EmptyInputError,
+    ExclusionWarning,
     InvalidValueError,
     MissingColumnsError,
+    MsmeStatsError,
     OptionError,
+    UnknownCodeError,
     UnknownIndicatorError,
     UnreadableFileError,
 )
@@ -86,7 +92,10 @@ class _Cells:
         self.key = key
         idx = [*key, "measure", "size_class"]
         indexed = frame.set_index(idx)
-        self.value = indexed["value"].unstack(["measure", "size_class"])
+        try:
+            self.value = indexed["value"].unstack(["measure", "size_class"])
+        except ValueError as exc:  # duplicated cells: name them (error path only)
+            raise _duplicate_error(frame, idx) from exc
         self.conf = indexed["confidential"].astype(float).unstack(["measure", "size_class"])
         flag = indexed["flag"].astype(str) if "flag" in frame.columns else \
             pd.Series("", index=indexed.index)
@@ -195,6 +204,189 @@ def _classes_present(frame: pd.DataFrame) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------
+# input checks
+# ------------------------------------------------------------------------------------
+_MEASURES = {"trade_value", "enterprises"}
+_FLOWS = {"exports", "imports"}
+_SIZES = {"0-9", "10-49", "50-249", "250+", "total", "unknown", "0-249"}
+
+#: Indicators that are residuals (TOTAL minus the classes), not bounded shares.
+_RESIDUALS = {"tec_implicit_unknown_value_share", "tec_implicit_unknown_count_share"}
+
+
+def _row_label(frame: pd.DataFrame, pos: int) -> str:
+    row = frame.iloc[pos]
+    parts = [f"{c}={_plain(row[c])!r}" for c in ("country", "year", "flow", "partner", "size_class",
+                                          "measure", "indicator") if c in frame.columns]
+    return f"row {frame.index[pos]!r} ({', '.join(parts)})"
+
+
+def _plain(v):
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _check_tec_frame(tec) -> None:
+    """Refuse a TEC frame whose values a census table cannot hold (negative, infinite,
+    not numeric) or whose years are not integers. Messages name the row."""
+    if not isinstance(tec, pd.DataFrame):
+        raise OptionError(f"tec must be a DataFrame from msme_stats.load_tec, not "
+                          f"{type(tec).__name__}.")
+    value = tec["value"]
+    if pd.api.types.is_numeric_dtype(value) and not pd.api.types.is_bool_dtype(value):
+        arr = value.to_numpy(dtype=float)
+    else:  # numbers held as objects are fine; text, booleans and None-only are not
+        num = pd.to_numeric(value, errors="coerce") \
+            if not pd.api.types.is_bool_dtype(value) else pd.Series(np.nan, index=value.index)
+        bad = (num.isna() & value.notna()) | value.map(lambda v: isinstance(v, bool | str))
+        if bad.any() or num.isna().all():
+            pos = int(np.flatnonzero(bad.to_numpy())[0]) if bad.any() else 0
+            raise InvalidValueError(
+                f"tec_indicators: column 'value' must be numeric (dtype {value.dtype}); "
+                f"{_row_label(tec, pos)} holds {value.iloc[pos]!r}. Load the table with "
+                "msme_stats.load_tec or convert the column with pandas.to_numeric.")
+        arr = num.to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        bad = np.isinf(arr) | (arr < 0)
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise InvalidValueError(
+            f"tec_indicators: column 'value' holds {int(bad.sum())} negative or infinite "
+            f"value(s); first {_row_label(tec, pos)} = {float(arr[pos])!r}. Trade values and "
+            "enterprise counts are >= 0; a negative cell would give a share that looks "
+            "valid. Fix or drop the row (and say so).")
+    if tec.empty:
+        raise EmptyInputError("tec_indicators: the TEC frame has no rows.")
+    year = tec["year"]
+    ok_year = pd.api.types.is_integer_dtype(year) and not pd.api.types.is_bool_dtype(year)
+    if not ok_year:
+        num = pd.to_numeric(year, errors="coerce") if pd.api.types.is_numeric_dtype(year) \
+            else pd.Series(np.nan, index=year.index)
+        bad = num.isna() | (num != np.floor(num))
+        if bad.any():
+            pos = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InvalidValueError(
+                f"tec_indicators: column 'year' must hold integer years (dtype "
+                f"{year.dtype}); {_row_label(tec, pos)} holds {_plain(year.iloc[pos])!r}. "
+                "Convert it with .astype(int).")
+    for col in ("country", "geo", "flow", "partner", "activity", "measure", "size_class"):
+        if col in tec.columns and tec[col].isna().any():
+            pos = int(np.flatnonzero(tec[col].isna().to_numpy())[0])
+            raise InvalidValueError(
+                f"tec_indicators: column {col!r} is missing in {int(tec[col].isna().sum())} "
+                f"row(s), first {_row_label(tec, pos)}; every cell needs its key.")
+    for col, allowed in (("measure", _MEASURES), ("flow", _FLOWS), ("size_class", _SIZES)):
+        odd = sorted(str(v) for v in pd.unique(tec[col]) if v not in allowed)
+        if odd:
+            pos = int(np.flatnonzero((~tec[col].isin(allowed)).to_numpy())[0])
+            raise InvalidValueError(
+                f"tec_indicators: column {col!r} holds {odd} (first {_row_label(tec, pos)}); "
+                f"known values: {sorted(allowed)} (as returned by msme_stats.load_tec).")
+    value_units = pd.unique(tec.loc[tec["measure"] == "trade_value", "unit"])
+    if len(value_units) > 1:  # one currency per cell: never add EUR and USD
+        val = tec[tec["measure"] == "trade_value"]
+        key = [c for c in ("source", "geo", "country", "year", "flow", "partner", "activity",
+                           "breakdown") if c in val.columns]
+        n_units = val.groupby(key, sort=False, dropna=False)["unit"].nunique()
+        if (n_units > 1).any():
+            cell = dict(zip(key, (_plain(v) for v in n_units[n_units > 1].index[0]),
+                            strict=True))
+            raise InvalidValueError(
+                f"tec_indicators: trade values of one cell are in several units "
+                f"({sorted(str(u) for u in value_units)}); first cell {cell}. Convert to one "
+                "currency first.")
+    conf = tec["confidential"]
+    if not pd.api.types.is_bool_dtype(conf):
+        bad = ~conf.isin([True, False, 0, 1])
+        if bad.any():
+            pos = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InvalidValueError(
+                f"tec_indicators: column 'confidential' must be True/False; "
+                f"{_row_label(tec, pos)} holds {conf.iloc[pos]!r}.")
+
+
+def _check_present(frame: pd.DataFrame, column: str, wanted: list, default: str | None,
+                   *, option: str | None = None) -> None:
+    """An option selecting codes applies or raises: every code must be in the data."""
+    option = option or column
+    present = set(pd.unique(frame[column]))
+    absent = [w for w in wanted if w not in present]
+    if absent:
+        shown = sorted(str(p) for p in present)
+        hint = ""
+        if default is not None and default in present:
+            hint = f" The default, {default!r}, is present."
+        elif default is not None:
+            hint = f" Pass {option}=None to keep all codes."
+        if column == "partner" and "WORLD" in present and any(
+                str(a).upper() in {"WLD", "W", "_T", "WORLD", "WRL", "WORLD_TOTAL"}
+                for a in absent):
+            hint = " The world total is coded 'WORLD' (Eurostat WORLD, OECD W/_T)."
+        raise UnknownCodeError(
+            f"tec_indicators: {option}={absent if len(absent) > 1 else absent[0]!r} is not a "
+            f"{column} code of the TEC frame.{hint} Codes present: {shown[:40]}"
+            f"{' ...' if len(shown) > 40 else ''}.")
+
+
+def _duplicate_error(frame: pd.DataFrame, idx: list[str]) -> DuplicateIdError:
+    dup = frame.duplicated(idx, keep=False)
+    rows = frame[dup]
+    first = rows.iloc[0]
+    same_mask = (rows[idx] == first[idx]).all(axis=1).to_numpy()
+    same = rows[same_mask]
+    positions = [int(x) for x in np.flatnonzero(dup.to_numpy())[same_mask][:5]]
+    cell = ", ".join(f"{k}={_plain(first[k])!r}" for k in idx if k in ("country", "year", "flow",
+                                                              "partner", "activity",
+                                                              "measure", "size_class"))
+    files = sorted(set(same["file"])) if "file" in same.columns else []
+    where = f" from file(s) {files}" if files else ""
+    return DuplicateIdError(
+        f"tec_indicators: {int(dup.sum())} rows share a cell key; first: {cell}, at row "
+        f"positions {positions}{where}. Each cell must appear once (did you concatenate a "
+        "frame with itself, or load two formats of one dataset?); drop the duplicates.")
+
+
+def _bounds(out: pd.DataFrame, out_of_range: str) -> pd.DataFrame:
+    """Shares outside [0, 100] are impossible: flag (status out_of_range) or raise.
+
+    ``out`` is the frame built by :func:`tec_indicators` (never the user's): set in place.
+    """
+    if out.empty:
+        return out
+    est = out["estimate"].to_numpy(dtype=float)
+    pct = (out["unit"] == "percent").to_numpy()
+    resid = out["indicator"].isin(_RESIDUALS).to_numpy()
+    with np.errstate(invalid="ignore"):
+        outside = pct & ~resid & ((est < 0) | (est > 100))
+        neg_resid = resid & (est < 0)
+    if outside.any():
+        if out_of_range == "raise":
+            pos = int(np.flatnonzero(outside)[0])
+            raise InvalidValueError(
+                f"tec_indicators: {int(outside.sum())} share(s) outside [0, 100]; first "
+                f"{_row_label(out, pos)} = {float(est[pos])!r} (numerator "
+                f"{_plain(out['numerator'].iloc[pos])!r}, denominator "
+                f"{_plain(out['denominator'].iloc[pos])!r}). The components exceed the "
+                "denominator; use out_of_range='flag' to keep the other estimates.")
+        note = [f"estimate {v:.6g} outside [0, 100]: components exceed the denominator"
+                for v in est[outside]]
+        old = out.loc[outside, "flags"].astype(str).to_numpy()
+        out.loc[outside, "flags"] = ["; ".join(x for x in (a, b) if x)
+                                     for a, b in zip(old, note, strict=True)]
+        out.loc[outside, "status"] = "out_of_range"
+        out.loc[outside, "estimate"] = np.nan
+        counts = out.loc[outside, "indicator"].value_counts().to_dict()
+        warnings.warn(
+            f"tec_indicators: {int(outside.sum())} share(s) outside [0, 100] set to NaN with "
+            f"status 'out_of_range' ({counts}); the published components exceed the "
+            "denominator (rounding or inconsistent cells).", ExclusionWarning, stacklevel=3)
+    if neg_resid.any():
+        old = out.loc[neg_resid, "flags"].astype(str).to_numpy()
+        out.loc[neg_resid, "flags"] = ["; ".join(x for x in (a, "classes exceed TOTAL") if x)
+                                       for a in old]
+    return out
+
+
+# ------------------------------------------------------------------------------------
 # public API
 # ------------------------------------------------------------------------------------
 def tec_indicators(
@@ -209,6 +401,7 @@ def tec_indicators(
     activity: str | Sequence[str] | None = "TOTAL",
     breakdown: str | None = "",
     participation_activity: str | Mapping[str, str] | None = None,
+    out_of_range: str = "flag",
 ) -> pd.DataFrame:
     """Compute TEC indicators by enterprise size class, one row per country-year cell.
 
@@ -245,6 +438,15 @@ def tec_indicators(
     participation_activity
         Activity code of ``business_counts`` matching the TEC activity (a code, or a mapping
         TEC code -> business-count code); None = the same code.
+    out_of_range
+        What to do with a share (unit ``percent``) outside [0, 100], which no consistent
+        table can give (e.g. SME classes published above the total after rounding, or TEC
+        exporters above the business register count): ``"flag"`` (default) sets ``status``
+        to ``"out_of_range"``, ``estimate`` to NaN and names the value in ``flags``, with an
+        :class:`~msme_stats.errors.ExclusionWarning` giving the count; ``"raise"`` raises
+        :class:`~msme_stats.errors.InvalidValueError`. The implicit unknown-size shares are
+        residuals (TOTAL minus the classes) and may be negative; they keep their value and
+        are flagged ``classes exceed TOTAL``.
 
     Returns
     -------
@@ -255,7 +457,8 @@ def tec_indicators(
         source, breakdown`` (then the ``by`` columns). ``estimate`` is in percent for shares;
         ``implicit_unknown_share`` is (TOTAL - sum of the four classes) / TOTAL in percent of
         the measure used, NaN unless TOTAL and all four classes are published. ``status`` is
-        ``ok``, ``confidential``, ``missing`` or ``zero_denominator``; the estimate is NaN
+        ``ok``, ``confidential``, ``missing``, ``zero_denominator`` or ``out_of_range``
+        (see ``out_of_range``); the estimate is NaN
         unless ``ok`` (never imputed, never backed out). ``flags`` lists the component flags
         (``V[0-9]:C`` = confidential micro value). ``se``, ``ci_low``, ``ci_high`` are NaN:
         TEC tables are censuses of customs records, with no sampling error.
@@ -273,6 +476,9 @@ def tec_indicators(
     "International trade in goods by enterprise size" (per-class shares); WTO, World Trade
     Report 2016, Section B.1(b).
     """
+    if not isinstance(tec, pd.DataFrame):
+        raise OptionError(f"tec must be a DataFrame from msme_stats.load_tec, not "
+                          f"{type(tec).__name__}.")
     tec_denominator = check_choice("tec_denominator", tec_denominator,
                                    ["total", "sum_of_classes"])
     catalogue_ids = _ids()
@@ -282,7 +488,15 @@ def tec_indicators(
         if business_counts is None:
             logger.info("tec_indicators: export_participation_rate skipped (no business_counts)")
     else:
+        if not isinstance(indicators, str) and not (
+                isinstance(indicators, Sequence | set | pd.Index | np.ndarray)
+                and all(isinstance(i, str) for i in indicators)):
+            raise OptionError(
+                f"indicators={indicators!r}: give an indicator id, a list of ids or None.")
         wanted = as_list(indicators)
+        if not wanted:
+            raise OptionError("indicators=[] selects nothing; pass indicator ids or None "
+                              "for all of them.")
         unknown = [i for i in wanted if i not in catalogue_ids]
         if unknown:
             raise UnknownIndicatorError(
@@ -297,16 +511,33 @@ def tec_indicators(
         raise MissingColumnsError(
             f"tec_indicators: the TEC frame lacks column(s) {missing}; load it with "
             "msme_stats.load_tec.")
+    _check_tec_frame(tec)
     frame = tec
     if "is_country" not in frame.columns:
         frame = frame.assign(is_country=True)
     for col, default in (("source", ""), ("breakdown", "")):
         if col not in frame.columns:
             frame = frame.assign(**{col: default})
+    if participation_activity is not None and not isinstance(participation_activity,
+                                                             str | Mapping):
+        raise OptionError(
+            f"participation_activity={participation_activity!r}: give an activity code, a "
+            "mapping TEC code -> business-count code, or None.")
+    if business_counts is not None and not isinstance(business_counts, pd.DataFrame):
+        raise OptionError(
+            "business_counts must be a DataFrame from msme_stats.load_business_counts, not "
+            f"{type(business_counts).__name__}.")
+    out_of_range = check_choice("out_of_range", out_of_range, ["flag", "raise"])
     if activity is not None:
+        _check_present(frame, "activity", as_list(activity), "TOTAL")
         frame = frame[frame["activity"].isin(as_list(activity))]
     if breakdown is not None:
+        _check_present(frame, "breakdown", [breakdown], "")
         frame = frame[frame["breakdown"] == breakdown]
+    if partner is not None:
+        _check_present(frame, "partner", as_list(partner), "WORLD")
+    if partners is not None:
+        _check_present(frame, "partner", as_list(partners), None, option="partners")
     key = [*_KEY_BASE, *[c for c in by_cols if c not in _KEY_BASE]]
 
     main_frame = frame if partner is None else frame[frame["partner"].isin(as_list(partner))]
@@ -381,6 +612,7 @@ def tec_indicators(
         if len(out) else pd.Series(dtype=bool)
     cols = [*OUTPUT_COLUMNS, *[c for c in by_cols if c not in OUTPUT_COLUMNS]]
     out = out.loc[:, cols]
+    out = _bounds(out, out_of_range)
     n_bad = int((out["status"] != "ok").sum()) if len(out) else 0
     if n_bad:
         logger.info("tec_indicators: %d of %d estimates are NaN (confidential or missing "
@@ -571,12 +803,17 @@ def tec_cross_country_average(
     WTR 2016 Section B ("on average"); METHODS §3.6 for the pooled variant.
     """
     aggregation = check_choice("aggregation", aggregation, ["country_mean", "pooled"])
+    if not isinstance(estimates, pd.DataFrame):
+        raise OptionError("tec_cross_country_average: estimates must be a DataFrame from "
+                          f"msme_stats.tec_indicators, not {type(estimates).__name__}.")
+    year_rule = _year_rule_option(year_rule)
     need = [*_GROUP, "country", "year", "estimate"]
     missing = [c for c in need if c not in estimates.columns]
     if aggregation == "pooled":
         missing += [c for c in ("numerator", "denominator") if c not in estimates.columns]
     if missing:
         raise MissingColumnsError(f"tec_cross_country_average: estimates lack {missing}.")
+    _check_estimates(estimates, aggregation)
     est = estimates
     if exclude_aggregates and "is_country" in est.columns:
         n_agg = int((~est["is_country"].astype(bool)).sum())
@@ -587,15 +824,20 @@ def tec_cross_country_average(
     if countries is not None:
         wanted = set(as_list(countries))
         geo = est["geo"] if "geo" in est.columns else est["country"]
+        known = set(est["country"]) | set(geo)
+        absent = sorted(str(c) for c in wanted - known)
+        if absent:
+            raise UnknownCodeError(
+                f"tec_cross_country_average: countries {absent} are not in the estimates "
+                f"(after exclude_aggregates={exclude_aggregates}); present: "
+                f"{sorted(set(est['country']))}. Use ISO3 codes or the source geo codes.")
         est = est[est["country"].isin(wanted) | geo.isin(wanted)]
     if complete_cells_only:
         est = est[est["implicit_unknown_share"].notna()]
     if isinstance(year_rule, str):
-        check_choice("year_rule", year_rule, ["latest"])
-    elif isinstance(year_rule, tuple | list):
-        if len(year_rule) != 2:
-            raise OptionError(f"year_rule={year_rule!r}: give (start, end).")
-        est = est[est["year"].between(int(year_rule[0]), int(year_rule[1]))]
+        pass
+    elif isinstance(year_rule, tuple):
+        est = est[est["year"].between(year_rule[0], year_rule[1])]
     else:
         est = est[est["year"] == int(year_rule)]
     ok = est[est["estimate"].notna()]
@@ -642,6 +884,64 @@ def tec_cross_country_average(
     return out.loc[:, [*cols, "se", "ci_low", "ci_high"]]
 
 
+def _year_rule_option(year_rule):
+    """'latest', an integer year or (start, end) with start <= end; anything else raises."""
+    def is_int(v):
+        return isinstance(v, int | np.integer) and not isinstance(v, bool)
+
+    if isinstance(year_rule, str):
+        return check_choice("year_rule", year_rule, ["latest"])
+    if is_int(year_rule):
+        return int(year_rule)
+    if isinstance(year_rule, tuple | list) and len(year_rule) == 2 and all(
+            is_int(v) for v in year_rule) and year_rule[0] <= year_rule[1]:
+        return (int(year_rule[0]), int(year_rule[1]))
+    raise OptionError(
+        f"year_rule={year_rule!r}: give 'latest', an integer year (e.g. 2021) or (start, end) "
+        "with two integer years, start <= end.")
+
+
+def _check_estimates(est: pd.DataFrame, aggregation: str) -> None:
+    """Estimates a census share cannot take are refused (the frame was altered)."""
+    e = pd.to_numeric(est["estimate"], errors="coerce")
+    bad_type = e.isna() & est["estimate"].notna()
+    if bad_type.any():
+        pos = int(np.flatnonzero(bad_type.to_numpy())[0])
+        raise InvalidValueError(
+            f"tec_cross_country_average: column 'estimate' must be numeric; "
+            f"{_row_label(est, pos)} holds {_plain(est['estimate'].iloc[pos])!r}.")
+    arr = e.to_numpy(dtype=float)
+    pct = (est["unit"] == "percent").to_numpy()
+    with np.errstate(invalid="ignore"):
+        bad = np.isinf(arr) | (pct & ~est["indicator"].isin(_RESIDUALS).to_numpy()
+                               & ((arr < 0) | (arr > 100)))
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise InvalidValueError(
+            f"tec_cross_country_average: {int(bad.sum())} estimate(s) are infinite or shares "
+            f"outside [0, 100]; first {_row_label(est, pos)} = {float(arr[pos])!r}. Use the frame "
+            "returned by tec_indicators (which flags such cells as out_of_range).")
+    if aggregation == "pooled":
+        for col in ("numerator", "denominator"):
+            v = pd.to_numeric(est[col], errors="coerce").to_numpy(dtype=float)
+            with np.errstate(invalid="ignore"):
+                badv = np.isinf(v) | (v < 0) | (np.isnan(v) & est[col].notna().to_numpy())
+            if badv.any():
+                pos = int(np.flatnonzero(badv)[0])
+                raise InvalidValueError(
+                    f"tec_cross_country_average: pooled aggregation needs {col} >= 0 and "
+                    f"finite; {_row_label(est, pos)} holds {est[col].iloc[pos]!r}.")
+    key = [*_GROUP, "country", "year"]
+    dup = est.duplicated(key, keep=False)
+    if dup.any():
+        rows = est[dup]
+        raise DuplicateIdError(
+            f"tec_cross_country_average: {int(dup.sum())} rows share indicator, cell, "
+            f"country and year (first: {_row_label(rows, 0)}, at rows "
+            f"{list(rows.index[:5])}); a country would count twice. Drop the duplicates or "
+            "keep one source/breakdown per country.")
+
+
 def change_between(estimates: pd.DataFrame, start: int, end: int) -> pd.DataFrame:
     """Change of each indicator between two reference years (``*_change``).
 
@@ -671,6 +971,16 @@ def change_between(estimates: pd.DataFrame, start: int, end: int) -> pd.DataFram
     """
     from ..sources.tec import series_break_year
 
+    if not isinstance(estimates, pd.DataFrame):
+        raise OptionError("change_between: estimates must be a DataFrame from "
+                          f"msme_stats.tec_indicators, not {type(estimates).__name__}.")
+    for name, y in (("start", start), ("end", end)):
+        if isinstance(y, bool) or not isinstance(y, int | np.integer):
+            raise OptionError(f"change_between: {name}={y!r} must be an integer year.")
+        if "year" in estimates.columns and not (estimates["year"] == y).any():
+            raise InvalidValueError(
+                f"change_between: {name}={y} is not a year of the estimates; years present: "
+                f"{sorted(int(v) for v in pd.unique(estimates['year']))}.")
     keys = ["country", "indicator", "flow", "partner", "activity", "size_class",
             "tec_denominator", "unit"]
     a = estimates[estimates["year"] == start][[*keys, "estimate", "status"]]
@@ -748,13 +1058,46 @@ def tec_compare_published(
     from ..aggregate import published_values
 
     targets = _read_csv_ref("tec_targets.csv")
-    published = published_values(reference_values)
+    if reference_values is not None and not isinstance(reference_values, str | Path
+                                                       | pd.DataFrame):
+        raise OptionError(f"reference_values must be a path or a DataFrame, not "
+                          f"{type(reference_values).__name__}.")
+    if isinstance(reference_values, pd.DataFrame):
+        absent = [c for c in ("ref_id", "value", "basis", "source")
+                  if c not in reference_values.columns]
+        if absent:
+            raise MissingColumnsError(
+                f"reference_values frame lacks column(s) {absent}; expected the columns of "
+                "published_reference_values/reference_values.csv.")
+    try:
+        published = published_values(reference_values)
+        missing = [c for c in ("value", "basis", "source") if c not in published.columns]
+        if missing:
+            what = "frame" if isinstance(reference_values, pd.DataFrame) else \
+                repr(str(reference_values))
+            raise MissingColumnsError(
+                f"reference values {what} lack column(s) {missing}; expected the columns of "
+                "published_reference_values/reference_values.csv.")
+    except MsmeStatsError:
+        raise
+    except (OSError, ValueError, KeyError, UnicodeDecodeError) as exc:
+        raise UnreadableFileError(
+            f"cannot read the published reference values {str(reference_values)!r}: {exc}. "
+            "Pass the path of published_reference_values/reference_values.csv.") from exc
     ids = sorted(set(targets["indicator"]))
     if business_counts is None:
         ids = [i for i in ids if i != "export_participation_rate"]
     est = tec_indicators(tec, ids, business_counts=business_counts,
                          tec_denominator=tec_denominator, activity=activity,
                          participation_activity=participation_activity)
+    if countries is not None:
+        known = set(est["country"]) | set(est.get("geo", est["country"]))
+        absent = sorted(str(c) for c in as_list(countries) if c not in known)
+        if absent:
+            raise UnknownCodeError(
+                f"tec_compare_published: countries {absent} are not in the TEC frame; "
+                f"present: {sorted(set(est['country']))}.")
+    year_rule = _year_rule_option(year_rule)
     rows = []
     for t in targets.itertuples(index=False):
         if t.ref_id not in published.index:
@@ -766,8 +1109,14 @@ def tec_compare_published(
         tol = 0.5 * 10.0 ** (-decimals)
         sub = est[(est["indicator"] == t.indicator) & (est["size_class"] == t.size_class)
                   & (est["flow"] == t.flow)]
+        # countries were checked against all estimates; a target lacking some is not an error
+        sub_countries = None if countries is None else [
+            c for c in as_list(countries)
+            if c in set(sub["country"]) or c in set(sub.get("geo", sub["country"]))]
+        if sub_countries == []:
+            sub = sub.iloc[0:0]
         for agg in ("country_mean", "pooled"):
-            res = tec_cross_country_average(sub, countries=countries, year_rule=year_rule,
+            res = tec_cross_country_average(sub, countries=sub_countries, year_rule=year_rule,
                                             aggregation=agg,
                                             complete_cells_only=complete_cells_only) \
                 if not sub.empty else pd.DataFrame()

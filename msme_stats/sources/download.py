@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import http.client
 import json
 import logging
+import math
 import re
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from .._options import check_choice
-from ..errors import OfflineError, OptionError
+from ..errors import OfflineError, OptionError, UnreadableFileError, WriteError
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +34,10 @@ OECD_TEC_KEY_LENGTH = 15
 
 
 def _provider(dataset: str) -> str:
+    if not isinstance(dataset, str):
+        raise OptionError(
+            f"dataset={dataset!r} ({type(dataset).__name__}) is not a TEC dataset id; use a "
+            "Eurostat id such as 'ext_tec01' or an OECD dataflow such as 'DF_TEC01'.")
     if re.fullmatch(r"(?i)ext_s?tec\d\d", dataset):
         return "eurostat"
     if re.fullmatch(r"(?i)df_tec(\d\d)?", dataset):
@@ -73,6 +79,12 @@ def tec_url(
     """
     fmt = check_choice("fmt", fmt, ["sdmx-csv", "tsv"])
     provider = _provider(dataset)
+    if key is not None and (not isinstance(key, str) or re.search(r"[\s/?#&]", key)):
+        raise OptionError(
+            f"key={key!r}: an SDMX key is a string of dot-separated codes (e.g. "
+            "'A.THS_EUR..EXP.WORLD.DE') without spaces, '/', '?', '#' or '&'.")
+    if not isinstance(version, str) or not re.fullmatch(r"latest|\d+(\.\d+)*", version):
+        raise OptionError(f"version={version!r}: give 'latest' or a version such as '1.1'.")
     if provider == "eurostat":
         path = f"{EUROSTAT_BASE}/{dataset.upper()}"
         if key:
@@ -124,17 +136,38 @@ def download_tec(
     Raises
     ------
     OfflineError
-        The publisher could not be reached (no internet, DNS failure, timeout) or answered
-        with an HTTP error. Use a local file with :func:`msme_stats.load_tec` instead.
+        The publisher could not be reached (no internet, DNS failure, timeout, connection
+        reset) or answered with an HTTP error. Use a local file with
+        :func:`msme_stats.load_tec` instead.
+    WriteError
+        ``cache_dir`` is a file, or the cache cannot be written (permission, name too
+        long); nothing partial is left behind.
+    UnreadableFileError
+        The publisher answered with an empty file (nothing is cached).
+    OptionError
+        ``dataset``, ``key``, ``version``, ``fmt``, ``cache_dir`` or ``timeout`` is not
+        allowed.
     """
     url = tec_url(dataset, key=key, fmt=fmt, version=version)
+    if not isinstance(cache_dir, str | Path) or not str(cache_dir).strip():
+        raise OptionError(f"cache_dir={cache_dir!r}: give a folder path.")
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not (
+            math.isfinite(timeout) and timeout > 0):
+        raise OptionError(f"timeout={timeout!r}: give a number of seconds > 0.")
     cache = Path(cache_dir)
     suffix = ".csv" if fmt == "sdmx-csv" else ".tsv.gz"
     safe_key = re.sub(r"[^A-Za-z0-9_+-]", "_", key) if key else ""
     target = cache / (dataset.lower() + (f"_{safe_key}" if safe_key else "") + suffix)
-    if target.is_file() and not refresh:
+    try:
+        cached = target.is_file()
+    except OSError as exc:
+        raise WriteError(f"cannot use the cache folder {str(cache)!r}: {exc.strerror or exc}."
+                         ) from exc
+    if cached and not refresh:
         logger.info("download_tec: using cached %s", target)
         return target
+    if cache.exists() and not cache.is_dir():
+        raise WriteError(f"cache_dir {str(cache)!r} is a file, not a folder; pass a folder.")
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
             data = resp.read()
@@ -147,13 +180,36 @@ def download_tec(
         raise OfflineError(
             f"cannot reach the publisher for {dataset!r} ({url}): {exc}. The machine seems "
             "to be offline; read a local file with msme_stats.load_tec instead.") from exc
-    cache.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(target.suffix + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(target)
+    except (http.client.HTTPException, OSError, ValueError) as exc:
+        raise OfflineError(
+            f"download of {dataset!r} from {url} failed ({type(exc).__name__}: {exc}); try "
+            "again later, or download the file by hand and read it with "
+            "msme_stats.load_tec.") from exc
+    if not data:
+        raise UnreadableFileError(
+            f"download of {dataset!r} from {url} returned an empty file; nothing was cached. "
+            "Check the key (no data may match it) or try again later.")
     meta = {"url": url, "downloaded_utc": _dt.datetime.now(_dt.UTC).isoformat(),
             "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-    target.with_name(target.name + ".json").write_text(json.dumps(meta, indent=2))
+    sidecar = target.with_name(target.name + ".json")
+    written: list[Path] = []
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        for path, payload in ((target, data),
+                              (sidecar, json.dumps(meta, indent=2).encode("utf-8"))):
+            tmp = path.with_name(path.name + ".part")
+            written.append(tmp)
+            tmp.write_bytes(payload)
+            tmp.replace(path)  # atomic: a reader never sees a partial file
+    except OSError as exc:
+        for tmp in written:
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass  # the folder itself cannot be written: nothing was left there
+        raise WriteError(
+            f"cannot write the download of {dataset!r} to {str(target)!r}: "
+            f"{exc.strerror or exc}. Pass a cache_dir you can write to.") from exc
     logger.info("download_tec: saved %s (%d bytes)", target, len(data))
     return target
 

@@ -23,6 +23,7 @@ Code lists (size classes, flows, units and measures, flags, geo exceptions) live
 from __future__ import annotations
 
 import csv
+import datetime as _dt
 import glob
 import gzip
 import io
@@ -45,6 +46,7 @@ from ..errors import (
     InvalidValueError,
     MissingColumnsError,
     NotRecognisedError,
+    OptionError,
     UnknownCodeError,
     UnknownCountryError,
     UnreadableFileError,
@@ -118,6 +120,11 @@ _TRIVIAL_CODES = {"TOTAL", "_T", "_Z"}
 # TSV cell: optional number (or ':'), optional flags. No exponent: 'e' is a flag.
 _TSV_CELL = re.compile(r"^\s*(?P<v>:|[-+]?(?:\d+(?:\.\d*)?|\.\d+))?\s*(?P<f>[A-Za-z@]*)\s*$")
 _DATASET_IN_NAME = re.compile(r"(ext_s?tec\d\d)", re.IGNORECASE)
+_DATASET_ID = re.compile(r"ext_s?tec\d\d", re.IGNORECASE)
+_YEAR = re.compile(r"\d{4}")
+_INTEGER = re.compile(r"[+-]?\d+")
+# a number written by a float formatter: '2021.0', '10121.0', '6.0', '1e+05'
+_FLOATLIKE = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?\d+[eE][+-]?\d+")
 
 
 # ------------------------------------------------------------------------------------
@@ -150,6 +157,36 @@ def series_break_year() -> int:
     return int(row["value"].iloc[0])
 
 
+def plausible_range(name: str) -> tuple[int, int]:
+    """Return a documented plausible range from ``tec_codes.csv`` (``plausible_range`` rows).
+
+    ``name`` is ``"tec_year"`` (reference years of TEC tables, default 2000 to the current
+    year), ``"counts_year"`` (business counts, 1990 to the current year) or ``"unit_mult"``
+    (SDMX ``UNIT_MULT`` exponents, 0 to 24). A bound written ``current`` is the current
+    calendar year (UTC) at the time of the call. Sources are in the ``source`` column.
+    """
+    codes = tec_codes()
+    sel = codes[codes["dimension"] == "plausible_range"].set_index("code")["value"]
+    bounds = []
+    for end in ("min", "max"):
+        text = sel[f"{name}_{end}"]
+        bounds.append(_dt.datetime.now(_dt.UTC).year if text == "current" else int(text))
+    return bounds[0], bounds[1]
+
+
+def _year_range_option(year_range, name: str) -> tuple[int, int]:
+    if year_range is None:
+        return plausible_range(name)
+    ok = (isinstance(year_range, tuple | list) and len(year_range) == 2
+          and all(isinstance(y, int | np.integer) and not isinstance(y, bool)
+                  for y in year_range) and year_range[0] <= year_range[1])
+    if not ok:
+        raise OptionError(
+            f"year_range={year_range!r}: give (first, last) as two integers with first <= last, "
+            f"or None for the documented range {plausible_range(name)} (tec_codes.csv).")
+    return int(year_range[0]), int(year_range[1])
+
+
 def _to_iso3(values: Iterable[str], path: Path | None = None, column: str = "") -> dict[str, str]:
     """Map ISO2/ISO3 country codes to ISO3 with :func:`msme_stats.reference.to_iso3`."""
     from ..reference import to_iso3
@@ -171,17 +208,25 @@ def _to_iso3(values: Iterable[str], path: Path | None = None, column: str = "") 
 # ------------------------------------------------------------------------------------
 # file handling
 # ------------------------------------------------------------------------------------
-def _resolve_paths(source: Source) -> list[Path]:
+def _resolve_paths(source: Source, what: str = "load_tec") -> list[Path]:
     items: list[PathLike]
     if isinstance(source, str | Path):
         items = [source]
-    else:
+    elif isinstance(source, Iterable) and not isinstance(source, bytes | pd.DataFrame):
         items = list(source)
         if not items:
-            raise EmptyInputError("load_tec: the list of files is empty; pass at least one path.")
+            raise EmptyInputError(f"{what}: the list of files is empty; pass at least one path.")
+    else:
+        raise OptionError(
+            f"{what}: source must be a path, a glob pattern or a list of paths, not "
+            f"{type(source).__name__}.")
     paths: list[Path] = []
     for item in items:
+        if not isinstance(item, str | Path):
+            raise OptionError(f"{what}: {item!r} ({type(item).__name__}) is not a path.")
         text = str(item)
+        if not text.strip():
+            raise OptionError(f"{what}: an empty string is not a path.")
         if any(ch in text for ch in "*?[") and not Path(text).exists():
             matched = sorted(glob.glob(text))
             if not matched:
@@ -189,18 +234,28 @@ def _resolve_paths(source: Source) -> list[Path]:
             paths.extend(Path(m) for m in matched)
         else:
             p = Path(text)
-            if not p.is_file():
+            try:
+                is_dir, is_file = p.is_dir(), p.is_file()
+            except OSError as exc:  # name too long, symlink loop, ...
+                raise UnreadableFileError(f"cannot open {text!r}: {exc.strerror or exc}.") from exc
+            if is_dir:
+                raise UnreadableFileError(
+                    f"{text!r} is a folder, not a file; pass the file inside it or a glob "
+                    f"pattern such as {str(Path(text) / '*.csv*')!r}.")
+            if not is_file:
                 raise UnreadableFileError(f"file {text!r} does not exist or is not a file.")
             paths.append(p)
     return paths
 
 
-def _read_text(path: Path) -> str:
-    """Read a (possibly gzip-compressed) text file; errors name the file."""
+def _read_bytes(path: Path) -> bytes:
+    """Read a (possibly gzip-compressed) file and return the decompressed bytes."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise UnreadableFileError(f"cannot read file {str(path)!r}: {exc}") from exc
+        raise UnreadableFileError(
+            f"cannot read file {str(path)!r}: {exc.strerror or exc}. Check that it exists and "
+            "that you may read it.") from exc
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
@@ -209,6 +264,10 @@ def _read_text(path: Path) -> str:
                 f"file {str(path)!r} is a truncated or corrupt gzip archive ({exc}); "
                 "download it again."
             ) from exc
+    return raw
+
+
+def _decode(raw: bytes, path: Path) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -217,7 +276,76 @@ def _read_text(path: Path) -> str:
         ) from exc
     if not text.strip():
         raise EmptyInputError(f"file {str(path)!r} is empty.")
+    if "\r" in text and text.count("\r") != text.count("\r\n"):
+        pos = re.search("\r(?!\n)", text).start()
+        raise UnreadableFileError(
+            f"file {str(path)!r}, line {text.count(chr(10), 0, pos) + 1}: a carriage return "
+            "(\\r) that does not end a line; the file is corrupt or uses old Mac line endings. "
+            "Download it again.")
+    if "\x00" in text:
+        pos = text.index("\x00")
+        raise UnreadableFileError(
+            f"file {str(path)!r}, line {text.count(chr(10), 0, pos) + 1}: NUL byte in a text "
+            "file; the file is corrupt or binary. Download it again.")
     return text
+
+
+def _read_text(path: Path) -> str:
+    """Read a (possibly gzip-compressed) text file; errors name the file."""
+    return _decode(_read_bytes(path), path)
+
+
+def _check_field_counts(raw: bytes, sep: str, path: Path) -> np.ndarray | None:
+    """Raise if a line has more or fewer fields than the header (pandas does not check this
+    when ``usecols`` is given, and pads short rows). Return the 1-based file line of each
+    data row, or None when quoted fields span lines (then data row k is line k + 1).
+
+    Vectorised: separators are counted per line with numpy; only lines with quotes are
+    re-parsed with :mod:`csv`.
+    """
+    arr = np.frombuffer(raw, dtype=np.uint8)
+    nl = np.flatnonzero(arr == 10)
+    if arr.size and arr[-1] != 10:
+        nl = np.append(nl, arr.size)
+    starts = np.concatenate([[0], nl[:-1] + 1])
+    length = nl - starts
+    first = starts.clip(max=max(arr.size - 1, 0))
+    blank = (length == 0) | ((length == 1) & (arr[first] == 13))
+    seps = np.flatnonzero(arr == ord(sep))
+    counts = np.diff(np.searchsorted(seps, nl), prepend=0) + 1
+    quotes = np.flatnonzero(arr == 34)
+    if quotes.size:
+        qcount = np.diff(np.searchsorted(quotes, nl), prepend=0)
+        if (qcount % 2).any():  # a quoted field spans lines: count records with csv
+            text = raw.decode("utf-8-sig", errors="replace")
+            sizes = [len(r) for r in csv.reader(io.StringIO(text), delimiter=sep) if r]
+            bad = [i for i, k in enumerate(sizes) if k != sizes[0]]
+            if bad:
+                raise _field_count_error(path, [b + 1 for b in bad], sizes[0],
+                                         [sizes[b] for b in bad], "record")
+            return None
+        for i in np.flatnonzero(qcount > 0):
+            line = raw[starts[i]:nl[i]].decode("utf-8-sig", errors="replace").rstrip("\r")
+            counts[i] = len(next(csv.reader([line], delimiter=sep)))
+    expected = counts[0]
+    bad = np.flatnonzero((counts != expected) & ~blank)
+    if bad.size:
+        raise _field_count_error(path, [int(b) + 1 for b in bad], int(expected),
+                                 [int(counts[b]) for b in bad], "line")
+    data_lines = np.flatnonzero(~blank)[1:] + 1
+    return data_lines
+
+
+def _field_count_error(path: Path, lines: list[int], expected: int, seen: list[int],
+                       unit: str) -> InvalidValueError:
+    shown = ", ".join(f"{unit} {ln} has {k}" for ln, k in zip(lines[:5], seen[:5], strict=True))
+    more = f" (and {len(lines) - 5} more)" if len(lines) > 5 else ""
+    if unit == "record":
+        more += " (header = record 1; a quoted value spans lines)"
+    return InvalidValueError(
+        f"file {str(path)!r}: {len(lines)} row(s) do not have the {expected} fields of the "
+        f"header: {shown}{more}. A value with an unquoted separator or a lost field shifts the "
+        "columns; fix the row(s) or download the file again.")
 
 
 def _first_line(text: str) -> str:
@@ -250,16 +378,18 @@ def _not_recognised(path: Path, header: str) -> NotRecognisedError:
 
 
 def _check_codes(
-    series: pd.Series, mapping: dict[str, str], column: str, path: Path, *, what: str
+    series: pd.Series, mapping: dict[str, str], column: str, path: Path, *, what: str,
+    frame: pd.DataFrame | None = None,
 ) -> None:
     uniques = pd.unique(series)
     bad = [u for u in uniques if u not in mapping]
     if bad:
         code = bad[0]
         row = int(np.flatnonzero((series == code).to_numpy())[0])
+        where = _where(frame, row) if frame is not None else f"data row {row + 1}"
         raise UnknownCodeError(
             f"unknown {what} code {code!r} in column {column!r} of file {str(path)!r} "
-            f"(data row {row + 1}); known codes: {sorted(mapping)}. Add it to "
+            f"({where}); known codes: {sorted(mapping)}. Add it to "
             "msme_stats/reference/tec_codes.csv with its source if it is genuine."
         )
 
@@ -273,7 +403,8 @@ def _map(series: pd.Series, mapping: dict[str, str]) -> np.ndarray:
 # ------------------------------------------------------------------------------------
 # layout readers -> raw frame with canonical column names
 # ------------------------------------------------------------------------------------
-def _read_sdmx(text: str, path: Path, provider: str) -> tuple[pd.DataFrame, list[str]]:
+def _read_sdmx(text: str, path: Path, provider: str,
+               raw: bytes | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Read an SDMX-CSV file; return the id columns and the list of dimension ids."""
     header = next(csv.reader([_first_line(text)]))
     idpat = _OECD_ID if provider == "oecd" else _EUROSTAT_ID
@@ -282,6 +413,10 @@ def _read_sdmx(text: str, path: Path, provider: str) -> tuple[pd.DataFrame, list
     dims: list[str] = []
     seen_time = False
     for i, name in enumerate(header):
+        if name in names and (name in _PREAMBLE or name in _EUROSTAT_SPECIAL):
+            raise NotRecognisedError(
+                f"file {str(path)!r}: column {name!r} appears twice in the header; download "
+                "the file again.")
         if name in _PREAMBLE:
             keep.append(i)
             names.append(name)
@@ -295,32 +430,69 @@ def _read_sdmx(text: str, path: Path, provider: str) -> tuple[pd.DataFrame, list
         elif idpat.match(name):
             if name in names:
                 raise NotRecognisedError(
-                    f"file {str(path)!r}: column {name!r} appears twice in the header."
+                    f"file {str(path)!r}: column {name!r} appears twice in the header; "
+                    "download the file again."
                 )
             keep.append(i)
             names.append(name)
             if not seen_time:
                 dims.append(name)
         # anything else is a label column and is skipped
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            dtype=str,
-            keep_default_na=False,
-            usecols=keep,
-            engine="c",
-        )
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise UnreadableFileError(f"file {str(path)!r} cannot be parsed as CSV: {exc}") from exc
-    # usecols keeps file order; rename by position to the header ids
+    frame, lines = _parse_csv(text, path, header, sorted(keep), raw)
+    # keep is in file order; rename by position to the header ids
     frame.columns = [header[i] for i in sorted(keep)]
     if frame.empty:
         raise EmptyInputError(f"file {str(path)!r} has a header but no data rows.")
+    frame["_line"] = lines if lines is not None and len(lines) == len(frame) else \
+        np.arange(2, len(frame) + 2)
     return frame, dims
 
 
-def _read_tsv(text: str, path: Path) -> tuple[pd.DataFrame, list[str]]:
+def _parse_csv(text: str, path: Path, header: list[str], keep: list[int],
+               raw: bytes | None) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """Parse the columns ``keep`` of an SDMX-CSV file as strings, refusing rows whose number
+    of fields differs from the header's.
+
+    pyarrow's CSV reader checks the field count of every row even when only some columns
+    are converted (pandas does not when ``usecols`` is given, and pads short rows); it is
+    also several times faster on the real ext_tec10 download (BENCHMARKS.md). When it
+    refuses a file, the lines at fault are found with :func:`_check_field_counts`.
+    Returns the frame and the 1-based file line of each data row (None = data row k is
+    line k + 1).
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    data = raw if raw is not None else text.encode("utf-8")
+    names = [f"c{i}" for i in range(len(header))]
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=[names[i] for i in keep],
+                column_types={names[i]: pa.string() for i in keep},
+                strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+        frame = table.to_pandas()
+    except (pa.ArrowInvalid, pa.ArrowException) as exc:
+        _check_field_counts(data, ",", path)  # raises naming the lines if counts differ
+        try:  # e.g. a quoted value spanning lines: the slower pandas parser copes
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                                usecols=keep, engine="c")
+        except (pd.errors.ParserError, ValueError) as exc2:
+            raise UnreadableFileError(
+                f"file {str(path)!r} cannot be parsed as CSV: {exc2} ({exc})") from exc2
+        return frame, _check_field_counts(data, ",", path)
+    lines = None
+    if b"\n\n" in data or b"\n\r\n" in data:  # blank lines are skipped: find data lines
+        lines = _check_field_counts(data, ",", path)
+    return frame, lines
+
+
+def _read_tsv(text: str, path: Path, raw: bytes | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Read a Eurostat TSV into long form with OBS_VALUE/OBS_FLAG/CONF_STATUS columns."""
+    lines = _check_field_counts(raw if raw is not None else text.encode("utf-8"), "\t", path)
     try:
         wide = pd.read_csv(io.StringIO(text), sep="\t", dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as exc:
@@ -353,7 +525,9 @@ def _read_tsv(text: str, path: Path) -> tuple[pd.DataFrame, list[str]]:
     n_rows, n_years = len(wide), len(years)
     cells = pd.Series(wide[year_cols].to_numpy(dtype=object).ravel(), dtype=object)
     parts = cells.str.extract(_TSV_CELL)
-    badmask = parts["v"].isna() & parts["f"].isna()
+    # a cell is '<number>[ flags]' or ':[ flags]' (or empty); flags alone ('inf', 'e') are
+    # not a cell: 'inf' would otherwise read as the flags i, n, f with no value
+    badmask = (parts["v"].isna() & parts["f"].isna()) | (parts["v"].isna() & (parts["f"] != ""))
     if badmask.any():
         pos = int(np.flatnonzero(badmask.to_numpy())[0])
         r, c = divmod(pos, n_years)
@@ -371,6 +545,9 @@ def _read_tsv(text: str, path: Path) -> tuple[pd.DataFrame, list[str]]:
     long["CONF_STATUS"] = conf
     long["_row"] = np.repeat(np.arange(n_rows), n_years)
     long["_col"] = np.tile(np.array(year_cols, dtype=object), n_rows)
+    line_of_row = lines if lines is not None and len(lines) == n_rows else \
+        np.arange(2, n_rows + 2)
+    long["_line"] = np.repeat(line_of_row, n_years)
     return long, dims
 
 
@@ -405,7 +582,18 @@ def _flag_roles(flags: pd.Series, provider: str, column: str, path: Path, frame)
     return pd.DataFrame({"conf": flags.map(conf_of), "missing": flags.map(miss_of)})
 
 
+def _where(frame: pd.DataFrame, pos: int) -> str:
+    """'line L (data row R)' of position ``pos`` of a raw frame (TSV: with the year column)."""
+    line = int(frame["_line"].iloc[pos]) if "_line" in frame.columns else pos + 2
+    if "_row" in frame.columns:
+        return (f"data row {int(frame['_row'].iloc[pos]) + 1} (line {line}), column "
+                f"{frame['_col'].iloc[pos]!r}")
+    return f"data row {line - 1} (line {line})"
+
+
 def _numeric(values: pd.Series, path: Path, frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Parse OBS_VALUE: numbers, '' or ':' (missing). Negative and infinite values raise:
+    trade values and enterprise counts cannot be negative (METHODS §3.2)."""
     cleaned = values.str.strip()
     empty = cleaned.isin(["", ":"])
     num = pd.to_numeric(cleaned.where(~empty), errors="coerce")
@@ -413,9 +601,121 @@ def _numeric(values: pd.Series, path: Path, frame: pd.DataFrame, column: str) ->
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
         raise InvalidValueError(
-            f"file {str(path)!r}, data row {pos + 1}: {column} {values.iloc[pos]!r} is not a number."
+            f"file {str(path)!r}, {_where(frame, pos)}: {column} {values.iloc[pos]!r} is not a "
+            f"number ({int(bad.sum())} such cell(s)); fix the cell or download the file again."
         )
-    return num.to_numpy(dtype=float)
+    arr = num.to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        impossible = np.isinf(arr) | (arr < 0)
+    if impossible.any():
+        pos = int(np.flatnonzero(impossible)[0])
+        what = "infinite" if np.isinf(arr[pos]) else "negative"
+        raise InvalidValueError(
+            f"file {str(path)!r}, {_where(frame, pos)}: {column} {values.iloc[pos]!r} is "
+            f"{what}; trade values and enterprise counts are finite and >= 0 "
+            f"({int(impossible.sum())} impossible cell(s)). The file is corrupt or not a TEC "
+            "table; download it again."
+        )
+    return arr
+
+
+def _check_float_codes(raw: pd.DataFrame, columns: Iterable[str], path: Path) -> None:
+    """Codes that look like floats ('10121.0', '2021.0') were read and written as numbers."""
+    for col in columns:
+        if col not in raw.columns:
+            continue
+        for u in pd.unique(raw[col]):
+            if isinstance(u, str) and _FLOATLIKE.fullmatch(u.strip()):
+                pos = int(np.flatnonzero((raw[col] == u).to_numpy())[0])
+                raise InvalidValueError(
+                    f"file {str(path)!r}, {_where(raw, pos)}: column {col!r} holds {u!r}, a "
+                    "code formatted as a floating-point number (the file went through a "
+                    "spreadsheet or a numeric parser, which may also have dropped leading "
+                    "zeros). Use the file as published, with codes as text.")
+
+
+def _years(raw: pd.DataFrame, path: Path, year_range: tuple[int, int],
+           option: str = "year_range") -> np.ndarray:
+    """TIME_PERIOD as int years: 'YYYY' only, inside the plausible range."""
+    col = raw["TIME_PERIOD"].str.strip()
+    uniq = pd.unique(col)
+    value: dict[str, int] = {}
+    for u in uniq:
+        if not _YEAR.fullmatch(u):
+            pos = int(np.flatnonzero((col == u).to_numpy())[0])
+            hint = ("it is formatted as a floating-point number; use the file as published"
+                    if _FLOATLIKE.fullmatch(u) else
+                    "only annual data with 4-digit years (YYYY) are supported")
+            raise InvalidValueError(
+                f"file {str(path)!r}, {_where(raw, pos)}: TIME_PERIOD "
+                f"{raw['TIME_PERIOD'].iloc[pos]!r} is not a year; {hint}.")
+        y = int(u)
+        if not year_range[0] <= y <= year_range[1]:
+            pos = int(np.flatnonzero((col == u).to_numpy())[0])
+            raise InvalidValueError(
+                f"file {str(path)!r}, {_where(raw, pos)}: TIME_PERIOD {u!r} is outside the "
+                f"plausible range {year_range[0]}-{year_range[1]} of reference years "
+                f"({int((col == u).sum())} cell(s)). Check the file; if the year is genuine, "
+                f"pass {option}=(first, last).")
+        value[u] = y
+    return _map(col, value).astype(np.int64)
+
+
+def _unit_mult(raw: pd.DataFrame, path: Path) -> np.ndarray:
+    """UNIT_MULT exponents (empty = 0): integers inside the SDMX range of tec_codes.csv."""
+    if "UNIT_MULT" not in raw.columns:
+        return np.zeros(len(raw))
+    um = raw["UNIT_MULT"].str.strip()
+    lo, hi = plausible_range("unit_mult")
+    value: dict[str, float] = {}
+    for u in pd.unique(um):
+        if u == "":
+            value[u] = 0.0
+            continue
+        pos = int(np.flatnonzero((um == u).to_numpy())[0])
+        if not _INTEGER.fullmatch(u):
+            hint = (" (formatted as a floating-point number)" if _FLOATLIKE.fullmatch(u)
+                    else "")
+            raise InvalidValueError(
+                f"file {str(path)!r}, {_where(raw, pos)}: UNIT_MULT {u!r} is not an integer "
+                f"power of ten{hint}; SDMX UNIT_MULT is the base-10 exponent (3 = thousands).")
+        if not lo <= int(u) <= hi:
+            raise InvalidValueError(
+                f"file {str(path)!r}, {_where(raw, pos)}: UNIT_MULT {u!r} is outside the SDMX "
+                f"range {lo}-{hi} (CL_UNIT_MULT exponents, tec_codes.csv); the file is "
+                "corrupt or the column is not a unit multiplier.")
+        value[u] = float(int(u))
+    return _map(um, value).astype(float)
+
+
+def _check_partners(codes: pd.Series, provider: str, column: str, path: Path,
+                    raw: pd.DataFrame) -> None:
+    """Partner codes must be WORLD, a listed aggregate or a country code."""
+    from ..reference import to_iso3
+
+    known = set(_codemap(provider, column))
+    geo_dim = "geo" if provider == "eurostat" else "REF_AREA"
+    known |= set(_codemap(provider, geo_dim))
+    rest = [u for u in pd.unique(codes) if u not in known]
+    if not rest:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        iso = to_iso3(pd.Series(rest, dtype=object),
+                      scheme="eurostat" if provider == "eurostat" else "iso3",
+                      errors="coerce")
+    unknown = [u for u, v in zip(rest, iso, strict=True) if not isinstance(v, str)]
+    if unknown:
+        code = unknown[0]
+        pos = int(np.flatnonzero((codes == code).to_numpy())[0])
+        kind = "ISO 3166 alpha-2 (Eurostat: EL, UK, XK)" if provider == "eurostat" else \
+            "ISO 3166 alpha-3"
+        raise UnknownCodeError(
+            f"unknown partner code {code!r} in column {column!r} of file {str(path)!r} "
+            f"({_where(raw, pos)}; {len(unknown)} unknown code(s): {unknown[:10]}). Partner "
+            f"codes are the world total {sorted(_codemap(provider, column))}, {kind} country "
+            "codes or the aggregates listed in msme_stats/reference/tec_codes.csv; add a "
+            "genuine aggregate there with its source.")
 
 
 def _geo_columns(geo: pd.Series, provider: str, column: str,
@@ -466,7 +766,7 @@ def _dataset_id(raw: pd.DataFrame, provider: str, path: Path, dataset: str | Non
 
 
 def _canonical_tec(raw: pd.DataFrame, dims: list[str], provider: str, path: Path,
-                   dataset: str | None) -> pd.DataFrame:
+                   dataset: str | None, year_range: tuple[int, int]) -> pd.DataFrame:
     n = len(raw)
     if provider == "eurostat":
         names = {"geo": "geo", "flow": "stk_flow", "size": "sizeclas", "partner": "partner",
@@ -489,19 +789,13 @@ def _canonical_tec(raw: pd.DataFrame, dims: list[str], provider: str, path: Path
     geo = raw[names["geo"]]
     out.update(_geo_columns(geo, provider, names["geo"], path))
     out["geo"] = geo.to_numpy(dtype=object)
-    years = pd.to_numeric(raw["TIME_PERIOD"].str.strip(), errors="coerce")
-    if years.isna().any():
-        pos = int(np.flatnonzero(years.isna().to_numpy())[0])
-        raise InvalidValueError(
-            f"file {str(path)!r}, data row {pos + 1}: TIME_PERIOD "
-            f"{raw['TIME_PERIOD'].iloc[pos]!r} is not a year; only annual data are supported."
-        )
-    out["year"] = years.to_numpy(dtype=np.int64)
+    _check_float_codes(raw, [d for d in dims if d in raw.columns], path)
+    out["year"] = _years(raw, path, year_range)
     if names["freq"] in raw.columns:
         fmap = _codemap(provider, names["freq"])
-        _check_codes(raw[names["freq"]], fmap, names["freq"], path, what="frequency")
+        _check_codes(raw[names["freq"]], fmap, names["freq"], path, what="frequency", frame=raw)
     fmap = _codemap(provider, names["flow"])
-    _check_codes(raw[names["flow"]], fmap, names["flow"], path, what="flow")
+    _check_codes(raw[names["flow"]], fmap, names["flow"], path, what="flow", frame=raw)
     out["flow"] = _map(raw[names["flow"]], fmap)
     # partner and activity codes: mapped where the code list knows them, kept otherwise;
     # a file without the dimension holds all partners / all activities
@@ -509,12 +803,14 @@ def _canonical_tec(raw: pd.DataFrame, dims: list[str], provider: str, path: Path
         if names[key] in raw.columns:
             cmap = _codemap(provider, names[key])
             codes = raw[names[key]]
+            if key == "partner":
+                _check_partners(codes, provider, names[key], path, raw)
             out[key] = _map(codes, {u: cmap.get(u, u) for u in pd.unique(codes)})
         else:
             out[key] = np.full(n, default, dtype=object)
     if names["size"] in raw.columns:
         smap = _codemap(provider, names["size"])
-        _check_codes(raw[names["size"]], smap, names["size"], path, what="size-class")
+        _check_codes(raw[names["size"]], smap, names["size"], path, what="size-class", frame=raw)
         out["size_class"] = _map(raw[names["size"]], smap)
         out["size_code"] = raw[names["size"]].to_numpy(dtype=object)
     else:
@@ -524,38 +820,26 @@ def _canonical_tec(raw: pd.DataFrame, dims: list[str], provider: str, path: Path
     unit_col = names["unit"]
     if provider == "eurostat":
         umap = _codemap(provider, "unit")
-        _check_codes(raw[unit_col], umap, unit_col, path, what="unit")
+        _check_codes(raw[unit_col], umap, unit_col, path, what="unit", frame=raw)
         measure = _map(raw[unit_col], umap)
         unit = _map(raw[unit_col], _codemap(provider, "unit", "unit"))
         mult = _map(raw[unit_col], _codemap(provider, "unit", "multiplier")).astype(float)
     else:
         mmap = _codemap(provider, "MEASURE")
-        _check_codes(raw["MEASURE"], mmap, "MEASURE", path, what="measure")
+        _check_codes(raw["MEASURE"], mmap, "MEASURE", path, what="measure", frame=raw)
         measure = _map(raw["MEASURE"], mmap)
         umap = _codemap(provider, "UNIT_MEASURE", "unit")
-        _check_codes(raw[unit_col], umap, unit_col, path, what="unit")
+        _check_codes(raw[unit_col], umap, unit_col, path, what="unit", frame=raw)
         unit = _map(raw[unit_col], umap)
         umeasure = _map(raw[unit_col], _codemap(provider, "UNIT_MEASURE"))
         clash = measure != umeasure
         if clash.any():
             pos = int(np.flatnonzero(clash)[0])
             raise InvalidValueError(
-                f"file {str(path)!r}, data row {pos + 1}: MEASURE {raw['MEASURE'].iloc[pos]!r} "
+                f"file {str(path)!r}, {_where(raw, pos)}: MEASURE {raw['MEASURE'].iloc[pos]!r} "
                 f"does not fit UNIT_MEASURE {raw[unit_col].iloc[pos]!r}."
             )
-        if "UNIT_MULT" in raw.columns:
-            um = raw["UNIT_MULT"].str.strip()
-            mult_s = pd.to_numeric(um.where(um != ""), errors="coerce")
-            bad = mult_s.isna() & (um != "")
-            if bad.any():
-                pos = int(np.flatnonzero(bad.to_numpy())[0])
-                raise InvalidValueError(
-                    f"file {str(path)!r}, data row {pos + 1}: UNIT_MULT {um.iloc[pos]!r} is "
-                    "not an integer power of ten."
-                )
-            mult = mult_s.fillna(0).to_numpy(dtype=float)
-        else:
-            mult = np.zeros(n)
+        mult = _unit_mult(raw, path)
     out["measure"] = measure
     out["unit"] = unit
     out["unit_code"] = raw[unit_col].to_numpy(dtype=object)
@@ -593,40 +877,54 @@ def _canonical_tec(raw: pd.DataFrame, dims: list[str], provider: str, path: Path
         out["breakdown"] = np.full(n, "", dtype=object)
     out["file"] = np.full(n, str(path), dtype=object)
     frame = pd.DataFrame(out)
+    _check_duplicates(frame, TEC_KEY, "load_tec", raw["_line"].to_numpy())
     return frame.loc[:, list(TEC_COLUMNS)]
 
 
-def _read_one_tec(path: Path, dataset: str | None) -> pd.DataFrame:
-    text = _read_text(path)
+def _read_one_tec(path: Path, dataset: str | None, year_range: tuple[int, int]) -> pd.DataFrame:
+    data = _read_bytes(path)
+    text = _decode(data, path)
     header = _first_line(text)
     layout = _layout(header)
     if layout == "tsv":
-        raw, dims = _read_tsv(text, path)
+        raw, dims = _read_tsv(text, path, data)
         provider = "eurostat"
     elif layout in {"sdmx_eurostat", "sdmx_oecd"}:
         provider = "oecd" if layout == "sdmx_oecd" else "eurostat"
-        raw, dims = _read_sdmx(text, path, provider)
+        raw, dims = _read_sdmx(text, path, provider, data)
     else:
         raise _not_recognised(path, header)
-    return _canonical_tec(raw, dims, provider, path, dataset)
+    return _canonical_tec(raw, dims, provider, path, dataset, year_range)
 
 
-def _check_duplicates(frame: pd.DataFrame, key: Sequence[str], what: str) -> None:
+def _check_duplicates(frame: pd.DataFrame, key: Sequence[str], what: str,
+                      lines: np.ndarray | None = None) -> None:
+    """Raise DuplicateIdError naming the key, the file(s) and (for one file) the lines."""
     dup = frame.duplicated(list(key), keep=False)
     if dup.any():
-        rows = frame.loc[dup, [*key, "file"]]
+        mask = dup.to_numpy()
+        rows = frame.loc[mask, [*key, "file"]]
         first = rows.iloc[0]
-        same = rows[(rows[list(key)] == first[list(key)]).all(axis=1)]
-        cell = ", ".join(f"{k}={first[k]!r}" for k in key)
-        files = sorted(set(same["file"]))
+        same = (rows[list(key)] == first[list(key)]).all(axis=1).to_numpy()
+        cell = ", ".join(f"{k}={_plain(first[k])!r}" for k in key)
+        files = sorted(set(rows.loc[same, "file"]))
+        at = ""
+        if lines is not None:
+            shown = [int(x) for x in lines[np.flatnonzero(mask)[same]][:5]]
+            at = f" at lines {shown}"
         raise DuplicateIdError(
-            f"{what}: {int(dup.sum())} rows share a cell key; first: {cell}, in file(s) "
+            f"{what}: {int(dup.sum())} rows share a cell key; first: {cell}{at}, in file(s) "
             f"{files}. Each cell must appear once: remove duplicated rows or load one file "
             "format per dataset."
         )
 
 
-def load_tec(source: Source, *, dataset: str | None = None) -> pd.DataFrame:
+def _plain(v):
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def load_tec(source: Source, *, dataset: str | None = None,
+             year_range: tuple[int, int] | None = None) -> pd.DataFrame:
     """Read Eurostat or OECD TEC tables from local files into one tidy long frame.
 
     Parameters
@@ -637,6 +935,10 @@ def load_tec(source: Source, *, dataset: str | None = None) -> pd.DataFrame:
     dataset
         Dataset id for TSV files whose name does not contain it (``"ext_tec01"``). SDMX-CSV
         files carry their dataflow id and ignore this option.
+    year_range
+        ``(first, last)`` plausible reference years; a ``TIME_PERIOD`` outside raises
+        :class:`~msme_stats.errors.InvalidValueError`. None (default) = the documented range
+        of ``tec_codes.csv`` (2000 to the current year; see :func:`plausible_range`).
 
     Returns
     -------
@@ -689,40 +991,59 @@ def load_tec(source: Source, *, dataset: str | None = None) -> pd.DataFrame:
     Raises
     ------
     EmptyInputError, UnreadableFileError, NotRecognisedError, MissingColumnsError,
-    UnknownCodeError, InvalidValueError, DuplicateIdError
-        Messages name the file, the column and the data row.
+    UnknownCodeError, InvalidValueError, DuplicateIdError, OptionError
+        Messages name the file, the column and the data row / line. Refused: rows with
+        more or fewer fields than the header; ``OBS_VALUE`` negative, infinite or not a
+        number; ``UNIT_MULT`` not an integer in the SDMX range (0-24); ``TIME_PERIOD`` not
+        ``YYYY`` or outside ``year_range``; codes formatted as floats (``2021.0``); unknown
+        size, flow, unit, flag, reporter or partner codes; duplicated cells (the lines are
+        named). Confidential and missing-flagged cells are kept with ``value`` NaN and
+        counted in the log.
 
     Notes
     -----
+    ``attrs["counts"]`` counts the cells, the confidential ones, those without a value and
+    those with an observation flag; ``attrs["params"]`` records ``year_range``.
     Confidential cells stay in the frame with ``value`` NaN; a suppressed size class is never
     recomputed as TOTAL minus the other classes (METHODS §3.3). Enterprise counts are not
     additive across partners or flows (METHODS §3.1).
     """
+    if dataset is not None and not (isinstance(dataset, str) and _DATASET_ID.fullmatch(dataset)):
+        raise OptionError(
+            f"dataset={dataset!r} is not a Eurostat TEC dataset id; use e.g. 'ext_tec01' or "
+            "'ext_tec10'.")
+    years = _year_range_option(year_range, "tec_year")
     paths = _resolve_paths(source)
-    frames = [_read_one_tec(p, dataset) for p in paths]
+    frames = [_read_one_tec(p, dataset, years) for p in paths]
     out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    _check_duplicates(out, TEC_KEY, "load_tec")
+    if len(frames) > 1:  # within a file, duplicates are checked (with lines) on reading
+        _check_duplicates(out, TEC_KEY, "load_tec")
     n_conf = int(out["confidential"].sum())
     n_missing = int(out["value"].isna().sum())
     logger.info("load_tec: %d cells from %d file(s); %d confidential, %d without value",
                 len(out), len(paths), n_conf, n_missing)
+    out.attrs["counts"] = {"cells": len(out), "confidential": n_conf,
+                           "without_value": n_missing,
+                           "flagged": int((out["flag"] != "").sum())}
+    out.attrs["params"] = {"year_range": years}
     return out
 
 
 # ------------------------------------------------------------------------------------
 # business counts
 # ------------------------------------------------------------------------------------
-def _read_one_counts(path: Path) -> pd.DataFrame:
-    text = _read_text(path)
+def _read_one_counts(path: Path, year_range: tuple[int, int]) -> pd.DataFrame:
+    data = _read_bytes(path)
+    text = _decode(data, path)
     header = _first_line(text)
     layout = _layout(header)
     if layout == "sdmx_oecd":
-        raw, _ = _read_sdmx(text, path, "oecd")
+        raw, dims = _read_sdmx(text, path, "oecd", data)
         provider, names = "oecd_sdbs", {"geo": "REF_AREA", "size": "SIZE_CLASS",
                                         "activity": "ACTIVITY", "indic": "MEASURE"}
         flag_col, flag_provider = "OBS_STATUS", "oecd"
     elif layout == "sdmx_eurostat":
-        raw, _ = _read_sdmx(text, path, "eurostat")
+        raw, dims = _read_sdmx(text, path, "eurostat", data)
         size = "size_emp" if "size_emp" in raw.columns else "sizeclas"
         indic = "indic_sbs" if "indic_sbs" in raw.columns else "indic_sb"
         provider, names = "eurostat_sbs", {"geo": "geo", "size": size, "activity": "nace_r2",
@@ -738,11 +1059,12 @@ def _read_one_counts(path: Path) -> pd.DataFrame:
     if missing:
         raise MissingColumnsError(f"file {str(path)!r} lacks required column(s) {missing}.")
     raw = raw.reset_index(drop=True)
+    _check_float_codes(raw, [d for d in dims if d in raw.columns], path)
     # keep only the enterprise-count measure; count what is left out
     imap = _codemap(provider, names["indic"])
     _check_codes(raw[names["indic"]], {**imap, **{u: "" for u in pd.unique(raw[names["indic"]])
                                               if u not in imap}}, names["indic"], path,
-                 what="measure")
+                 what="measure", frame=raw)
     keep = raw[names["indic"]].isin(list(imap))
     if (~keep).any():
         warnings.warn(
@@ -755,7 +1077,7 @@ def _read_one_counts(path: Path) -> pd.DataFrame:
                               f"({names['indic']} in {sorted(imap)}).")
     smap = _codemap(provider, names["size"])
     roles = _codemap(provider, names["size"], "role")
-    _check_codes(raw[names["size"]], smap, names["size"], path, what="size-class")
+    _check_codes(raw[names["size"]], smap, names["size"], path, what="size-class", frame=raw)
     overlap = raw[names["size"]].map(roles) == "overlap"
     if overlap.any():
         warnings.warn(
@@ -773,9 +1095,7 @@ def _read_one_counts(path: Path) -> pd.DataFrame:
     croles = _flag_roles(conf_s, flag_provider, "CONF_STATUS", path, raw)
     confidential = (froles["conf"] | croles["conf"]).to_numpy(dtype=bool)
     value = _numeric(raw["OBS_VALUE"], path, raw, "OBS_VALUE")
-    if "UNIT_MULT" in raw.columns:
-        um = pd.to_numeric(raw["UNIT_MULT"].str.strip().replace("", "0"), errors="coerce")
-        value = value * np.power(10.0, um.fillna(0).to_numpy(dtype=float))
+    value = value * np.power(10.0, _unit_mult(raw, path))
     value = np.where(confidential | froles["missing"].to_numpy(dtype=bool), np.nan, value)
     act = raw[names["activity"]] if names["activity"] in raw.columns else \
         pd.Series(["TOTAL"] * len(raw))
@@ -784,7 +1104,7 @@ def _read_one_counts(path: Path) -> pd.DataFrame:
         "country": gcols["country"],
         "geo": geo.to_numpy(dtype=object),
         "is_country": gcols["is_country"],
-        "year": pd.to_numeric(raw["TIME_PERIOD"]).to_numpy(dtype=np.int64),
+        "year": _years(raw, path, year_range),
         "activity": _map(act, {u: amap.get(u, u) for u in pd.unique(act)}),
         "size_class": _map(raw[names["size"]], smap),
         "role": _map(raw[names["size"]], roles),
@@ -794,7 +1114,8 @@ def _read_one_counts(path: Path) -> pd.DataFrame:
         "size_code": raw[names["size"]].to_numpy(dtype=object),
     })
     _check_duplicates(long.assign(file=str(path)),
-                      ("geo", "year", "activity", "size_code"), "load_business_counts")
+                      ("geo", "year", "activity", "size_code"), "load_business_counts",
+                      raw["_line"].to_numpy())
     # combine components (small = 10-19 + 20-49) unless the class is given directly
     key = ["country", "geo", "is_country", "year", "activity", "size_class"]
     direct = long[long["role"] == "direct"]
@@ -830,7 +1151,8 @@ def _read_one_counts(path: Path) -> pd.DataFrame:
     return long.loc[:, list(BUSINESS_COUNT_COLUMNS)]
 
 
-def load_business_counts(source: Source) -> pd.DataFrame:
+def load_business_counts(source: Source, *,
+                         year_range: tuple[int, int] | None = None) -> pd.DataFrame:
     """Read enterprise population counts by size class (OECD SDBS or Eurostat SBS).
 
     Parameters
@@ -841,6 +1163,9 @@ def load_business_counts(source: Source) -> pd.DataFrame:
         ``S1T9``/``S10T19``/``S20T49``/``S50T249``/``S_GE250``/``_T``) or Eurostat SBS SDMX-CSV
         (``sbs_sc_ovw``: ``indic_sbs`` ``ENT_NR`` by ``size_emp``; the Eurostat size codes are
         an ``assumption``, see ``tec_codes.csv``).
+    year_range
+        ``(first, last)`` plausible reference years; None (default) = the documented range
+        of ``tec_codes.csv`` (1990 to the current year).
 
     Returns
     -------
@@ -860,8 +1185,9 @@ def load_business_counts(source: Source) -> pd.DataFrame:
     participation rate built from the two is biased upward. ``size_code`` records the class
     used so that :func:`msme_stats.tec_indicators` can report it.
     """
-    paths = _resolve_paths(source)
-    frames = [_read_one_counts(p) for p in paths]
+    years = _year_range_option(year_range, "counts_year")
+    paths = _resolve_paths(source, "load_business_counts")
+    frames = [_read_one_counts(p, years) for p in paths]
     out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     _check_duplicates(out.assign(measure="enterprises"),
                       ("geo", "year", "activity", "size_class"), "load_business_counts")
@@ -869,4 +1195,5 @@ def load_business_counts(source: Source) -> pd.DataFrame:
 
 
 __all__ = ["load_tec", "load_business_counts", "tec_codes", "series_break_year",
+           "plausible_range",
            "TEC_COLUMNS", "BUSINESS_COUNT_COLUMNS", "TEC_KEY"]
