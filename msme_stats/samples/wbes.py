@@ -928,10 +928,10 @@ def synthetic_wbes_survey(
     Parameters
     ----------
     iso3, year
-        Country (ISO3) and survey year. Used for the country label, the ``country``
-        string (e.g. ``"Kenya2013"``) and the random stream.
+        Country (ISO3) and survey year: the country label, the ``country`` string (e.g.
+        ``"Kenya2013"``) and the random stream.
     n_firms
-        Number of establishments (real surveys hold 150-1800).
+        Number of establishments, >= 30 (real surveys hold 150-1800).
     target_tr5
         Calibration target: ``wmedian``-weighted mean of ``d3c`` in % (negative codes
         excluded). ``None`` takes the published IC.FRM.TRD.TR5 value of the plan
@@ -947,28 +947,20 @@ def synthetic_wbes_survey(
         Other Services). ``split_large=True`` codes a6a 3 = 100-249 and 4 = 250+.
     min_single_strata
         Minimum number of single-firm strata (default 2).
-    size_gradient
-        If ``True`` (default), redraw the survey until its ``wmedian``-weighted export
-        participation (share with ``d3c >= 10``) and weighted mean ``d3c`` both rise
-        strictly from ``a6a`` small to medium to large (3 and 4 pooled). Attempt ``k``
-        uses the stream ``default_rng([seed, crc32("ISO3_YEAR"), k])`` (attempt 0 the
-        stream without ``k``). The model makes the gradient hold in expectation; the
-        redraw removes sampling noise of small surveys with few exporters.
-    max_attempts
-        Maximum number of draws when ``size_gradient`` is ``True``; if none has the
-        gradient, the last draw is returned with a warning.
+    size_gradient, max_attempts
+        If ``True`` (default), redraw (at most ``max_attempts`` times; then the last draw
+        with a warning) until the ``wmedian``-weighted export participation (``d3c >= 10``)
+        and mean ``d3c`` rise strictly with ``a6a`` (3 and 4 pooled), removing the sampling
+        noise of small surveys. Attempt ``k`` uses ``[seed, crc32("ISO3_YEAR"), k]``.
 
     Returns
     -------
     pandas.DataFrame
-        One row per synthetic establishment with the raw WBES columns ``idstd``,
-        ``country``, ``a1``, ``year``, ``a2``, ``a4a``, ``a4b``, ``d1a2``, ``a6a``,
-        ``a6b``, ``l1``, ``d2``, ``d3a``, ``d3b``, ``d3c``, ``d4``, ``d8``, ``d12a``,
-        ``d12b``, ``d14``, ``b2b``, ``c22a``, ``c22b``, ``d30b``, ``wstrict``,
-        ``wmedian``, ``wweak``, ``strata`` and ``synthetic`` (always 1). Codes are raw
-        integers with −9/−8/−7 missing codes. ``frame.attrs`` holds ``value_labels``,
-        ``variable_labels``, ``target_tr5``, ``iso3``, ``year``, ``attempt`` (redraw used)
-        and ``synthetic=True``.
+        One row per synthetic establishment with the raw WBES columns of ``COLUMNS``
+        (``idstd country a1 year a2 a4a a4b d1a2 a6a a6b l1 d2 d3a d3b d3c d4 d8 d12a d12b
+        d14 b2b c22a c22b d30b wstrict wmedian wweak strata`` and ``synthetic`` = 1), raw
+        integer codes with −9/−8/−7 missing codes. ``frame.attrs``: ``value_labels``,
+        ``variable_labels``, ``target_tr5``, ``iso3``, ``year``, ``attempt``, ``synthetic``.
 
     Notes
     -----
@@ -977,10 +969,78 @@ def synthetic_wbes_survey(
     ``mean d3c [pw=wmedian] if d3c>=0``; R ``weighted.mean(d3c, wmedian)``. It is hit to
     within one firm's 1-pp step (usually < 0.05 pp). Participation and intensity rise
     with ``a6a`` and are higher in manufacturing than in services (logit and beta
-    parameters at the top of this module; synthetic design choices).
+    parameters in ``wbes_generator_params.csv``; synthetic design choices).
 
     *Source* of the targets: World Bank, Enterprise Surveys (IC.FRM.TRD.TR5), via the
     World Bank Atlas of Sustainable Development Goals 2018 (CC BY 4.0).
+    """
+    spec = _survey_spec(
+        iso3, int(year), n_firms=n_firms, target_tr5=target_tr5, country_name=country_name,
+        sector_scheme=sector_scheme, split_large=split_large, isic_rev=isic_rev,
+        n_regions=n_regions, survey_code=survey_code,
+    )
+    specs = _spec_frame([spec])
+    frame, attempt = _draw_with_gradient(
+        specs, seed=seed, min_single_strata=min_single_strata, size_gradient=size_gradient,
+        max_attempts=max_attempts,
+    )
+    return _finish_survey(frame, specs.iloc[0], attempt, target_tr5)
+
+
+def _finish_survey(
+    frame: pd.DataFrame, spec: pd.Series, attempt: int, target_given: float | None
+) -> pd.DataFrame:
+    """Warn when the weighted mean of d3c misses the TR5 target by more than 0.3 pp; attach
+    the labels and the survey's identity to ``frame.attrs``.
+    """
+    iso3, year = spec["iso3"], int(spec["year"])
+    target = target_given if target_given is not None else spec["target_tr5"]
+    achieved = _weighted_tr5(frame)
+    if abs(achieved - float(target)) > 0.3:
+        warnings.warn(
+            f"synthetic survey {iso3} {year}: weighted mean of d3c is {achieved:.3f}, "
+            f"target {target}; a single high-weight firm prevents a closer fit. "
+            "Try another seed or more firms.",
+            MsmeStatsWarning,
+            stacklevel=3,
+        )
+    frame.attrs.update(
+        {"synthetic": True, "iso3": iso3, "year": year, "target_tr5": float(spec["target_tr5"]),
+         "attempt": attempt, "value_labels": _value_labels(spec),
+         "variable_labels": dict(_VARIABLE_LABELS)}
+    )
+    return frame
+
+
+def _plan_target(row: pd.Series | None, iso3: str, year: int, target_tr5: float | None) -> float:
+    """The TR5 target: given, or the plan's published value for (iso3, year); in [0, 100)."""
+    if target_tr5 is None:
+        if row is None or int(row["year"]) != int(year):
+            raise OptionError(
+                f"target_tr5=None but ({iso3}, {year}) is not in {PLAN_FILE.name}; "
+                "pass target_tr5= (a percentage between 0 and 100)."
+            )
+        target_tr5 = float(row["target_tr5"])
+    if not 0.0 <= float(target_tr5) < 100.0:
+        raise OptionError(f"target_tr5={target_tr5!r} is not allowed; use a value in [0, 100).")
+    return float(target_tr5)
+
+
+def _survey_spec(
+    iso3: str,
+    year: int,
+    *,
+    n_firms: int,
+    target_tr5: float | None,
+    country_name: str | None,
+    sector_scheme: str | None,
+    split_large: bool | None,
+    isic_rev: str | None,
+    n_regions: int | None,
+    survey_code: int | None,
+) -> dict:
+    """Design of one survey: the given options, else the plan's values for (iso3, year),
+    else the defaults of :func:`synthetic_wbes_survey`; options are checked here.
     """
     if not isinstance(n_firms, int | np.integer) or n_firms < 30:
         raise OptionError(f"n_firms={n_firms!r} is not allowed; use an integer >= 30.")
@@ -991,15 +1051,7 @@ def synthetic_wbes_survey(
                 f"iso3={iso3!r} is not in {PLAN_FILE.name}; pass country_name= explicitly."
             )
         country_name = str(row["country_name"])
-    if target_tr5 is None:
-        if row is None or int(row["year"]) != int(year):
-            raise OptionError(
-                f"target_tr5=None but ({iso3}, {year}) is not in {PLAN_FILE.name}; "
-                "pass target_tr5= (a percentage between 0 and 100)."
-            )
-        target_tr5 = float(row["target_tr5"])
-    if not 0.0 <= float(target_tr5) < 100.0:
-        raise OptionError(f"target_tr5={target_tr5!r} is not allowed; use a value in [0, 100).")
+    target = _plan_target(row, iso3, year, target_tr5)
     same_year = row is not None and int(row["year"]) == int(year)
     if sector_scheme is None:
         sector_scheme = str(row["sector_scheme"]) if same_year else "standard"
@@ -1015,23 +1067,32 @@ def synthetic_wbes_survey(
         raise OptionError(f"n_regions={n_regions!r} is not allowed; use 1 to 5.")
     if survey_code is None:
         survey_code = int(row["survey_code"]) if same_year else 99
-    spec = {
+    return {
         "survey_code": int(survey_code),
         "iso3": iso3,
         "year": int(year),
         "country_name": country_name,
         "a1_code": int(row["a1_code"]) if row is not None else 99,
         "n_firms": int(n_firms),
-        "target_tr5": float(target_tr5),
+        "target_tr5": target,
         "sector_scheme": sector_scheme,
         "split_large": bool(split_large),
         "isic_rev": isic_rev,
         "n_regions": int(n_regions),
     }
-    specs = _spec_frame([spec])
+
+
+def _draw_with_gradient(
+    specs: pd.DataFrame, *, seed: int, min_single_strata: int, size_gradient: bool,
+    max_attempts: int,
+) -> tuple[pd.DataFrame, int]:
+    """Draw the survey, redrawing (attempt k: stream ``[seed, crc32, k]``) until the
+    weighted participation and mean d3c rise with a6a; warns when no draw has it.
+    """
+    iso3, year = str(specs["iso3"].iloc[0]), int(specs["year"].iloc[0])
     for attempt in range(max(int(max_attempts), 1)):
         frame = _generate(
-            specs, _survey_rng(seed, iso3, int(year), attempt), min_single_strata=min_single_strata
+            specs, _survey_rng(seed, iso3, year, attempt), min_single_strata=min_single_strata
         )
         if not size_gradient or _has_size_gradient(frame):
             break
@@ -1041,33 +1102,13 @@ def synthetic_wbes_survey(
             "participation and mean d3c rising with a6a; the last draw is returned. "
             "Use more firms, a higher target_tr5 or size_gradient=False.",
             MsmeStatsWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     if attempt:
         logger.debug(
             "synthetic survey %s %s: size gradient reached at attempt %d", iso3, year, attempt
         )
-    achieved = _weighted_tr5(frame)
-    if abs(achieved - float(target_tr5)) > 0.3:
-        warnings.warn(
-            f"synthetic survey {iso3} {year}: weighted mean of d3c is {achieved:.3f}, "
-            f"target {target_tr5}; a single high-weight firm prevents a closer fit. "
-            "Try another seed or more firms.",
-            MsmeStatsWarning,
-            stacklevel=2,
-        )
-    frame.attrs.update(
-        {
-            "synthetic": True,
-            "iso3": iso3,
-            "year": int(year),
-            "target_tr5": float(target_tr5),
-            "attempt": attempt,
-            "value_labels": _value_labels(specs.iloc[0]),
-            "variable_labels": dict(_VARIABLE_LABELS),
-        }
-    )
-    return frame
+    return frame, attempt
 
 
 def _weighted_tr5(frame: pd.DataFrame) -> float:
@@ -1221,14 +1262,21 @@ def _survey_stats(frame: pd.DataFrame, row: object) -> dict:
 
 
 def _readme(manifest: pd.DataFrame, stats: pd.DataFrame, seed: int) -> str:
+    """README.md of the sample folder: how the files were made, calibration table, licence."""
     m = manifest.merge(stats, on=["iso3", "year"])
+    lines = _readme_intro(m, seed) + _readme_calibration(m) + _readme_summary(m)
+    return "\n".join(lines)
+
+
+def _readme_intro(m: pd.DataFrame, seed: int) -> list[str]:
+    """Title, the SYNTHETIC warning and "How they were made" (with the irregularity rates)."""
     n = int(m["n_firms_"].sum())
     pct_viol = 100 * m["n_sum_violation"].sum() / n
     pct_partial = 100 * m["n_partial"].sum() / n
     pct_dis = 100 * m["n_disagree"].sum() / m["n_l1_valid"].sum()
     n_below5 = int(m["n_l1_below5"].sum())
     n_redrawn = int((m["attempt"] > 0).sum())
-    lines = [
+    return [
         "# SYNTHETIC WBES-schema sample data — NOT real Enterprise Survey microdata",
         "",
         "**Every file in this folder is SYNTHETIC.** No row describes a real firm. The files",
@@ -1265,6 +1313,12 @@ def _readme(manifest: pd.DataFrame, stats: pd.DataFrame, seed: int) -> str:
         "redraw).",
         "* `d2` (sales) is in an arbitrary synthetic local-currency unit per survey.",
         "",
+    ]
+
+
+def _readme_calibration(m: pd.DataFrame) -> list[str]:
+    """"Calibration targets": the source of the TR5 targets and the per-file table."""
+    lines = [
         "## Calibration targets",
         "",
         "The only real numbers used are the calibration targets: the published World Bank",
@@ -1295,8 +1349,13 @@ def _readme(manifest: pd.DataFrame, stats: pd.DataFrame, seed: int) -> str:
             f"{r.part_medium:.1f} | {r.part_large:.1f} | {r.a6a_l1_disagree:.1f} | "
             f"{r.n_strata} ({r.single_strata}) |"
         )
+    return lines
+
+
+def _readme_summary(m: pd.DataFrame) -> list[str]:
+    """Means over the latest survey of each economy, largest calibration error, licence."""
     latest = m.sort_values("year").groupby("iso3").tail(1)
-    lines += [
+    return [
         "",
         f"Simple means over the latest survey of each of the {len(latest)} economies: "
         f"manufacturing SMEs direct {latest['manuf_sme_direct'].mean():.1f} %, manufacturing "
@@ -1311,7 +1370,6 @@ def _readme(manifest: pd.DataFrame, stats: pd.DataFrame, seed: int) -> str:
         "© World Bank, CC BY 4.0 (attribution above).",
         "",
     ]
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------
