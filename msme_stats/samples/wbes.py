@@ -22,6 +22,15 @@ synthetic_wbes_pool
 wbes_sample_plan
     The fixed list of (country, year) surveys written by :func:`write_wbes_samples`.
 
+The model's parameters (sample and population shares, logits, means and concentrations of
+the export shares, missing-code rates, calibration bounds) are synthetic design choices,
+not estimates; they are read from ``wbes_generator_params.csv`` beside this module (columns
+``parameter``, ``position`` (blank for a scalar, else the index in a vector: size model
+index 0 small .. 3 very large, or the a4a code - 1), ``value``, ``note``). The generator
+(``_generate``) runs as named steps in a fixed order of random draws: design, weights,
+employees, ownership, exports, trade timing, inputs, ICT and obstacles, sales, ISIC codes,
+assembly.
+
 Everything is vectorised with :class:`numpy.random.Generator`; there is no Python loop
 per firm (only small loops per survey: the single-stratum fix and, in
 :func:`synthetic_wbes_survey`, redraws until the size gradient holds).
