@@ -78,6 +78,8 @@ def _draw_dots(
         style = {"xerr": xerr, "fmt": "o", "color": colors[h], "ecolor": colors[h],
                  "elinewidth": 1.2, "capsize": 0, "markersize": 5.5,
                  "label": hue_labels.get(h, "") if hue else None}
+        if "marker" in dot_kw:  # the user's marker replaces fmt="o" (markers, no line)
+            style.update(fmt="", linestyle="none")
         cont = ax.errorbar(v, pos, **{**style, **dot_kw})
         handles.append((cont, h))
     return handles
