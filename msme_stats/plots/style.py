@@ -7,6 +7,10 @@ to this module. ``palettes.csv`` has one row per (palette, key) with columns ``p
 ``country_group``, ``channel`` (direct / indirect exports), ``measure`` (export value /
 exporters), ``vintage`` (published / recomputed) and ``series`` (fallback colours).
 
+``columns.csv`` is the one map of chart column names: for each known column (``column``)
+the palette its values are looked up in first (``palette``) and its reader-facing axis
+label (``axis_label``; empty: the column name, capitalised), with a ``source``.
+
 Keys are matched case-insensitively, so ``"SME"``, ``"sme"`` and ``"Sme"`` are one class.
 """
 
@@ -27,12 +31,15 @@ from matplotlib.text import Annotation
 from ..errors import InvalidValueError, MissingColumnsError, OptionError
 
 __all__ = [
+    "COLUMNS_PATH",
     "PALETTES_PATH",
     "STYLE_PATH",
     "add_source_note",
     "canonical_order",
     "category_colors",
     "category_labels",
+    "column_label",
+    "column_palette",
     "find_palette",
     "house_style",
     "palette",
@@ -50,21 +57,41 @@ NOTE_GID = "msme-source-note"
 
 _PALETTE_COLUMNS = ("palette", "key", "order", "color", "label", "source")
 
-#: columns whose values are looked up in a given palette first
-_COLUMN_PALETTE = {
-    "size_class": "size_class",
-    "size": "size_class",
-    "size_group": "size_class",
-    "sme_group": "size_class",
-    "size_detail": "size_class",
-    "sizeclas": "size_class",
-    "group": "country_group",
-    "country_group": "country_group",
-    "region": "country_group",
-    "channel": "channel",
-    "measure": "measure",
-    "vintage": "vintage",
-}
+COLUMNS_PATH = Path(__file__).with_name("columns.csv")
+
+_COLUMNS_COLUMNS = ("column", "palette", "axis_label", "source")
+
+
+@functools.lru_cache(maxsize=1)
+def _column_table() -> dict[str, tuple[str, str]]:
+    """``{column: (palette, axis label)}`` from ``columns.csv`` (empty text: none)."""
+    table = pd.read_csv(COLUMNS_PATH, dtype=str, keep_default_na=False)
+    missing = [c for c in _COLUMNS_COLUMNS if c not in table.columns]
+    if missing:
+        raise MissingColumnsError(
+            f"{COLUMNS_PATH}: missing column(s) {missing}; expected {list(_COLUMNS_COLUMNS)}."
+        )
+    dup = table["column"].duplicated()
+    if dup.any():
+        raise InvalidValueError(
+            f"{COLUMNS_PATH}: duplicate column name(s) {table.loc[dup, 'column'].tolist()};"
+            " keep one row per column."
+        )
+    return {c: (p, lab) for c, p, lab in zip(table["column"], table["palette"], table["axis_label"], strict=True)}
+
+
+def column_palette(column: str | None) -> str | None:
+    """Palette whose keys the values of ``column`` are looked up in first (``columns.csv``)."""
+    entry = _column_table().get(column) if column is not None else None
+    return entry[0] or None if entry else None
+
+
+def column_label(column: str) -> str:
+    """Reader-facing axis label of a category column (``columns.csv``, else the name)."""
+    entry = _column_table().get(column)
+    if entry and entry[1]:
+        return entry[1]
+    return column.replace("_", " ").capitalize()
 
 
 @functools.lru_cache(maxsize=1)
@@ -127,8 +154,9 @@ def find_palette(column: str | None, values: Iterable[Any]) -> str | None:
     keys = {str(v).lower() for v in values}
     table = _palette_table()
     candidates = []
-    if column in _COLUMN_PALETTE:
-        candidates.append(_COLUMN_PALETTE[column])
+    first = column_palette(column)
+    if first is not None:
+        candidates.append(first)
     candidates += [p for p in dict.fromkeys(table["palette"]) if p not in candidates]
     for name in candidates:
         if name == "series":

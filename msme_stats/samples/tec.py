@@ -3,7 +3,9 @@
 The files are **partly synthetic**: a few cells reproduce published figures (Eurostat EU27
 2018 shares of large enterprises, EU27 2019 SME shares, 2015 SME shares of intra-EU exports
 by country, from ``reference_values.csv``); every other number is drawn from a seeded
-random generator around plausible levels. They exist to exercise the loaders and the
+random generator around plausible levels. The 20 EU reporters and their 2015 SME shares
+are in ``tec_sample_reporters.csv`` beside this module (EU membership checked against
+``msme_stats/reference/country_groups.csv``). They exist to exercise the loaders and the
 indicators, never as data for analysis.
 
 Formats written (METHODS §3.2, §3.4):
@@ -24,12 +26,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-# Published anchors (reference_values.csv rows ESTAT_CY_2015_INTRA_SME_EXP_VAL notes):
-# SME share of intra-EU export value 2015, percent.
-_SME_INTRA_2015 = {"CY": 88, "LV": 81, "BE": 70, "EE": 68, "NL": 67, "FR": 21, "DE": 26,
-                   "SK": 30, "IE": 32, "PL": 35, "CZ": 36, "FI": 38}
-_EU_GEOS = ["AT", "BE", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HU", "IE", "IT",
-            "LV", "NL", "PL", "PT", "SE", "SK"]
+from ..errors import InvalidValueError
+from ..reference import group_members, to_iso3
+
+#: The 20 EU reporters of the specimen (Eurostat geo codes, in drawing order) with the
+#: published 2015 SME share of intra-EU export value where one exists (percent).
+REPORTERS_FILE = Path(__file__).with_name("tec_sample_reporters.csv")
 _YEARS = list(range(2016, 2023))
 _SIZES = ["LT10", "10-49", "50-249", "GE250"]
 # EU27 2018 large-enterprise shares (count %, value %) by (partner, flow):
@@ -49,10 +51,32 @@ def _class_split(total: float, sme_share: float, unknown: float, micro_of_sme: f
     return [micro, small, sme - micro - small, large]
 
 
+def _reporters() -> tuple[list[str], dict[str, float]]:
+    """EU reporters (Eurostat geo codes) and their published 2015 SME intra-EU export shares.
+
+    Read from ``tec_sample_reporters.csv``; every reporter must be an EU member in 2015
+    according to ``msme_stats/reference/country_groups.csv`` (the membership is not repeated
+    here), so a wrong code fails loudly instead of writing a non-EU reporter.
+    """
+    table = pd.read_csv(REPORTERS_FILE, dtype=str, keep_default_na=False)
+    geos = list(table["geo"])
+    iso3 = to_iso3(pd.Series(geos), scheme="eurostat")
+    members = set(group_members("eu", "eu", 2015))
+    outside = [g for g, c in zip(geos, iso3, strict=True) if c not in members]
+    if outside:
+        raise InvalidValueError(
+            f"{REPORTERS_FILE.name}: {outside} are not EU members in 2015 "
+            "(reference/country_groups.csv); the specimen reports EU countries only."
+        )
+    shares = {g: float(v) for g, v in zip(geos, table["sme_intra_exp_share_2015"], strict=True) if v}
+    return geos, shares
+
+
 def _eurostat_cells(rng: np.random.Generator) -> pd.DataFrame:
     rows = []
-    for geo in _EU_GEOS:
-        base_sme = _SME_INTRA_2015.get(geo, float(rng.uniform(30, 55))) / 100.0
+    geos, sme_intra_2015 = _reporters()
+    for geo in geos:
+        base_sme = sme_intra_2015.get(geo, float(rng.uniform(30, 55))) / 100.0
         unknown_v = float(rng.choice([0.0, 0.0, 0.0, 0.02, 0.08]))
         size = float(rng.lognormal(11, 0.8))  # TOTAL exports, thousand EUR / 1000
         n_total = float(rng.lognormal(9.5, 0.7))

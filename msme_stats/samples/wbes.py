@@ -22,6 +22,15 @@ synthetic_wbes_pool
 wbes_sample_plan
     The fixed list of (country, year) surveys written by :func:`write_wbes_samples`.
 
+The model's parameters (sample and population shares, logits, means and concentrations of
+the export shares, missing-code rates, calibration bounds) are synthetic design choices,
+not estimates; they are read from ``wbes_generator_params.csv`` beside this module (columns
+``parameter``, ``position`` (blank for a scalar, else the index in a vector: size model
+index 0 small .. 3 very large, or the a4a code - 1), ``value``, ``note``). The generator
+(``_generate``) runs as named steps in a fixed order of random draws: design, weights,
+employees, ownership, exports, trade timing, inputs, ICT and obstacles, sales, ISIC codes,
+assembly.
+
 Everything is vectorised with :class:`numpy.random.Generator`; there is no Python loop
 per firm (only small loops per survey: the single-stratum fix and, in
 :func:`synthetic_wbes_survey`, redraws until the size gradient holds).
@@ -30,11 +39,13 @@ per firm (only small loops per survey: the single-stratum fix and, in
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import logging
 import warnings
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -186,58 +197,65 @@ _NUMERIC_WITH_CODES = (
 )
 
 # ---------------------------------------------------------------------------------------
-# Synthetic model parameters (design choices of this generator, not estimates)
+# Synthetic model parameters (design choices of this generator, not estimates), read from
+# wbes_generator_params.csv beside this module
 # ---------------------------------------------------------------------------------------
-# size model index: 0 small, 1 medium, 2 large (100+ or 100-249), 3 very large (250+)
-_SIZE_SAMPLE_SHARE = {False: (0.40, 0.35, 0.25), True: (0.40, 0.35, 0.15, 0.10)}
-_SIZE_POP_SHARE = {False: (0.72, 0.21, 0.07), True: (0.72, 0.21, 0.045, 0.025)}
-# logit of direct-export participation, rows = sector group, columns = size model index
-_DIRECT_LOGIT = np.array(
-    [
-        [-2.6, -1.7, -1.0, -0.7],  # manufacturing
-        [-2.9, -2.2, -1.6, -1.4],  # retail
-        [-2.7, -2.0, -1.4, -1.2],  # other services
-    ]
-)
-_FOREIGN_LOGIT = 1.0  # extra logit for b2b >= 10
-# mean share of sales exported directly, given direct exporter (before calibration)
-_DIRECT_MEAN = np.array([0.40, 0.38, 0.36, 0.36])
-_SERVICES_INTENSITY = 0.95  # multiplier of _DIRECT_MEAN for retail and other services
-_DIRECT_CONC = 3.0  # beta concentration
-_ALL_EXPORTED_PROB = 0.08  # manufacturing exporters that export 100 % (export-zone firms)
-# indirect exports
-_INDIRECT_LOGIT = np.array(
-    [
-        [-2.5, -2.2, -2.1, -2.1],
-        [-4.0, -3.7, -3.5, -3.5],
-        [-3.6, -3.3, -3.1, -3.1],
-    ]
-)
-_INDIRECT_MEAN = 0.30
-_INDIRECT_CONC = 2.0
-# rates of missing codes and irregularities
-_RATES = {
-    "l1_dk": 0.01,
-    "d2_dk": 0.04,
-    "d2_ref": 0.02,
-    "d3_dk": 0.010,
-    "d3_ref": 0.005,
-    "d3b_only_dk": 0.010,  # d3b unknown, d3c known
-    "d3c_only_dk": 0.006,  # d3c unknown, d3b known
-    "d3_sum_violation": 0.015,
-    "d4_dk": 0.08,
-    "d8_dk": 0.10,
-    "d12_dk": 0.03,
-    "d14_dk": 0.08,
-    "b2b_dk": 0.01,
-    "b2b_ref": 0.005,
-    "c22_dk": 0.005,
-    "d30b_dk": 0.02,
-    "a6b_dk": 0.02,
-    "d1a2_dk": 0.005,
-    "size_gross_mismatch": 0.04,  # l1 from a different class than the frame (old frame)
-}
-_L1_NOISE_SD = 0.36  # log-sd between frame size (a6a) and reported l1
+PARAMS_FILE = Path(__file__).with_name("wbes_generator_params.csv")
+
+#: sector groups of the logit tables, in row order (index = _SECTOR_GROUP value)
+_SECTOR_GROUP_NAMES = ("manufacturing", "retail", "other_services")
+
+
+@dataclass(frozen=True)
+class _Params:
+    """Generator parameters: scalars by name, vectors by name (in ``position`` order)."""
+
+    scalars: dict[str, float]
+    vectors: dict[str, np.ndarray]
+
+    def __getitem__(self, name: str) -> float:
+        return self.scalars[name]
+
+    def vec(self, name: str) -> np.ndarray:
+        return self.vectors[name]
+
+    def table(self, prefix: str) -> np.ndarray:
+        """Rows ``prefix.manufacturing``, ``prefix.retail``, ``prefix.other_services``."""
+        return np.array([self.vectors[f"{prefix}.{g}"] for g in _SECTOR_GROUP_NAMES])
+
+
+@functools.lru_cache(maxsize=1)
+def _params() -> _Params:
+    """Read ``wbes_generator_params.csv``: ``parameter``, ``position`` (blank: scalar), ``value``."""
+    table = pd.read_csv(PARAMS_FILE, dtype=str, keep_default_na=False)
+    dup = table.duplicated(["parameter", "position"])
+    if dup.any():
+        raise InvalidValueError(
+            f"{PARAMS_FILE.name}: repeated rows {table.loc[dup, ['parameter', 'position']].values.tolist()};"
+            " keep one value per parameter and position."
+        )
+    scalars: dict[str, float] = {}
+    parts: dict[str, dict[int, float]] = {}
+    for name, pos, value in zip(table["parameter"], table["position"], table["value"], strict=True):
+        try:
+            number = float(value)
+        except ValueError as exc:
+            raise InvalidValueError(
+                f"{PARAMS_FILE.name}: parameter {name!r} has value {value!r}; use a number."
+            ) from exc
+        if pos == "":
+            scalars[name] = number
+        else:
+            parts.setdefault(name, {})[int(pos)] = number
+    vectors = {}
+    for name, items in parts.items():
+        if sorted(items) != list(range(len(items))):
+            raise InvalidValueError(
+                f"{PARAMS_FILE.name}: parameter {name!r} has positions {sorted(items)}; "
+                "use 0, 1, 2, ... without gaps or repeats."
+            )
+        vectors[name] = np.array([items[i] for i in range(len(items))])
+    return _Params(scalars, vectors)
 
 
 # ---------------------------------------------------------------------------------------
@@ -319,6 +337,384 @@ def _draw_categorical(rng: np.random.Generator, cum: np.ndarray) -> np.ndarray:
     return (u[:, None] > cum[:, :-1]).sum(axis=1)
 
 
+@dataclass(frozen=True)
+class _Surveys:
+    """Survey-level design arrays of ``specs`` and the survey index ``sv`` of each firm."""
+
+    specs: pd.DataFrame
+    n_s: np.ndarray
+    sv: np.ndarray
+    split: np.ndarray
+    scheme_names: np.ndarray
+    n_sec: np.ndarray
+    n_reg: np.ndarray
+    rev4: np.ndarray
+
+    @property
+    def S(self) -> int:
+        return len(self.specs)
+
+    @property
+    def N(self) -> int:
+        return int(self.sv.size)
+
+
+def _surveys(specs: pd.DataFrame) -> _Surveys:
+    """Design arrays of the surveys: firms, size split, sector scheme, regions, ISIC revision."""
+    n_s = specs["n_firms"].to_numpy(dtype=np.int64)
+    scheme_names = specs["sector_scheme"].to_numpy()
+    return _Surveys(
+        specs=specs,
+        n_s=n_s,
+        sv=np.repeat(np.arange(len(specs)), n_s),  # survey index of each firm
+        split=specs["split_large"].to_numpy(dtype=bool),
+        scheme_names=scheme_names,
+        n_sec=np.array([len(_SCHEMES[s]) for s in scheme_names]),
+        n_reg=specs["n_regions"].to_numpy(dtype=np.int64),
+        rev4=(specs["isic_rev"].astype(str).to_numpy() == "4").astype(np.int64),
+    )
+
+
+def _design_tables(su: _Surveys, rng: np.random.Generator, P: _Params) -> dict[str, np.ndarray]:
+    """Per-survey cumulative sample shares and population shares of size, sector and region.
+
+    Region shares are Dirichlet (gamma draws), sorted so that the capital is the largest
+    region. Returns ``size_cum``, ``size_pop``, ``sec_cum``, ``sec_pop``, ``sec_global``,
+    ``reg_share`` and ``reg_cum`` (one row per survey).
+    """
+    S = su.S
+    size_cum, size_pop = np.ones((S, 4)), np.zeros((S, 4))
+    for k, sp in enumerate(su.split):
+        which = "split" if bool(sp) else "unsplit"
+        p = P.vec(f"size_sample_share.{which}")
+        size_cum[k, : p.size] = np.cumsum(p)
+        size_pop[k, : p.size] = P.vec(f"size_pop_share.{which}")
+    sec_cum, sec_pop = np.ones((S, 6)), np.zeros((S, 6))
+    sec_global = np.zeros((S, 6), dtype=np.int64)
+    for k, name in enumerate(su.scheme_names):
+        p = P.vec(f"sector_sample_share.{name}")
+        sec_cum[k, : p.size] = np.cumsum(p)
+        sec_pop[k, : p.size] = P.vec(f"sector_pop_share.{name}")
+        sec_global[k, : p.size] = _SCHEMES[name]
+    reg_raw = rng.gamma(P["region_gamma_shape"], size=(S, 5)) * (np.arange(5)[None, :] < su.n_reg[:, None])
+    reg_share = -np.sort(-reg_raw, axis=1)
+    reg_share /= reg_share.sum(axis=1, keepdims=True)
+    reg_cum = np.cumsum(reg_share, axis=1)
+    reg_cum[:, -1] = 1.0
+    return {"size_cum": size_cum, "size_pop": size_pop, "sec_cum": sec_cum, "sec_pop": sec_pop,
+            "sec_global": sec_global, "reg_share": reg_share, "reg_cum": reg_cum}
+
+
+def _draw_design(
+    su: _Surveys, rng: np.random.Generator, tab: dict[str, np.ndarray], min_single_strata: int
+) -> dict[str, np.ndarray]:
+    """Size, sector and region of each firm, with at least ``min_single_strata`` single-firm strata.
+
+    Returns ``size_i``/``sec_i`` (0-based local a6a/a4a code - 1), ``reg_i``, ``strata``
+    (1-based within the survey), ``gsec`` (global sector id), ``sgroup`` (0 manufacturing,
+    1 retail, 2 other services) and ``msize`` (size model index 0 small .. 3 very large;
+    unsplit large is 2).
+    """
+    sv = su.sv
+    size_i = _draw_categorical(rng, tab["size_cum"][sv])
+    sec_i = _draw_categorical(rng, tab["sec_cum"][sv])
+    reg_i = _draw_categorical(rng, tab["reg_cum"][sv])
+    size_i, sec_i, reg_i = _force_single_strata(
+        sv, su.n_s, size_i, sec_i, reg_i, su.n_sec, su.n_reg, min_single_strata
+    )
+    strata = (size_i * su.n_sec[sv] + sec_i) * su.n_reg[sv] + reg_i + 1
+    gsec = tab["sec_global"][sv, sec_i]
+    return {"size_i": size_i, "sec_i": sec_i, "reg_i": reg_i, "strata": strata, "gsec": gsec,
+            "sgroup": _SECTOR_GROUP[gsec], "msize": size_i}
+
+
+def _draw_weights(
+    su: _Surveys, rng: np.random.Generator, tab: dict[str, np.ndarray], f: dict[str, np.ndarray],
+    P: _Params,
+) -> dict[str, np.ndarray]:
+    """Expansion weights, constant within a stratum: wmedian from a synthetic population.
+
+    ``wstrict`` and ``wweak`` are ``wmedian`` times a uniform factor below and above 1.
+    Also returns ``key`` (survey x stratum), the grouping of the stratified uniforms.
+    """
+    sv = su.sv
+    key = sv.astype(np.int64) * 1000 + f["strata"]
+    ukey, first, cell = np.unique(key, return_index=True, return_inverse=True)
+    n_cell = np.bincount(cell)
+    cell_sv = ukey // 1000
+    pop_total = np.exp(rng.normal(np.log(P["population_median"]), P["population_log_sd"], size=su.S))
+    noise = np.exp(rng.normal(0.0, P["stratum_population_noise_sd"], size=ukey.size))
+    pop_cell = (
+        pop_total[cell_sv]
+        * tab["size_pop"][cell_sv, f["size_i"][first]]
+        * tab["sec_pop"][cell_sv, f["sec_i"][first]]
+        * tab["reg_share"][cell_sv, f["reg_i"][first]]
+        * noise
+    )
+    w_med_cell = np.maximum(pop_cell / n_cell, 1.0)
+    w_strict_cell = w_med_cell * rng.uniform(P["wstrict_factor_low"], P["wstrict_factor_high"], size=ukey.size)
+    w_weak_cell = w_med_cell * rng.uniform(P["wweak_factor_low"], P["wweak_factor_high"], size=ukey.size)
+    return {"key": key, "wmedian": np.round(w_med_cell[cell], 6),
+            "wstrict": np.round(w_strict_cell[cell], 6), "wweak": np.round(w_weak_cell[cell], 6)}
+
+
+def _draw_employees(
+    su: _Surveys, rng: np.random.Generator, msize: np.ndarray, P: _Params
+) -> dict[str, np.ndarray]:
+    """Frame size (log-uniform in the a6a class, Pareto tail for large) and reported ``l1``.
+
+    ``l1`` is the frame size with lognormal noise, a few gross mismatches (an old frame),
+    rounded, at least 1. Returns ``l1`` and ``l1_class`` (0 micro <5 .. 3 large 100+).
+    """
+    N = su.N
+    lo, hi = P.vec("frame_size_low"), P.vec("frame_size_high")
+    u = rng.random(N)
+    frame = np.exp(np.log(lo[msize]) + u * (np.log(hi[msize]) - np.log(lo[msize])))
+    # unsplit large (and very large): Pareto tail from the lower bound
+    pareto = (msize == 3) | ((msize == 2) & ~su.split[su.sv])
+    frame = np.where(pareto, lo[msize] * (1.0 - u) ** (-1.0 / P["frame_size_pareto_alpha"]), frame)
+    frame = np.minimum(frame, P["frame_size_cap"])
+    l1f = frame * np.exp(rng.normal(0.0, P["l1_noise_sd"], size=N))
+    gross = rng.random(N) < P["rate.size_gross_mismatch"]
+    factor = P["size_gross_mismatch_log_factor"]
+    l1f = np.where(gross, l1f * np.exp(rng.choice([-factor, factor], size=N)), l1f)
+    l1 = np.maximum(np.round(l1f), 1.0)
+    return {"l1": l1, "l1_class": np.searchsorted([5, 20, 100], l1, side="right")}
+
+
+def _draw_ownership(rng: np.random.Generator, msize: np.ndarray, P: _Params) -> dict[str, np.ndarray]:
+    """Foreign ownership (``b2b`` >= 10, half of them 100 %) and minor foreign stakes."""
+    N = msize.size
+    foreign = rng.random(N) < P.vec("foreign_prob")[msize]
+    b2b = np.where(foreign, np.where(rng.random(N) < P["foreign_full_prob"], 100, rng.integers(10, 100, N)), 0)
+    minor = (~foreign) & (rng.random(N) < P["minor_foreign_prob"])
+    return {"foreign": foreign, "b2b": np.where(minor, rng.integers(1, 10, N), b2b)}
+
+
+def _direct_model(
+    rng: np.random.Generator, f: dict[str, np.ndarray], P: _Params
+) -> dict[str, np.ndarray]:
+    """Logit ``eta`` of direct-export participation, exporters' share ``s_direct`` (%), and
+    ``u_direct``: uniforms spread evenly within each stratum (survey x size x sector x
+    region), so that the realised participation of a stratum stays close to its model
+    probability.
+    """
+    sgroup, msize = f["sgroup"], f["msize"]
+    N = msize.size
+    eta = P.table("direct_logit")[sgroup, msize] + P["foreign_logit"] * f["foreign"]
+    mean = P.vec("direct_mean")[msize] * np.where(sgroup == 0, 1.0, P["services_intensity"])
+    conc = P["direct_concentration"]
+    share = rng.beta(mean * conc, (1.0 - mean) * conc)
+    share = np.where((sgroup == 0) & (rng.random(N) < P["all_exported_prob"]), 1.0, share)
+    return {"eta": eta, "s_direct": 100.0 * share, "u_direct": _stratified_uniform(rng, f["key"])}
+
+
+def _d3_missing(rng: np.random.Generator, N: int, P: _Params) -> dict[str, np.ndarray]:
+    """Missing-code pattern of d3a-d3c: all don't know / refused, or one of d3b, d3c unknown."""
+    r = rng.random(N)
+    d3_all_dk = r < P["rate.d3_dk"]
+    d3_all_ref = (r >= P["rate.d3_dk"]) & (r < P["rate.d3_dk"] + P["rate.d3_ref"])
+    d3_none = d3_all_dk | d3_all_ref
+    r2 = rng.random(N)
+    d3b_only_dk = (~d3_none) & (r2 < P["rate.d3b_only_dk"])
+    d3c_only_dk = (
+        (~d3_none)
+        & (r2 >= P["rate.d3b_only_dk"])
+        & (r2 < P["rate.d3b_only_dk"] + P["rate.d3c_only_dk"])
+    )
+    return {"d3_all_dk": d3_all_dk, "d3_all_ref": d3_all_ref, "d3_none": d3_none,
+            "d3b_only_dk": d3b_only_dk, "d3c_only_dk": d3c_only_dk}
+
+
+def _draw_direct(
+    su: _Surveys, f: dict[str, np.ndarray], m: dict[str, np.ndarray], *, calibrate: bool, P: _Params
+) -> np.ndarray:
+    """``d3c`` (before missing codes): participation and intensity calibrated to TR5."""
+    valid_c = ~(m["d3_none"] | m["d3c_only_dk"])
+    w_valid = np.where(valid_c, f["wmedian"], 0.0)
+    W = _group_sum(w_valid, su.sv, su.S)
+    target = su.specs["target_tr5"].to_numpy(dtype=float)
+    if calibrate:
+        shift, lam = _calibrate(su.sv, su.S, W, w_valid, f["eta"], f["u_direct"], f["s_direct"], target, P)
+    else:
+        shift, lam = np.zeros(su.S), np.ones(su.S)
+    exporter = f["u_direct"] < _sigmoid(f["eta"] + shift[su.sv])
+    return np.where(exporter, np.clip(np.round(lam[su.sv] * f["s_direct"]), 1, 100), 0.0)
+
+
+def _draw_indirect_and_codes(
+    su: _Surveys, rng: np.random.Generator, f: dict[str, np.ndarray], m: dict[str, np.ndarray],
+    d3c: np.ndarray, P: _Params,
+) -> dict[str, np.ndarray]:
+    """Indirect exports ``d3b``, national sales ``d3a``, sum violations and missing codes.
+
+    The country shift of indirect exports is mildly related to the direct target. A few
+    firms violate d3a + d3b + d3c = 100 (flagged by the loader, never fixed).
+    """
+    N, sv = su.N, su.sv
+    target = su.specs["target_tr5"].to_numpy(dtype=float)
+    ind_shift = P["indirect_shift_slope"] * np.log1p(target) + P["indirect_shift_intercept"] + rng.normal(0.0, P["indirect_shift_sd"], size=su.S)
+    eta_ind = P.table("indirect_logit")[f["sgroup"], f["msize"]] + ind_shift[sv]
+    ind = rng.random(N) < _sigmoid(eta_ind)
+    mean, conc = P["indirect_mean"], P["indirect_concentration"]
+    s_ind = np.clip(np.round(100.0 * rng.beta(mean * conc, (1 - mean) * conc, N)), 1, 100)
+    d3b = np.where(ind, np.minimum(s_ind, 100.0 - d3c), 0.0)
+    d3a = 100.0 - d3b - d3c
+    viol = (~m["d3_none"]) & (rng.random(N) < P["rate.d3_sum_violation"])
+    delta = rng.integers(2, 16, N).astype(float)
+    d3a = np.where(viol, np.where(d3a <= 85, d3a + delta, d3a - delta), d3a)
+    dk, ref = m["d3_all_dk"], m["d3_all_ref"]
+    d3a = np.where(dk, -9, np.where(ref, -8, d3a))
+    d3b = np.where(dk | m["d3b_only_dk"], -9, np.where(ref, -8, d3b))
+    d3c = np.where(dk | m["d3c_only_dk"], -9, np.where(ref, -8, d3c))
+    d3a = np.where(m["d3b_only_dk"] | m["d3c_only_dk"], -9, d3a)
+    return {"d3a": d3a, "d3b": d3b, "d3c": d3c}
+
+
+def _draw_exports(
+    su: _Surveys, rng: np.random.Generator, f: dict[str, np.ndarray], *, calibrate: bool,
+    P: _Params,
+) -> dict[str, np.ndarray]:
+    """Direct and indirect export shares ``d3a``/``d3b``/``d3c`` with their missing codes."""
+    f = {**f, **_direct_model(rng, f, P)}
+    m = _d3_missing(rng, su.N, P)
+    d3c = _draw_direct(su, f, m, calibrate=calibrate, P=P)
+    return _draw_indirect_and_codes(su, rng, f, m, d3c, P)
+
+
+def _draw_trade_timing(
+    su: _Surveys, rng: np.random.Generator, d3: dict[str, np.ndarray], P: _Params
+) -> dict[str, np.ndarray]:
+    """``d4`` (days to clear exports; direct exporters only) and ``d8`` (first export year)."""
+    N = su.N
+    d3b, d3c = d3["d3b"], d3["d3c"]
+    direct = d3c > 0
+    any_export = direct | (d3b > 0)
+    year = su.specs["year"].to_numpy(dtype=np.int64)[su.sv]
+    d4 = np.maximum(np.round(np.exp(rng.normal(np.log(P["d4_days_median"]), P["d4_days_log_sd"], N))), 1)
+    d4 = np.where(direct, np.where(rng.random(N) < P["rate.d4_dk"], -9, d4), -7)
+    d4 = np.where(d3c < 0, -9, d4)
+    age = np.floor(rng.exponential(P["d8_age_mean"], N))
+    d8 = np.maximum(year - age, 1960)
+    d8 = np.where(any_export, np.where(rng.random(N) < P["rate.d8_dk"], -9, d8), -7)
+    d8 = np.where((d3c < 0) | (d3b < 0), -9, d8)
+    return {"year": year, "any_export": any_export, "d4": d4, "d8": d8}
+
+
+def _draw_inputs(
+    rng: np.random.Generator, sgroup: np.ndarray, msize: np.ndarray, P: _Params
+) -> dict[str, np.ndarray]:
+    """Origin of material inputs ``d12a``/``d12b`` (manufacturing only) and import clearance ``d14``."""
+    N = msize.size
+    manuf = sgroup == 0
+    uses_foreign = rng.random(N) < P.vec("d12_foreign_prob")[msize]
+    d12b = np.where(uses_foreign, np.clip(np.round(100 * rng.beta(P["d12_beta_a"], P["d12_beta_b"], N)), 1, 100), 0)
+    d12a = 100 - d12b
+    d12_dk = rng.random(N) < P["rate.d12_dk"]
+    d12a = np.where(manuf, np.where(d12_dk, -9, d12a), -7)
+    d12b = np.where(manuf, np.where(d12_dk, -9, d12b), -7)
+    importer = np.where(manuf, uses_foreign, rng.random(N) < P["services_importer_prob"])
+    d14 = np.maximum(np.round(np.exp(rng.normal(np.log(P["d14_days_median"]), P["d14_days_log_sd"], N))), 1)
+    d14 = np.where(importer, np.where(rng.random(N) < P["rate.d14_dk"], -9, d14), -7)
+    return {"d12a": d12a, "d12b": d12b, "d14": d14}
+
+
+def _draw_ict_obstacles(
+    rng: np.random.Generator, f: dict[str, np.ndarray], P: _Params
+) -> dict[str, np.ndarray]:
+    """Missing codes of ``b2b``; e-mail and website use (``c22a``, ``c22b``); ``d30b``."""
+    msize = f["msize"]
+    N = msize.size
+    rb = rng.random(N)
+    b2b = np.where(
+        rb < P["rate.b2b_dk"], -9, np.where(rb < P["rate.b2b_dk"] + P["rate.b2b_ref"], -8, f["b2b"])
+    )
+    c22a = np.where(rng.random(N) < P.vec("c22a_prob")[msize], 1, 2)
+    c22b = np.where(rng.random(N) < P.vec("c22b_prob")[msize], 1, 2)
+    c22a = np.where(rng.random(N) < P["rate.c22_dk"], -9, c22a)
+    c22b = np.where(rng.random(N) < P["rate.c22_dk"], -9, c22b)
+    d30b = (rng.random(N)[:, None] > P.vec("d30b_cum")[None, :]).sum(axis=1)
+    bump = f["any_export"] & (d30b < 4) & (rng.random(N) < P["d30b_exporter_bump_prob"])
+    d30b = np.where(bump, d30b + 1, d30b)
+    d30b = np.where(rng.random(N) < P["rate.d30b_dk"], -9, d30b)
+    return {"b2b": b2b, "c22a": c22a, "c22b": c22b, "d30b": d30b}
+
+
+def _draw_size_and_sales(
+    su: _Surveys, rng: np.random.Generator, f: dict[str, np.ndarray], P: _Params
+) -> dict[str, np.ndarray]:
+    """Screener size ``a6b`` (class of l1 with a little noise), ``l1`` codes, sales ``d2``.
+
+    Sales are lognormal, rising with size; the local-currency level is synthetic per survey.
+    """
+    N, l1, l1_class = su.N, f["l1"], f["l1_class"]
+    a6b = np.where(rng.random(N) < P["a6b_noise_prob"], np.clip(l1_class + rng.choice([-1, 1], N), 0, 3), l1_class)
+    a6b = np.where(rng.random(N) < P["rate.a6b_dk"], -9, a6b)
+    l1_out = np.where(rng.random(N) < P["rate.l1_dk"], -9, l1)
+    lp_level = rng.uniform(np.log(10 ** P["sales_log_level_low"]), np.log(10 ** P["sales_log_level_high"]), size=su.S)
+    log_d2 = np.log(l1) + lp_level[su.sv] + rng.normal(0.0, P["sales_log_sd"], N) + P["sales_exporter_premium"] * f["any_export"]
+    d2 = np.round(np.exp(log_d2), -2)
+    rd = rng.random(N)
+    d2 = np.where(
+        rd < P["rate.d2_dk"], -9, np.where(rd < P["rate.d2_dk"] + P["rate.d2_ref"], -8, d2)
+    )
+    return {"a6b": a6b, "l1_out": l1_out, "d2": d2}
+
+
+def _draw_isic(
+    su: _Surveys, rng: np.random.Generator, gsec: np.ndarray, P: _Params
+) -> dict[str, np.ndarray]:
+    """ISIC codes consistent with the sector: ``a4b`` (2-digit) and ``d1a2`` (4-digit)."""
+    N = su.N
+    isic_tab, isic_len = _isic_table()
+    pick = (rng.random(N) * isic_len[gsec, su.rev4[su.sv]]).astype(np.int64)
+    a4b = isic_tab[gsec, su.rev4[su.sv], pick]
+    d1a2 = a4b * 100 + rng.integers(1, 10, N) * 10 + rng.integers(0, 4, N)
+    d1a2 = np.where(rng.random(N) < P["rate.d1a2_dk"], -9, d1a2)
+    return {"a4b": a4b, "d1a2": d1a2}
+
+
+#: (variable, source array in the firm dict, Stata-friendly dtype) in column order
+_OUTPUT_COLUMNS = (
+    ("a2", "reg_i", np.int8), ("a4a", "sec_i", np.int8), ("a4b", "a4b", np.int8),
+    ("d1a2", "d1a2", np.int16), ("a6a", "size_i", np.int8), ("a6b", "a6b", np.int8),
+    ("l1", "l1_out", np.int32), ("d2", "d2", np.float64), ("d3a", "d3a", np.int16),
+    ("d3b", "d3b", np.int16), ("d3c", "d3c", np.int16), ("d4", "d4", np.int16),
+    ("d8", "d8", np.int16), ("d12a", "d12a", np.int16), ("d12b", "d12b", np.int16),
+    ("d14", "d14", np.int16), ("b2b", "b2b", np.int16), ("c22a", "c22a", np.int8),
+    ("c22b", "c22b", np.int8), ("d30b", "d30b", np.int8),
+)
+
+
+def _assemble(su: _Surveys, rng: np.random.Generator, f: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The frame in :data:`COLUMNS` order: firms in random order within a survey, then
+    ``idstd`` ascending (as in the real files); ``a2``/``a4a``/``a6a`` as 1-based codes.
+    """
+    specs, sv, n_s, N = su.specs, su.sv, su.n_s, su.N
+    order = np.lexsort((rng.random(N), sv))
+    idstd = specs["survey_code"].to_numpy(dtype=np.int64)[sv] * 100_000 + (
+        np.arange(N) - np.repeat(np.cumsum(n_s) - n_s, n_s) + 1
+    )
+    names = specs["country_name"].astype(str).to_numpy()
+    country = np.char.add(names.astype(str), specs["year"].astype(str).to_numpy().astype(str))
+    one_based = {"reg_i", "sec_i", "size_i"}
+    cols = {
+        "idstd": idstd.astype(np.int32),
+        "country": country[sv][order],
+        "a1": specs["a1_code"].to_numpy(dtype=np.int16)[sv][order],
+        "year": f["year"].astype(np.int16)[order],
+    }
+    for var, name, dtype in _OUTPUT_COLUMNS:
+        values = f[name] + 1 if name in one_based else f[name]
+        cols[var] = values.astype(dtype)[order]
+    cols.update({w: f[w][order] for w in ("wstrict", "wmedian", "wweak")})
+    cols["strata"] = f["strata"].astype(np.int16)[order]
+    cols["synthetic"] = np.ones(N, dtype=np.int8)
+    frame = pd.DataFrame(cols)
+    frame["country"] = frame["country"].astype(object)
+    return frame
+
+
 def _generate(
     specs: pd.DataFrame,
     rng: np.random.Generator,
@@ -330,248 +726,26 @@ def _generate(
 
     ``specs`` columns: survey_code, iso3, year, country_name, a1_code, n_firms,
     target_tr5, sector_scheme, split_large (bool), isic_rev (str), n_regions.
+
+    The steps draw from ``rng`` in a fixed order (the files are byte-identical for a seed):
+    design (size, sector, region, strata), weights, employees, ownership, exports (direct
+    calibrated to TR5, indirect, missing codes), trade timing, inputs and imports, ICT and
+    obstacles, screener size and sales, ISIC codes, then the order of firms.
     """
-    S = len(specs)
-    n_s = specs["n_firms"].to_numpy(dtype=np.int64)
-    sv = np.repeat(np.arange(S), n_s)  # survey index of each firm
-    N = sv.size
-    split = specs["split_large"].to_numpy(dtype=bool)
-    scheme_names = specs["sector_scheme"].to_numpy()
-    n_sec = np.array([len(_SCHEMES[s]) for s in scheme_names])
-    n_reg = specs["n_regions"].to_numpy(dtype=np.int64)
-    rev4 = (specs["isic_rev"].astype(str).to_numpy() == "4").astype(np.int64)
-
-    # ---- design: size, sector, region, strata -----------------------------------------
-    size_cum = np.ones((S, 4))
-    size_pop = np.zeros((S, 4))
-    for k, sp in enumerate(split):
-        p = np.array(_SIZE_SAMPLE_SHARE[bool(sp)])
-        size_cum[k, : p.size] = np.cumsum(p)
-        size_pop[k, : p.size] = _SIZE_POP_SHARE[bool(sp)]
-    sec_cum = np.ones((S, 6))
-    sec_pop = np.zeros((S, 6))
-    sec_global = np.zeros((S, 6), dtype=np.int64)
-    for k, name in enumerate(scheme_names):
-        p = np.array(_SECTOR_SAMPLE_SHARE[name])
-        sec_cum[k, : p.size] = np.cumsum(p)
-        sec_pop[k, : p.size] = _SECTOR_POP_SHARE[name]
-        sec_global[k, : p.size] = _SCHEMES[name]
-    # region shares: Dirichlet, sorted so that the capital is the largest region
-    reg_raw = rng.gamma(3.0, size=(S, 5)) * (np.arange(5)[None, :] < n_reg[:, None])
-    reg_share = -np.sort(-reg_raw, axis=1)
-    reg_share /= reg_share.sum(axis=1, keepdims=True)
-    reg_cum = np.cumsum(reg_share, axis=1)
-    reg_cum[:, -1] = 1.0
-
-    size_i = _draw_categorical(rng, size_cum[sv])  # 0-based local a6a code - 1
-    sec_i = _draw_categorical(rng, sec_cum[sv])  # 0-based local a4a code - 1
-    reg_i = _draw_categorical(rng, reg_cum[sv])
-    size_i, sec_i, reg_i = _force_single_strata(
-        sv, n_s, size_i, sec_i, reg_i, n_sec, n_reg, min_single_strata
-    )
-    strata = (size_i * n_sec[sv] + sec_i) * n_reg[sv] + reg_i + 1
-    gsec = sec_global[sv, sec_i]
-    sgroup = _SECTOR_GROUP[gsec]
-    # size model index (0 small .. 3 very large); unsplit large -> 2
-    msize = size_i
-
-    # ---- weights (constant within a stratum) ------------------------------------------
-    key = sv.astype(np.int64) * 1000 + strata
-    ukey, first, cell = np.unique(key, return_index=True, return_inverse=True)
-    n_cell = np.bincount(cell)
-    cell_sv = ukey // 1000
-    pop_total = np.exp(rng.normal(np.log(20000.0), 0.8, size=S))
-    noise = np.exp(rng.normal(0.0, 0.3, size=ukey.size))
-    pop_cell = (
-        pop_total[cell_sv]
-        * size_pop[cell_sv, size_i[first]]
-        * sec_pop[cell_sv, sec_i[first]]
-        * reg_share[cell_sv, reg_i[first]]
-        * noise
-    )
-    w_med_cell = np.maximum(pop_cell / n_cell, 1.0)
-    w_strict_cell = w_med_cell * rng.uniform(0.70, 0.97, size=ukey.size)
-    w_weak_cell = w_med_cell * rng.uniform(1.05, 1.60, size=ukey.size)
-    wmedian = np.round(w_med_cell[cell], 6)
-    wstrict = np.round(w_strict_cell[cell], 6)
-    wweak = np.round(w_weak_cell[cell], 6)
-
-    # ---- employees: frame size (a6a) vs reported l1 -----------------------------------
-    lo = np.array([5.0, 20.0, 100.0, 250.0])
-    hi = np.array([20.0, 100.0, 250.0, 5000.0])
-    u = rng.random(N)
-    frame = np.exp(np.log(lo[msize]) + u * (np.log(hi[msize]) - np.log(lo[msize])))
-    # unsplit large (and very large): Pareto tail from the lower bound
-    pareto = (msize == 3) | ((msize == 2) & ~split[sv])
-    frame = np.where(pareto, lo[msize] * (1.0 - u) ** (-1.0 / 1.3), frame)
-    frame = np.minimum(frame, 20000.0)
-    l1f = frame * np.exp(rng.normal(0.0, _L1_NOISE_SD, size=N))
-    gross = rng.random(N) < _RATES["size_gross_mismatch"]
-    l1f = np.where(gross, l1f * np.exp(rng.choice([-1.6, 1.6], size=N)), l1f)
-    l1 = np.maximum(np.round(l1f), 1.0)
-    l1_class = np.searchsorted([5, 20, 100], l1, side="right")  # 0 micro .. 3 large
-
-    # ---- ownership and exports --------------------------------------------------------
-    p_foreign = np.array([0.05, 0.10, 0.20, 0.25])[msize]
-    foreign = rng.random(N) < p_foreign
-    b2b = np.where(foreign, np.where(rng.random(N) < 0.5, 100, rng.integers(10, 100, N)), 0)
-    minor = (~foreign) & (rng.random(N) < 0.02)
-    b2b = np.where(minor, rng.integers(1, 10, N), b2b)
-
-    eta = _DIRECT_LOGIT[sgroup, msize] + _FOREIGN_LOGIT * foreign
-    mean = _DIRECT_MEAN[msize] * np.where(sgroup == 0, 1.0, _SERVICES_INTENSITY)
-    share = rng.beta(mean * _DIRECT_CONC, (1.0 - mean) * _DIRECT_CONC)
-    share = np.where((sgroup == 0) & (rng.random(N) < _ALL_EXPORTED_PROB), 1.0, share)
-    s_direct = 100.0 * share
-    # uniforms spread evenly within each stratum (survey x size x sector x region): the
-    # realised participation of a stratum stays close to its model probability
-    u_direct = _stratified_uniform(rng, key)
-
-    r = rng.random(N)
-    d3_all_dk = r < _RATES["d3_dk"]
-    d3_all_ref = (r >= _RATES["d3_dk"]) & (r < _RATES["d3_dk"] + _RATES["d3_ref"])
-    d3_none = d3_all_dk | d3_all_ref
-    r2 = rng.random(N)
-    d3b_only_dk = (~d3_none) & (r2 < _RATES["d3b_only_dk"])
-    d3c_only_dk = (
-        (~d3_none)
-        & (r2 >= _RATES["d3b_only_dk"])
-        & (r2 < _RATES["d3b_only_dk"] + _RATES["d3c_only_dk"])
-    )
-    valid_c = ~(d3_none | d3c_only_dk)
-
-    w_valid = np.where(valid_c, wmedian, 0.0)
-    W = _group_sum(w_valid, sv, S)
-    target = specs["target_tr5"].to_numpy(dtype=float)
-    if calibrate:
-        shift, lam = _calibrate(sv, S, W, w_valid, eta, u_direct, s_direct, target)
-    else:
-        shift, lam = np.zeros(S), np.ones(S)
-    exporter = u_direct < _sigmoid(eta + shift[sv])
-    d3c = np.where(exporter, np.clip(np.round(lam[sv] * s_direct), 1, 100), 0.0)
-
-    # indirect exports: country shift mildly related to the direct target
-    ind_shift = 0.25 * np.log1p(target) - 0.4 + rng.normal(0.0, 0.3, size=S)
-    eta_ind = _INDIRECT_LOGIT[sgroup, msize] + ind_shift[sv]
-    ind = rng.random(N) < _sigmoid(eta_ind)
-    s_ind = np.clip(
-        np.round(
-            100.0
-            * rng.beta(_INDIRECT_MEAN * _INDIRECT_CONC, (1 - _INDIRECT_MEAN) * _INDIRECT_CONC, N)
-        ),
-        1,
-        100,
-    )
-    d3b = np.where(ind, np.minimum(s_ind, 100.0 - d3c), 0.0)
-    d3a = 100.0 - d3b - d3c
-    # violations of the sum-to-100 identity (flagged by the loader, never fixed)
-    viol = (~d3_none) & (rng.random(N) < _RATES["d3_sum_violation"])
-    delta = rng.integers(2, 16, N).astype(float)
-    d3a = np.where(viol, np.where(d3a <= 85, d3a + delta, d3a - delta), d3a)
-    d3a = np.where(d3_all_dk, -9, np.where(d3_all_ref, -8, d3a))
-    d3b = np.where(d3_all_dk | d3b_only_dk, -9, np.where(d3_all_ref, -8, d3b))
-    d3c = np.where(d3_all_dk | d3c_only_dk, -9, np.where(d3_all_ref, -8, d3c))
-    d3a = np.where(d3b_only_dk | d3c_only_dk, -9, d3a)
-    direct = d3c > 0
-    any_export = direct | (d3b > 0)
-
-    # ---- other variables --------------------------------------------------------------
-    year = specs["year"].to_numpy(dtype=np.int64)[sv]
-    d4 = np.maximum(np.round(np.exp(rng.normal(np.log(6.0), 0.8, N))), 1)
-    d4 = np.where(direct, np.where(rng.random(N) < _RATES["d4_dk"], -9, d4), -7)
-    d4 = np.where(d3c < 0, -9, d4)
-    age = np.floor(rng.exponential(8.0, N))
-    d8 = np.maximum(year - age, 1960)
-    d8 = np.where(any_export, np.where(rng.random(N) < _RATES["d8_dk"], -9, d8), -7)
-    d8 = np.where((d3c < 0) | (d3b < 0), -9, d8)
-
-    manuf = sgroup == 0
-    uses_foreign = rng.random(N) < np.array([0.45, 0.60, 0.72, 0.78])[msize]
-    d12b = np.where(uses_foreign, np.clip(np.round(100 * rng.beta(1.3, 1.4, N)), 1, 100), 0)
-    d12a = 100 - d12b
-    d12_dk = rng.random(N) < _RATES["d12_dk"]
-    d12a = np.where(manuf, np.where(d12_dk, -9, d12a), -7)
-    d12b = np.where(manuf, np.where(d12_dk, -9, d12b), -7)
-    importer = np.where(manuf, uses_foreign, rng.random(N) < 0.25)
-    d14 = np.maximum(np.round(np.exp(rng.normal(np.log(9.0), 0.8, N))), 1)
-    d14 = np.where(importer, np.where(rng.random(N) < _RATES["d14_dk"], -9, d14), -7)
-
-    rb = rng.random(N)
-    b2b = np.where(
-        rb < _RATES["b2b_dk"], -9, np.where(rb < _RATES["b2b_dk"] + _RATES["b2b_ref"], -8, b2b)
-    )
-    c22a = np.where(rng.random(N) < np.array([0.62, 0.82, 0.93, 0.96])[msize], 1, 2)
-    c22b = np.where(rng.random(N) < np.array([0.30, 0.55, 0.78, 0.85])[msize], 1, 2)
-    c22a = np.where(rng.random(N) < _RATES["c22_dk"], -9, c22a)
-    c22b = np.where(rng.random(N) < _RATES["c22_dk"], -9, c22b)
-    d30b_cum = np.array([0.45, 0.65, 0.80, 0.92])
-    d30b = (rng.random(N)[:, None] > d30b_cum[None, :]).sum(axis=1)
-    d30b = np.where(any_export & (d30b < 4) & (rng.random(N) < 0.2), d30b + 1, d30b)
-    d30b = np.where(rng.random(N) < _RATES["d30b_dk"], -9, d30b)
-
-    # screener size: class of l1 with a little noise, a few don't know
-    a6b = np.where(rng.random(N) < 0.05, np.clip(l1_class + rng.choice([-1, 1], N), 0, 3), l1_class)
-    a6b = np.where(rng.random(N) < _RATES["a6b_dk"], -9, a6b)
-    l1_out = np.where(rng.random(N) < _RATES["l1_dk"], -9, l1)
-
-    # sales: lognormal, rising with size; local-currency level is synthetic per survey
-    lp_level = rng.uniform(np.log(10**3.5), np.log(10**6.5), size=S)
-    log_d2 = np.log(l1) + lp_level[sv] + rng.normal(0.0, 1.0, N) + 0.3 * any_export
-    d2 = np.round(np.exp(log_d2), -2)
-    rd = rng.random(N)
-    d2 = np.where(
-        rd < _RATES["d2_dk"], -9, np.where(rd < _RATES["d2_dk"] + _RATES["d2_ref"], -8, d2)
-    )
-
-    # ISIC codes consistent with the sector
-    isic_tab, isic_len = _isic_table()
-    pick = (rng.random(N) * isic_len[gsec, rev4[sv]]).astype(np.int64)
-    a4b = isic_tab[gsec, rev4[sv], pick]
-    d1a2 = a4b * 100 + rng.integers(1, 10, N) * 10 + rng.integers(0, 4, N)
-    d1a2 = np.where(rng.random(N) < _RATES["d1a2_dk"], -9, d1a2)
-
-    # ---- assemble -----------------------------------------------------------------------
-    # firms in random order within a survey, then idstd ascending (as in the real files)
-    order = np.lexsort((rng.random(N), sv))
-    idstd = specs["survey_code"].to_numpy(dtype=np.int64)[sv] * 100_000 + (
-        np.arange(N) - np.repeat(np.cumsum(n_s) - n_s, n_s) + 1
-    )
-    names = specs["country_name"].astype(str).to_numpy()
-    country = np.char.add(names.astype(str), specs["year"].astype(str).to_numpy().astype(str))
-    cols = {
-        "idstd": idstd.astype(np.int32),
-        "country": country[sv][order],
-        "a1": specs["a1_code"].to_numpy(dtype=np.int16)[sv][order],
-        "year": year.astype(np.int16)[order],
-        "a2": (reg_i + 1).astype(np.int8)[order],
-        "a4a": (sec_i + 1).astype(np.int8)[order],
-        "a4b": a4b.astype(np.int8)[order],
-        "d1a2": d1a2.astype(np.int16)[order],
-        "a6a": (size_i + 1).astype(np.int8)[order],
-        "a6b": a6b.astype(np.int8)[order],
-        "l1": l1_out.astype(np.int32)[order],
-        "d2": d2.astype(np.float64)[order],
-        "d3a": d3a.astype(np.int16)[order],
-        "d3b": d3b.astype(np.int16)[order],
-        "d3c": d3c.astype(np.int16)[order],
-        "d4": d4.astype(np.int16)[order],
-        "d8": d8.astype(np.int16)[order],
-        "d12a": d12a.astype(np.int16)[order],
-        "d12b": d12b.astype(np.int16)[order],
-        "d14": d14.astype(np.int16)[order],
-        "b2b": b2b.astype(np.int16)[order],
-        "c22a": c22a.astype(np.int8)[order],
-        "c22b": c22b.astype(np.int8)[order],
-        "d30b": d30b.astype(np.int8)[order],
-        "wstrict": wstrict[order],
-        "wmedian": wmedian[order],
-        "wweak": wweak[order],
-        "strata": strata.astype(np.int16)[order],
-        "synthetic": np.ones(N, dtype=np.int8),
-    }
-    frame = pd.DataFrame(cols)
-    frame["country"] = frame["country"].astype(object)
-    return frame
+    P = _params()
+    su = _surveys(specs)
+    tab = _design_tables(su, rng, P)
+    f = _draw_design(su, rng, tab, min_single_strata)
+    f.update(_draw_weights(su, rng, tab, f, P))
+    f.update(_draw_employees(su, rng, f["msize"], P))
+    f.update(_draw_ownership(rng, f["msize"], P))
+    f.update(_draw_exports(su, rng, f, calibrate=calibrate, P=P))
+    f.update(_draw_trade_timing(su, rng, f, P))
+    f.update(_draw_inputs(rng, f["sgroup"], f["msize"], P))
+    f.update(_draw_ict_obstacles(rng, f, P))
+    f.update(_draw_size_and_sales(su, rng, f, P))
+    f.update(_draw_isic(su, rng, f["gsec"], P))
+    return _assemble(su, rng, f)
 
 
 def _stratified_uniform(rng: np.random.Generator, group: np.ndarray) -> np.ndarray:
@@ -657,6 +831,7 @@ def _calibrate(
     u: np.ndarray,
     s_direct: np.ndarray,
     target: np.ndarray,
+    P: _Params,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-survey logit shift and intensity multiplier hitting the TR5 target.
 
@@ -666,16 +841,19 @@ def _calibrate(
     Step 2: bisection on a multiplier ``lam`` of exporters' shares, applied to the
     *rounded and capped* values that are written, ``clip(round(lam*s), 1, 100)``, so that
     the written data hit the target up to the smallest step (one firm changing by 1 pp).
-    Both are vectorised over surveys (fixed 60 iterations).
+    Both are vectorised over surveys (fixed number of iterations,
+    ``calibration_iterations`` in ``wbes_generator_params.csv``).
     """
+    n_iter = int(P["calibration_iterations"])
+    bound = P["calibration_logit_bound"]
     Wsafe = np.where(W > 0, W, 1.0)
 
     def direct_mean(a: np.ndarray) -> np.ndarray:
         exp_ = u < _sigmoid(eta + a[sv])
         return _group_sum(w_valid * exp_ * s_direct, sv, S) / Wsafe
 
-    lo, hi = np.full(S, -20.0), np.full(S, 20.0)
-    for _ in range(60):
+    lo, hi = np.full(S, -bound), np.full(S, bound)
+    for _ in range(n_iter):
         mid = 0.5 * (lo + hi)
         above = direct_mean(mid) >= target
         hi = np.where(above, mid, hi)
@@ -687,8 +865,9 @@ def _calibrate(
         val = np.clip(np.round(lam[sv] * s_direct), 1, 100) * exporter
         return _group_sum(w_valid * val, sv, S) / Wsafe
 
-    llo, lhi = np.full(S, np.log(1e-3)), np.full(S, np.log(1e3))
-    for _ in range(60):
+    llo = np.full(S, np.log(P["calibration_multiplier_low"]))
+    lhi = np.full(S, np.log(P["calibration_multiplier_high"]))
+    for _ in range(n_iter):
         mid = 0.5 * (llo + lhi)
         above = rounded_mean(np.exp(mid)) >= target
         lhi = np.where(above, mid, lhi)
@@ -758,10 +937,10 @@ def synthetic_wbes_survey(
     Parameters
     ----------
     iso3, year
-        Country (ISO3) and survey year. Used for the country label, the ``country``
-        string (e.g. ``"Kenya2013"``) and the random stream.
+        Country (ISO3) and survey year: the country label, the ``country`` string (e.g.
+        ``"Kenya2013"``) and the random stream.
     n_firms
-        Number of establishments (real surveys hold 150-1800).
+        Number of establishments, >= 30 (real surveys hold 150-1800).
     target_tr5
         Calibration target: ``wmedian``-weighted mean of ``d3c`` in % (negative codes
         excluded). ``None`` takes the published IC.FRM.TRD.TR5 value of the plan
@@ -777,28 +956,20 @@ def synthetic_wbes_survey(
         Other Services). ``split_large=True`` codes a6a 3 = 100-249 and 4 = 250+.
     min_single_strata
         Minimum number of single-firm strata (default 2).
-    size_gradient
-        If ``True`` (default), redraw the survey until its ``wmedian``-weighted export
-        participation (share with ``d3c >= 10``) and weighted mean ``d3c`` both rise
-        strictly from ``a6a`` small to medium to large (3 and 4 pooled). Attempt ``k``
-        uses the stream ``default_rng([seed, crc32("ISO3_YEAR"), k])`` (attempt 0 the
-        stream without ``k``). The model makes the gradient hold in expectation; the
-        redraw removes sampling noise of small surveys with few exporters.
-    max_attempts
-        Maximum number of draws when ``size_gradient`` is ``True``; if none has the
-        gradient, the last draw is returned with a warning.
+    size_gradient, max_attempts
+        If ``True`` (default), redraw (at most ``max_attempts`` times; then the last draw
+        with a warning) until the ``wmedian``-weighted export participation (``d3c >= 10``)
+        and mean ``d3c`` rise strictly with ``a6a`` (3 and 4 pooled), removing the sampling
+        noise of small surveys. Attempt ``k`` uses ``[seed, crc32("ISO3_YEAR"), k]``.
 
     Returns
     -------
     pandas.DataFrame
-        One row per synthetic establishment with the raw WBES columns ``idstd``,
-        ``country``, ``a1``, ``year``, ``a2``, ``a4a``, ``a4b``, ``d1a2``, ``a6a``,
-        ``a6b``, ``l1``, ``d2``, ``d3a``, ``d3b``, ``d3c``, ``d4``, ``d8``, ``d12a``,
-        ``d12b``, ``d14``, ``b2b``, ``c22a``, ``c22b``, ``d30b``, ``wstrict``,
-        ``wmedian``, ``wweak``, ``strata`` and ``synthetic`` (always 1). Codes are raw
-        integers with −9/−8/−7 missing codes. ``frame.attrs`` holds ``value_labels``,
-        ``variable_labels``, ``target_tr5``, ``iso3``, ``year``, ``attempt`` (redraw used)
-        and ``synthetic=True``.
+        One row per synthetic establishment with the raw WBES columns of ``COLUMNS``
+        (``idstd country a1 year a2 a4a a4b d1a2 a6a a6b l1 d2 d3a d3b d3c d4 d8 d12a d12b
+        d14 b2b c22a c22b d30b wstrict wmedian wweak strata`` and ``synthetic`` = 1), raw
+        integer codes with −9/−8/−7 missing codes. ``frame.attrs``: ``value_labels``,
+        ``variable_labels``, ``target_tr5``, ``iso3``, ``year``, ``attempt``, ``synthetic``.
 
     Notes
     -----
@@ -807,10 +978,78 @@ def synthetic_wbes_survey(
     ``mean d3c [pw=wmedian] if d3c>=0``; R ``weighted.mean(d3c, wmedian)``. It is hit to
     within one firm's 1-pp step (usually < 0.05 pp). Participation and intensity rise
     with ``a6a`` and are higher in manufacturing than in services (logit and beta
-    parameters at the top of this module; synthetic design choices).
+    parameters in ``wbes_generator_params.csv``; synthetic design choices).
 
     *Source* of the targets: World Bank, Enterprise Surveys (IC.FRM.TRD.TR5), via the
     World Bank Atlas of Sustainable Development Goals 2018 (CC BY 4.0).
+    """
+    spec = _survey_spec(
+        iso3, int(year), n_firms=n_firms, target_tr5=target_tr5, country_name=country_name,
+        sector_scheme=sector_scheme, split_large=split_large, isic_rev=isic_rev,
+        n_regions=n_regions, survey_code=survey_code,
+    )
+    specs = _spec_frame([spec])
+    frame, attempt = _draw_with_gradient(
+        specs, seed=seed, min_single_strata=min_single_strata, size_gradient=size_gradient,
+        max_attempts=max_attempts,
+    )
+    return _finish_survey(frame, specs.iloc[0], attempt, target_tr5)
+
+
+def _finish_survey(
+    frame: pd.DataFrame, spec: pd.Series, attempt: int, target_given: float | None
+) -> pd.DataFrame:
+    """Warn when the weighted mean of d3c misses the TR5 target by more than 0.3 pp; attach
+    the labels and the survey's identity to ``frame.attrs``.
+    """
+    iso3, year = spec["iso3"], int(spec["year"])
+    target = target_given if target_given is not None else spec["target_tr5"]
+    achieved = _weighted_tr5(frame)
+    if abs(achieved - float(target)) > 0.3:
+        warnings.warn(
+            f"synthetic survey {iso3} {year}: weighted mean of d3c is {achieved:.3f}, "
+            f"target {target}; a single high-weight firm prevents a closer fit. "
+            "Try another seed or more firms.",
+            MsmeStatsWarning,
+            stacklevel=3,
+        )
+    frame.attrs.update(
+        {"synthetic": True, "iso3": iso3, "year": year, "target_tr5": float(spec["target_tr5"]),
+         "attempt": attempt, "value_labels": _value_labels(spec),
+         "variable_labels": dict(_VARIABLE_LABELS)}
+    )
+    return frame
+
+
+def _plan_target(row: pd.Series | None, iso3: str, year: int, target_tr5: float | None) -> float:
+    """The TR5 target: given, or the plan's published value for (iso3, year); in [0, 100)."""
+    if target_tr5 is None:
+        if row is None or int(row["year"]) != int(year):
+            raise OptionError(
+                f"target_tr5=None but ({iso3}, {year}) is not in {PLAN_FILE.name}; "
+                "pass target_tr5= (a percentage between 0 and 100)."
+            )
+        target_tr5 = float(row["target_tr5"])
+    if not 0.0 <= float(target_tr5) < 100.0:
+        raise OptionError(f"target_tr5={target_tr5!r} is not allowed; use a value in [0, 100).")
+    return float(target_tr5)
+
+
+def _survey_spec(
+    iso3: str,
+    year: int,
+    *,
+    n_firms: int,
+    target_tr5: float | None,
+    country_name: str | None,
+    sector_scheme: str | None,
+    split_large: bool | None,
+    isic_rev: str | None,
+    n_regions: int | None,
+    survey_code: int | None,
+) -> dict:
+    """Design of one survey: the given options, else the plan's values for (iso3, year),
+    else the defaults of :func:`synthetic_wbes_survey`; options are checked here.
     """
     if not isinstance(n_firms, int | np.integer) or n_firms < 30:
         raise OptionError(f"n_firms={n_firms!r} is not allowed; use an integer >= 30.")
@@ -821,15 +1060,7 @@ def synthetic_wbes_survey(
                 f"iso3={iso3!r} is not in {PLAN_FILE.name}; pass country_name= explicitly."
             )
         country_name = str(row["country_name"])
-    if target_tr5 is None:
-        if row is None or int(row["year"]) != int(year):
-            raise OptionError(
-                f"target_tr5=None but ({iso3}, {year}) is not in {PLAN_FILE.name}; "
-                "pass target_tr5= (a percentage between 0 and 100)."
-            )
-        target_tr5 = float(row["target_tr5"])
-    if not 0.0 <= float(target_tr5) < 100.0:
-        raise OptionError(f"target_tr5={target_tr5!r} is not allowed; use a value in [0, 100).")
+    target = _plan_target(row, iso3, year, target_tr5)
     same_year = row is not None and int(row["year"]) == int(year)
     if sector_scheme is None:
         sector_scheme = str(row["sector_scheme"]) if same_year else "standard"
@@ -845,23 +1076,32 @@ def synthetic_wbes_survey(
         raise OptionError(f"n_regions={n_regions!r} is not allowed; use 1 to 5.")
     if survey_code is None:
         survey_code = int(row["survey_code"]) if same_year else 99
-    spec = {
+    return {
         "survey_code": int(survey_code),
         "iso3": iso3,
         "year": int(year),
         "country_name": country_name,
         "a1_code": int(row["a1_code"]) if row is not None else 99,
         "n_firms": int(n_firms),
-        "target_tr5": float(target_tr5),
+        "target_tr5": target,
         "sector_scheme": sector_scheme,
         "split_large": bool(split_large),
         "isic_rev": isic_rev,
         "n_regions": int(n_regions),
     }
-    specs = _spec_frame([spec])
+
+
+def _draw_with_gradient(
+    specs: pd.DataFrame, *, seed: int, min_single_strata: int, size_gradient: bool,
+    max_attempts: int,
+) -> tuple[pd.DataFrame, int]:
+    """Draw the survey, redrawing (attempt k: stream ``[seed, crc32, k]``) until the
+    weighted participation and mean d3c rise with a6a; warns when no draw has it.
+    """
+    iso3, year = str(specs["iso3"].iloc[0]), int(specs["year"].iloc[0])
     for attempt in range(max(int(max_attempts), 1)):
         frame = _generate(
-            specs, _survey_rng(seed, iso3, int(year), attempt), min_single_strata=min_single_strata
+            specs, _survey_rng(seed, iso3, year, attempt), min_single_strata=min_single_strata
         )
         if not size_gradient or _has_size_gradient(frame):
             break
@@ -871,33 +1111,13 @@ def synthetic_wbes_survey(
             "participation and mean d3c rising with a6a; the last draw is returned. "
             "Use more firms, a higher target_tr5 or size_gradient=False.",
             MsmeStatsWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     if attempt:
         logger.debug(
             "synthetic survey %s %s: size gradient reached at attempt %d", iso3, year, attempt
         )
-    achieved = _weighted_tr5(frame)
-    if abs(achieved - float(target_tr5)) > 0.3:
-        warnings.warn(
-            f"synthetic survey {iso3} {year}: weighted mean of d3c is {achieved:.3f}, "
-            f"target {target_tr5}; a single high-weight firm prevents a closer fit. "
-            "Try another seed or more firms.",
-            MsmeStatsWarning,
-            stacklevel=2,
-        )
-    frame.attrs.update(
-        {
-            "synthetic": True,
-            "iso3": iso3,
-            "year": int(year),
-            "target_tr5": float(target_tr5),
-            "attempt": attempt,
-            "value_labels": _value_labels(specs.iloc[0]),
-            "variable_labels": dict(_VARIABLE_LABELS),
-        }
-    )
-    return frame
+    return frame, attempt
 
 
 def _weighted_tr5(frame: pd.DataFrame) -> float:
@@ -1051,14 +1271,21 @@ def _survey_stats(frame: pd.DataFrame, row: object) -> dict:
 
 
 def _readme(manifest: pd.DataFrame, stats: pd.DataFrame, seed: int) -> str:
+    """README.md of the sample folder: how the files were made, calibration table, licence."""
     m = manifest.merge(stats, on=["iso3", "year"])
+    lines = _readme_intro(m, seed) + _readme_calibration(m) + _readme_summary(m)
+    return "\n".join(lines)
+
+
+def _readme_intro(m: pd.DataFrame, seed: int) -> list[str]:
+    """Title, the SYNTHETIC warning and "How they were made" (with the irregularity rates)."""
     n = int(m["n_firms_"].sum())
     pct_viol = 100 * m["n_sum_violation"].sum() / n
     pct_partial = 100 * m["n_partial"].sum() / n
     pct_dis = 100 * m["n_disagree"].sum() / m["n_l1_valid"].sum()
     n_below5 = int(m["n_l1_below5"].sum())
     n_redrawn = int((m["attempt"] > 0).sum())
-    lines = [
+    return [
         "# SYNTHETIC WBES-schema sample data — NOT real Enterprise Survey microdata",
         "",
         "**Every file in this folder is SYNTHETIC.** No row describes a real firm. The files",
@@ -1095,6 +1322,12 @@ def _readme(manifest: pd.DataFrame, stats: pd.DataFrame, seed: int) -> str:
         "redraw).",
         "* `d2` (sales) is in an arbitrary synthetic local-currency unit per survey.",
         "",
+    ]
+
+
+def _readme_calibration(m: pd.DataFrame) -> list[str]:
+    """"Calibration targets": the source of the TR5 targets and the per-file table."""
+    lines = [
         "## Calibration targets",
         "",
         "The only real numbers used are the calibration targets: the published World Bank",
@@ -1125,8 +1358,13 @@ def _readme(manifest: pd.DataFrame, stats: pd.DataFrame, seed: int) -> str:
             f"{r.part_medium:.1f} | {r.part_large:.1f} | {r.a6a_l1_disagree:.1f} | "
             f"{r.n_strata} ({r.single_strata}) |"
         )
+    return lines
+
+
+def _readme_summary(m: pd.DataFrame) -> list[str]:
+    """Means over the latest survey of each economy, largest calibration error, licence."""
     latest = m.sort_values("year").groupby("iso3").tail(1)
-    lines += [
+    return [
         "",
         f"Simple means over the latest survey of each of the {len(latest)} economies: "
         f"manufacturing SMEs direct {latest['manuf_sme_direct'].mean():.1f} %, manufacturing "
@@ -1141,7 +1379,6 @@ def _readme(manifest: pd.DataFrame, stats: pd.DataFrame, seed: int) -> str:
         "© World Bank, CC BY 4.0 (attribution above).",
         "",
     ]
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------
