@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 import msme_stats
+from msme_stats import _commit as commit_mod
 from msme_stats import build as b
 from msme_stats._atomic import atomic_dir, atomic_write_bytes, atomic_write_text, sha256_file
 from msme_stats.errors import BuildError, OptionError
@@ -116,7 +117,7 @@ def test_build_writes_files_and_manifest(registry, data_dir, tmp_path):
     assert on_disk["libraries"]["matplotlib"] == matplotlib.__version__
     assert on_disk["libraries"]["pandas"] == pd.__version__
     assert on_disk["params"] == {"scale": 2}
-    assert on_disk["inputs"] == [{"name": "exports", "files": [
+    assert on_disk["inputs"] == [{"name": "exports", "folder": ".", "files": [
         {"path": "exports.csv", "sha256": _sha(data_dir / "exports.csv"),
          "bytes": (data_dir / "exports.csv").stat().st_size}]}]
     by_id = {o["id"]: o for o in on_disk["outputs"]}
@@ -155,10 +156,8 @@ def test_same_inputs_give_byte_identical_outputs(registry, data_dir, tmp_path):
 
 def test_failed_build_leaves_out_dir_untouched(registry, data_dir, tmp_path):
     out = tmp_path / "figures"
-    out.mkdir()
-    (out / "tab_exports.csv").write_text("old table\n")
+    b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
     (out / "keep.txt").write_text("not ours\n")
-    (out / "manifest.json").write_text("{}\n")
     before = _snapshot(out)
 
     @registry.register_output("zz_broken", kind="table", title="Broken")
@@ -173,8 +172,7 @@ def test_failed_build_leaves_out_dir_untouched(registry, data_dir, tmp_path):
 
 def test_keyboard_interrupt_during_outputs_leaves_out_dir_untouched(registry, data_dir, tmp_path):
     out = tmp_path / "figures"
-    out.mkdir()
-    (out / "fig_exports.png").write_bytes(b"old png")
+    b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
     before = _snapshot(out)
 
     @registry.register_output("zz_interrupt", kind="table", title="Interrupted")
@@ -187,50 +185,49 @@ def test_keyboard_interrupt_during_outputs_leaves_out_dir_untouched(registry, da
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "figures"]
 
 
-@pytest.mark.parametrize("fail_at", [1, 2, 5, 8, 12])
+@pytest.mark.parametrize("fail_at", [1, 2, 4, 6])
 def test_interrupt_while_moving_files_rolls_back(registry, data_dir, tmp_path, monkeypatch, fail_at):
     out = tmp_path / "figures"
     b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
     (out / "keep.txt").write_text("mine\n")
-    (out / "tab_exports.png").write_bytes(b"stale, removed by the commit")
     (data_dir / "exports.csv").write_text("size_class,estimate\nlarge,20.0\nsmall,1.0\n")
     before = _snapshot(out)
     real_replace = os.replace
-    real_commit = b._commit
     calls = {"n": 0}
 
     def flaky_replace(src, dst):
-        calls["n"] += 1
-        if calls["n"] == fail_at:
-            raise KeyboardInterrupt
+        if str(dst).startswith(str(out)) and str(src).startswith(str(tmp_path / ".figures.msme-build" / "new")):
+            calls["n"] += 1
+            if calls["n"] == fail_at:
+                raise KeyboardInterrupt
         return real_replace(src, dst)
 
-    def commit_with_interrupt(*args):
-        # the commit makes 1 stale move + 2 moves for each of 6 files = 13 renames
-        monkeypatch.setattr(b.os, "replace", flaky_replace)
-        try:
-            real_commit(*args)
-        finally:
-            monkeypatch.setattr(b.os, "replace", real_replace)
-
-    monkeypatch.setattr(b, "_commit", commit_with_interrupt)
+    # the commit makes 6 renames (5 output files, then manifest.json)
+    monkeypatch.setattr(commit_mod.os, "replace", flaky_replace)
     with pytest.raises(KeyboardInterrupt):
         b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
-    assert calls["n"] >= fail_at  # the interruption happened inside the commit (+ undo moves)
+    monkeypatch.setattr(commit_mod.os, "replace", real_replace)
+    assert calls["n"] == fail_at  # the interruption happened inside the commit
     assert _snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "figures"]
 
 
 def test_stale_files_of_an_id_are_replaced_others_kept(registry, data_dir, tmp_path):
     out = tmp_path / "figures"
-    out.mkdir()
-    (out / "tab_exports.csv").write_text("old\n")
-    (out / "tab_exports.png").write_bytes(b"when tab_exports was a figure")
-    (out / "other.csv").write_text("someone else's\n")
     b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
-    assert not (out / "tab_exports.png").exists()
-    assert (out / "tab_exports.csv").read_text().startswith("size_class,estimate,share")
+    (out / "other.csv").write_text("someone else's\n")
+    # tab_exports becomes a figure: its table files (listed in the manifest) go, the
+    # user's file stays
+    reg = b.Registry()
+    reg.register_output("tab_exports", kind="figure", title="now a figure",
+                        func=lambda ctx: plt.subplots()[0])
+    m = b.build(data_dir=data_dir, out_dir=out, registry=reg, progress=False)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "fig_exports.png", "fig_exports.svg", "manifest.json", "other.csv", "tab_exports.png",
+        "tab_exports.svg"]
     assert (out / "other.csv").read_text() == "someone else's\n"
+    assert sorted(f.name for f in m.files()) == sorted(
+        p.name for p in out.iterdir() if p.name not in ("manifest.json", "other.csv"))
 
 
 def test_only_builds_selected_ids_and_keeps_manifest_entries(registry, data_dir, tmp_path):
