@@ -6,6 +6,8 @@ import hashlib
 import json
 import os
 import sys
+import threading
+import warnings
 
 import matplotlib
 
@@ -19,7 +21,14 @@ import msme_stats
 from msme_stats import _commit as commit_mod
 from msme_stats import build as b
 from msme_stats._atomic import atomic_dir, atomic_write_bytes, atomic_write_text, sha256_file
-from msme_stats.errors import BuildError, OptionError
+from msme_stats._lock import BuildLock
+from msme_stats.errors import (
+    AmbiguousInputError,
+    BuildError,
+    BuildLockedError,
+    OptionError,
+    OutputClashError,
+)
 
 
 def _sha(path):
@@ -319,3 +328,216 @@ def test_atomic_dir_success_and_failure(tmp_path):
     with pytest.raises(FileExistsError), atomic_dir(target, replace=False) as tmp:
         pass
     assert [p.name for p in target.iterdir()] == ["new.csv"]
+
+
+# --------------------------------------------------------------------------- ownership
+def test_a_users_folder_named_like_an_output_is_an_error_and_kept(registry, data_dir, tmp_path):
+    out = tmp_path / "o"
+    (out / "tab_exports.png").mkdir(parents=True)  # not even an extension the table writes
+    (out / "tab_exports.csv").mkdir()
+    (out / "tab_exports.csv" / "notes.txt").write_text("x\n")
+    before = _snapshot(out)
+    with pytest.raises(OutputClashError, match=r"tab_exports\.csv is a folder"):
+        b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    assert _snapshot(out) == before
+    assert (out / "tab_exports.csv" / "notes.txt").read_text() == "x\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "o"]
+
+
+def test_only_files_of_the_previous_manifest_are_replaced(registry, data_dir, tmp_path):
+    out = tmp_path / "o"
+    b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    # a file the manifest does not list, named like an output of another kind
+    (out / "tab_exports.png").write_bytes(b"the user's picture")
+    b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    assert (out / "tab_exports.png").read_bytes() == b"the user's picture"
+    # once the manifest is gone, the build owns nothing: its own old files are clashes
+    (out / "manifest.json").unlink()
+    with pytest.raises(OutputClashError, match="fig_exports.png"):
+        b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+
+
+def test_second_build_is_kept_out_by_the_lock(registry, data_dir, tmp_path):
+    out = tmp_path / "o"
+    lock = BuildLock(tmp_path / ".o.msme-build.lock")
+    lock.acquire()
+    try:
+        with pytest.raises(BuildLockedError, match=rf"locked by process {os.getpid()}.*--wait"):
+            b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+        with pytest.raises(BuildLockedError, match="after waiting 0.2 s"):
+            b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False,
+                    lock_timeout=0.2)
+        threading.Timer(0.3, lock.release).start()  # the other build ends: this one goes on
+        b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False, lock_timeout=20)
+    finally:
+        lock.release()
+    assert (out / "manifest.json").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "o"]
+
+
+def _crash_in_commit(monkeypatch, after_renames):
+    """Make the next commit stop dead after ``after_renames`` renames, as SIGKILL would."""
+    real_replace = os.replace
+    state = {"n": 0}
+
+    class Killed(BaseException):
+        pass
+
+    def replace(src, dst):
+        if "/new/" in str(src) and "/new/" not in str(dst):  # a rename of the commit
+            if state["n"] == after_renames:
+                raise Killed
+            state["n"] += 1
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(commit_mod.os, "replace", replace)
+    monkeypatch.setattr(commit_mod, "_roll_back", lambda *a: None)  # a dead process undoes nothing
+    return Killed
+
+
+@pytest.mark.parametrize("damage", [False, True])
+def test_recovery_rolls_forward_or_back(registry, data_dir, tmp_path, monkeypatch, damage):
+    out = tmp_path / "o"
+    b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    old = _snapshot(out)
+    (data_dir / "exports.csv").write_text("size_class,estimate\nlarge,20.0\nsmall,1.0\n")
+    clean = tmp_path / "clean"
+    b.build(data_dir=data_dir, out_dir=clean, registry=registry, progress=False)
+    new = _snapshot(clean)
+    killed = _crash_in_commit(monkeypatch, after_renames=2)
+    with pytest.raises(killed):
+        b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    monkeypatch.undo()
+    work = tmp_path / ".o.msme-build"
+    assert (work / "journal.json").exists()
+    assert _snapshot(out) not in (old, new)  # mixed: 2 of 6 files are new
+    if damage:  # a staged file is lost: the commit cannot go forward, so it goes back
+        next(p for p in (work / "new").iterdir() if p.name != "manifest.json").unlink()
+    assert b.recover(out) == ("back" if damage else "forward")
+    assert _snapshot(out) == (old if damage else new)
+    assert not work.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["clean", "data", "o"]
+    assert b.recover(out) is None
+
+
+def test_next_build_recovers_then_builds(registry, data_dir, tmp_path, monkeypatch):
+    out = tmp_path / "o"
+    b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    killed = _crash_in_commit(monkeypatch, after_renames=1)
+    with pytest.raises(killed):
+        b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False, params={"scale": 3})
+    monkeypatch.undo()
+    m = b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    assert m.recovered == "forward"
+    clean = b.build(data_dir=data_dir, out_dir=tmp_path / "clean", registry=registry, progress=False)
+    assert b.digest_dir(out) == b.digest_dir(tmp_path / "clean") and m.data == clean.data
+
+
+def test_work_folder_of_a_build_killed_before_its_commit_is_removed(registry, data_dir, tmp_path):
+    out = tmp_path / "o"
+    b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    work = tmp_path / ".o.msme-build"
+    (work / "new").mkdir(parents=True)
+    (work / "MSME_STATS_BUILD").write_text("")
+    (work / "new" / "tab_exports.csv").write_text("half written")
+    before = _snapshot(out)
+    assert b.recover(out) == "removed"
+    assert not work.exists() and _snapshot(out) == before
+
+
+# --------------------------------------------------------------------------- inputs
+def test_input_reads_one_named_folder(tmp_path):
+    reg = b.Registry()
+    reg.register_input("firms", pattern="firms/*.csv", alternatives=("firms_synthetic/*.csv",),
+                       loader=lambda paths: pd.concat([pd.read_csv(p) for p in paths]))
+    reg.register_output("tab", kind="table", title="t", inputs=("firms",),
+                        func=lambda ctx: ctx.load("firms"))
+    d = tmp_path / "data"
+    (d / "firms_synthetic").mkdir(parents=True)
+    (d / "firms_synthetic" / "s.csv").write_text("x\n1\n")
+    m = b.build(data_dir=d, out_dir=tmp_path / "o", registry=reg, progress=False)
+    assert m["inputs"][0]["folder"] == "firms_synthetic"
+    assert [f["path"] for f in m["inputs"][0]["files"]] == ["firms_synthetic/s.csv"]
+    (d / "firms").mkdir()
+    (d / "firms" / "a.csv").write_text("x\n2\n")
+    (d / "firms" / "b.csv").write_text("x\n3\n")
+    with pytest.raises(AmbiguousInputError, match=r"firms and .*firms_synthetic both exist"):
+        b.build(data_dir=d, out_dir=tmp_path / "o", registry=reg, progress=False)
+    (d / "firms_synthetic" / "s.csv").unlink()
+    (d / "firms_synthetic").rmdir()
+    m = b.build(data_dir=d, out_dir=tmp_path / "o", registry=reg, progress=False)
+    assert m["inputs"][0]["folder"] == "firms"
+    assert [f["path"] for f in m["inputs"][0]["files"]] == ["firms/a.csv", "firms/b.csv"]
+    assert pd.read_csv(tmp_path / "o" / "tab.csv")["x"].tolist() == [2, 3]
+    with pytest.raises(OptionError, match="one named folder"):
+        reg.register_input("pooled", pattern="wbes*/*.dta")
+
+
+def test_wbes_input_never_pools_user_files_with_the_samples(tmp_path):
+    d = tmp_path / "data"
+    (d / "wbes").mkdir(parents=True)
+    (d / "wbes_synthetic").mkdir()
+    (d / "wbes" / "KEN_2013.dta").write_bytes(b"user's")
+    (d / "wbes_synthetic" / "KEN_2013_synthetic.dta").write_bytes(b"sample")
+    with pytest.raises(AmbiguousInputError, match=r"data/wbes and .*data/wbes_synthetic both"):
+        b.build(data_dir=d, out_dir=tmp_path / "o", only=["wbes_headline_sme_vs_large"],
+                progress=False)
+    assert not (tmp_path / "o").exists()
+
+
+# --------------------------------------------------------------------------- data report
+def test_recodes_and_exclusions_go_to_the_manifest_and_summary(data_dir, tmp_path):
+    from msme_stats.errors import ExclusionWarning, RecodeWarning
+
+    def load(paths):
+        df = pd.read_csv(paths[0])
+        warnings.warn("load: negative codes set to missing: estimate 2", RecodeWarning, stacklevel=1)
+        df.attrs["recodes"] = ({"file": "x", "variable": "estimate", "code": -9, "n": 2},
+                               {"file": "y", "variable": "estimate", "code": -7, "n": 1})
+        return df
+
+    def table(ctx):
+        warnings.warn("1 row(s) with a zero weight were left out", ExclusionWarning, stacklevel=1)
+        return ctx.load("exports")
+
+    reg = b.Registry()
+    reg.register_input("exports", pattern="exports.csv", loader=load)
+    reg.register_output("tab", kind="table", title="t", inputs=("exports",), func=table)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing escapes as a warning: all is recorded
+        m = b.build(data_dir=data_dir, out_dir=tmp_path / "o", registry=reg, progress=False)
+    rep = json.loads((tmp_path / "o" / "manifest.json").read_text())["report"]
+    assert rep["inputs"]["exports"]["recodes"]["cells"] == 3
+    assert rep["inputs"]["exports"]["recodes"]["by_variable"] == {"estimate": 3}
+    assert rep["inputs"]["exports"]["warnings"][0]["category"] == "RecodeWarning"
+    assert rep["outputs"]["tab"]["warnings"] == [
+        {"category": "ExclusionWarning", "message": "1 row(s) with a zero weight were left out"}]
+    lines = b.report_summary(m)
+    assert "input exports: 3 cell(s) set to missing in 1 variable(s)" in lines[1]
+    assert "output tab: 1 row(s) with a zero weight were left out" in lines[2]
+    # a second build gives the same manifest, byte for byte
+    first = (tmp_path / "o" / "manifest.json").read_bytes()
+    b.build(data_dir=data_dir, out_dir=tmp_path / "o", registry=reg, progress=False)
+    assert (tmp_path / "o" / "manifest.json").read_bytes() == first
+
+
+def test_cli_prints_the_summary_unless_quiet(data_dir, tmp_path, monkeypatch, capsys):
+    from msme_stats.cli import main
+    from msme_stats.errors import RecodeWarning
+
+    def load(paths):
+        warnings.warn("5 cells recoded", RecodeWarning, stacklevel=1)
+        return pd.read_csv(paths[0])
+
+    b.load_output_modules()
+    reg = b.Registry()
+    reg.register_input("exports", pattern="exports.csv", loader=load)
+    reg.register_output("tab", kind="table", title="t", inputs=("exports",),
+                        func=lambda ctx: ctx.load("exports"))
+    monkeypatch.setattr(b, "REGISTRY", reg)
+    assert main(["build", "--data", str(data_dir), "--out", str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err
+    assert "input exports: 5 cells recoded" in err and "manifest.json" in err
+    assert main(["build", "--data", str(data_dir), "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    assert capsys.readouterr() == ("", "")
+    rep = json.loads((tmp_path / "o" / "manifest.json").read_text())["report"]
+    assert rep["inputs"]["exports"]["warnings"][0]["message"] == "5 cells recoded"
