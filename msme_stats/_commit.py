@@ -69,11 +69,16 @@ ENV_PAUSE = "MSME_STATS_TEST_PAUSE_AT_FIRST_RENAME"
 
 
 class BuildInterrupted(KeyboardInterrupt):
-    """SIGINT or SIGTERM received during a build (``signum`` says which)."""
+    """SIGINT or SIGTERM received during a build (``signum`` says which).
 
-    def __init__(self, signum: int) -> None:
+    ``completed`` is True when the signal came during the last clean-up, after the commit
+    had completed (the output folder then holds the new files).
+    """
+
+    def __init__(self, signum: int, *, completed: bool = False) -> None:
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
+        self.completed = completed
 
 
 # --------------------------------------------------------------------------- signals
@@ -121,10 +126,10 @@ class SignalGuard:
         finally:
             self._depth -= 1
 
-    def raise_pending(self) -> None:
+    def raise_pending(self, *, completed: bool = False) -> None:
         if self.pending is not None and not self._depth:
             signum, self.pending = self.pending, None
-            raise BuildInterrupted(signum)
+            raise BuildInterrupted(signum, completed=completed)
 
 
 # --------------------------------------------------------------------------- fsync
@@ -294,7 +299,6 @@ def commit(work: WorkDir, ops: Sequence[Op], guard: SignalGuard) -> dict[str, fl
             raise
         t2 = time.perf_counter()
         _finish(work)  # 4.
-    guard.raise_pending()  # a signal during the clean-up: the build is complete, exit now
     return {"prepare": t1 - t0, "renames": t2 - t1, "cleanup": time.perf_counter() - t2}
 
 

@@ -1038,6 +1038,8 @@ def build(
             )
         finally:
             lock.release()
+        # a signal during the final clean-up: the build is complete, but exit as asked
+        guard.raise_pending(completed=True)
     timings["total"] = time.perf_counter() - t_start
     return Manifest(out_path / MANIFEST_NAME, manifest, timings, recovered)
 
@@ -1089,7 +1091,6 @@ def _build_and_commit(
         with guard.deferred():  # the clean-up itself is not interrupted
             if work.is_ours() and not work.journal.exists():
                 work.remove()
-    guard.raise_pending()
     bar.close(f"msme-stats build: {len(specs)} output(s) written to {out_path}")
     timings = {"outputs": t1 - t0, "commit": sum(phases.values()),
                **{f"commit_{k}": v for k, v in phases.items()}}

@@ -255,7 +255,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         signum = getattr(exc, "signum", 2)
         name = {2: "SIGINT", 15: "SIGTERM"}.get(signum, f"signal {signum}")
-        note = "; the output folder was left as it was" if args.command == "build" else ""
+        note = ""
+        if args.command == "build":
+            note = ("; the build had completed: the output folder holds the new files"
+                    if getattr(exc, "completed", False) else "; the output folder was left as it was")
         print(f"{PROG}: interrupted ({name}){note}", file=sys.stderr)
         return 128 + signum
     except OSError as exc:

@@ -541,3 +541,50 @@ def test_cli_prints_the_summary_unless_quiet(data_dir, tmp_path, monkeypatch, ca
     assert capsys.readouterr() == ("", "")
     rep = json.loads((tmp_path / "o" / "manifest.json").read_text())["report"]
     assert rep["inputs"]["exports"]["warnings"][0]["message"] == "5 cells recoded"
+
+
+def test_sigterm_while_computing_outputs_leaves_the_folder_and_exits_143(
+        registry, data_dir, tmp_path, monkeypatch, capsys):
+    import signal
+
+    from msme_stats._commit import BuildInterrupted
+    from msme_stats.cli import main
+
+    out = tmp_path / "o"
+    b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    before = _snapshot(out)
+
+    @registry.register_output("zz_term", kind="table", title="SIGTERM")
+    def _term(ctx):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return pd.DataFrame({"x": [1]})
+
+    previous = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(BuildInterrupted) as exc:
+        b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    assert exc.value.signum == signal.SIGTERM and not exc.value.completed
+    assert signal.getsignal(signal.SIGTERM) == previous  # the handler is restored
+    assert _snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "o"]
+    b.load_output_modules()
+    monkeypatch.setattr(b, "REGISTRY", registry)
+    assert main(["build", "--data", str(data_dir), "--out", str(out), "--quiet"]) == 143
+    assert capsys.readouterr().err == (
+        "msme-stats: interrupted (SIGTERM); the output folder was left as it was\n")
+    assert _snapshot(out) == before
+
+
+def test_cli_recover_reports_what_it_did(registry, data_dir, tmp_path, monkeypatch, capsys):
+    from msme_stats.cli import main
+
+    out = tmp_path / "o"
+    b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    killed = _crash_in_commit(monkeypatch, after_renames=3)
+    with pytest.raises(killed):
+        b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False, params={"scale": 5})
+    monkeypatch.undo()
+    assert main(["build", "--recover", "--out", str(out)]) == 0
+    assert "completed the interrupted commit" in capsys.readouterr().out
+    assert json.loads((out / "manifest.json").read_text())["params"] == {"scale": 5}
+    assert main(["build", "--recover", "--out", str(out)]) == 0
+    assert "nothing to recover" in capsys.readouterr().out
