@@ -18,6 +18,7 @@ The protocol's budget: at most 10% of the full build time.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -36,7 +37,7 @@ def _build(python: str, out: Path) -> float:
            "--quiet"]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False,
-                          env={"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"})
+                          env={**os.environ, "MPLBACKEND": "Agg"})
     elapsed = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr}")

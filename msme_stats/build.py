@@ -572,8 +572,10 @@ def _names_a_file(exc: BaseException, paths: Sequence[Path]) -> bool:
 def _load_error(name: str, fn: Callable[[list[Path]], Any], paths: list[Path],
                 exc: Exception) -> MsmeStatsError:
     """An error of a loader, as an error naming the input file concerned."""
-    if isinstance(exc, MsmeStatsError) and _names_a_file(exc, paths):  # names its file
-        return InputLoadError(f"input {name!r}: {' '.join(str(exc).split())}")
+    if isinstance(exc, MsmeStatsError):  # a deliberate error: its message says what to do
+        where = "" if _names_a_file(exc, paths) else (
+            f" ({len(paths)} file(s) in {paths[0].parent})" if paths else "")
+        return InputLoadError(f"input {name!r}{where}: {' '.join(str(exc).split())}")
     culprit: Path | None = None
     if isinstance(exc, OSError) and exc.filename:
         culprit = Path(exc.filename)

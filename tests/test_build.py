@@ -588,3 +588,33 @@ def test_cli_recover_reports_what_it_did(registry, data_dir, tmp_path, monkeypat
     assert json.loads((out / "manifest.json").read_text())["params"] == {"scale": 5}
     assert main(["build", "--recover", "--out", str(out)]) == 0
     assert "nothing to recover" in capsys.readouterr().out
+
+
+def test_loader_errors_name_the_input_and_its_file(data_dir, tmp_path):
+    from msme_stats.errors import InputLoadError, MissingColumnsError
+
+    (data_dir / "parts").mkdir()
+    for name in ("a.csv", "b.csv", "c.csv"):
+        (data_dir / "parts" / name).write_text("x\n1\n")
+    (data_dir / "parts" / "b.csv").write_bytes(b"\x00\x01 not a csv")
+
+    def strict(paths):  # fails on a file, without saying which (as a reader's bug would)
+        for p in paths:
+            if p.read_bytes().startswith(b"\x00"):
+                raise ValueError("unexpected byte 0x00")
+        return pd.DataFrame({"x": [1]})
+
+    def pooled_check(paths):  # a deliberate error about the pooled data, naming no file
+        raise MissingColumnsError("the pooled data has no column 'weight'; add it")
+
+    for loader, pattern in ((strict, r"input 'parts': cannot read .*parts/b\.csv \(ValueError: "
+                                     r"unexpected byte 0x00\)"),
+                            (pooled_check, r"input 'parts' \(3 file\(s\) in .*parts\): the pooled "
+                                           r"data has no column 'weight'")):
+        reg = b.Registry()
+        reg.register_input("parts", pattern="parts/*.csv", loader=loader)
+        reg.register_output("tab", kind="table", title="t", inputs=("parts",),
+                            func=lambda ctx: ctx.load("parts"))
+        with pytest.raises(InputLoadError, match=pattern):
+            b.build(data_dir=data_dir, out_dir=tmp_path / "o", registry=reg, progress=False)
+        assert not (tmp_path / "o").exists()

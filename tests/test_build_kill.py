@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
 REPO = Path(__file__).resolve().parents[1]
 HOOK = "MSME_STATS_TEST_PAUSE_AT_FIRST_RENAME"
 
