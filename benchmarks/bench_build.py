@@ -3,7 +3,8 @@
 Run: ``.venv/bin/python -m benchmarks.bench_build [--before PYTHON] [--repeat 3]``.
 
 * Whole builds, timed from outside (``python -m msme_stats.cli build --data data --out DIR
-  --quiet``, wall clock of the process): a first build into an empty folder and a rebuild
+  --quiet``; wall clock and CPU time (user + sys) of the process; the minimum over the runs
+  is the estimate least affected by other jobs on the machine): a first build into an empty folder and a rebuild
   over the previous one (what ``make figures`` does). With ``--before PYTHON`` (the Python of
   a virtual environment where msme_stats is an earlier version, e.g. the commit before the
   journaled commit protocol) the same two builds run with it too, alternating with this
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -32,16 +34,19 @@ from ._machine import describe
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _build(python: str, out: Path) -> float:
+def _build(python: str, out: Path) -> tuple[float, float]:
+    """(wall clock, CPU time user+sys) of one build in a child process."""
     cmd = [python, "-m", "msme_stats.cli", "build", "--data", str(REPO / "data"), "--out", str(out),
            "--quiet"]
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False,
                           env={**os.environ, "MPLBACKEND": "Agg"})
     elapsed = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr}")
-    return elapsed
+    return elapsed, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 
 
 def _load() -> str:
@@ -62,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     versions = {"after (this version)": sys.executable}
     if args.before:
         versions = {"before": args.before, **versions}
-    times: dict[tuple[str, str], list[float]] = {}
+    times: dict[tuple[str, str], list[tuple[float, float]]] = {}
     loads = []
     try:
         for rep in range(args.repeat):
@@ -88,15 +93,19 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"\nload average (1 min) at the start of each build pair: {', '.join(loads)}")
-    print("\n| version | build | median s | runs (s) |\n|---|---|---:|---|")
+    print("\n| version | build | wall s: min / median | CPU s: min / median | runs, wall (CPU) s |\n"
+          "|---|---|---:|---:|---|")
     for (label, kind), ts in times.items():
-        print(f"| {label} | {kind} | {statistics.median(ts):.2f} | "
-              f"{', '.join(f'{t:.2f}' for t in ts)} |")
+        wall, cpu = [t[0] for t in ts], [t[1] for t in ts]
+        print(f"| {label} | {kind} | {min(wall):.2f} / {statistics.median(wall):.2f} | "
+              f"{min(cpu):.2f} / {statistics.median(cpu):.2f} | "
+              f"{', '.join(f'{w:.1f} ({c:.1f})' for w, c in ts)} |")
     if args.before:
         for kind in ("first build (empty folder)", "rebuild over the previous"):
-            b = statistics.median(times[("before", kind)])
-            a = statistics.median(times[("after (this version)", kind)])
-            print(f"{kind}: after / before = {a / b:.3f} ({100 * (a / b - 1):+.1f}%)")
+            for i, what in ((0, "wall"), (1, "CPU")):
+                b = min(t[i] for t in times[("before", kind)])
+                a = min(t[i] for t in times[("after (this version)", kind)])
+                print(f"{kind}, {what} (min): after / before = {a / b:.3f} ({100 * (a / b - 1):+.1f}%)")
     print("\nphases of this version's rebuild, in-process (median of "
           f"{args.repeat}):\n\n| phase | median s | share of total |\n|---|---:|---:|")
     total = statistics.median(phases["total"])

@@ -1030,7 +1030,9 @@ def build(
         except OSError as exc:
             raise _out_error(exc, out_path, "create the lock file") from exc
         try:
-            recovered = _recover(work)
+            with guard.deferred():  # a recovery runs to its end
+                recovered = _recover(work)
+            guard.raise_pending()
             previous = _previous_manifest(out_path) if out_path.is_dir() else None
             expected = [f"{s.id}.{ext}" for s in specs for ext in s.extensions]
             _check_clashes(out_path, [*expected, MANIFEST_NAME], _owned(previous))
