@@ -796,6 +796,8 @@ def _out_error(exc: OSError, out: Path, doing: str) -> OutputDirError:
 
 def _check_out_dir(out: Path) -> Path:
     """``out`` usable as an output folder (symlinks resolved), else :class:`OutputDirError`."""
+    if out.name in ("", ".", ".."):  # "." or "..": the work folder needs the folder's name
+        out = Path(os.path.abspath(out))
     try:
         st = os.stat(out)
     except FileNotFoundError:
