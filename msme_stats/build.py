@@ -15,9 +15,20 @@ Output-definition modules (``msme_stats/outputs/*.py``) register outputs at impo
         return ax.figure                   # a Figure (kind="figure") or a DataFrame (table)
 
 :func:`build` regenerates every registered output (or those named in ``only``) into a
-temporary directory next to ``out_dir``; only when all succeeded are the files moved into
-``out_dir`` (replacing older files of the same ids), together with ``manifest.json``. A
-failed or interrupted build leaves ``out_dir`` exactly as it was.
+work folder next to ``out_dir``; only when all succeeded are the files moved into
+``out_dir`` (replacing the files of the same ids that the previous ``manifest.json``
+lists), together with ``manifest.json``, by the journaled commit of
+:mod:`msme_stats._commit`. A failed or interrupted build (an error, SIGINT, SIGTERM) leaves
+``out_dir`` exactly as it was; after SIGKILL or a power loss during the commit, the next
+build (or :func:`recover`) completes or undoes it from the journal, so ``out_dir`` always
+holds either the old or the new files, consistent with its manifest. A lock file keeps two
+builds out of one folder. The build never replaces or removes a file it did not write: a
+user's file or folder named like an output file is an error naming it.
+
+Inputs read one named folder each (``DIR/wbes/`` for a user's WBES files; the bundled
+samples in ``wbes_synthetic/`` only when the data folder holds no ``wbes/``: a folder with
+both is an error). What loading the inputs did to the data (recodes, exclusions, flags) is
+recorded per input in the manifest's ``report`` and summarised by :func:`report_summary`.
 
 Output files, named after the output id:
 
@@ -33,15 +44,18 @@ versions, byte-identical figures).
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import importlib
 import json
 import logging
 import os
 import platform
-import shutil
+import stat
 import sys
-import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import time
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -50,10 +64,23 @@ from typing import Any, Literal
 import pandas as pd
 
 from ._atomic import atomic_write_text, sha256_file
+from ._commit import Op, SignalGuard, WorkDir, commit
+from ._commit import recover as _commit_recover
+from ._lock import BuildLock
 from ._options import as_list, check_choice
 from ._paths import ENV_DATA_DIR as _ENV_DATA_DIR
 from ._paths import data_dir as _bundled_data_dir
-from .errors import BuildError, MsmeStatsError, OptionError
+from .errors import (
+    AmbiguousInputError,
+    BuildError,
+    InputLoadError,
+    MsmeStatsError,
+    MsmeStatsWarning,
+    OptionError,
+    OutputClashError,
+    OutputDirError,
+    RecoveryError,
+)
 from .tables import table_to_latex, table_to_markdown
 
 __all__ = [
@@ -66,9 +93,11 @@ __all__ = [
     "build",
     "digest_dir",
     "load_output_modules",
+    "recover",
     "register_input",
     "register_output",
     "registered_outputs",
+    "report_summary",
     "table_to_latex",
     "table_to_markdown",
 ]
@@ -90,17 +119,44 @@ _LIBRARIES = ("pandas", "numpy", "matplotlib", "scipy", "pyarrow")
 # --------------------------------------------------------------------------- registry
 @dataclass(frozen=True)
 class InputSpec:
-    """A named input: files matched by ``pattern`` under the data directory, and a loader.
+    """A named input: the files of ONE named folder under the data directory, and a loader.
+
+    ``pattern`` is ``"FOLDER/GLOB"`` relative to the data directory (the folder part holds
+    no wildcard: an input reads one named folder, never several pooled by a glob); an
+    absolute path is used as is. ``alternatives`` are other patterns for the same input
+    (e.g. the bundled SYNTHETIC samples ``"wbes_synthetic/*.dta"`` beside the user's
+    ``"wbes/*.dta"``): exactly one of the candidate folders may exist in a data directory;
+    when several do, the build stops with :class:`~msme_stats.errors.AmbiguousInputError`
+    naming them, so that a user's files are never pooled with the samples.
 
     ``loader(paths)`` receives the sorted list of matched paths and returns anything (a
-    frame, a dict of frames, ...). ``pattern`` is a glob relative to the data directory;
-    an absolute path is used as is.
+    frame, a dict of frames, ...).
     """
 
     name: str
     pattern: str
     loader: Callable[[list[Path]], Any] | None = None
     description: str = ""
+    alternatives: tuple[str, ...] = ()
+
+    @property
+    def candidates(self) -> tuple[str, ...]:
+        return (self.pattern, *self.alternatives)
+
+
+_GLOB_CHARS = frozenset("*?[")
+
+
+def _check_pattern(name: str, pattern: str) -> str:
+    if not isinstance(pattern, str) or not pattern.strip():
+        raise OptionError(f"input {name!r}: pattern must be a non-empty 'FOLDER/GLOB' string.")
+    folder = Path(pattern).parent.as_posix()
+    if _GLOB_CHARS & set(folder) or ".." in Path(pattern).parts:
+        raise OptionError(
+            f"input {name!r}: pattern {pattern!r} must read one named folder (no wildcard or "
+            "'..' in its folder part, e.g. 'wbes/*.dta'); list other folders in alternatives=."
+        )
+    return pattern
 
 
 @dataclass(frozen=True)
@@ -149,12 +205,18 @@ class Registry:
         pattern: str,
         loader: Callable[[list[Path]], Any] | None = None,
         description: str = "",
+        alternatives: Sequence[str] = (),
     ) -> InputSpec:
         """Register a named input (see :class:`InputSpec`)."""
         _check_id("input name", name)
-        spec = InputSpec(name, pattern, loader, description)
+        alternatives = tuple(as_list(alternatives))
+        for pat in (pattern, *alternatives):
+            _check_pattern(name, pat)
+        spec = InputSpec(name, pattern, loader, description, alternatives)
         old = self._inputs.get(name)
-        if old is not None and (old.pattern, _qualname(old.loader)) != (pattern, _qualname(loader)):
+        if old is not None and (old.candidates, _qualname(old.loader)) != (
+            spec.candidates, _qualname(loader)
+        ):
             raise BuildError(
                 f"input {name!r} is registered twice with different patterns or loaders "
                 f"({old.pattern!r} and {pattern!r}); give one of them another name."
@@ -277,9 +339,11 @@ def register_input(
     pattern: str,
     loader: Callable[[list[Path]], Any] | None = None,
     description: str = "",
+    alternatives: Sequence[str] = (),
 ) -> InputSpec:
     """Register a named input in the package registry (see :class:`InputSpec`)."""
-    return REGISTRY.register_input(name, pattern=pattern, loader=loader, description=description)
+    return REGISTRY.register_input(name, pattern=pattern, loader=loader, description=description,
+                                   alternatives=alternatives)
 
 
 def load_output_modules() -> None:
@@ -307,6 +371,127 @@ def registered_outputs(registry: Registry | None = None) -> list[OutputSpec]:
     return registry.outputs()
 
 
+# --------------------------------------------------------------------------- data report
+class _Report:
+    """What loading an input or computing an output did to the data (warnings, log records,
+    recode and exclusion logs kept in a frame's ``attrs``), for the manifest and stderr."""
+
+    def __init__(self, data_dir: Path | None) -> None:
+        self.data_dir = data_dir
+        self.inputs: dict[str, dict[str, Any]] = {}
+        self.outputs: dict[str, dict[str, Any]] = {}
+
+    def _clean(self, text: str) -> str:
+        text = " ".join(str(text).split())
+        if self.data_dir is not None:  # file names relative to the data folder
+            text = text.replace(f"{self.data_dir}{os.sep}", "")
+        return text
+
+    @contextlib.contextmanager
+    def capture(self, record: dict[str, Any]) -> Iterator[None]:
+        """Record msme_stats warnings and WARNING log records of the block into ``record``."""
+        pkg_logger = logging.getLogger("msme_stats")
+        outer = [h for h in pkg_logger.handlers if isinstance(h, _ListHandler)]
+        for h in outer:  # a nested capture (an input loaded by an output) records alone
+            pkg_logger.removeHandler(h)
+        handler = _ListHandler()
+        pkg_logger.addHandler(handler)
+        propagate, pkg_logger.propagate = pkg_logger.propagate, False
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                yield
+        finally:
+            pkg_logger.removeHandler(handler)
+            for h in outer:
+                pkg_logger.addHandler(h)
+            pkg_logger.propagate = propagate
+            others = []
+            items = record.setdefault("warnings", [])
+            for w in caught:
+                if issubclass(w.category, MsmeStatsWarning):
+                    items.append({"category": w.category.__name__, "message": self._clean(w.message)})
+                else:
+                    others.append(w)
+            for rec in handler.records:
+                items.append({"category": f"log {rec.levelname.lower()}",
+                              "message": self._clean(rec.getMessage())})
+            for w in others:  # not ours: shown as Python would show them
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+    def attrs(self, record: dict[str, Any], value: Any) -> None:
+        """Summarise the recode and exclusion logs a loader left in ``value.attrs``."""
+        attrs = getattr(value, "attrs", None)
+        if not isinstance(attrs, Mapping):
+            return
+        recodes = attrs.get("recodes")
+        if recodes:
+            by_var: dict[str, int] = {}
+            try:
+                for entry in recodes:
+                    var = str(entry["variable"])
+                    by_var[var] = by_var.get(var, 0) + int(entry["n"])
+            except (TypeError, KeyError, ValueError):
+                by_var = {}
+            if by_var:
+                record["recodes"] = {
+                    "what": "codes set to missing (negative WBES codes: don't know, refused, "
+                            "not applicable, ...), by variable; per file in the frame's "
+                            ".attrs['recodes']",
+                    "cells": sum(by_var.values()),
+                    "by_variable": dict(sorted(by_var.items())),
+                }
+        exclusions = attrs.get("exclusions")
+        if isinstance(exclusions, Mapping) and exclusions:
+            try:
+                record["exclusions"] = json.loads(json.dumps(dict(exclusions), default=str))
+            except (TypeError, ValueError):
+                pass
+
+    def as_json(self) -> dict[str, Any]:
+        keep = lambda d: {k: v for k, v in sorted(d.items()) if any(v.values())}  # noqa: E731
+        return {"inputs": keep(self.inputs), "outputs": keep(self.outputs)}
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def report_summary(manifest: Manifest, *, width: int = 150) -> list[str]:
+    """Short lines on what the build did to the data (the CLI prints them on stderr)."""
+    report = manifest.data.get("report") or {}
+    lines = []
+    for kind, items in (("input", report.get("inputs", {})), ("output", report.get("outputs", {}))):
+        for name, rec in items.items():
+            parts = []
+            if rec.get("recodes"):
+                r = rec["recodes"]
+                parts.append(f"{r['cells']:,} cell(s) set to missing in {len(r['by_variable'])} "
+                             "variable(s)")
+            if rec.get("exclusions"):
+                parts.append("exclusions " + ", ".join(f"{k} {v}" for k, v in rec["exclusions"].items()))
+            seen = set()
+            for w in rec.get("warnings", []):
+                msg = w["message"]
+                if rec.get("recodes") and "set to missing" in msg:
+                    continue  # already counted above
+                if msg in seen:
+                    continue
+                seen.add(msg)
+                parts.append(msg if len(msg) <= width else msg[: width - 3] + "...")
+            if parts:
+                lines.append(f"  {kind} {name}: " + "; ".join(parts))
+    if not lines:
+        return []
+    return [f"msme-stats build: what the build did to the data (details: {manifest.path}, \"report\"):",
+            *lines]
+
+
 # --------------------------------------------------------------------------- context
 @dataclass
 class BuildContext:
@@ -330,6 +515,7 @@ class BuildContext:
     cache: dict[Any, Any] = field(default_factory=dict)
     output: OutputSpec | None = None
     _resolved: dict[str, list[Path]] = field(default_factory=dict)
+    _report: _Report | None = None
 
     def paths(self, name: str) -> list[Path]:
         """Sorted files of a declared input."""
@@ -340,7 +526,9 @@ class BuildContext:
         """Load a declared input once per build (cached) and return it.
 
         The loader is the registered one, or ``loader`` for an input declared as a glob.
-        Treat the result as read-only: other outputs receive the same object.
+        Treat the result as read-only: other outputs receive the same object. Warnings and
+        the recode/exclusion logs of the load are recorded in the manifest's ``report``; a
+        file that cannot be read raises :class:`~msme_stats.errors.InputLoadError` naming it.
         """
         self._check_declared(name)
         spec = self.registry.input(name)
@@ -353,8 +541,17 @@ class BuildContext:
             )
         key = (name, _qualname(fn))
         if key not in self.cache:
-            logger.info("loading input %s (%d file(s))", name, len(self._resolved[name]))
-            self.cache[key] = fn(list(self._resolved[name]))
+            paths = list(self._resolved[name])
+            logger.info("loading input %s (%d file(s))", name, len(paths))
+            report = self._report or _Report(self.data_dir)
+            record = report.inputs.setdefault(name, {})
+            try:
+                with report.capture(record):
+                    value = fn(paths)
+            except Exception as exc:
+                raise _load_error(name, fn, paths, exc) from exc
+            report.attrs(record, value)
+            self.cache[key] = value
         return self.cache[key]
 
     def _check_declared(self, name: str) -> None:
@@ -367,28 +564,83 @@ class BuildContext:
             raise BuildError(f"input {name!r} was not resolved for this build.")
 
 
-def _resolve_input(name: str, registry: Registry, data_dir: Path | None) -> list[Path]:
+def _names_a_file(exc: BaseException, paths: Sequence[Path]) -> bool:
+    text = str(exc)
+    return any(str(p) in text or p.name in text for p in paths)
+
+
+def _load_error(name: str, fn: Callable[[list[Path]], Any], paths: list[Path],
+                exc: Exception) -> MsmeStatsError:
+    """An error of a loader, as an error naming the input file concerned."""
+    if isinstance(exc, MsmeStatsError):  # a deliberate error: its message says what to do
+        where = "" if _names_a_file(exc, paths) else (
+            f" ({len(paths)} file(s) in {paths[0].parent})" if paths else "")
+        return InputLoadError(f"input {name!r}{where}: {' '.join(str(exc).split())}")
+    culprit: Path | None = None
+    if isinstance(exc, OSError) and exc.filename:
+        culprit = Path(exc.filename)
+    elif len(paths) == 1:
+        culprit = paths[0]
+    else:  # find the file: load each one alone (only on this error path)
+        for p in paths:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    fn([p])
+            except Exception as one:
+                if type(one) is type(exc):
+                    culprit = p
+                    break
+    what = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+    if culprit is None:
+        return InputLoadError(
+            f"input {name!r}: its {len(paths)} file(s) in {paths[0].parent if paths else '?'} "
+            f"could not be loaded ({what}); check that they are complete files of the expected "
+            "format."
+        )
+    return InputLoadError(
+        f"input {name!r}: cannot read {culprit} ({what}); the file is truncated, damaged or not "
+        f"in the expected format: replace it with a complete copy or move it out of "
+        f"{culprit.parent}."
+    )
+
+
+def _resolve_input(
+    name: str, registry: Registry, data_dir: Path | None
+) -> tuple[list[Path], str | None]:
+    """Files of an input and the folder they come from (relative to ``data_dir``)."""
     spec = registry.input(name)
-    pattern = spec.pattern if spec else name
-    if Path(pattern).is_absolute():
-        base, rel = Path(pattern).anchor, str(Path(pattern).relative_to(Path(pattern).anchor))
-        matches = sorted(Path(base).glob(rel))
-    else:
-        if data_dir is None:
-            raise BuildError(
-                f"input {name!r} ({pattern}) needs a data directory: pass --data DIR (or "
-                f"build(data_dir=...)), or set {_ENV_DATA_DIR}. `msme-stats make-samples --out "
-                "DIR` writes sample data."
-            )
-        matches = sorted(data_dir.glob(pattern))
-    files = [p for p in matches if p.is_file()]
-    if not files:
-        where = pattern if Path(pattern).is_absolute() else f"{data_dir}/{pattern}"
+    candidates = spec.candidates if spec else (name,)
+    if Path(candidates[0]).is_absolute():
+        pattern = Path(candidates[0])
+        base, rel = pattern.anchor, str(pattern.relative_to(pattern.anchor))
+        files = [p for p in sorted(Path(base).glob(rel)) if p.is_file()]
+        if not files:
+            raise BuildError(f"input {name!r}: no file matches {pattern}. Put the data there.")
+        return files, None
+    if data_dir is None:
         raise BuildError(
-            f"input {name!r}: no file matches {where}. Put the data there or pass another "
+            f"input {name!r} ({candidates[0]}) needs a data directory: pass --data DIR (or "
+            f"build(data_dir=...)), or set {_ENV_DATA_DIR}. `msme-stats make-samples --out "
+            "DIR` writes sample data."
+        )
+    present = [c for c in candidates if (data_dir / c).parent.is_dir()]
+    if len(present) > 1:
+        folders = " and ".join(str(data_dir / Path(c).parent) for c in present)
+        raise AmbiguousInputError(
+            f"input {name!r}: {folders} both exist; the build reads ONE folder per input and "
+            "never pools them (your files would be mixed with the samples). Move one of them "
+            "out of the data folder, or point --data at a folder that holds only one."
+        )
+    pattern = present[0] if present else candidates[0]
+    files = [p for p in sorted(data_dir.glob(pattern)) if p.is_file()]
+    if not files:
+        tried = " or ".join(f"{data_dir}/{c}" for c in candidates)
+        raise BuildError(
+            f"input {name!r}: no file matches {tried}. Put the data there or pass another "
             "--data directory (`msme-stats make-samples --out DIR` writes sample data)."
         )
-    return files
+    return files, Path(pattern).parent.as_posix()
 
 
 # --------------------------------------------------------------------------- manifest
@@ -398,6 +650,11 @@ class Manifest:
 
     path: Path
     data: Mapping[str, Any]
+    #: seconds spent per phase of this build (not written to the file: it is reproducible)
+    timings: Mapping[str, float] = field(default_factory=dict, compare=False)
+    #: what was done to an unfinished commit of an earlier build ("forward", "back",
+    #: "removed") or None
+    recovered: str | None = field(default=None, compare=False)
 
     @property
     def outputs(self) -> list[dict[str, Any]]:
@@ -509,6 +766,163 @@ class _Progress:
         self.stream.flush()
 
 
+# --------------------------------------------------------------------------- output folder
+_HINTS = {
+    errno.ENAMETOOLONG: "the name is too long for the file system; use a shorter --out path",
+    errno.ELOOP: "it is a loop of symbolic links; fix the link or choose another --out",
+    errno.EACCES: "permission denied; choose a folder you can write to",
+    errno.EPERM: "the operating system does not allow it there; choose a normal folder you "
+                 "can write to",
+    errno.EROFS: "the file system is read-only; choose another --out",
+    errno.ENOSPC: "the disk is full; free some space and build again",
+    errno.ENOTDIR: "a part of the path is a file, not a folder; choose another --out",
+    errno.EEXIST: "a file is in the way; choose another --out",
+    errno.ENOENT: "a parent folder does not exist and cannot be created there; choose "
+                  "another --out",
+    errno.EXDEV: "the output folder is on another file system than its parent folder (a "
+                 "mount point); use a folder inside it as --out",
+}
+if hasattr(errno, "EDQUOT"):
+    _HINTS[errno.EDQUOT] = "the disk quota is exceeded; free some space and build again"
+
+
+def _out_error(exc: OSError, out: Path, doing: str) -> OutputDirError:
+    where = exc.filename or out
+    hint = _HINTS.get(exc.errno or -1, "check the path and choose another --out if needed")
+    return OutputDirError(
+        f"output folder {out}: cannot {doing} {where} ({exc.strerror or exc}): {hint}."
+    )
+
+
+def _check_out_dir(out: Path) -> Path:
+    """``out`` usable as an output folder (symlinks resolved), else :class:`OutputDirError`."""
+    if out.name in ("", ".", ".."):  # "." or "..": the work folder needs the folder's name
+        out = Path(os.path.abspath(out))
+    try:
+        st = os.stat(out)
+    except FileNotFoundError:
+        if os.path.islink(out):
+            raise OutputDirError(
+                f"output folder {out} is a symbolic link to {os.readlink(out)}, which does not "
+                "exist; create the target folder or choose another --out."
+            ) from None
+        st = None
+    except OSError as exc:
+        raise _out_error(exc, out, "use") from exc
+    if st is not None and not stat.S_ISDIR(st.st_mode):
+        raise OutputDirError(
+            f"output folder {out} is an existing file, not a folder; choose a folder name for "
+            "--out (e.g. figures)."
+        )
+    if st is not None and os.path.islink(out):
+        out = out.resolve()
+    if st is not None:
+        try:
+            parent_dev = os.stat(out.parent).st_dev
+        except OSError as exc:
+            raise _out_error(exc, out, "use") from exc
+        if parent_dev != st.st_dev:
+            raise _out_error(OSError(errno.EXDEV, os.strerror(errno.EXDEV), str(out)), out, "use")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _out_error(exc, out, "create the parent folder of") from exc
+    return out
+
+
+def _safe_name(name: Any) -> bool:
+    return (isinstance(name, str) and bool(name) and "/" not in name and "\\" not in name
+            and not name.startswith(".") and name not in (MANIFEST_NAME,))
+
+
+def _previous_manifest(out: Path) -> dict[str, Any] | None:
+    """The manifest of the previous build in ``out`` (None when there is none).
+
+    It says which files the build owns. A ``manifest.json`` that is not one of ours is a
+    clash: the build never overwrites it.
+    """
+    path = out / MANIFEST_NAME
+    if not os.path.lexists(path):
+        return None
+    bad = None
+    if path.is_symlink() or not path.is_file():
+        bad = "is not a regular file"
+    else:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            bad = f"is not a manifest of msme-stats build ({type(exc).__name__}: {exc})"
+        else:
+            if not (isinstance(data, dict) and isinstance(data.get("manifest_version"), int)
+                    and isinstance(data.get("outputs"), list)):
+                bad = "is not a manifest of msme-stats build (no manifest_version/outputs)"
+    if bad:
+        raise OutputClashError(
+            f"{path} {bad}; the build writes its manifest there and never overwrites a file it "
+            "did not write. Move that file away or choose another --out."
+        )
+    outputs = []
+    for entry in data["outputs"]:
+        if not isinstance(entry, dict) or not isinstance(entry.get("files"), list):
+            continue
+        files = [f for f in entry["files"] if isinstance(f, dict) and _safe_name(f.get("name"))]
+        outputs.append({**entry, "files": files})
+    return {**data, "outputs": outputs}
+
+
+def _owned(previous: Mapping[str, Any] | None) -> set[str]:
+    """File names that the previous build wrote (the only ones a build replaces or removes)."""
+    if previous is None:
+        return set()
+    return {f["name"] for o in previous["outputs"] for f in o["files"]} | {MANIFEST_NAME}
+
+
+def _clash(target: Path) -> OutputClashError:
+    kind = ("folder" if target.is_dir() and not target.is_symlink()
+            else "symbolic link" if target.is_symlink() else "file")
+    return OutputClashError(
+        f"{target} is a {kind} that msme-stats build did not write (it is not in "
+        f"{target.parent / MANIFEST_NAME}), but the build writes a file of that name; nothing "
+        "was changed. Move or rename it, or choose another --out."
+    )
+
+
+def _check_clashes(out: Path, names: Iterable[str], owned: set[str]) -> None:
+    for name in names:
+        target = out / name
+        try:
+            st = os.lstat(target)
+        except FileNotFoundError:
+            continue
+        if name not in owned or not stat.S_ISREG(st.st_mode):
+            raise _clash(target)
+
+
+def _plan(
+    out: Path, new_dir: Path, specs: Sequence[OutputSpec], entries: Mapping[str, Any],
+    previous: Mapping[str, Any] | None, manifest_sha: str,
+) -> list[Op]:
+    """The operations of the commit: puts (sorted), stale deletions, the manifest last."""
+    owned = _owned(previous)
+    sha = {f["name"]: f["sha256"] for e in entries.values() for f in e["files"]}
+    sha[MANIFEST_NAME] = manifest_sha
+    new_files = sorted(p.name for p in new_dir.iterdir())
+    _check_clashes(out, new_files, owned)
+    ops = [Op("put", n, os.path.lexists(out / n), sha.get(n)) for n in new_files
+           if n != MANIFEST_NAME]
+    old_files = {e["id"]: [f["name"] for f in e["files"]] for e in (previous or {}).get("outputs", [])
+                 if isinstance(e.get("id"), str)}
+    for spec in specs:
+        for name in old_files.get(spec.id, []):
+            target = out / name
+            if name not in new_files and os.path.lexists(target):
+                if not stat.S_ISREG(os.lstat(target).st_mode):
+                    continue  # not ours any more: left alone
+                ops.append(Op("delete", name))
+    ops.append(Op("put", MANIFEST_NAME, os.path.lexists(out / MANIFEST_NAME), manifest_sha))
+    return ops
+
+
 # --------------------------------------------------------------------------- build
 def build(
     *,
@@ -518,6 +932,7 @@ def build(
     params: Mapping[str, Any] | None = None,
     progress: bool = True,
     registry: Registry | None = None,
+    lock_timeout: float = 0.0,
 ) -> Manifest:
     """Regenerate the registered figures and tables atomically; return the manifest.
 
@@ -525,10 +940,15 @@ def build(
     ----------
     data_dir
         Directory that input patterns are relative to. Default: the environment variable
-        ``MSME_STATS_DATA_DIR``, else none (outputs with inputs then fail with a clear
-        message).
+        ``MSME_STATS_DATA_DIR``, else the bundled ``data/`` folder. Each input reads one
+        named folder in it (e.g. ``wbes/`` for a user's WBES files, ``wbes_synthetic/`` for
+        the bundled samples); a data folder holding both raises
+        :class:`~msme_stats.errors.AmbiguousInputError`.
     out_dir
-        Destination directory (created if needed). Files of other ids are never touched.
+        Destination directory (created if needed). Only files listed in its previous
+        ``manifest.json`` are ever replaced or removed; a file or folder of another origin
+        that has the name of an output file raises
+        :class:`~msme_stats.errors.OutputClashError` before anything runs.
     only
         Output ids to build (default: all). Unknown ids raise
         :class:`~msme_stats.errors.OptionError`.
@@ -540,22 +960,33 @@ def build(
     registry
         Registry to build from (default: the package registry, after importing
         :mod:`msme_stats.outputs`).
+    lock_timeout
+        Seconds to wait when another build holds the lock of ``out_dir`` (default 0: fail
+        at once with :class:`~msme_stats.errors.BuildLockedError`).
 
     Returns
     -------
     Manifest
         ``manifest.json`` of ``out_dir``: package, Python and library versions, data
         directory, parameters, input files (path relative to the data directory, sha256,
-        bytes) and, per output, id, kind, title, module, inputs and files (name, sha256,
-        bytes). Outputs of earlier builds that were not rebuilt (``only=``) keep their
+        bytes, and the folder each input was read from), per output id, kind, title,
+        module, inputs and files (name, sha256, bytes), and ``report``: what loading each
+        input and computing each output did to the data (recodes, exclusions, warnings,
+        flags). Outputs of earlier builds that were not rebuilt (``only=``) keep their
         entries, so the manifest describes every output file in ``out_dir``.
 
     Raises
     ------
     BuildError
-        When an input is missing, an output function raises or returns the wrong type.
-        ``out_dir`` is then exactly as before (also after :class:`KeyboardInterrupt`).
+        (or a subclass) when an input is missing, ambiguous or unreadable, an output function
+        raises or returns the wrong type, the output folder cannot be used or holds a file
+        the build did not write under an output's name, or another build holds its lock.
+        ``out_dir`` is then exactly as before; also after SIGINT or SIGTERM (raised as
+        :class:`KeyboardInterrupt`), which make the commit undo its renames. After SIGKILL
+        or a power loss, the next build (or :func:`recover`) completes or undoes the commit
+        from its journal (see :mod:`msme_stats._commit`).
     """
+    t_start = time.perf_counter()
     if registry is None:
         load_output_modules()
         registry = REGISTRY
@@ -565,7 +996,10 @@ def build(
         data_dir = default if default.is_dir() else None
     data_path = Path(data_dir).resolve() if data_dir is not None else None
     if data_path is not None and not data_path.is_dir():
-        raise BuildError(f"data directory {data_path} does not exist or is not a directory.")
+        raise BuildError(
+            f"data directory {data_path} does not exist or is not a directory; pass --data DIR "
+            "with your data folders in it (e.g. DIR/wbes/*.dta)."
+        )
     out_path = Path(out_dir)
 
     wanted = as_list(only)
@@ -578,48 +1012,161 @@ def build(
 
     # resolve every input before running anything: fail fast, hash them for the manifest
     input_names = sorted({name for s in specs for name in s.inputs})
-    resolved = {name: _resolve_input(name, registry, data_path) for name in input_names}
+    resolved, folders = {}, {}
+    for name in input_names:
+        resolved[name], folders[name] = _resolve_input(name, registry, data_path)
     input_entries = {
-        name: {"name": name, "files": [_file_entry(p, data_path) for p in files]}
+        name: {"name": name, **({"folder": folders[name]} if folders[name] else {}),
+               "files": [_file_entry(p, data_path) for p in files]}
         for name, files in resolved.items()
     }
 
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out_path.parent, prefix=f".{out_path.name}.", suffix=".build"))
+    out_path = _check_out_dir(out_path)
+    work = WorkDir(out_path)
+    report = _Report(data_path)
+    timings: dict[str, float] = {}
+    with SignalGuard() as guard:
+        try:
+            lock = BuildLock(work.lock, timeout=lock_timeout, what=f"output folder {out_path}")
+            lock.acquire()
+        except OSError as exc:
+            raise _out_error(exc, out_path, "create the lock file") from exc
+        try:
+            with guard.deferred():  # a recovery runs to its end
+                recovered = _recover(work)
+            guard.raise_pending()
+            previous = _previous_manifest(out_path) if out_path.is_dir() else None
+            expected = [f"{s.id}.{ext}" for s in specs for ext in s.extensions]
+            _check_clashes(out_path, [*expected, MANIFEST_NAME], _owned(previous))
+            manifest, timings = _build_and_commit(
+                work, specs, registry, data_path, data_dir, params, input_entries, resolved,
+                report, previous, progress, guard,
+            )
+        finally:
+            lock.release()
+        # a signal during the final clean-up: the build is complete, but exit as asked
+        guard.raise_pending(completed=True)
+    timings["total"] = time.perf_counter() - t_start
+    return Manifest(out_path / MANIFEST_NAME, manifest, timings, recovered)
+
+
+def _build_and_commit(
+    work: WorkDir, specs: Sequence[OutputSpec], registry: Registry, data_path: Path | None,
+    data_dir: Any, params: dict[str, Any], input_entries: dict[str, Any],
+    resolved: dict[str, list[Path]], report: _Report, previous: Mapping[str, Any] | None,
+    progress: bool, guard: SignalGuard,
+) -> tuple[dict[str, Any], dict[str, float]]:
+    out_path = work.out
     bar = _Progress(len(specs), progress)
     ctx = BuildContext(data_dir=data_path, params=MappingProxyType(params), registry=registry,
-                       _resolved=resolved)
+                       _resolved=resolved, _report=report)
+    t0 = time.perf_counter()
     try:
+        try:
+            tmp = work.create()
+        except OSError as exc:
+            raise _out_error(exc, out_path, "create the work folder") from exc
         entries: dict[str, dict[str, Any]] = {}
         for spec in specs:
             bar.step(spec.id)
-            entries[spec.id] = _build_one(spec, ctx, tmp, input_entries)
+            entries[spec.id] = _build_one(spec, ctx, tmp, input_entries, report)
             bar.advance()
-        manifest = _manifest(out_path, specs, entries, params, data_dir, input_entries)
-        atomic_write_text(tmp / MANIFEST_NAME, json.dumps(manifest, indent=2, sort_keys=False) + "\n")
-        _commit(tmp, out_path, specs)
+        manifest = _manifest(out_path, specs, entries, params, data_dir, input_entries, previous,
+                             report)
+        text = json.dumps(manifest, indent=2, sort_keys=False) + "\n"
+        atomic_write_text(tmp / MANIFEST_NAME, text)
+        manifest_sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        ops = _plan(out_path, tmp, specs, entries, previous, manifest_sha)
+        t1 = time.perf_counter()
+        try:
+            phases = commit(work, ops, guard)
+        except OSError as exc:
+            if work.journal.exists():
+                raise RecoveryError(
+                    f"the commit into {out_path} failed ({exc}) and could not be undone; run "
+                    f"`msme-stats build --recover --out {out_path}` once the cause is fixed."
+                ) from exc
+            raise _out_error(exc, out_path, "write into") from exc
+    except OSError as exc:
+        bar.close("msme-stats build: failed; output directory left unchanged")
+        raise _out_error(exc, out_path, "write") from exc
     except BaseException:
         bar.close("msme-stats build: failed; output directory left unchanged")
         raise
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        with guard.deferred():  # the clean-up itself is not interrupted
+            if work.is_ours() and not work.journal.exists():
+                work.remove()
     bar.close(f"msme-stats build: {len(specs)} output(s) written to {out_path}")
-    return Manifest(out_path / MANIFEST_NAME, manifest)
+    timings = {"outputs": t1 - t0, "commit": sum(phases.values()),
+               **{f"commit_{k}": v for k, v in phases.items()}}
+    return manifest, timings
+
+
+def _recover(work: WorkDir) -> str | None:
+    """Recover an unfinished commit (lock held); OS errors become typed errors."""
+    try:
+        done = _commit_recover(work)
+    except OSError as exc:
+        raise RecoveryError(
+            f"the unfinished commit of an earlier build in {work.out} could not be completed or "
+            f"undone ({exc}); fix the cause and run `msme-stats build --recover --out "
+            f"{work.out}`."
+        ) from exc
+    if done in ("forward", "back"):
+        logger.warning(
+            "an earlier build into %s was interrupted during its commit; it was %s from its "
+            "journal, so the folder is consistent with its manifest again.",
+            work.out, "completed" if done == "forward" else "undone",
+        )
+    return done
+
+
+def recover(out_dir: str | os.PathLike[str] = "figures", *, lock_timeout: float = 0.0) -> str | None:
+    """Finish or undo the commit of a build into ``out_dir`` that was killed (SIGKILL, power
+    loss), and remove its work folder (``msme-stats build --recover``).
+
+    Returns ``None`` when there was nothing to do, ``"removed"`` when an unfinished build
+    that had not started its commit was cleaned up, ``"forward"`` or ``"back"`` when its
+    commit was completed or undone. Afterwards ``out_dir`` holds exactly the files its
+    ``manifest.json`` lists (the old or the new ones, never a mix).
+    """
+    out_path = _check_out_dir(Path(out_dir))
+    work = WorkDir(out_path)
+    with SignalGuard() as guard:
+        try:
+            lock = BuildLock(work.lock, timeout=lock_timeout, what=f"output folder {out_path}")
+            lock.acquire()
+        except OSError as exc:
+            raise _out_error(exc, out_path, "create the lock file") from exc
+        try:
+            with guard.deferred():
+                done = _recover(work)
+        finally:
+            lock.release()
+    guard.raise_pending()
+    return done
 
 
 def _build_one(
-    spec: OutputSpec, ctx: BuildContext, tmp: Path, input_entries: Mapping[str, Any]
+    spec: OutputSpec, ctx: BuildContext, tmp: Path, input_entries: Mapping[str, Any],
+    report: _Report,
 ) -> dict[str, Any]:
     from .plots.style import house_style
 
     ctx.output = spec
     logger.info("building %s (%s)", spec.id, spec.kind)
     try:
-        with house_style():
+        with house_style(), report.capture(report.outputs.setdefault(spec.id, {})):
             result = spec.func(ctx)
             files = _write_result(spec, result, tmp)
     except Exception as exc:
-        if isinstance(exc, BuildError) and spec.id in str(exc):
+        if isinstance(exc, OSError) and str(exc.filename or "").startswith(str(tmp)):
+            hint = _HINTS.get(exc.errno or -1, "check the disk and the folder's permissions")
+            raise OutputDirError(
+                f"output {spec.id!r}: cannot write {exc.filename} ({exc.strerror}): {hint}."
+            ) from exc
+        if isinstance(exc, BuildError) and (spec.id in str(exc) or isinstance(exc, InputLoadError)):
             raise
         raise BuildError(
             f"output {spec.id!r} ({spec.module}) failed: {type(exc).__name__}: {exc}. "
@@ -676,22 +1223,19 @@ def _manifest(
     params: Mapping[str, Any],
     data_dir: Any,
     input_entries: Mapping[str, Any],
+    previous: Mapping[str, Any] | None,
+    report: _Report,
 ) -> dict[str, Any]:
     from . import __version__
 
     outputs = dict(entries)
-    old_path = out_path / MANIFEST_NAME
-    if old_path.is_file():
-        try:
-            old = json.loads(old_path.read_text(encoding="utf-8"))
-            for entry in old.get("outputs", []):
-                keep = entry.get("id") not in outputs and all(
-                    (out_path / f["name"]).is_file() for f in entry.get("files", [])
-                )
-                if keep:
-                    outputs[entry["id"]] = entry
-        except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
-            logger.warning("previous %s unreadable (%s); starting a new one", old_path, exc)
+    for entry in (previous or {}).get("outputs", []):
+        keep = isinstance(entry.get("id"), str) and entry["id"] not in outputs and all(
+            (out_path / f["name"]).is_file() and not (out_path / f["name"]).is_symlink()
+            for f in entry["files"]
+        )
+        if keep:
+            outputs[entry["id"]] = entry
     return {
         "manifest_version": 1,
         "package": {"name": "msme_stats", "version": __version__},
@@ -702,40 +1246,8 @@ def _manifest(
         "inputs": [input_entries[k] for k in sorted(input_entries)],
         "built": [s.id for s in specs],
         "outputs": [outputs[k] for k in sorted(outputs)],
+        "report": report.as_json(),
     }
-
-
-def _commit(tmp: Path, out_path: Path, specs: Sequence[OutputSpec]) -> None:
-    """Move the built files into ``out_path``; on any interruption restore the old state."""
-    out_path.mkdir(parents=True, exist_ok=True)
-    backup = tmp / ".replaced"
-    backup.mkdir()
-    new_files = sorted(p.name for p in tmp.iterdir() if p.is_file())
-    stale = sorted(
-        f"{s.id}.{ext}" for s in specs for ext in _ALL_EXTENSIONS
-        if (out_path / f"{s.id}.{ext}").exists() and f"{s.id}.{ext}" not in new_files
-    )
-    journal: list[tuple[str, str]] = []  # (action, name)
-    try:
-        for name in stale:
-            os.replace(out_path / name, backup / name)
-            journal.append(("removed", name))
-        for name in new_files:
-            target = out_path / name
-            if target.exists():
-                os.replace(target, backup / name)
-                journal.append(("replaced", name))
-            else:
-                journal.append(("added", name))
-            os.replace(tmp / name, target)
-    except BaseException:
-        for action, name in reversed(journal):
-            with contextlib.suppress(OSError):
-                if action in ("added", "replaced") and (out_path / name).exists():
-                    os.replace(out_path / name, tmp / name)
-                if action in ("removed", "replaced") and (backup / name).exists():
-                    os.replace(backup / name, out_path / name)
-        raise
 
 
 def digest_dir(path: str | os.PathLike[str]) -> dict[str, str]:

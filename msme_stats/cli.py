@@ -2,8 +2,12 @@
 
 Subcommands
 -----------
-build [--data DIR] [--out DIR] [--only ID ...] [--param KEY=VALUE ...] [--quiet]
-    Regenerate the registered figures and tables atomically (:func:`msme_stats.build.build`).
+build [--data DIR] [--out DIR] [--only ID ...] [--param KEY=VALUE ...] [--quiet] [--wait S]
+    Regenerate the registered figures and tables atomically (:func:`msme_stats.build.build`);
+    a short summary of what the build did to the data (recodes, exclusions, flags) goes to
+    stderr (``--quiet`` silences it and the progress bar; the manifest keeps it all).
+build --recover [--out DIR]
+    Complete or undo the commit of a build that was killed (:func:`msme_stats.build.recover`).
 list
     Registered outputs: id, kind, title.
 indicators [--family es|tec]
@@ -17,9 +21,11 @@ replicate FILE|DIR ... [--csv FILE]
     Published official indicators beside the recomputed values
     (:func:`msme_stats.replicate_published`).
 
-Global options: ``--version``, ``--debug`` (show tracebacks). Errors of msme_stats
-(:class:`~msme_stats.errors.MsmeStatsError`) are printed as one line
-``msme-stats: error: ...`` with exit status 2.
+Global options: ``--version``, ``--debug`` (show tracebacks). Every failure is printed as
+one line ``msme-stats: error: ...`` naming the file and what to do, with exit status 1;
+usage errors (unknown option, bad option value: :class:`~msme_stats.errors.OptionError`)
+exit with status 2. SIGINT exits with 130 and SIGTERM with 143, the output folder left as
+it was.
 """
 
 from __future__ import annotations
@@ -70,8 +76,20 @@ def _cmd_build(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")  # the CLI never needs a window
-    from .build import build
+    from .build import build, recover, report_summary
 
+    if args.wait < 0:
+        raise OptionError(f"--wait {args.wait}: give a number of seconds >= 0.")
+    if args.recover:
+        if args.data or args.only or args.param:
+            raise OptionError("--recover takes only --out (and --wait); run the build separately.")
+        done = recover(args.out, lock_timeout=args.wait)
+        print({None: f"{args.out}: nothing to recover",
+               "removed": f"{args.out}: removed the work folder of an unfinished build "
+                          "(the output folder was not touched)",
+               "forward": f"{args.out}: completed the interrupted commit (new files in place)",
+               "back": f"{args.out}: undid the interrupted commit (old files in place)"}[done])
+        return 0
     params = dict(_parse_param(p) for p in args.param or [])
     manifest = build(
         data_dir=args.data,
@@ -79,8 +97,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
         only=args.only,
         params=params,
         progress=not args.quiet,
+        lock_timeout=args.wait,
     )
     if not args.quiet:
+        for line in report_summary(manifest):
+            print(line, file=sys.stderr)
         n_files = sum(len(o["files"]) for o in manifest.outputs if o["id"] in manifest.built)
         print(f"built {len(manifest.built)} output(s), {n_files} file(s); manifest: {manifest.path}")
     return 0
@@ -233,7 +254,12 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", metavar="ID", nargs="+", help="build only these output ids")
     p.add_argument("--param", metavar="KEY=VALUE", action="append",
                    help="build parameter (VALUE read as JSON, else text); repeatable")
-    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bar and no summary of recodes/exclusions (the manifest keeps them)")
+    p.add_argument("--wait", metavar="SECONDS", type=float, default=0.0,
+                   help="wait this long for another build of the same --out to finish (default: 0)")
+    p.add_argument("--recover", action="store_true",
+                   help="only complete or undo the commit of a killed build in --out")
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("list", help="list the registered outputs (id, kind, title)")
@@ -259,8 +285,24 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _os_error_line(exc: OSError) -> str:
+    where = f" {exc.filename}" if exc.filename else ""
+    if exc.filename2:
+        where += f" -> {exc.filename2}"
+    return (f"{exc.strerror or type(exc).__name__}:{where}; check the path, its permissions and "
+            "the free space (rerun with --debug for details)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``msme-stats`` with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
+    """Run ``msme-stats`` with ``argv`` (default: ``sys.argv[1:]``); return the exit status.
+
+    Exit status: 0 success, 1 any failure (one line on stderr naming the file and what to
+    do), 2 usage error, 130 SIGINT, 143 SIGTERM. ``--debug`` shows the traceback instead.
+    """
     parser = make_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -272,19 +314,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
+    except OptionError as exc:  # a bad option value: a usage error
+        if args.debug:
+            raise
+        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
     except MsmeStatsError as exc:
         if args.debug:
             raise
-        print(f"{PROG}: error: {' '.join(str(exc).split())}", file=sys.stderr)
-        return 2
+        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # e.g. `msme-stats indicators | head`
         sys.stdout = open(os.devnull, "w")
         return 0
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if args.debug:
             raise
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+        signum = getattr(exc, "signum", 2)
+        name = {2: "SIGINT", 15: "SIGTERM"}.get(signum, f"signal {signum}")
+        note = ""
+        if args.command == "build":
+            note = ("; the build had completed: the output folder holds the new files"
+                    if getattr(exc, "completed", False) else "; the output folder was left as it was")
+        print(f"{PROG}: interrupted ({name}){note}", file=sys.stderr)
+        return 128 + signum
+    except OSError as exc:
+        if args.debug:
+            raise
+        print(f"{PROG}: error: {_one_line(_os_error_line(exc))}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"{PROG}: error: unexpected {type(exc).__name__}: {_one_line(exc)} (this is a bug "
+              "in msme-stats: rerun with --debug and report the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -88,6 +88,33 @@ class OfflineError(MsmeStatsError, OSError):
     """A download was requested but the publisher could not be reached."""
 
 
+# --- build: output folder, inputs, commit (msme-stats build) -------------------------
+class OutputDirError(BuildError):
+    """The output folder cannot be used (an existing file, a read-only place, a name too
+    long, a symlink loop, no permission, no space)."""
+
+
+class OutputClashError(BuildError):
+    """A file or folder that the build did not write has the name of an output file."""
+
+
+class BuildLockedError(BuildError):
+    """Another build holds the lock of the output folder."""
+
+
+class AmbiguousInputError(BuildError):
+    """A data folder holds more than one candidate folder for one input (e.g. wbes/ and
+    wbes_synthetic/); the build never pools them."""
+
+
+class InputLoadError(BuildError):
+    """An input file of a build could not be read; the message names the file."""
+
+
+class RecoveryError(BuildError):
+    """An unfinished commit of an earlier build could not be rolled forward or back."""
+
+
 # --- warnings ------------------------------------------------------------------------
 class MsmeStatsWarning(UserWarning):
     """Base class of the warnings issued by msme_stats."""
@@ -124,6 +151,12 @@ __all__ = [
     "UnknownIndicatorError",
     "BuildError",
     "OfflineError",
+    "OutputDirError",
+    "OutputClashError",
+    "BuildLockedError",
+    "AmbiguousInputError",
+    "InputLoadError",
+    "RecoveryError",
     "MsmeStatsWarning",
     "RecodeWarning",
     "ExclusionWarning",

@@ -6,6 +6,8 @@ import hashlib
 import json
 import os
 import sys
+import threading
+import warnings
 
 import matplotlib
 
@@ -16,9 +18,17 @@ import pandas as pd
 import pytest
 
 import msme_stats
+from msme_stats import _commit as commit_mod
 from msme_stats import build as b
 from msme_stats._atomic import atomic_dir, atomic_write_bytes, atomic_write_text, sha256_file
-from msme_stats.errors import BuildError, OptionError
+from msme_stats._lock import BuildLock
+from msme_stats.errors import (
+    AmbiguousInputError,
+    BuildError,
+    BuildLockedError,
+    OptionError,
+    OutputClashError,
+)
 
 
 def _sha(path):
@@ -116,7 +126,7 @@ def test_build_writes_files_and_manifest(registry, data_dir, tmp_path):
     assert on_disk["libraries"]["matplotlib"] == matplotlib.__version__
     assert on_disk["libraries"]["pandas"] == pd.__version__
     assert on_disk["params"] == {"scale": 2}
-    assert on_disk["inputs"] == [{"name": "exports", "files": [
+    assert on_disk["inputs"] == [{"name": "exports", "folder": ".", "files": [
         {"path": "exports.csv", "sha256": _sha(data_dir / "exports.csv"),
          "bytes": (data_dir / "exports.csv").stat().st_size}]}]
     by_id = {o["id"]: o for o in on_disk["outputs"]}
@@ -155,10 +165,8 @@ def test_same_inputs_give_byte_identical_outputs(registry, data_dir, tmp_path):
 
 def test_failed_build_leaves_out_dir_untouched(registry, data_dir, tmp_path):
     out = tmp_path / "figures"
-    out.mkdir()
-    (out / "tab_exports.csv").write_text("old table\n")
+    b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
     (out / "keep.txt").write_text("not ours\n")
-    (out / "manifest.json").write_text("{}\n")
     before = _snapshot(out)
 
     @registry.register_output("zz_broken", kind="table", title="Broken")
@@ -173,8 +181,7 @@ def test_failed_build_leaves_out_dir_untouched(registry, data_dir, tmp_path):
 
 def test_keyboard_interrupt_during_outputs_leaves_out_dir_untouched(registry, data_dir, tmp_path):
     out = tmp_path / "figures"
-    out.mkdir()
-    (out / "fig_exports.png").write_bytes(b"old png")
+    b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
     before = _snapshot(out)
 
     @registry.register_output("zz_interrupt", kind="table", title="Interrupted")
@@ -187,50 +194,49 @@ def test_keyboard_interrupt_during_outputs_leaves_out_dir_untouched(registry, da
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "figures"]
 
 
-@pytest.mark.parametrize("fail_at", [1, 2, 5, 8, 12])
+@pytest.mark.parametrize("fail_at", [1, 2, 4, 6])
 def test_interrupt_while_moving_files_rolls_back(registry, data_dir, tmp_path, monkeypatch, fail_at):
     out = tmp_path / "figures"
     b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
     (out / "keep.txt").write_text("mine\n")
-    (out / "tab_exports.png").write_bytes(b"stale, removed by the commit")
     (data_dir / "exports.csv").write_text("size_class,estimate\nlarge,20.0\nsmall,1.0\n")
     before = _snapshot(out)
     real_replace = os.replace
-    real_commit = b._commit
     calls = {"n": 0}
 
     def flaky_replace(src, dst):
-        calls["n"] += 1
-        if calls["n"] == fail_at:
-            raise KeyboardInterrupt
+        if str(dst).startswith(str(out)) and str(src).startswith(str(tmp_path / ".figures.msme-build" / "new")):
+            calls["n"] += 1
+            if calls["n"] == fail_at:
+                raise KeyboardInterrupt
         return real_replace(src, dst)
 
-    def commit_with_interrupt(*args):
-        # the commit makes 1 stale move + 2 moves for each of 6 files = 13 renames
-        monkeypatch.setattr(b.os, "replace", flaky_replace)
-        try:
-            real_commit(*args)
-        finally:
-            monkeypatch.setattr(b.os, "replace", real_replace)
-
-    monkeypatch.setattr(b, "_commit", commit_with_interrupt)
+    # the commit makes 6 renames (5 output files, then manifest.json)
+    monkeypatch.setattr(commit_mod.os, "replace", flaky_replace)
     with pytest.raises(KeyboardInterrupt):
         b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
-    assert calls["n"] >= fail_at  # the interruption happened inside the commit (+ undo moves)
+    monkeypatch.setattr(commit_mod.os, "replace", real_replace)
+    assert calls["n"] == fail_at  # the interruption happened inside the commit
     assert _snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "figures"]
 
 
 def test_stale_files_of_an_id_are_replaced_others_kept(registry, data_dir, tmp_path):
     out = tmp_path / "figures"
-    out.mkdir()
-    (out / "tab_exports.csv").write_text("old\n")
-    (out / "tab_exports.png").write_bytes(b"when tab_exports was a figure")
-    (out / "other.csv").write_text("someone else's\n")
     b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
-    assert not (out / "tab_exports.png").exists()
-    assert (out / "tab_exports.csv").read_text().startswith("size_class,estimate,share")
+    (out / "other.csv").write_text("someone else's\n")
+    # tab_exports becomes a figure: its table files (listed in the manifest) go, the
+    # user's file stays
+    reg = b.Registry()
+    reg.register_output("tab_exports", kind="figure", title="now a figure",
+                        func=lambda ctx: plt.subplots()[0])
+    m = b.build(data_dir=data_dir, out_dir=out, registry=reg, progress=False)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "fig_exports.png", "fig_exports.svg", "manifest.json", "other.csv", "tab_exports.png",
+        "tab_exports.svg"]
     assert (out / "other.csv").read_text() == "someone else's\n"
+    assert sorted(f.name for f in m.files()) == sorted(
+        p.name for p in out.iterdir() if p.name not in ("manifest.json", "other.csv"))
 
 
 def test_only_builds_selected_ids_and_keeps_manifest_entries(registry, data_dir, tmp_path):
@@ -322,3 +328,293 @@ def test_atomic_dir_success_and_failure(tmp_path):
     with pytest.raises(FileExistsError), atomic_dir(target, replace=False) as tmp:
         pass
     assert [p.name for p in target.iterdir()] == ["new.csv"]
+
+
+# --------------------------------------------------------------------------- ownership
+def test_a_users_folder_named_like_an_output_is_an_error_and_kept(registry, data_dir, tmp_path):
+    out = tmp_path / "o"
+    (out / "tab_exports.png").mkdir(parents=True)  # not even an extension the table writes
+    (out / "tab_exports.csv").mkdir()
+    (out / "tab_exports.csv" / "notes.txt").write_text("x\n")
+    before = _snapshot(out)
+    with pytest.raises(OutputClashError, match=r"tab_exports\.csv is a folder"):
+        b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    assert _snapshot(out) == before
+    assert (out / "tab_exports.csv" / "notes.txt").read_text() == "x\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "o"]
+
+
+def test_only_files_of_the_previous_manifest_are_replaced(registry, data_dir, tmp_path):
+    out = tmp_path / "o"
+    b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    # a file the manifest does not list, named like an output of another kind
+    (out / "tab_exports.png").write_bytes(b"the user's picture")
+    b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    assert (out / "tab_exports.png").read_bytes() == b"the user's picture"
+    # once the manifest is gone, the build owns nothing: its own old files are clashes
+    (out / "manifest.json").unlink()
+    with pytest.raises(OutputClashError, match="fig_exports.png"):
+        b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+
+
+def test_second_build_is_kept_out_by_the_lock(registry, data_dir, tmp_path):
+    out = tmp_path / "o"
+    lock = BuildLock(tmp_path / ".o.msme-build.lock")
+    lock.acquire()
+    try:
+        with pytest.raises(BuildLockedError, match=rf"locked by process {os.getpid()}.*--wait"):
+            b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+        with pytest.raises(BuildLockedError, match="after waiting 0.2 s"):
+            b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False,
+                    lock_timeout=0.2)
+        threading.Timer(0.3, lock.release).start()  # the other build ends: this one goes on
+        b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False, lock_timeout=20)
+    finally:
+        lock.release()
+    assert (out / "manifest.json").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "o"]
+
+
+def _crash_in_commit(monkeypatch, after_renames):
+    """Make the next commit stop dead after ``after_renames`` renames, as SIGKILL would."""
+    real_replace = os.replace
+    state = {"n": 0}
+
+    class Killed(BaseException):
+        pass
+
+    def replace(src, dst):
+        if "/new/" in str(src) and "/new/" not in str(dst):  # a rename of the commit
+            if state["n"] == after_renames:
+                raise Killed
+            state["n"] += 1
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(commit_mod.os, "replace", replace)
+    monkeypatch.setattr(commit_mod, "_roll_back", lambda *a: None)  # a dead process undoes nothing
+    return Killed
+
+
+@pytest.mark.parametrize("damage", [False, True])
+def test_recovery_rolls_forward_or_back(registry, data_dir, tmp_path, monkeypatch, damage):
+    out = tmp_path / "o"
+    b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    old = _snapshot(out)
+    (data_dir / "exports.csv").write_text("size_class,estimate\nlarge,20.0\nsmall,1.0\n")
+    clean = tmp_path / "clean"
+    b.build(data_dir=data_dir, out_dir=clean, registry=registry, progress=False)
+    new = _snapshot(clean)
+    killed = _crash_in_commit(monkeypatch, after_renames=2)
+    with pytest.raises(killed):
+        b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    monkeypatch.undo()
+    work = tmp_path / ".o.msme-build"
+    assert (work / "journal.json").exists()
+    assert _snapshot(out) not in (old, new)  # mixed: 2 of 6 files are new
+    if damage:  # a staged file is lost: the commit cannot go forward, so it goes back
+        next(p for p in (work / "new").iterdir() if p.name != "manifest.json").unlink()
+    assert b.recover(out) == ("back" if damage else "forward")
+    assert _snapshot(out) == (old if damage else new)
+    assert not work.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["clean", "data", "o"]
+    assert b.recover(out) is None
+
+
+def test_next_build_recovers_then_builds(registry, data_dir, tmp_path, monkeypatch):
+    out = tmp_path / "o"
+    b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    killed = _crash_in_commit(monkeypatch, after_renames=1)
+    with pytest.raises(killed):
+        b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False, params={"scale": 3})
+    monkeypatch.undo()
+    m = b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    assert m.recovered == "forward"
+    clean = b.build(data_dir=data_dir, out_dir=tmp_path / "clean", registry=registry, progress=False)
+    assert b.digest_dir(out) == b.digest_dir(tmp_path / "clean") and m.data == clean.data
+
+
+def test_work_folder_of_a_build_killed_before_its_commit_is_removed(registry, data_dir, tmp_path):
+    out = tmp_path / "o"
+    b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    work = tmp_path / ".o.msme-build"
+    (work / "new").mkdir(parents=True)
+    (work / "MSME_STATS_BUILD").write_text("")
+    (work / "new" / "tab_exports.csv").write_text("half written")
+    before = _snapshot(out)
+    assert b.recover(out) == "removed"
+    assert not work.exists() and _snapshot(out) == before
+
+
+# --------------------------------------------------------------------------- inputs
+def test_input_reads_one_named_folder(tmp_path):
+    reg = b.Registry()
+    reg.register_input("firms", pattern="firms/*.csv", alternatives=("firms_synthetic/*.csv",),
+                       loader=lambda paths: pd.concat([pd.read_csv(p) for p in paths]))
+    reg.register_output("tab", kind="table", title="t", inputs=("firms",),
+                        func=lambda ctx: ctx.load("firms"))
+    d = tmp_path / "data"
+    (d / "firms_synthetic").mkdir(parents=True)
+    (d / "firms_synthetic" / "s.csv").write_text("x\n1\n")
+    m = b.build(data_dir=d, out_dir=tmp_path / "o", registry=reg, progress=False)
+    assert m["inputs"][0]["folder"] == "firms_synthetic"
+    assert [f["path"] for f in m["inputs"][0]["files"]] == ["firms_synthetic/s.csv"]
+    (d / "firms").mkdir()
+    (d / "firms" / "a.csv").write_text("x\n2\n")
+    (d / "firms" / "b.csv").write_text("x\n3\n")
+    with pytest.raises(AmbiguousInputError, match=r"firms and .*firms_synthetic both exist"):
+        b.build(data_dir=d, out_dir=tmp_path / "o", registry=reg, progress=False)
+    (d / "firms_synthetic" / "s.csv").unlink()
+    (d / "firms_synthetic").rmdir()
+    m = b.build(data_dir=d, out_dir=tmp_path / "o", registry=reg, progress=False)
+    assert m["inputs"][0]["folder"] == "firms"
+    assert [f["path"] for f in m["inputs"][0]["files"]] == ["firms/a.csv", "firms/b.csv"]
+    assert pd.read_csv(tmp_path / "o" / "tab.csv")["x"].tolist() == [2, 3]
+    with pytest.raises(OptionError, match="one named folder"):
+        reg.register_input("pooled", pattern="wbes*/*.dta")
+
+
+def test_wbes_input_never_pools_user_files_with_the_samples(tmp_path):
+    d = tmp_path / "data"
+    (d / "wbes").mkdir(parents=True)
+    (d / "wbes_synthetic").mkdir()
+    (d / "wbes" / "KEN_2013.dta").write_bytes(b"user's")
+    (d / "wbes_synthetic" / "KEN_2013_synthetic.dta").write_bytes(b"sample")
+    with pytest.raises(AmbiguousInputError, match=r"data/wbes and .*data/wbes_synthetic both"):
+        b.build(data_dir=d, out_dir=tmp_path / "o", only=["wbes_headline_sme_vs_large"],
+                progress=False)
+    assert not (tmp_path / "o").exists()
+
+
+# --------------------------------------------------------------------------- data report
+def test_recodes_and_exclusions_go_to_the_manifest_and_summary(data_dir, tmp_path):
+    from msme_stats.errors import ExclusionWarning, RecodeWarning
+
+    def load(paths):
+        df = pd.read_csv(paths[0])
+        warnings.warn("load: negative codes set to missing: estimate 2", RecodeWarning, stacklevel=1)
+        df.attrs["recodes"] = ({"file": "x", "variable": "estimate", "code": -9, "n": 2},
+                               {"file": "y", "variable": "estimate", "code": -7, "n": 1})
+        return df
+
+    def table(ctx):
+        warnings.warn("1 row(s) with a zero weight were left out", ExclusionWarning, stacklevel=1)
+        return ctx.load("exports")
+
+    reg = b.Registry()
+    reg.register_input("exports", pattern="exports.csv", loader=load)
+    reg.register_output("tab", kind="table", title="t", inputs=("exports",), func=table)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing escapes as a warning: all is recorded
+        m = b.build(data_dir=data_dir, out_dir=tmp_path / "o", registry=reg, progress=False)
+    rep = json.loads((tmp_path / "o" / "manifest.json").read_text())["report"]
+    assert rep["inputs"]["exports"]["recodes"]["cells"] == 3
+    assert rep["inputs"]["exports"]["recodes"]["by_variable"] == {"estimate": 3}
+    assert rep["inputs"]["exports"]["warnings"][0]["category"] == "RecodeWarning"
+    assert rep["outputs"]["tab"]["warnings"] == [
+        {"category": "ExclusionWarning", "message": "1 row(s) with a zero weight were left out"}]
+    lines = b.report_summary(m)
+    assert "input exports: 3 cell(s) set to missing in 1 variable(s)" in lines[1]
+    assert "output tab: 1 row(s) with a zero weight were left out" in lines[2]
+    # a second build gives the same manifest, byte for byte
+    first = (tmp_path / "o" / "manifest.json").read_bytes()
+    b.build(data_dir=data_dir, out_dir=tmp_path / "o", registry=reg, progress=False)
+    assert (tmp_path / "o" / "manifest.json").read_bytes() == first
+
+
+def test_cli_prints_the_summary_unless_quiet(data_dir, tmp_path, monkeypatch, capsys):
+    from msme_stats.cli import main
+    from msme_stats.errors import RecodeWarning
+
+    def load(paths):
+        warnings.warn("5 cells recoded", RecodeWarning, stacklevel=1)
+        return pd.read_csv(paths[0])
+
+    b.load_output_modules()
+    reg = b.Registry()
+    reg.register_input("exports", pattern="exports.csv", loader=load)
+    reg.register_output("tab", kind="table", title="t", inputs=("exports",),
+                        func=lambda ctx: ctx.load("exports"))
+    monkeypatch.setattr(b, "REGISTRY", reg)
+    assert main(["build", "--data", str(data_dir), "--out", str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err
+    assert "input exports: 5 cells recoded" in err and "manifest.json" in err
+    assert main(["build", "--data", str(data_dir), "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    assert capsys.readouterr() == ("", "")
+    rep = json.loads((tmp_path / "o" / "manifest.json").read_text())["report"]
+    assert rep["inputs"]["exports"]["warnings"][0]["message"] == "5 cells recoded"
+
+
+def test_sigterm_while_computing_outputs_leaves_the_folder_and_exits_143(
+        registry, data_dir, tmp_path, monkeypatch, capsys):
+    import signal
+
+    from msme_stats._commit import BuildInterrupted
+    from msme_stats.cli import main
+
+    out = tmp_path / "o"
+    b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    before = _snapshot(out)
+
+    @registry.register_output("zz_term", kind="table", title="SIGTERM")
+    def _term(ctx):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return pd.DataFrame({"x": [1]})
+
+    previous = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(BuildInterrupted) as exc:
+        b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    assert exc.value.signum == signal.SIGTERM and not exc.value.completed
+    assert signal.getsignal(signal.SIGTERM) == previous  # the handler is restored
+    assert _snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "o"]
+    b.load_output_modules()
+    monkeypatch.setattr(b, "REGISTRY", registry)
+    assert main(["build", "--data", str(data_dir), "--out", str(out), "--quiet"]) == 143
+    assert capsys.readouterr().err == (
+        "msme-stats: interrupted (SIGTERM); the output folder was left as it was\n")
+    assert _snapshot(out) == before
+
+
+def test_cli_recover_reports_what_it_did(registry, data_dir, tmp_path, monkeypatch, capsys):
+    from msme_stats.cli import main
+
+    out = tmp_path / "o"
+    b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False)
+    killed = _crash_in_commit(monkeypatch, after_renames=3)
+    with pytest.raises(killed):
+        b.build(data_dir=data_dir, out_dir=out, registry=registry, progress=False, params={"scale": 5})
+    monkeypatch.undo()
+    assert main(["build", "--recover", "--out", str(out)]) == 0
+    assert "completed the interrupted commit" in capsys.readouterr().out
+    assert json.loads((out / "manifest.json").read_text())["params"] == {"scale": 5}
+    assert main(["build", "--recover", "--out", str(out)]) == 0
+    assert "nothing to recover" in capsys.readouterr().out
+
+
+def test_loader_errors_name_the_input_and_its_file(data_dir, tmp_path):
+    from msme_stats.errors import InputLoadError, MissingColumnsError
+
+    (data_dir / "parts").mkdir()
+    for name in ("a.csv", "b.csv", "c.csv"):
+        (data_dir / "parts" / name).write_text("x\n1\n")
+    (data_dir / "parts" / "b.csv").write_bytes(b"\x00\x01 not a csv")
+
+    def strict(paths):  # fails on a file, without saying which (as a reader's bug would)
+        for p in paths:
+            if p.read_bytes().startswith(b"\x00"):
+                raise ValueError("unexpected byte 0x00")
+        return pd.DataFrame({"x": [1]})
+
+    def pooled_check(paths):  # a deliberate error about the pooled data, naming no file
+        raise MissingColumnsError("the pooled data has no column 'weight'; add it")
+
+    for loader, pattern in ((strict, r"input 'parts': cannot read .*parts/b\.csv \(ValueError: "
+                                     r"unexpected byte 0x00\)"),
+                            (pooled_check, r"input 'parts' \(3 file\(s\) in .*parts\): the pooled "
+                                           r"data has no column 'weight'")):
+        reg = b.Registry()
+        reg.register_input("parts", pattern="parts/*.csv", loader=loader)
+        reg.register_output("tab", kind="table", title="t", inputs=("parts",),
+                            func=lambda ctx: ctx.load("parts"))
+        with pytest.raises(InputLoadError, match=pattern):
+            b.build(data_dir=data_dir, out_dir=tmp_path / "o", registry=reg, progress=False)
+        assert not (tmp_path / "o").exists()

@@ -87,7 +87,7 @@ def test_errors_are_one_clean_line(registry, tmp_path, capsys):
     def _fail(ctx):
         raise ValueError("bad cell")
 
-    assert main(["build", "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    assert main(["build", "--out", str(tmp_path / "o"), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "msme-stats: error: output 'zz_fail'" in err and "bad cell" in err
     assert not (tmp_path / "o").exists()
@@ -108,7 +108,7 @@ def test_indicators_table_or_clear_error(monkeypatch, capsys):
     assert out[0].split() == ["id", "family", "unit", "wb_code", "name"]
     assert out[2].startswith("es_direct_export_intensity")
     monkeypatch.setitem(sys.modules, "msme_stats.indicators", None)
-    assert main(["indicators"]) == 2
+    assert main(["indicators"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("msme-stats: error: the indicator registry is not available")
 

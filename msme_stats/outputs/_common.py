@@ -1,23 +1,14 @@
-"""Helpers shared by the output-definition modules."""
+"""Helpers shared by the output-definition modules.
+
+Outputs call the library as any user would: its warnings (recodes, exclusions, flags) are
+not hidden here. The build records them per input and per output in ``manifest.json``
+(``report``) and prints a short summary on stderr (see :mod:`msme_stats.build`).
+"""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from typing import Any
-
-from ..errors import MsmeStatsWarning
-
-
-def quiet(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call ``fn`` without showing msme_stats warnings.
-
-    Registered outputs run on known inputs whose recodes and exclusions are documented in
-    the data READMEs and kept in the frames' ``attrs``; the build log stays readable.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", MsmeStatsWarning)
-        return fn(*args, **kwargs)
 
 
 def cached(ctx: Any, key: tuple, fn: Callable[[], Any]) -> Any:

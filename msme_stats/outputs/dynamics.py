@@ -22,7 +22,7 @@ from ..indicators.dynamics import exporter_dynamics
 from ..plots import time_lines
 from ..samples.transactions import synthetic_transactions
 from ..sources.customs import load_transactions
-from ._common import cached, quiet
+from ._common import cached
 
 SOURCE_KCS = ("Synthetic customs declarations (Korea Customs Service / IBS, CTGAN; MIT); importers stand in "
               "for exporters; msme_stats calculations")
@@ -31,12 +31,12 @@ PANEL_SEED = 2016
 
 
 register_input("kcs", pattern="kcs_customs_synthetic/df_syn_*_eng.csv",
-               loader=lambda paths: quiet(load_transactions, [str(p) for p in paths], roles="kcs", period="month"),
+               loader=lambda paths: load_transactions([str(p) for p in paths], roles="kcs", period="month"),
                description="Synthetic Korean customs import declarations (MIT)")
 
 
 def _kcs(ctx) -> pd.DataFrame:
-    return cached(ctx, ("kcs", "dynamics"), lambda: quiet(exporter_dynamics, ctx.load("kcs"), period="month"))
+    return cached(ctx, ("kcs", "dynamics"), lambda: exporter_dynamics(ctx.load("kcs"), period="month"))
 
 
 def _series(frame: pd.DataFrame, codes: dict[str, str]) -> pd.DataFrame:
@@ -93,7 +93,7 @@ def _synthetic_panel() -> tuple[pd.DataFrame, pd.DataFrame]:
                  title="Number of exporters and entry rate, SMEs versus large exporters (synthetic panel)")
 def _by_size(ctx):
     tx, register = _synthetic_panel()
-    dyn = quiet(exporter_dynamics, tx, register=register)
+    dyn = exporter_dynamics(tx, register=register)
     sel = dyn[(dyn["edd_code"] == "C1") & dyn["size_class"].isin(["SME", "large"])].dropna(subset=["value"])
     sel = sel.assign(value=100 * sel["value"])
     fig, ax = plt.subplots(figsize=(6.4, 4.2))

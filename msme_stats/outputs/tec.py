@@ -20,26 +20,26 @@ from ..build import register_input, register_output
 from ..indicators.tec import tec_compare_published, tec_cross_country_average, tec_indicators
 from ..plots import bars_by_size, country_dots, size_shares, time_lines
 from ..sources.tec import load_business_counts, load_tec
-from ._common import cached, quiet
+from ._common import cached
 
 SOURCE_TEC10 = "Eurostat, ext_tec10 (Trade by enterprise characteristics); msme_stats calculations"
 SOURCE_SAMPLE = "PARTLY SYNTHETIC TEC specimen files (msme_stats samples); illustration only"
 
 
 register_input("tec10", pattern="eurostat_ext_tec10/ext_tec10*.csv*",
-               loader=lambda paths: quiet(load_tec, paths),
+               loader=lambda paths: load_tec(paths),
                description="Eurostat ext_tec10 download (real)")
 register_input("tec01", pattern="tec_samples/ext_tec01_synthetic_sdmx.csv",
-               loader=lambda paths: quiet(load_tec, paths),
+               loader=lambda paths: load_tec(paths),
                description="ext_tec01 specimen (partly synthetic)")
 register_input("sdbs", pattern="tec_samples/oecd_DF_SDBS_synthetic_sdmx.csv",
-               loader=lambda paths: quiet(load_business_counts, paths),
+               loader=lambda paths: load_business_counts(paths),
                description="OECD SDBS enterprise counts specimen (synthetic)")
 
 
 def _tec10_estimates(ctx) -> pd.DataFrame:
     ids = ["msme_share_export_value", "msme_share_exporters", "tec_value_share_by_size", "tec_count_share_by_size"]
-    return cached(ctx, ("tec10", "estimates"), lambda: quiet(tec_indicators, ctx.load("tec10"), ids))
+    return cached(ctx, ("tec10", "estimates"), lambda: tec_indicators(ctx.load("tec10"), ids))
 
 
 def _latest(est: pd.DataFrame, indicator: str) -> pd.DataFrame:
@@ -79,7 +79,7 @@ def _size_shares(ctx):
     est = est[est["indicator"].isin(["tec_value_share_by_size", "tec_count_share_by_size"])
               & est["size_class"].isin(["0-9", "10-49", "50-249", "250+"])]
     year = int(est.loc[est["estimate"].notna(), "year"].value_counts().idxmax())
-    avg = quiet(tec_cross_country_average, est, year_rule=year, aggregation="pooled")
+    avg = tec_cross_country_average(est, year_rule=year, aggregation="pooled")
     avg["measure"] = avg["indicator"].map({"tec_value_share_by_size": "export_value", "tec_count_share_by_size": "exporters"})
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     size_shares(avg, ax=ax, title=f"Exports and exporters by enterprise size, {year}", source=SOURCE_TEC10,
@@ -94,7 +94,7 @@ def _over_time(ctx):
     est = est[est["indicator"] == "msme_share_export_value"]
     years = (int(est["year"].min()), int(est["year"].max()))
     parts = [
-        quiet(tec_cross_country_average, est, year_rule=years, aggregation=agg).assign(aggregation=label)
+        tec_cross_country_average(est, year_rule=years, aggregation=agg).assign(aggregation=label)
         for agg, label in (("country_mean", "Simple mean of countries"), ("pooled", "Pooled (sum over countries)"))
     ]
     frame = pd.concat(parts, ignore_index=True)
@@ -109,9 +109,9 @@ def _over_time(ctx):
 @register_output("tec_participation_by_size", kind="figure", inputs=("tec01", "sdbs"),
                  title="Export participation by enterprise size (exporters / enterprises), simple mean")
 def _participation(ctx):
-    est = quiet(tec_indicators, ctx.load("tec01"), "export_participation_rate", business_counts=ctx.load("sdbs"),
+    est = tec_indicators(ctx.load("tec01"), "export_participation_rate", business_counts=ctx.load("sdbs"),
                  activity="C")
-    avg = quiet(tec_cross_country_average, est)
+    avg = tec_cross_country_average(est)
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     bars_by_size(avg, x="size_class", ci=False, ax=ax, ylabel="% of enterprises that export",
                  title="Export participation by enterprise size, manufacturing", source=SOURCE_SAMPLE,
@@ -127,9 +127,9 @@ def _published_all(ctx) -> pd.DataFrame:
     es = compare_published(_headline(ctx), family="es").assign(
         economies="developing", data="bundled WBES samples (SYNTHETIC)", aggregation="country_mean")
     es = es.rename(columns={"within_rounding_2016": "within_rounding"})
-    real = quiet(tec_compare_published, ctx.load("tec10")).assign(data="Eurostat ext_tec10 (real)")
-    total = quiet(tec_compare_published, ctx.load("tec01"))
-    manuf = quiet(tec_compare_published, ctx.load("tec01"), business_counts=ctx.load("sdbs"), activity="C")
+    real = tec_compare_published(ctx.load("tec10")).assign(data="Eurostat ext_tec10 (real)")
+    total = tec_compare_published(ctx.load("tec01"))
+    manuf = tec_compare_published(ctx.load("tec01"), business_counts=ctx.load("sdbs"), activity="C")
     sample = pd.concat([
         total[total["indicator"] == "msme_share_import_value"].assign(data="TEC specimen (PARTLY SYNTHETIC)"),
         manuf[manuf["indicator"] == "export_participation_rate"].assign(

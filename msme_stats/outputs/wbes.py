@@ -1,8 +1,9 @@
 """Figures and tables from World Bank Enterprise Surveys (WTR 2016 B.1(a), B.2(a); 2022 paper 2).
 
-Input ``wbes``: every ``.dta`` file in a folder whose name starts with ``wbes`` under the
-data directory: the bundled SYNTHETIC samples (``data/wbes_synthetic/``) by default, or a
-user's licensed files in ``DIR/wbes/`` with ``msme-stats build --data DIR``.
+Input ``wbes``: every ``.dta`` file of ONE folder of the data directory: a user's licensed
+files in ``DIR/wbes/`` (``msme-stats build --data DIR``), or the bundled SYNTHETIC samples
+in ``wbes_synthetic/`` (the default data folder). A data folder holding both is an error:
+they are never pooled.
 Input ``tr5_published``: the World Bank's published TR5 values (CC BY 4.0).
 """
 
@@ -17,13 +18,13 @@ from ..indicators import estimate
 from ..plots import bars_by_size, country_dots, direct_vs_indirect, vintage_change
 from ..sources.wbes import load_wbes
 from ..tables import ATTRS_KEY, headline_contrast, publication_table
-from ._common import cached, quiet
+from ._common import cached
 
 SOURCE = "World Bank Enterprise Surveys; msme_stats calculations"
 
 
 def _load_wbes(paths):
-    return quiet(load_wbes, paths, cache=False)  # recode counts stay in .attrs
+    return load_wbes(paths, cache=False)  # recode log in .attrs, summarised by the build
 
 
 def _load_tr5(paths):
@@ -34,7 +35,7 @@ def _load_tr5(paths):
     ]
 
 
-register_input("wbes", pattern="wbes*/*.dta", loader=_load_wbes,
+register_input("wbes", pattern="wbes/*.dta", alternatives=("wbes_synthetic/*.dta",), loader=_load_wbes,
                description="Enterprise Surveys firm files (bundled: SYNTHETIC samples)")
 register_input("tr5_published", pattern="worldbank_tr5/fig_sdg17_enterprise_exports.csv",
                loader=_load_tr5, description="World Bank IC.FRM.TRD.TR5 (sdgatlas2018 extract, CC BY 4.0)")
@@ -68,12 +69,12 @@ def _sample(firms: pd.DataFrame, what: str) -> str:
 
 
 def _headline(ctx) -> pd.DataFrame:
-    return cached(ctx, ("wbes", "headline"), lambda: quiet(headline_sme_vs_large, ctx.load("wbes")))
+    return cached(ctx, ("wbes", "headline"), lambda: headline_sme_vs_large(ctx.load("wbes")))
 
 
 def _tr5_by_survey(ctx) -> pd.DataFrame:
     return cached(ctx, ("wbes", "tr5"),
-                  lambda: quiet(estimate, ctx.load("wbes"), "TR5", by=["survey_id", "country", "year"]))
+                  lambda: estimate(ctx.load("wbes"), "TR5", by=["survey_id", "country", "year"]))
 
 
 @register_output("wbes_headline_sme_vs_large", kind="table", inputs=("wbes",),
@@ -106,7 +107,7 @@ def _direct_indirect(ctx):
                  title="% of firms exporting at least 10% of sales, by size class")
 def _exporters_by_size(ctx):
     firms = ctx.load("wbes")
-    est = quiet(estimate, firms, ["TR16", "TR17"], by=["survey_id", "size_class"])
+    est = estimate(firms, ["TR16", "TR17"], by=["survey_id", "size_class"])
     avg = cross_country_average(est)
     avg["indicator"] = avg["indicator"].map(
         {"es_direct_exporter_share_10": "Direct", "es_exporter_share_10": "Direct or indirect"}
@@ -165,7 +166,7 @@ def _published(ctx) -> pd.DataFrame:
 @register_output("wbes_indicators_by_region", kind="table", inputs=("wbes",),
                  title="Trade indicators by World Bank region and firm size (simple mean of countries)")
 def _by_region(ctx) -> pd.DataFrame:
-    est = quiet(estimate, ctx.load("wbes"), ["TR5", "es_indirect_export_intensity", "TR17", "TR11", "CAR7"],
+    est = estimate(ctx.load("wbes"), ["TR5", "es_indirect_export_intensity", "TR17", "TR11", "CAR7"],
                 by=["survey_id", "sme_group"])
-    avg = quiet(cross_country_average, est, group_by="wb_region")
+    avg = cross_country_average(est, group_by="wb_region")
     return avg.drop(columns=["countries"]).reset_index(drop=True)
