@@ -28,6 +28,7 @@ Weighting = Literal["simple", "n_firms", "sum_weight"]
 _STAT_COLUMNS = {
     "estimate", "se", "ci_low", "ci_high", "df", "n", "sum_weight", "n_lonely_strata", "flags", "unit",
     "numerator", "denominator", "tec_denominator", "implicit_unknown_share", "variable",
+    "cv", "deff", "lonely_share", "top_firm_share",
 }
 _GROUP_TYPES = ("wto_development", "income", "ldc", "wb_region", "region")
 

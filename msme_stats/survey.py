@@ -1017,6 +1017,7 @@ class SurveyDesign:
         scale: float = 1.0,
         ci_method: str = "wald",
         bounds: tuple[float, float] | None = None,
+        domain: tuple | None = None,
     ) -> pd.DataFrame:
         o = self.options
         for arr, nm in ((yarr, names), (xarr, names)):
@@ -1043,7 +1044,7 @@ class SurveyDesign:
                     f"{estimator}: column(s) {cols} hold {int(outside.sum())} value(s) outside "
                     f"bounds={bounds}; fix them or estimate without bounds (Wald interval)."
                 )
-        dom_codes, D, labels, counts = self._domain(by, scope, scope_key)
+        dom_codes, D, labels, counts = domain if domain is not None else self._domain(by, scope, scope_key)
         counts = {**counts, "where_missing": where_missing}
         res = _domain_estimates(
             yarr, xarr, self._w, self._st_codes, dom_codes,
