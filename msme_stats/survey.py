@@ -1208,6 +1208,14 @@ class SurveyDesign:
             ) from None
         col = self._column(between)
         present = set(pd.unique(col.dropna()))
+
+        def _match(lv: Any) -> Any:  # exact value, else a unique case-insensitive text match
+            if lv in present or not isinstance(lv, str):
+                return lv
+            hits = [v for v in present if isinstance(v, str) and v.casefold() == lv.casefold()]
+            return hits[0] if len(hits) == 1 else lv
+
+        la, lb = _match(la), _match(lb)
         for lv in (la, lb):
             if lv not in present:
                 raise InvalidValueError(
@@ -1321,6 +1329,7 @@ def svyset(
     deff: Any = "without_replacement",
     dominant_share: float = 0.5,
     lonely_threshold: float = 0.10,
+    _who: str = "svyset",
 ) -> SurveyDesign:
     """Declare a stratified single-stage survey design once (Stata ``svyset``, R ``svydesign``).
 
@@ -1380,7 +1389,8 @@ def svyset(
         domain_mode, lonely_psu, adjust_center, ci_df, level, min_n, deff, dominant_share,
         lonely_threshold,
     )
-    return SurveyDesign(data, weight=weight, strata=strata, survey=survey, firm_id=firm_id, options=opts)
+    return SurveyDesign(data, weight=weight, strata=strata, survey=survey, firm_id=firm_id, options=opts,
+                        who=_who)
 
 
 

@@ -14,7 +14,15 @@ import pytest
 
 import msme_stats as ms
 from msme_stats.errors import DuplicateIdError, InvalidValueError, OptionError
-from msme_stats.survey import SurveyDesign, svy_contrast, svy_mean, svy_proportion, svy_ratio, svy_total, svyset
+from msme_stats.survey import (
+    SurveyDesign,
+    svy_contrast,
+    svy_mean,
+    svy_proportion,
+    svy_ratio,
+    svy_total,
+    svyset,
+)
 
 GOLD = Path(__file__).parent / "goldens"
 RTOL = 1e-10

@@ -198,7 +198,7 @@ def _design_for(firms: Any, design_opts: dict[str, Any], *, who: str):
             f"{who}: the firm frame lacks the design column(s) {missing}; load it with "
             "msme_stats.load_wbes or pass strata=/survey= naming your columns."
         )
-    return svyset(firms, firm_id=firm_id, **opts)
+    return svyset(firms, firm_id=firm_id, _who=who, **opts)
 
 
 def _numeric_columns(frame: pd.DataFrame, cols: Iterable[str], *, who: str) -> pd.DataFrame:
