@@ -629,7 +629,10 @@ def _factor(s: pd.Series, cache: dict | None = None) -> tuple[np.ndarray, pd.Ind
             order = np.argsort(uo, kind="stable")
             rank = np.empty_like(order)
             rank[order] = np.arange(order.size)
-            codes = np.where(codes >= 0, rank[codes], -1).astype(np.int64)
+            if order.size:
+                codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1).astype(np.int64)
+            else:  # every value missing
+                codes = np.full(codes.shape, -1, dtype=np.int64)
             uniques = pd.Index(uniques.take(order))
         except TypeError:  # mixed types that do not compare: pandas' own sort
             codes, uniques = pd.factorize(s, sort=True)
