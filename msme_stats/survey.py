@@ -88,8 +88,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
 
+from ._dist import norm_ppf, t_ppf_upper_array
 from ._options import as_list, canonical_weight, check_choice, check_number, resolve_weight_column
 from .errors import (
     DesignError,
@@ -396,10 +396,10 @@ def _quantile(level: float, df: np.ndarray, ci_df: str) -> np.ndarray:
     """Two-sided quantile: t with ``df`` (NaN when df <= 0) or normal."""
     upper = 1 - (1 - level) / 2
     if ci_df == "normal":
-        return np.full(df.shape, stats.norm.ppf(upper))
+        return np.full(df.shape, norm_ppf(upper))
     dff = df.astype(float)
     with np.errstate(invalid="ignore"):
-        return np.where(dff > 0, stats.t.ppf(upper, np.where(dff > 0, dff, 1.0)), np.nan)
+        return t_ppf_upper_array(upper, dff)
 
 
 def _confidence_interval(
@@ -432,25 +432,27 @@ def _confidence_interval(
         inside = (est > 0) & (est < 1)
         p = np.where(inside, est, 0.5)
         if ci_method == "logit":
-            centre = special.logit(p)
+            centre = np.log(p / (1 - p))
             half = q * se / (p * (1 - p))
-            lo = special.expit(centre - half)
-            hi = special.expit(centre + half)
+            lo = 1.0 / (1.0 + np.exp(-(centre - half)))
+            hi = 1.0 / (1.0 + np.exp(-(centre + half)))
         else:  # korn_graubard, as R svyciprop(method = "beta")
+            from scipy import special  # beta quantiles: imported only when asked for
+
             alpha = 1 - level
             n_eff = p * (1 - p) / (se * se)
             nf = n.astype(float)
-            t_n = np.where(nf > 1, stats.t.ppf(alpha / 2, np.where(nf > 1, nf - 1, 1.0)), np.nan)
+            t_n = np.where(nf > 1, special.stdtrit(np.where(nf > 1, nf - 1, 1.0), alpha / 2), np.nan)
             if ci_df == "normal":
-                t_df = stats.norm.ppf(alpha / 2)
+                t_df = special.ndtri(alpha / 2)
             else:
                 dff = df.astype(float)
                 t_df = np.where(
-                    dff > 0, stats.t.ppf(alpha / 2, np.where(dff > 0, dff, 1.0)), np.nan
+                    dff > 0, special.stdtrit(np.where(dff > 0, dff, 1.0), alpha / 2), np.nan
                 )
             n_eff = n_eff * (t_n / t_df) ** 2
-            lo = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
-            hi = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
+            lo = special.betaincinv(n_eff * p, n_eff * (1 - p) + 1, alpha / 2)
+            hi = special.betaincinv(n_eff * p + 1, n_eff * (1 - p), 1 - alpha / 2)
             # se = 0 gives n_eff = Inf: return the limit [p, p] (R's qbeta(q, Inf, Inf) returns
             # 0.5 whatever p is, an artefact we do not copy)
             lo = np.where(np.isposinf(n_eff), p, lo)
@@ -947,29 +949,41 @@ class SurveyDesign:
 
     # ---- construction helpers -------------------------------------------------------
     def _check_unique(self, who: str) -> None:
-        f_codes, f_uniq = _factor(self.data[self.firm_id], self._cache)
-        if f_codes.min() < 0:
-            raise InvalidValueError(
-                f"{who}: column {self.firm_id!r} (firm id) has {int((f_codes < 0).sum())} missing "
-                "value(s); every firm needs an id."
-            )
+        """Raise DuplicateIdError when a (survey, firm id) pair repeats (sort of integer keys)."""
+        fcol = self.data[self.firm_id]
         s_codes = (
             _factor(self.data[self.survey], self._cache)[0] if self.survey is not None
             else np.zeros(len(self.data), dtype=np.int64)
         )
-        key = s_codes * max(len(f_uniq), 1) + f_codes
+        n_s = int(s_codes.max()) + 1 if len(s_codes) else 1
+        fv = fcol.to_numpy() if fcol.dtype.kind in "iu" else None
+        if fv is not None and fv.size:
+            lo, hi = int(fv.min()), int(fv.max())
+            span = hi - lo + 1
+        if fv is not None and fv.size and span * n_s < 2**62:
+            key = s_codes * span + (fv.astype(np.int64) - lo)
+        else:
+            f_codes, f_uniq = _factor(fcol, self._cache)
+            if f_codes.min() < 0:
+                raise InvalidValueError(
+                    f"{who}: column {self.firm_id!r} (firm id) has {int((f_codes < 0).sum())} missing "
+                    "value(s); every firm needs an id."
+                )
+            key = s_codes * max(len(f_uniq), 1) + f_codes
+        ks = np.sort(key)
+        if not (ks[1:] == ks[:-1]).any():
+            return
         dup = pd.Series(key).duplicated(keep=False).to_numpy()
-        if dup.any():
-            first = int(np.flatnonzero(dup)[0])
-            sid = self.data[self.survey].iloc[first] if self.survey is not None else None
-            fid = self.data[self.firm_id].iloc[first]
-            where = f"survey {_show(sid)}, " if sid is not None else ""
-            raise DuplicateIdError(
-                f"{who}: {int(dup.sum())} rows repeat a ({self.survey}, {self.firm_id}) pair, e.g. "
-                f"{where}firm {_show(fid)}: the same firm would be counted more than once (was a "
-                "survey loaded or concatenated twice?). Keep one row per firm, e.g. "
-                f"firms.drop_duplicates([{self.survey!r}, {self.firm_id!r}]) after checking why."
-            )
+        first = int(np.flatnonzero(dup)[0])
+        sid = self.data[self.survey].iloc[first] if self.survey is not None else None
+        fid = fcol.iloc[first]
+        where = f"survey {_show(sid)}, " if sid is not None else ""
+        raise DuplicateIdError(
+            f"{who}: {int(dup.sum())} rows repeat a ({self.survey}, {self.firm_id}) pair, e.g. "
+            f"{where}firm {_show(fid)}: the same firm would be counted more than once (was a "
+            "survey loaded or concatenated twice?). Keep one row per firm, e.g. "
+            f"firms.drop_duplicates([{self.survey!r}, {self.firm_id!r}]) after checking why."
+        )
 
     def _column(self, name: str) -> pd.Series:
         if name in self._derived:
@@ -1282,12 +1296,14 @@ class SurveyDesign:
         se = np.where(have & (na > 0) & (nb > 0), vres["se"].ravel(), np.nan)
         df = vres["df"].ravel()
         q = _quantile(o["level"], df, o["ci_df"])
+        from scipy import special  # p-values: t distribution tail (imported on first contrast)
+
         with np.errstate(divide="ignore", invalid="ignore"):
             tstat = diff / se
             if o["ci_df"] == "normal":
-                p = 2 * stats.norm.sf(np.abs(tstat))
+                p = 2 * special.ndtr(-np.abs(tstat))
             else:
-                p = np.where(df > 0, 2 * stats.t.sf(np.abs(tstat), np.where(df > 0, df, 1)), np.nan)
+                p = np.where(df > 0, 2 * special.stdtr(np.where(df > 0, df, 1), -np.abs(tstat)), np.nan)
         flags = _flags(
             np.minimum(na, nb), df, np.zeros(G), np.full(G, np.nan), se, min_n=o["min_n"],
             lonely_threshold=1.0, dominant_share=1.0,

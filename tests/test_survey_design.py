@@ -242,3 +242,17 @@ def test_where_query_string_equals_mask() -> None:
     pd.testing.assert_series_equal(a["estimate"], b["estimate"])
     with pytest.raises(InvalidValueError, match="boolean"):
         svy_mean(d, "y", where=d["emp"])
+
+
+@pytest.mark.parametrize("upper", [0.95, 0.975, 0.995, 0.8])
+def test_t_quantile_without_scipy_matches_scipy(upper) -> None:
+    from scipy import stats
+
+    from msme_stats._dist import _CACHE, t_ppf_upper_array
+
+    _CACHE.clear()
+    df = np.r_[np.arange(1, 400), 457, 1001, 2500, 12_345, 65_536, 135_121, 200_000].astype(float)
+    ours = t_ppf_upper_array(upper, df)
+    ref = stats.t.ppf(upper, df)
+    assert np.max(np.abs(ours / ref - 1)) < 1e-11  # summation error of the series at df > 1e4
+    assert np.isnan(t_ppf_upper_array(upper, np.array([0.0, -3.0]))).all()

@@ -8,6 +8,7 @@ Enterprise Surveys indicator is a small documented function in
 
 from __future__ import annotations
 
+import csv
 import logging
 import warnings
 from collections.abc import Iterable, Sequence
@@ -50,7 +51,7 @@ def _catalogue() -> pd.DataFrame:
     for name in CATALOGUE_FILES:
         path = reference_path(name)
         if path.exists():
-            frames.append(pd.read_csv(path, keep_default_na=False, dtype=str))
+            frames.append(_read_text_csv(path))
     frames.append(_edd_catalogue())
     cat = pd.concat(frames, ignore_index=True).fillna("")
     for c in CATALOGUE_COLUMNS:
@@ -59,9 +60,17 @@ def _catalogue() -> pd.DataFrame:
     return cat[CATALOGUE_COLUMNS + [c for c in cat.columns if c not in CATALOGUE_COLUMNS]]
 
 
+def _read_text_csv(path) -> pd.DataFrame:
+    """A small reference CSV as text columns ('' for empty), with the csv module (no parser start-up)."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    header, body = rows[0], rows[1:]
+    return pd.DataFrame({h: [r[i] if i < len(r) else "" for r in body] for i, h in enumerate(header)}, dtype=object)
+
+
 def _edd_catalogue() -> pd.DataFrame:
     """The 98 Exporter Dynamics series (``reference/edd_codes.csv``) in the catalogue's columns."""
-    edd = pd.read_csv(reference_path("edd_codes.csv"), keep_default_na=False, dtype=str)
+    edd = _read_text_csv(reference_path("edd_codes.csv"))
     return pd.DataFrame({
         "id": edd["id"], "family": "edd", "name": edd["name"],
         "definition": "EDD series " + edd["code"] + "; formulas and conventions in msme_stats.exporter_dynamics",
