@@ -4,8 +4,12 @@ The WBES design (METHODS §2.3, §2.9): the establishment is the sampling unit (
 unique within a country survey, weights are probability (expansion) weights, sampling is with
 replacement, so there is no finite-population correction. Variances are Taylor-linearised.
 
-Four estimators share one engine, :func:`_domain_estimates`, which is vectorised over domains and
-variables (integer codes and :func:`numpy.bincount`; no Python loop per domain or stratum):
+The design is declared once with :func:`svyset` (Stata ``svyset``, R ``svydesign``), which returns a
+:class:`SurveyDesign` with the methods ``.mean``, ``.proportion``, ``.ratio``, ``.total``,
+``.contrast`` and ``.estimate(indicators, by=...)``; the ``svy_*`` functions are
+``svyset(data, ...)`` followed by the method. Four estimators share one engine,
+:func:`_domain_estimates`, which is vectorised over domains and variables (integer codes and
+:func:`numpy.bincount`; no Python loop per domain or stratum):
 
 * :func:`svy_mean` -- Hajek weighted mean, Stata ``svy: mean``, R ``svymean``;
 * :func:`svy_proportion` -- weighted mean of a 0/1 variable, with Wald, logit and
@@ -30,7 +34,10 @@ Conventions (all named parameters; see METHODS §2.9 and §6)
     is ``"scaled"`` because real Enterprise Surveys routinely hold single-firm strata (one 2018
     survey has 52 of its 240 strata with one firm): ``"fail"`` would stop the basic workflow,
     ``"certainty"`` understates the variance, and ``"scaled"`` spreads the average variance of the
-    other strata over them. Estimates touching a lonely stratum are flagged ``lonely_stratum``.
+    other strata over them. The count of single-firm strata touched is ``n_lonely_strata``; the
+    flag ``lonely_stratum`` is set only when their firms hold a material share of the variability
+    (``lonely_share`` > ``lonely_threshold``, default 0.10), so it does not sit on every row of a
+    survey with many single-firm strata.
 ``adjust_center``
     Centre of ``"centered"``: ``"grand"`` (R survey >= 4.3, c = sum of scores / sum of n_h over
     the strata present) or ``"zero"`` (R survey <= 4.2). Identical for means, proportions and
@@ -43,9 +50,16 @@ Degrees of freedom
 ``ci_df``
     ``"design"`` (default): t quantile with the df above (R ``confint(m, df=degf(des))``, Stata
     default); bounds are NaN when df <= 0. ``"normal"``: normal quantile (R ``confint`` default).
-``ci_method`` (proportions)
-    ``"wald"``: est +/- q * se. ``"logit"``: Wald on the logit scale, expit(logit(p) +/- q *
-    se / (p (1 - p))) (R ``svyciprop(method="logit")``, Stata ``svy: proportion`` default).
+``ci_method``
+    Applies or raises: proportions take ``"logit"`` (the default, as Stata ``svy: proportion``
+    and R ``svyciprop``), ``"wald"`` or ``"korn_graubard"``; means and ratios take ``"wald"``
+    (default) and, when declared bounded with ``bounds=(a, b)``, ``"logit"`` (then the
+    default); totals take ``"wald"`` only. ``"wald"``: est +/- q * se. ``"logit"``: Wald on the
+    logit scale, expit(logit(p) +/- q * se / (p (1 - p))) (R ``svyciprop(method="logit")``,
+    Stata ``svy: proportion`` default); for a bounded mean or ratio the same on
+    p = (est - a) / (b - a) with se / (b - a) (delta method), mapped back, so the interval stays
+    inside [a, b] (R ``svyciprop(~I(y/100), method="logit")``, i.e. ``svyglm(quasibinomial)``;
+    goldens in tests/goldens/interval_goldens.csv).
     ``"korn_graubard"``: R ``svyciprop(method="beta")``: n_eff = p (1 - p) / se^2 *
     (t_{n-1} / t_df)^2 at alpha/2, bounds ``qbeta(alpha/2, n_eff p, n_eff (1 - p) + 1)`` and
     ``qbeta(1 - alpha/2, n_eff p + 1, n_eff (1 - p))``, with n = firms used and df as above
@@ -66,10 +80,19 @@ Every public function returns a new tidy DataFrame with the ``by`` columns (in t
 ``df``                    design degrees of freedom (rule above)
 ``n``                     firms used (domain, scope and non-missing values)
 ``sum_weight``            sum of the weights of the firms used
+``cv``                    coefficient of variation se / |estimate|
+``deff``                  design effect var / var_SRS (R ``deff=TRUE``: SRS without
+                          replacement; ``svyset(deff="with_replacement")`` = R
+                          ``deff="replace"``); goldens in tests/goldens/deff_goldens.csv
 ``n_lonely_strata``       single-firm strata touched by the firms used
-``flags``                 ";"-joined codes, "" when none: ``no_obs`` (n = 0), ``small_n``
-                          (n < ``min_n``), ``df_nonpos`` (df <= 0), ``lonely_stratum``,
-                          ``se_nan`` (se is NaN)
+``lonely_share``          share of the sum of squared linearised scores held by firms of
+                          single-firm strata (the variance the design cannot estimate)
+``top_firm_share``        ratios and totals: the largest single-firm share of sum |w y|
+``flags``                 ";"-joined codes, "" when none: ``no_obs`` (n = 0), ``few_firms``
+                          (n < ``min_n``, default 30), ``df_nonpos`` (df <= 0),
+                          ``lonely_stratum`` (``lonely_share`` > ``lonely_threshold``,
+                          default 0.10), ``dominant_firm`` (``top_firm_share`` >
+                          ``dominant_share``, default 0.5), ``se_nan`` (se is NaN)
 ========================  ===============================================================
 
 Rows are ordered by variable, then by the sorted ``by`` values. Domains are the observed
@@ -935,14 +958,17 @@ class SurveyDesign:
             )
         if len(data) == 0:
             raise DesignError(f"{who}: data has no rows.")
-        self.data = data
+        # pandas deep-copies .attrs on every column access and operation: work on a shallow,
+        # attrs-free view of the same columns (no data copied) and keep the attrs aside
+        self.attrs = data.attrs
+        self.data = pd.DataFrame(data, copy=False) if data.attrs else data
         self.weight, self.strata, self.survey, self.firm_id = weight, strata, survey, firm_id
         self.options = options
         self._cache: dict = {}
         self._derived: dict[str, pd.Series] = {}
         self._domains: dict = {}
         (self._w, self._st_codes, self._st_survey, self._H, self._st_labels, self._s_uniq) = (
-            _design_arrays(data, weight, strata, survey, self._cache)
+            _design_arrays(self.data, weight, strata, survey, self._cache)
         )
         if firm_id is not None:
             self._check_unique(who)
@@ -960,6 +986,10 @@ class SurveyDesign:
         if fv is not None and fv.size:
             lo, hi = int(fv.min()), int(fv.max())
             span = hi - lo + 1
+        if fv is not None and fv.size and span <= 8 * fv.size + 4096:
+            # ids unique over the whole frame cannot repeat within a survey: one bincount
+            if np.bincount(fv.astype(np.int64) - lo, minlength=span).max(initial=0) <= 1:
+                return
         if fv is not None and fv.size and span * n_s < 2**62:
             key = s_codes * span + (fv.astype(np.int64) - lo)
         else:
@@ -970,9 +1000,14 @@ class SurveyDesign:
                     "value(s); every firm needs an id."
                 )
             key = s_codes * max(len(f_uniq), 1) + f_codes
-        ks = np.sort(key)
-        if not (ks[1:] == ks[:-1]).any():
-            return
+        kmax = int(key.max()) + 1 if key.size else 0
+        if kmax <= 8 * key.size + 4096:  # compact keys: one bincount, O(n)
+            if np.bincount(key, minlength=kmax).max(initial=0) <= 1:
+                return
+        else:
+            ks = np.sort(key)
+            if not (ks[1:] == ks[:-1]).any():
+                return
         dup = pd.Series(key).duplicated(keep=False).to_numpy()
         first = int(np.flatnonzero(dup)[0])
         sid = self.data[self.survey].iloc[first] if self.survey is not None else None

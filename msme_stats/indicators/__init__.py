@@ -108,19 +108,30 @@ def list_indicators(family: str | None = None) -> pd.DataFrame:
 
 def resolve_indicator(name: str) -> str:
     """Return the catalogue id for an id, a World Bank code (``"IC.FRM.TRD.TR5"``) or an alias (``"TR5"``)."""
-    cat = _catalogue()
     key = str(name).strip()
-    if key in set(cat["id"]):
+    ids, names = _lookup()
+    if key in ids:
         return key
-    low = key.lower()
-    for row in cat.itertuples(index=False):
-        names = [row.wb_code, *row.aliases.split("|")]
-        if any(n and n.lower() == low for n in names):
-            return row.id
+    hit = names.get(key.lower())
+    if hit is not None:
+        return hit
+    cat = _catalogue()
     raise UnknownIndicatorError(
         f"Unknown indicator {name!r}. Use an id from msme_stats.list_indicators() "
         f"(e.g. {', '.join(cat['id'].head(4))}) or a World Bank code such as 'IC.FRM.TRD.TR5'."
     )
+
+
+@cache
+def _lookup() -> tuple[frozenset, dict[str, str]]:
+    """Catalogue ids, and lower-cased World Bank codes and aliases -> id (first entry wins)."""
+    cat = _catalogue()
+    names: dict[str, str] = {}
+    for i, code, aliases in zip(cat["id"], cat["wb_code"], cat["aliases"], strict=True):
+        for n in [code, *str(aliases).split("|")]:
+            if n:
+                names.setdefault(n.lower(), i)
+    return frozenset(cat["id"]), names
 
 
 def _working_frame(firms: pd.DataFrame, by: list[str], needed: Iterable[str]) -> pd.DataFrame:
@@ -449,7 +460,7 @@ def estimate(
     lead = ["indicator", *[c for c in table.columns if c not in ESTIMATE_COLUMNS and c != "indicator"]]
     table = table[lead + [c for c in ESTIMATE_COLUMNS if c in table.columns]]
     o = design.options
-    attrs = getattr(firms, "attrs", None) or getattr(design.data, "attrs", {}) or {}
+    attrs = design.attrs or {}
     table.attrs = {"params": {
         "indicators": ids, "by": bylist, "where": wlabel or None, "threshold": threshold,
         "partial_missing": partial_missing, "manufacturing_only": manufacturing_only,
