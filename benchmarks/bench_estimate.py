@@ -97,6 +97,22 @@ def _median_time(fn, repeat: int) -> float:
     return float(np.median(times))
 
 
+def _paired(fa, fb, repeat: int) -> tuple[float, float]:
+    """Median times of two functions timed alternately (so load changes on a shared machine hit
+    both alike)."""
+    fa()
+    fb()
+    ta, tb = [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fa()
+        ta.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        fb()
+        tb.append(time.perf_counter() - t0)
+    return float(np.median(ta)), float(np.median(tb))
+
+
 def _child(python: str, path: Path, mode: str, repeat: int = 0) -> dict:
     out = subprocess.run(
         [python, "-c", CHILD, str(path), mode, str(repeat), json.dumps(FIVE)],
@@ -179,11 +195,9 @@ def main(argv: list[str] | None = None) -> None:
         def engine1():
             return design.mean("y", by=BY, bounds=(0, 100))
 
-        t_est1 = _median_time(est1, args.repeat)
-        t_core1 = _median_time(core1, args.repeat)
+        t_est1, t_core1 = _paired(est1, core1, 2 * args.repeat)
         t_eng1 = _median_time(engine1, args.repeat)
-        t_est5 = _median_time(est5, max(3, args.repeat // 3))
-        t_core5 = _median_time(core5, max(3, args.repeat // 3))
+        t_est5, t_core5 = _paired(est5, core5, args.repeat)
         del manuf
 
         # the stricter checks alone

@@ -990,6 +990,15 @@ class SurveyDesign:
             # ids unique over the whole frame cannot repeat within a survey: one bincount
             if np.bincount(fv.astype(np.int64) - lo, minlength=span).max(initial=0) <= 1:
                 return
+        if fv is not None and fv.size:
+            # ids offset by each survey's smallest id: compact when ids are ranges per survey
+            mins = np.full(n_s, hi, dtype=np.int64)
+            np.minimum.at(mins, s_codes, fv.astype(np.int64))
+            local = fv.astype(np.int64) - mins[s_codes]
+            lspan = int(local.max()) + 1
+            if n_s * lspan <= 8 * fv.size + 4096:
+                if np.bincount(s_codes * lspan + local, minlength=n_s * lspan).max(initial=0) <= 1:
+                    return
         if fv is not None and fv.size and span * n_s < 2**62:
             key = s_codes * span + (fv.astype(np.int64) - lo)
         else:
@@ -1070,6 +1079,8 @@ class SurveyDesign:
         ci_method: str = "wald",
         bounds: tuple[float, float] | None = None,
         domain: tuple | None = None,
+        lead: dict[str, Any] | None = None,
+        tail: dict[str, Any] | None = None,
     ) -> pd.DataFrame:
         o = self.options
         for arr, nm in ((yarr, names), (xarr, names)):
@@ -1113,7 +1124,7 @@ class SurveyDesign:
         )
         n_lonely = res["n_lonely"].ravel()
         lonely_share, top_share = res["lonely_share"].ravel(), res["top_share"].ravel()
-        cols: dict[str, Any] = {}
+        cols: dict[str, Any] = dict(lead) if lead else {}
         for b in by:
             col = labels[b]
             cols[b] = col if k == 1 else pd.concat([col] * k, ignore_index=True)
@@ -1139,6 +1150,8 @@ class SurveyDesign:
                 lonely_threshold=o["lonely_threshold"], dominant_share=o["dominant_share"],
             ),
         )
+        if tail:
+            cols.update(tail)
         out = pd.DataFrame(cols, index=pd.RangeIndex(D * k))
         out.attrs["params"] = {
             "estimator": estimator,

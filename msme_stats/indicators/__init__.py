@@ -427,7 +427,8 @@ def estimate(
         est = meta["estimator"]
         y = fv.y.to_numpy(dtype=float, na_value=np.nan)
         common = dict(by=bylist, scope=mask, where_label=wlabel or None,
-                      where_missing=n_where_missing, ci_method=ci)
+                      where_missing=n_where_missing, ci_method=ci,
+                      lead={"indicator": ind}, tail={"unit": result_unit(meta["unit"])})
         if est != "share_of_total":
             if where is None:  # the design's own cache: the scope depends on the frame only
                 common["scope_key"] = "manufacturing" if manuf_scope else "all"
@@ -453,12 +454,12 @@ def estimate(
             res = design._run(y[:, None], None, names=[ind], multi=False, kind="mean",
                               estimator="svy_mean", scale=1.0,
                               bounds=bnd if ci != "wald" else None, **common)
-        res.insert(0, "indicator", ind)
-        res["unit"] = result_unit(meta["unit"])
         out.append(res)
     table = pd.concat(out, ignore_index=True) if len(out) > 1 else out[0]
     lead = ["indicator", *[c for c in table.columns if c not in ESTIMATE_COLUMNS and c != "indicator"]]
-    table = table[lead + [c for c in ESTIMATE_COLUMNS if c in table.columns]]
+    order = lead + [c for c in ESTIMATE_COLUMNS if c in table.columns]
+    if list(table.columns) != order:
+        table = table[order]
     o = design.options
     attrs = design.attrs or {}
     table.attrs = {"params": {
