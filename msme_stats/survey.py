@@ -105,6 +105,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -762,7 +763,12 @@ def _resolve_where(
             wser, wname = data[where], f"where column {where!r}"
         else:
             try:
-                wser = data.eval(where, engine="python")
+                names = set(re.findall(r"[A-Za-z_]\w*", where)) & set(map(str, data.columns))
+                if "`" in where or "@" in where:
+                    wser = data.eval(where, engine="python")
+                else:  # resolve only the columns the query names (DataFrame.eval builds all)
+                    res = {c: data[c] for c in names}
+                    wser = pd.eval(where, engine="python", resolvers=(res,))
             except Exception as err:  # any parse or eval error comes from the user's query
                 raise OptionError(
                     f"{who}: where={where!r} is neither a column nor a query that can be evaluated on "
