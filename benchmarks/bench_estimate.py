@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -113,10 +114,18 @@ def _paired(fa, fb, repeat: int) -> tuple[float, float]:
     return float(np.median(ta)), float(np.median(tb))
 
 
-def _child(python: str, path: Path, mode: str, repeat: int = 0) -> dict:
+def _child(python: str, path: Path, mode: str, repeat: int = 0, bytecode: bool = True) -> dict:
+    """Run CHILD in a fresh interpreter. ``bytecode=True`` lets Python use (and write) .pyc
+    files as a normal install does; False sets PYTHONDONTWRITEBYTECODE=1, so every module is
+    compiled from source in each session."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    # .pyc files go to a cache folder outside the source trees (never into the old checkout)
+    env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "msme_stats_bench_pycache")
+    if not bytecode:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     out = subprocess.run(
         [python, "-c", CHILD, str(path), mode, str(repeat), json.dumps(FIVE)],
-        capture_output=True, text=True, check=True, cwd=tempfile.gettempdir(),
+        capture_output=True, text=True, check=True, cwd=tempfile.gettempdir(), env=env,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -209,10 +218,13 @@ def main(argv: list[str] | None = None) -> None:
         t_vars = _median_time(lambda: _numeric_columns(firms, ["direct_export_pct"], who="bench"), args.repeat)
         t_where = _median_time(lambda: _resolve_where(firms, "sector == 'manufacturing'", who="bench"), args.repeat)
 
+        _child(sys.executable, pq, "first")  # writes the .pyc files, as a first import would
         firsts = [_child(sys.executable, pq, "first")["first"] for _ in range(args.first_runs)]
+        firsts_src = [_child(sys.executable, pq, "first", bytecode=False)["first"] for _ in range(args.first_runs)]
         old = None
         if args.old_python and Path(args.old_python).exists():
             old_calls = _child(args.old_python, pq, "calls", args.repeat)
+            _child(args.old_python, pq, "first")
             old_firsts = [_child(args.old_python, pq, "first")["first"] for _ in range(args.first_runs)]
             old = (old_calls, old_firsts)
         new_calls = _child(sys.executable, pq, "calls", args.repeat)
@@ -249,8 +261,10 @@ def main(argv: list[str] | None = None) -> None:
         ("`estimate`, 5 indicators", f"{1000 * t_est5:.1f} ms"),
         ("core: the 5 matching `svy_*` calls", f"{1000 * t_core5:.1f} ms"),
         ("overhead of `estimate` over the 5 core calls", f"{100 * (t_est5 / t_core5 - 1):+.1f}%"),
-        ("first `estimate` call of a fresh session (median of "
+        ("first `estimate` call of a fresh session, .pyc files present (median of "
          f"{len(firsts)}; min-max)", f"{np.median(firsts):.3f} s ({min(firsts):.3f}-{max(firsts):.3f})"),
+        ("first call, every module compiled from source (PYTHONDONTWRITEBYTECODE=1; median; min-max)",
+         f"{np.median(firsts_src):.3f} s ({min(firsts_src):.3f}-{max(firsts_src):.3f})"),
         ("child process, per call, TR5 / 5 indicators (this version)",
          f"{1000 * new_calls['one']:.1f} ms / {1000 * new_calls['five']:.1f} ms"),
         ("stricter checks alone: duplicate (survey_id, firm_id)", f"{1000 * t_dup:.2f} ms"),
