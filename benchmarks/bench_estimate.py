@@ -119,9 +119,10 @@ def _child(python: str, path: Path, mode: str, repeat: int = 0, bytecode: bool =
     files as a normal install does; False sets PYTHONDONTWRITEBYTECODE=1, so every module is
     compiled from source in each session."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    # .pyc files go to a cache folder outside the source trees (never into the old checkout)
-    env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "msme_stats_bench_pycache")
-    if not bytecode:
+    if bytecode:  # .pyc files in a cache folder outside the source trees (never the old checkout)
+        env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "msme_stats_bench_pycache")
+    else:  # no cache folder to read from and none written: every module compiled from source
+        env.pop("PYTHONPYCACHEPREFIX", None)
         env["PYTHONDONTWRITEBYTECODE"] = "1"
     out = subprocess.run(
         [python, "-c", CHILD, str(path), mode, str(repeat), json.dumps(FIVE)],
