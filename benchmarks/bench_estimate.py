@@ -137,6 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--firms", type=int, default=902)
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--first-runs", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=5, help="alternating child rounds, this vs previous version")
     ap.add_argument("--old-python", default="/work/main/.venv/bin/python")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
@@ -223,12 +224,23 @@ def main(argv: list[str] | None = None) -> None:
         firsts = [_child(sys.executable, pq, "first")["first"] for _ in range(args.first_runs)]
         firsts_src = [_child(sys.executable, pq, "first", bytecode=False)["first"] for _ in range(args.first_runs)]
         old = None
-        if args.old_python and Path(args.old_python).exists():
-            old_calls = _child(args.old_python, pq, "calls", args.repeat)
+        have_old = bool(args.old_python) and Path(args.old_python).exists()
+        # per-call times of both versions in child processes, in alternating rounds (the machine
+        # is shared: load changes would otherwise favour whichever version ran at a quiet moment)
+        rounds: dict[str, list[dict]] = {"new": [], "old": []}
+        for _ in range(args.rounds):
+            rounds["new"].append(_child(sys.executable, pq, "calls", args.repeat))
+            if have_old:
+                rounds["old"].append(_child(args.old_python, pq, "calls", args.repeat))
+
+        def _med(runs: list[dict]) -> dict:
+            return {k: float(np.median([r[k] for r in runs])) for k in ("one", "five")}
+
+        new_calls = _med(rounds["new"])
+        if have_old:
             _child(args.old_python, pq, "first")
             old_firsts = [_child(args.old_python, pq, "first")["first"] for _ in range(args.first_runs)]
-            old = (old_calls, old_firsts)
-        new_calls = _child(sys.executable, pq, "calls", args.repeat)
+            old = (_med(rounds["old"]), old_firsts)
 
         # R svyby on the same data
         r_time, r_diff = None, None
@@ -266,7 +278,7 @@ def main(argv: list[str] | None = None) -> None:
          f"{len(firsts)}; min-max)", f"{np.median(firsts):.3f} s ({min(firsts):.3f}-{max(firsts):.3f})"),
         ("first call, every module compiled from source (PYTHONDONTWRITEBYTECODE=1; median; min-max)",
          f"{np.median(firsts_src):.3f} s ({min(firsts_src):.3f}-{max(firsts_src):.3f})"),
-        ("child process, per call, TR5 / 5 indicators (this version)",
+        (f"child process, per call, TR5 / 5 indicators (this version; median of {args.rounds} alternating rounds)",
          f"{1000 * new_calls['one']:.1f} ms / {1000 * new_calls['five']:.1f} ms"),
         ("stricter checks alone: duplicate (survey_id, firm_id)", f"{1000 * t_dup:.2f} ms"),
         ("stricter checks alone: indicator variables (text, raw WBES codes), TR5", f"{1000 * t_vars:.2f} ms"),
@@ -275,7 +287,7 @@ def main(argv: list[str] | None = None) -> None:
     if old is not None:
         oc, of = old
         rows += [
-            ("previous version, per call, TR5 / 5 indicators (child process)",
+            (f"previous version, per call, TR5 / 5 indicators (child process; same {args.rounds} rounds)",
              f"{1000 * oc['one']:.1f} ms / {1000 * oc['five']:.1f} ms"),
             ("previous version, first call (median; min-max)",
              f"{np.median(of):.3f} s ({min(of):.3f}-{max(of):.3f})"),
