@@ -42,6 +42,11 @@ _LAZY: dict[str, str] = {
     "svy_proportion": "msme_stats.survey",
     "svy_ratio": "msme_stats.survey",
     "svy_total": "msme_stats.survey",
+    "svy_contrast": "msme_stats.survey",
+    "svyset": "msme_stats.survey",
+    "SurveyDesign": "msme_stats.survey",
+    "contrast": "msme_stats.indicators",
+    "screen_outliers": "msme_stats.screens",
     # indicators
     "list_indicators": "msme_stats.indicators",
     "estimate": "msme_stats.indicators",

@@ -7,8 +7,11 @@ the allowed values listed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+import numpy as np
 
 from .errors import OptionError
 
@@ -52,3 +55,105 @@ def as_list(value: str | Iterable[str] | None) -> list[str]:
     if isinstance(value, str):
         return [value]
     return list(value)
+
+
+# --------------------------------------------------------------------------------------
+# one vocabulary for the WBES expansion weights (load_wbes, estimate, svyset, svy_*)
+# --------------------------------------------------------------------------------------
+#: canonical weight names -> the WBES variable holding them. ``"median"`` is the official
+#: weight. The WBES variable names are accepted as aliases everywhere
+#: (``"wmedian"``, ``"wstrict"``, ``"wweak"``).
+WEIGHT_VARS: dict[str, str] = {"median": "wmedian", "strict": "wstrict", "weak": "wweak"}
+WEIGHT_ALIASES: dict[str, str] = {v: k for k, v in WEIGHT_VARS.items()}
+
+
+def canonical_weight(name: Any) -> str | None:
+    """``"strict"`` for ``"strict"`` or ``"wstrict"`` (etc.); None if not a weight name."""
+    if not isinstance(name, str):
+        return None
+    key = name.strip().lower()
+    if key in WEIGHT_VARS:
+        return key
+    return WEIGHT_ALIASES.get(key)
+
+
+def resolve_weight_column(data: Any, weight: Any, *, who: str) -> str | None:
+    """The column of ``data`` that holds the weight asked for.
+
+    ``weight`` is a column name (used as is when ``data`` has it), one of the weight names
+    ``"median"``/``"strict"``/``"weak"`` or their WBES aliases ``"wmedian"``/``"wstrict"``/
+    ``"wweak"`` (the same vocabulary as :func:`msme_stats.load_wbes`), or None (unweighted).
+    A weight name maps to the ``weight`` column when the frame was loaded with that weight
+    (``data.attrs["weight_var"]``), else to the WBES variable itself when the frame carries
+    it (``load_wbes(keep=["wstrict"])``); otherwise an :class:`OptionError` says how to get it.
+    """
+    if weight is None:
+        return None
+    if not isinstance(weight, str):
+        raise OptionError(f"{who}: weight={weight!r} must be a column name, a weight name "
+                          f"({', '.join(map(repr, WEIGHT_VARS))}) or None.")
+    cols = data.columns
+    if weight in cols:
+        return weight
+    canon = canonical_weight(weight)
+    if canon is None:  # a column name that is missing: the caller lists every missing column
+        return weight
+    var = WEIGHT_VARS[canon]
+    attrs = getattr(data, "attrs", {}) or {}
+    if attrs.get("weight_var") == var and "weight" in cols:
+        return "weight"
+    if var in cols:
+        return var
+    loaded = attrs.get("weight_var")
+    raise OptionError(
+        f"{who}: weight={weight!r} asks for the WBES weight {var!r}, but the frame "
+        + (f"was loaded with {loaded!r} " if loaded else "")
+        + f"has no {var!r} column. Reload with msme_stats.load_wbes(..., weights={canon!r}) or "
+        f"keep=[{var!r}]."
+    )
+
+
+def format_code(value: Any) -> str:
+    """Text of a code with every digit it has (never fewer: ``1000045.0`` -> ``"1000045"``).
+
+    Integer-valued floats lose only their ``.0``; other floats use the shortest repr that
+    round-trips (``repr``), unlike ``f"{v:g}"`` (6 significant digits), which merges codes
+    such as 1000045 and 1000046 into ``"1e+06"``.
+    """
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        if v.is_integer():
+            return str(int(v))
+        return repr(v)
+    if isinstance(value, np.integer):
+        return str(int(value))
+    return str(value)
+
+
+def check_number(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = True,
+    high_open: bool = False,
+) -> float:
+    """A finite real number inside the given interval, else OptionError (bools and NaN refused)."""
+    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool | np.bool_)
+    v = float(value) if ok else math.nan
+    if ok and math.isfinite(v):
+        if low is not None and (v <= low if low_open else v < low):
+            ok = False
+        if high is not None and (v >= high if high_open else v > high):
+            ok = False
+    else:
+        ok = False
+    if not ok:
+        lo_b = "(" if low_open else "["
+        hi_b = ")" if high_open else "]"
+        interval = f"{lo_b}{low if low is not None else '-inf'}, {high if high is not None else 'inf'}{hi_b}"
+        raise OptionError(f"{name}={value!r} is not allowed; use a finite number in {interval}.")
+    return v

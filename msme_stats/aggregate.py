@@ -28,6 +28,7 @@ Weighting = Literal["simple", "n_firms", "sum_weight"]
 _STAT_COLUMNS = {
     "estimate", "se", "ci_low", "ci_high", "df", "n", "sum_weight", "n_lonely_strata", "flags", "unit",
     "numerator", "denominator", "tec_denominator", "implicit_unknown_share", "variable",
+    "cv", "deff", "lonely_share", "top_firm_share",
 }
 _GROUP_TYPES = ("wto_development", "income", "ldc", "wb_region", "region")
 
@@ -265,6 +266,14 @@ def headline_sme_vs_large(
         by = ["sme_group"] if pooled else ["survey_id", "sme_group"]
         est = estimate(firms, ids, by=by, where=scope, **estimate_options)
         params.update(est.attrs["params"])
+        from .indicators import contrast
+
+        copts = {k: v for k, v in estimate_options.items() if k in _CONTRAST_OPTIONS}
+        diffs = pd.concat([
+            contrast(firms, ind, between="sme_group", levels=("SME", "large"),
+                     by=None if pooled else "survey_id", where=scope, **copts)
+            for ind in ids
+        ], ignore_index=True)
     else:
         bad = [i for i in ids if i not in _SALES_SHARE_INDICATORS]
         if bad:
@@ -285,7 +294,7 @@ def headline_sme_vs_large(
 
         by = ["sme_group"] if pooled else ["survey_id", "sme_group"]
         work = _working_frame(firms, by, ["weight", "strata", "survey_id"])
-        parts = []
+        parts, dparts = [], []
         for ind in ids:
             share = DERIVATIONS[ind](firms, Conventions()).y
             work["__y"] = (sales * share / 100.0).to_numpy()
@@ -294,19 +303,68 @@ def headline_sme_vs_large(
             r = svy.svy_ratio(work, "__y", "__x", by=by, where=scope & (sales > 0), scale=100.0, **survey_options)
             r.insert(0, "indicator", ind)
             parts.append(r)
+            c = svy.svy_contrast(
+                work, "__y", x="__x", kind="ratio", between="sme_group", levels=("SME", "large"),
+                by=None if pooled else "survey_id", where=scope & (sales > 0), scale=100.0,
+                **{k: v for k, v in survey_options.items() if k in _CONTRAST_OPTIONS},
+            ).drop(columns="variable")
+            c.insert(0, "indicator", ind)
+            dparts.append(c)
         est = pd.concat(parts, ignore_index=True)
-        est["unit"] = "% of sales"
+        diffs = pd.concat(dparts, ignore_index=True)
+        est["unit"] = "%"
     if pooled:
         n_countries = int(firms.loc[scope, "survey_id"].astype(str).str[:3].nunique())
         out = est.drop(columns=[c for c in ("df", "sum_weight", "n_lonely_strata") if c in est.columns])
         out = out.rename(columns={"n": "n_firms"}).assign(n_countries=n_countries)
-        out.attrs["params"] = params
+        d = diffs[["indicator", "difference", "se", "p_value"]].rename(
+            columns={"se": "difference_se", "p_value": "difference_p_value"})
+        out = out.merge(d, on="indicator", how="left")
+        out.attrs["params"] = {**params, "difference": _DIFFERENCE_NOTE_POOLED}
         return out
     avg = cross_country_average(
         est, group_by=group_by, latest_only=latest_only, posting_window=posting_window, weighting=weighting
     )
-    avg.attrs["params"] = {**params, **avg.attrs["params"]}
+    avg = _with_difference(avg, diffs, group_by=group_by, latest_only=latest_only,
+                           posting_window=posting_window, weighting=weighting)
+    avg.attrs["params"] = {**params, **avg.attrs["params"], "difference": _DIFFERENCE_NOTE}
     return avg
+
+
+#: options of estimate() that contrast() also takes
+_CONTRAST_OPTIONS = ("weight", "strata", "survey", "domain_mode", "lonely_psu", "adjust_center", "ci_df", "level",
+                     "min_n", "threshold", "partial_missing", "manufacturing_only")
+_DIFFERENCE_NOTE = (
+    "difference = SME minus large: the same average over countries of each survey's design-based "
+    "difference (msme_stats.contrast, cross-domain covariance included), over the surveys with both "
+    "groups; difference_se assumes independent country samples; difference_p_value is the two-sided "
+    "normal test of no difference."
+)
+_DIFFERENCE_NOTE_POOLED = (
+    "difference = SME minus large on the pooled design (msme_stats.contrast), with its design-based "
+    "SE and two-sided p-value (t with the design df)."
+)
+
+
+def _with_difference(avg: pd.DataFrame, diffs: pd.DataFrame, **average_options) -> pd.DataFrame:
+    """Add ``difference`` (SME - large), ``difference_se``, ``difference_p_value`` and
+    ``difference_n_countries`` to the cross-country headline, repeated on each row of an indicator."""
+    from scipy.stats import norm
+
+    cols = ["difference", "difference_se", "difference_p_value", "difference_n_countries"]
+    d = diffs.dropna(subset=["difference"])
+    d = d[["indicator", "survey_id", "difference", "se", "n_a", "n_b"]].rename(columns={"difference": "estimate"})
+    d["n"] = d.pop("n_a") + d.pop("n_b")
+    if d.empty:
+        return avg.assign(**{c: np.nan for c in cols})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExclusionWarning)
+        dav = cross_country_average(d, **average_options)
+    keys = [c for c in dav.columns if c in avg.columns and c not in _STAT_COLUMNS
+            and c not in {"n_countries", "n_firms", "year_min", "year_max", "countries"}]
+    dav = dav.rename(columns={"estimate": "difference", "se": "difference_se", "n_countries": "difference_n_countries"})
+    dav["difference_p_value"] = 2 * norm.sf(np.abs(dav["difference"] / dav["difference_se"]))
+    return avg.merge(dav[keys + cols], on=keys, how="left")
 
 
 def published_values(reference_values: str | os.PathLike | pd.DataFrame | None = None) -> pd.DataFrame:

@@ -4,8 +4,12 @@ The WBES design (METHODS §2.3, §2.9): the establishment is the sampling unit (
 unique within a country survey, weights are probability (expansion) weights, sampling is with
 replacement, so there is no finite-population correction. Variances are Taylor-linearised.
 
-Four estimators share one engine, :func:`_domain_estimates`, which is vectorised over domains and
-variables (integer codes and :func:`numpy.bincount`; no Python loop per domain or stratum):
+The design is declared once with :func:`svyset` (Stata ``svyset``, R ``svydesign``), which returns a
+:class:`SurveyDesign` with the methods ``.mean``, ``.proportion``, ``.ratio``, ``.total``,
+``.contrast`` and ``.estimate(indicators, by=...)``; the ``svy_*`` functions are
+``svyset(data, ...)`` followed by the method. Four estimators share one engine,
+:func:`_domain_estimates`, which is vectorised over domains and variables (integer codes and
+:func:`numpy.bincount`; no Python loop per domain or stratum):
 
 * :func:`svy_mean` -- Hajek weighted mean, Stata ``svy: mean``, R ``svymean``;
 * :func:`svy_proportion` -- weighted mean of a 0/1 variable, with Wald, logit and
@@ -30,7 +34,10 @@ Conventions (all named parameters; see METHODS §2.9 and §6)
     is ``"scaled"`` because real Enterprise Surveys routinely hold single-firm strata (one 2018
     survey has 52 of its 240 strata with one firm): ``"fail"`` would stop the basic workflow,
     ``"certainty"`` understates the variance, and ``"scaled"`` spreads the average variance of the
-    other strata over them. Estimates touching a lonely stratum are flagged ``lonely_stratum``.
+    other strata over them. The count of single-firm strata touched is ``n_lonely_strata``; the
+    flag ``lonely_stratum`` is set only when their firms hold a material share of the variability
+    (``lonely_share`` > ``lonely_threshold``, default 0.10), so it does not sit on every row of a
+    survey with many single-firm strata.
 ``adjust_center``
     Centre of ``"centered"``: ``"grand"`` (R survey >= 4.3, c = sum of scores / sum of n_h over
     the strata present) or ``"zero"`` (R survey <= 4.2). Identical for means, proportions and
@@ -43,9 +50,16 @@ Degrees of freedom
 ``ci_df``
     ``"design"`` (default): t quantile with the df above (R ``confint(m, df=degf(des))``, Stata
     default); bounds are NaN when df <= 0. ``"normal"``: normal quantile (R ``confint`` default).
-``ci_method`` (proportions)
-    ``"wald"``: est +/- q * se. ``"logit"``: Wald on the logit scale, expit(logit(p) +/- q *
-    se / (p (1 - p))) (R ``svyciprop(method="logit")``, Stata ``svy: proportion`` default).
+``ci_method``
+    Applies or raises: proportions take ``"logit"`` (the default, as Stata ``svy: proportion``
+    and R ``svyciprop``), ``"wald"`` or ``"korn_graubard"``; means and ratios take ``"wald"``
+    (default) and, when declared bounded with ``bounds=(a, b)``, ``"logit"`` (then the
+    default); totals take ``"wald"`` only. ``"wald"``: est +/- q * se. ``"logit"``: Wald on the
+    logit scale, expit(logit(p) +/- q * se / (p (1 - p))) (R ``svyciprop(method="logit")``,
+    Stata ``svy: proportion`` default); for a bounded mean or ratio the same on
+    p = (est - a) / (b - a) with se / (b - a) (delta method), mapped back, so the interval stays
+    inside [a, b] (R ``svyciprop(~I(y/100), method="logit")``, i.e. ``svyglm(quasibinomial)``;
+    goldens in tests/goldens/interval_goldens.csv).
     ``"korn_graubard"``: R ``svyciprop(method="beta")``: n_eff = p (1 - p) / se^2 *
     (t_{n-1} / t_df)^2 at alpha/2, bounds ``qbeta(alpha/2, n_eff p, n_eff (1 - p) + 1)`` and
     ``qbeta(1 - alpha/2, n_eff p + 1, n_eff (1 - p))``, with n = firms used and df as above
@@ -66,10 +80,19 @@ Every public function returns a new tidy DataFrame with the ``by`` columns (in t
 ``df``                    design degrees of freedom (rule above)
 ``n``                     firms used (domain, scope and non-missing values)
 ``sum_weight``            sum of the weights of the firms used
+``cv``                    coefficient of variation se / |estimate|
+``deff``                  design effect var / var_SRS (R ``deff=TRUE``: SRS without
+                          replacement; ``svyset(deff="with_replacement")`` = R
+                          ``deff="replace"``); goldens in tests/goldens/deff_goldens.csv
 ``n_lonely_strata``       single-firm strata touched by the firms used
-``flags``                 ";"-joined codes, "" when none: ``no_obs`` (n = 0), ``small_n``
-                          (n < ``min_n``), ``df_nonpos`` (df <= 0), ``lonely_stratum``,
-                          ``se_nan`` (se is NaN)
+``lonely_share``          share of the sum of squared linearised scores held by firms of
+                          single-firm strata (the variance the design cannot estimate)
+``top_firm_share``        ratios and totals: the largest single-firm share of sum |w y|
+``flags``                 ";"-joined codes, "" when none: ``no_obs`` (n = 0), ``few_firms``
+                          (n < ``min_n``, default 30), ``df_nonpos`` (df <= 0),
+                          ``lonely_stratum`` (``lonely_share`` > ``lonely_threshold``,
+                          default 0.10), ``dominant_firm`` (``top_firm_share`` >
+                          ``dominant_share``, default 0.5), ``se_nan`` (se is NaN)
 ========================  ===============================================================
 
 Rows are ordered by variable, then by the sorted ``by`` values. Domains are the observed
@@ -82,17 +105,19 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
 
-from ._options import as_list, check_choice
+from ._dist import norm_ppf, t_ppf_upper_array
+from ._options import as_list, canonical_weight, check_choice, check_number, resolve_weight_column
 from .errors import (
     DesignError,
+    DuplicateIdError,
     ExclusionWarning,
     InvalidValueError,
     InvalidWeightError,
@@ -103,7 +128,9 @@ from .errors import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["svy_mean", "svy_proportion", "svy_ratio", "svy_total"]
+__all__ = [
+    "SurveyDesign", "svyset", "svy_mean", "svy_proportion", "svy_ratio", "svy_total", "svy_contrast",
+]
 
 LONELY_CHOICES = ("scaled", "centered", "certainty", "fail")
 LONELY_ALIASES = {"average": "scaled", "adjust": "centered", "remove": "certainty"}
@@ -148,6 +175,8 @@ def _domain_estimates(
     lonely_psu: str = "scaled",
     adjust_center: str = "grand",
     stratum_labels: Sequence[Any] | None = None,
+    deff_srs: str = "without_replacement",
+    extras: bool = True,
 ) -> dict[str, np.ndarray]:
     """Domain estimates and Taylor-linearised variances for many variables at once.
 
@@ -177,11 +206,20 @@ def _domain_estimates(
         Canonical values (see the module docstring); R aliases are not resolved here.
     stratum_labels
         Optional labels of the strata, used in the LonelyStratumError message.
+    deff_srs
+        ``"without_replacement"`` (R ``deff=TRUE``) or ``"with_replacement"`` (R
+        ``deff="replace"``): the simple random sampling variance in the design effect.
+    extras
+        Compute ``top_share`` and ``deff`` (False skips them, for internal variance-only calls).
 
     Returns
     -------
     dict of arrays of shape (k, D): ``estimate``, ``se``, ``var``, ``n`` (firms used),
-    ``sum_weight``, ``n_lonely`` (lonely strata touched), ``n_strata`` (strata present), ``df``.
+    ``sum_weight``, ``n_lonely`` (lonely strata touched), ``n_strata`` (strata present), ``df``,
+    ``lonely_share`` (share of the sum of squared scores held by firms of single-firm strata),
+    ``top_share`` (largest single-firm share of sum |w y|, ratios and totals; NaN otherwise) and
+    ``deff`` (design effect, NaN when the weights sum to no more than n under
+    ``"without_replacement"``, as R's NA).
     """
     y = np.asarray(y, dtype=float)
     squeeze = y.ndim == 1
@@ -306,6 +344,49 @@ def _domain_estimates(
             var = np.where((n_lonely > 0) & (n_ok == 0), np.nan, var)
     var = np.where(n_used > 0, var, np.nan)
 
+    # share of the linearised variability (sum of squared scores) held by firms of
+    # single-firm strata: the part of the variance that the design cannot estimate
+    zz_p = np.bincount(pidx, weights=z * z, minlength=PK)
+    zz = np.bincount(pk_dom, weights=zz_p, minlength=DK)
+    zz_l = np.bincount(pk_dom, weights=np.where(lonely, zz_p, 0.0), minlength=DK)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lonely_share = np.where(zz > 0, zz_l / zz, np.where(n_lonely > 0, 1.0, 0.0))
+
+    # largest single-firm share of the weighted numerator |w y| (ratios and totals)
+    if kind in ("ratio", "total") and extras:
+        a = np.abs(wy)
+        cell = pk_dom[pidx]
+        mx = np.zeros(DK)
+        np.maximum.at(mx, cell, a)
+        tot_a = np.bincount(cell, weights=a, minlength=DK)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            top_share = np.where(tot_a > 0, mx / tot_a, np.nan)
+    else:
+        top_share = np.full(DK, np.nan)
+
+    # design effect against simple random sampling (R svymean/svytotal/svyratio deff=)
+    if extras:
+        cell = pk_dom[pidx]
+        if kind == "ratio":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                u = np.where(wv > 0, z / np.where(wv > 0, wv, 1.0), 0.0)
+        else:
+            u = np.where(vflat, yd.ravel(), 0.0)
+        su = np.bincount(cell, weights=wv * u, minlength=DK)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ubar = su / sum_w
+            dev_u = np.where(vflat, u - ubar[cell], 0.0)
+            s2 = np.bincount(cell, weights=wv * dev_u * dev_u, minlength=DK) / sum_w
+            s2 = s2 * n_used / (n_used - 1)
+            f = sum_w * sum_w if kind in ("total", "ratio") else 1.0
+            if deff_srs == "with_replacement":
+                vsrs = s2 * f / n_used
+            else:
+                vsrs = np.where(sum_w > n_used, s2 * f * (sum_w - n_used) / (sum_w * n_used), np.nan)
+            deff = np.where((n_used > 1) & (vsrs > 0), var / vsrs, np.nan)
+    else:
+        deff = np.full(DK, np.nan)
+
     # degrees of freedom
     if domain_mode == "drop":
         df = n_used - n_present
@@ -326,6 +407,9 @@ def _domain_estimates(
         "n_lonely": shape(n_lonely).astype(np.int64),
         "n_strata": shape(n_present).astype(np.int64),
         "df": shape(df).astype(np.int64),
+        "lonely_share": shape(lonely_share),
+        "top_share": shape(top_share),
+        "deff": shape(deff),
     }
 
 
@@ -336,10 +420,10 @@ def _quantile(level: float, df: np.ndarray, ci_df: str) -> np.ndarray:
     """Two-sided quantile: t with ``df`` (NaN when df <= 0) or normal."""
     upper = 1 - (1 - level) / 2
     if ci_df == "normal":
-        return np.full(df.shape, stats.norm.ppf(upper))
+        return np.full(df.shape, norm_ppf(upper))
     dff = df.astype(float)
     with np.errstate(invalid="ignore"):
-        return np.where(dff > 0, stats.t.ppf(upper, np.where(dff > 0, dff, 1.0)), np.nan)
+        return t_ppf_upper_array(upper, dff)
 
 
 def _confidence_interval(
@@ -351,8 +435,20 @@ def _confidence_interval(
     level: float,
     ci_df: str,
     ci_method: str,
+    bounds: tuple[float, float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """CI bounds (unscaled) for arrays of estimates; see the module docstring."""
+    """CI bounds (unscaled) for arrays of estimates; see the module docstring.
+
+    ``bounds=(a, b)`` with ``ci_method="logit"``: the logit interval of (est - a) / (b - a)
+    with SE se / (b - a) (delta method), mapped back to [a, b] (bounded means and ratios).
+    """
+    if bounds is not None and ci_method != "wald":
+        a, b = bounds
+        span = b - a
+        lo, hi = _confidence_interval(
+            (est - a) / span, se / span, df, n, level=level, ci_df=ci_df, ci_method=ci_method
+        )
+        return a + span * lo, a + span * hi
     q = _quantile(level, df, ci_df)
     with np.errstate(divide="ignore", invalid="ignore"):
         if ci_method == "wald":
@@ -360,25 +456,27 @@ def _confidence_interval(
         inside = (est > 0) & (est < 1)
         p = np.where(inside, est, 0.5)
         if ci_method == "logit":
-            centre = special.logit(p)
+            centre = np.log(p / (1 - p))
             half = q * se / (p * (1 - p))
-            lo = special.expit(centre - half)
-            hi = special.expit(centre + half)
+            lo = 1.0 / (1.0 + np.exp(-(centre - half)))
+            hi = 1.0 / (1.0 + np.exp(-(centre + half)))
         else:  # korn_graubard, as R svyciprop(method = "beta")
+            from scipy import special  # beta quantiles: imported only when asked for
+
             alpha = 1 - level
             n_eff = p * (1 - p) / (se * se)
             nf = n.astype(float)
-            t_n = np.where(nf > 1, stats.t.ppf(alpha / 2, np.where(nf > 1, nf - 1, 1.0)), np.nan)
+            t_n = np.where(nf > 1, special.stdtrit(np.where(nf > 1, nf - 1, 1.0), alpha / 2), np.nan)
             if ci_df == "normal":
-                t_df = stats.norm.ppf(alpha / 2)
+                t_df = special.ndtri(alpha / 2)
             else:
                 dff = df.astype(float)
                 t_df = np.where(
-                    dff > 0, stats.t.ppf(alpha / 2, np.where(dff > 0, dff, 1.0)), np.nan
+                    dff > 0, special.stdtrit(np.where(dff > 0, dff, 1.0), alpha / 2), np.nan
                 )
             n_eff = n_eff * (t_n / t_df) ** 2
-            lo = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
-            hi = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
+            lo = special.betaincinv(n_eff * p, n_eff * (1 - p) + 1, alpha / 2)
+            hi = special.betaincinv(n_eff * p + 1, n_eff * (1 - p), 1 - alpha / 2)
             # se = 0 gives n_eff = Inf: return the limit [p, p] (R's qbeta(q, Inf, Inf) returns
             # 0.5 whatever p is, an artefact we do not copy)
             lo = np.where(np.isposinf(n_eff), p, lo)
@@ -387,14 +485,29 @@ def _confidence_interval(
         return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
 
 
+
+
+#: flag codes of the ``flags`` column, in the order they are listed
+FLAG_CODES = ("no_obs", "few_firms", "df_nonpos", "lonely_stratum", "dominant_firm", "se_nan")
+
+
 def _flags(
-    n: np.ndarray, df: np.ndarray, n_lonely: np.ndarray, se: np.ndarray, min_n: int
+    n: np.ndarray,
+    df: np.ndarray,
+    lonely_share: np.ndarray,
+    top_share: np.ndarray,
+    se: np.ndarray,
+    *,
+    min_n: int,
+    lonely_threshold: float,
+    dominant_share: float,
 ) -> list[str]:
     codes = [
         ("no_obs", n == 0),
-        ("small_n", n < min_n),
+        ("few_firms", n < min_n),
         ("df_nonpos", df <= 0),
-        ("lonely_stratum", n_lonely > 0),
+        ("lonely_stratum", lonely_share > lonely_threshold),
+        ("dominant_firm", np.nan_to_num(top_share, nan=0.0) > dominant_share),
         ("se_nan", np.isnan(se)),
     ]
     out = np.full(n.shape, "", dtype=object)
@@ -407,6 +520,10 @@ def _flags(
 # ======================================================================================
 # DataFrame layer
 # ======================================================================================
+DEFF_SRS = ("without_replacement", "with_replacement")
+DEFF_ALIASES = {True: "without_replacement", "replace": "with_replacement"}
+
+
 def _check_options(
     domain_mode: str,
     lonely_psu: str,
@@ -414,8 +531,9 @@ def _check_options(
     ci_df: str,
     level: float,
     min_n: int,
-    scale: float,
-    ci_method: str = "wald",
+    deff: Any = "without_replacement",
+    dominant_share: float = 0.5,
+    lonely_threshold: float = 0.10,
 ) -> dict[str, Any]:
     opts = {
         "domain_mode": check_choice("domain_mode", domain_mode, DOMAIN_MODES),
@@ -424,17 +542,64 @@ def _check_options(
         ),
         "adjust_center": check_choice("adjust_center", adjust_center, ADJUST_CENTERS),
         "ci_df": check_choice("ci_df", ci_df, CI_DFS),
-        "ci_method": check_choice("ci_method", ci_method, CI_METHODS, aliases=CI_METHOD_ALIASES),
+        "deff": check_choice("deff", deff, DEFF_SRS, aliases=DEFF_ALIASES),
     }
-    if not (isinstance(level, int | float) and 0 < level < 1):
-        raise OptionError(f"level={level!r} is not allowed; use a number strictly between 0 and 1.")
-    if not (isinstance(min_n, int | np.integer) and min_n >= 0):
+    opts["level"] = check_number("level", level, low=0.0, high=1.0, high_open=True)
+    if not (isinstance(min_n, int | np.integer) and not isinstance(min_n, bool) and min_n >= 0):
         raise OptionError(f"min_n={min_n!r} is not allowed; use an integer >= 0.")
-    if not (isinstance(scale, int | float) and math.isfinite(scale) and scale > 0):
-        raise OptionError(
-            f"scale={scale!r} is not allowed; use a positive number (100 for percent)."
-        )
+    opts["min_n"] = int(min_n)
+    opts["dominant_share"] = check_number("dominant_share", dominant_share, low=0.0, high=1.0)
+    opts["lonely_threshold"] = check_number(
+        "lonely_threshold", lonely_threshold, low=0.0, high=1.0, low_open=False
+    )
     return opts
+
+
+def _check_scale(scale: Any) -> float:
+    return check_number("scale", scale, low=0.0)
+
+
+#: which ci_method each estimator accepts (first = default; bounded = with ``bounds``)
+_CI_ALLOWED = {
+    "svy_proportion": ("logit", "wald", "korn_graubard"),
+    "svy_mean": ("wald",),
+    "svy_mean_bounded": ("logit", "wald"),
+    "svy_ratio": ("wald",),
+    "svy_ratio_bounded": ("logit", "wald"),
+    "svy_total": ("wald",),
+}
+
+
+def _resolve_ci_method(estimator: str, ci_method: Any, bounds: Any) -> str:
+    """Canonical ci_method for an estimator, or OptionError when it does not apply."""
+    key = estimator + ("_bounded" if bounds is not None and estimator in ("svy_mean", "svy_ratio") else "")
+    allowed = _CI_ALLOWED[key]
+    if ci_method is None:
+        return allowed[0]
+    canon = check_choice("ci_method", ci_method, CI_METHODS, aliases=CI_METHOD_ALIASES)
+    if canon not in allowed:
+        hint = (
+            " Give bounds=(0, 100) (or (0, 1)) for a mean or ratio of a bounded quantity to use "
+            "the logit interval." if estimator in ("svy_mean", "svy_ratio") and canon == "logit" else ""
+        )
+        raise OptionError(
+            f"ci_method={ci_method!r} does not apply to {estimator}"
+            + (" with bounds" if key.endswith("_bounded") else "")
+            + f"; allowed: {', '.join(map(repr, allowed))}.{hint}"
+        )
+    return canon
+
+
+def _check_bounds(bounds: Any) -> tuple[float, float] | None:
+    if bounds is None:
+        return None
+    try:
+        a, b = (float(v) for v in bounds)
+    except (TypeError, ValueError):
+        raise OptionError(f"bounds={bounds!r} is not allowed; use a pair (low, high) or None.") from None
+    if not (math.isfinite(a) and math.isfinite(b) and a < b):
+        raise OptionError(f"bounds={bounds!r} is not allowed; use finite low < high, e.g. (0, 100).")
+    return a, b
 
 
 def _numeric(data: pd.DataFrame, col: str) -> np.ndarray:
@@ -446,10 +611,23 @@ def _numeric(data: pd.DataFrame, col: str) -> np.ndarray:
             raise TypeError
         return s.to_numpy(dtype="float64", na_value=np.nan)
     except (TypeError, ValueError):
-        raise InvalidValueError(
-            f"column {col!r} has dtype {s.dtype} and cannot be read as numbers; recode it to "
-            "numeric (NaN = missing) before estimating."
-        ) from None
+        pass
+    conv = pd.to_numeric(s.astype(object), errors="coerce") if not isinstance(
+        s.dtype, pd.CategoricalDtype) else None
+    bad = "" if conv is None else _first_bad_cell(s, conv)
+    raise InvalidValueError(
+        f"column {col!r} has dtype {s.dtype} and cannot be read as numbers{bad}; recode it to "
+        "numeric (NaN = missing) before estimating."
+    ) from None
+
+
+def _first_bad_cell(s: pd.Series, conv: pd.Series) -> str:
+    """Text naming the first cell of ``s`` that is not missing but did not convert."""
+    badm = conv.isna().to_numpy() & s.notna().to_numpy()
+    if not badm.any():
+        return ""
+    i = int(np.flatnonzero(badm)[0])
+    return f" (e.g. row {s.index[i]!r} holds {s.iloc[i]!r}; {int(badm.sum())} such cell(s))"
 
 
 def _factor(s: pd.Series, cache: dict | None = None) -> tuple[np.ndarray, pd.Index]:
@@ -477,7 +655,10 @@ def _factor(s: pd.Series, cache: dict | None = None) -> tuple[np.ndarray, pd.Ind
             order = np.argsort(uo, kind="stable")
             rank = np.empty_like(order)
             rank[order] = np.arange(order.size)
-            codes = np.where(codes >= 0, rank[codes], -1).astype(np.int64)
+            if order.size:
+                codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1).astype(np.int64)
+            else:  # every value missing
+                codes = np.full(codes.shape, -1, dtype=np.int64)
             uniques = pd.Index(uniques.take(order))
         except TypeError:  # mixed types that do not compare: pandas' own sort
             codes, uniques = pd.factorize(s, sort=True)
@@ -562,74 +743,148 @@ def _design_arrays(
     return w, st_codes, stratum_survey, len(st_uniq), stratum_labels, s_uniq
 
 
-def _domain_arrays(
-    data: pd.DataFrame, by: list[str], where: Any, cache: dict | None = None
-) -> tuple[np.ndarray, int, pd.DataFrame, dict[str, int]]:
-    """Domain codes (-1 = none), number of domains, frame of domain labels, exclusion counts."""
-    n = len(data)
-    counts = {"where_false": 0, "where_missing": 0, "by_missing": 0}
-    scope = np.ones(n, dtype=bool)
-    if where is not None:
-        if isinstance(where, str):
-            wser = data[where]
-            wname = repr(where)
-        else:
-            wser = where
-            wname = "where mask"
-            if not isinstance(wser, pd.Series):
-                wser = pd.Series(np.asarray(wser), index=data.index)
-            elif not wser.index.equals(data.index):
-                raise InvalidValueError(
-                    "the where= Series is not aligned to data (different index); pass "
-                    "data[...]-derived masks or a column name."
-                )
-        if len(wser) != n:
-            raise InvalidValueError(f"{wname} has {len(wser)} values for {n} rows of data.")
-        miss = wser.isna().to_numpy()
-        vals = wser.where(~miss, False)
-        if not (pd.api.types.is_bool_dtype(vals.dtype) or set(pd.unique(vals)) <= {0, 1}):
-            raise InvalidValueError(
-                f"{wname} must be boolean (True = in scope); got dtype {wser.dtype}."
-            )
-        scope = vals.to_numpy(dtype=bool) & ~miss
-        counts["where_missing"] = int(miss.sum())
-        if miss.any():
-            warnings.warn(
-                f"{int(miss.sum())} firms have a missing value in {wname}; they are treated as "
-                "outside the scope (they stay in the design).",
-                ExclusionWarning,
-                stacklevel=4,
-            )
-        counts["where_false"] = int((~scope).sum()) - int(miss.sum())
 
+
+def _resolve_where(
+    data: pd.DataFrame, where: Any, *, who: str
+) -> tuple[np.ndarray | None, int, str]:
+    """Scope of ``where`` as a boolean array (NaN = outside, counted), its NaN count and label.
+
+    ``where`` is None, a boolean (or 0/1) Series with exactly ``data``'s index, a boolean
+    numpy array of ``len(data)``, the name of a boolean column, or a query string evaluated
+    on ``data`` as :meth:`pandas.DataFrame.eval` does (``"sector == 'manufacturing'"``).
+    Anything else raises :class:`OptionError`/:class:`InvalidValueError`.
+    """
+    n = len(data)
+    if where is None:
+        return None, 0, ""
+    if isinstance(where, str):
+        if where in data.columns:
+            wser, wname = data[where], f"where column {where!r}"
+        else:
+            try:
+                names = set(re.findall(r"[A-Za-z_]\w*", where)) & set(map(str, data.columns))
+                if "`" in where or "@" in where:
+                    wser = data.eval(where, engine="python")
+                else:  # resolve only the columns the query names (DataFrame.eval builds all)
+                    res = {c: data[c] for c in names}
+                    wser = pd.eval(where, engine="python", resolvers=(res,))
+            except Exception as err:  # any parse or eval error comes from the user's query
+                raise OptionError(
+                    f"{who}: where={where!r} is neither a column nor a query that can be evaluated on "
+                    f"the frame ({type(err).__name__}: {err}). Write it as pandas.DataFrame.eval "
+                    "would, e.g. \"sector == 'manufacturing'\", or pass a boolean mask."
+                ) from None
+            wname = f"where={where!r}"
+            if not isinstance(wser, pd.Series) or len(wser) != n:
+                raise OptionError(
+                    f"{who}: where={where!r} does not give one True/False per firm; write a "
+                    "comparison such as \"sector == 'manufacturing'\"."
+                )
+    elif isinstance(where, pd.Series):
+        wname = "where mask"
+        if len(where) != n or not where.index.equals(data.index):
+            raise InvalidValueError(
+                f"{who}: the where= Series is not aligned to the frame (its index differs: "
+                f"{len(where)} values for {n} rows); build the mask from the same frame, e.g. "
+                "where=firms.sector == 'manufacturing', or pass a query string."
+            )
+        wser = where
+    elif isinstance(where, np.ndarray | list | tuple):
+        arr = np.asarray(where)
+        if arr.ndim != 1 or len(arr) != n:
+            raise InvalidValueError(f"{who}: where mask has shape {arr.shape} for {n} rows of data.")
+        wser, wname = pd.Series(arr, index=data.index), "where mask"
+    else:
+        raise OptionError(
+            f"{who}: where={type(where).__name__} is not allowed; pass a boolean mask aligned to "
+            "the frame, a boolean column name or a query string."
+        )
+    miss = wser.isna().to_numpy()
+    vals = wser[~miss] if miss.any() else wser
+    dt = vals.dtype
+    if pd.api.types.is_bool_dtype(dt):
+        pass
+    elif pd.api.types.is_numeric_dtype(dt) and not isinstance(dt, pd.CategoricalDtype):
+        if not np.isin(vals.to_numpy(dtype=float), (0.0, 1.0)).all():
+            raise InvalidValueError(
+                f"{who}: {wname} must be boolean (True = in scope) or 0/1; it holds other numbers."
+            )
+    else:
+        raise InvalidValueError(
+            f"{who}: {wname} must be boolean (True = in scope); got dtype {wser.dtype} (e.g. "
+            f"{_show(vals.iloc[0]) if len(vals) else 'nothing'}). A column such as firms.sector is "
+            "not a mask: write where=\"sector == 'manufacturing'\" or firms.sector == 'manufacturing'."
+        )
+    scope = np.zeros(n, dtype=bool)
+    if miss.any():
+        scope[~miss] = vals.to_numpy(dtype=bool)
+        warnings.warn(
+            f"{int(miss.sum())} firms have a missing value in {wname}; they are treated as "
+            "outside the scope (they stay in the design).",
+            ExclusionWarning,
+            stacklevel=4,
+        )
+    else:
+        scope = wser.to_numpy(dtype=bool)
+    return scope, int(miss.sum()), wname
+
+
+def _domain_arrays(
+    column: Any, n: int, by: list[str], scope: np.ndarray | None, cache: dict | None = None
+) -> tuple[np.ndarray, int, pd.DataFrame, dict[str, int]]:
+    """Domain codes (-1 = none), number of domains, frame of domain labels, exclusion counts.
+
+    ``column(name)`` returns the Series of a ``by`` column.
+    """
+    counts = {"where_false": 0, "where_missing": 0, "by_missing": 0}
+    if scope is not None:
+        counts["where_false"] = int((~scope).sum())
     if not by:
+        if scope is None:
+            return np.zeros(n, dtype=np.int64), 1, pd.DataFrame(index=range(1)), counts
         codes = np.where(scope, 0, -1).astype(np.int64)
         return codes, 1, pd.DataFrame(index=range(1)), counts
 
-    col_codes, col_uniq = [], []
+    col_codes, col_uniq, series = [], [], []
     for b in by:
-        c, u = _factor(data[b], cache)
+        s = column(b)
+        c, u = _factor(s, cache)
         col_codes.append(c)
         col_uniq.append(u)
+        series.append(s)
     has_missing = [bool(c.min() < 0) for c in col_codes]
-    keep = scope if where is not None else None  # None = every firm
+    keep = scope  # None = every firm
     if any(has_missing):
         by_missing = np.zeros(n, dtype=bool)
         for c, miss_b in zip(col_codes, has_missing, strict=True):
             if miss_b:
                 by_missing |= c < 0
-        in_scope_missing = by_missing & scope
+        in_scope = scope if scope is not None else np.ones(n, dtype=bool)
+        in_scope_missing = by_missing & in_scope
         n_by_missing = int(in_scope_missing.sum())
         counts["by_missing"] = n_by_missing
+        if n_by_missing and n_by_missing == int(in_scope.sum()):
+            cols = [b for b, c in zip(by, col_codes, strict=True) if ((c < 0) & in_scope).all()]
+            raise InvalidValueError(
+                f"the by column(s) {cols or by} are missing for every firm in scope "
+                f"({n_by_missing} firms), so there is no domain to estimate. Fill the column(s) "
+                "or group by other columns."
+            )
         if n_by_missing:
-            cols = [b for b, c in zip(by, col_codes, strict=True) if ((c < 0) & scope).any()]
+            cols = [b for b, c in zip(by, col_codes, strict=True) if ((c < 0) & in_scope).any()]
             warnings.warn(
                 f"{n_by_missing} firms have a missing value in the by column(s) {cols}; they are "
                 "in no domain (they stay in the design, with zero scores).",
                 ExclusionWarning,
                 stacklevel=4,
             )
-        keep = scope & ~by_missing
+        keep = in_scope & ~by_missing
+    if keep is not None and not keep.any():
+        raise InvalidValueError(
+            "the where= scope selects no firm, so there is no domain to estimate; check the "
+            "condition (e.g. the spelling of the category)."
+        )
     # mixed-radix key over the sorted codes: ordering the keys orders the domains by value
     key = np.maximum(col_codes[0], 0) if has_missing[0] else col_codes[0]
     span = max(len(col_uniq[0]), 1)
@@ -653,184 +908,582 @@ def _domain_arrays(
     label_frame = pd.DataFrame(
         {b: u.take(c[rep]) for b, c, u in zip(by, col_codes, col_uniq, strict=True)}
     )
-    for b in by:  # keep the original dtype of the by columns where possible
-        if isinstance(data[b].dtype, pd.CategoricalDtype):
-            label_frame[b] = pd.Categorical(label_frame[b], dtype=data[b].dtype)
+    for b, s in zip(by, series, strict=True):  # keep the original dtype of categorical by columns
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            label_frame[b] = pd.Categorical(label_frame[b], dtype=s.dtype)
     return codes.astype(np.int64, copy=False), int(n_dom), label_frame, counts
 
 
-def _estimate(
-    data: pd.DataFrame,
-    ys: str | Sequence[str],
-    x: str | None,
-    *,
-    kind: str,
-    estimator: str,
-    by: str | Sequence[str] | None,
-    where: Any,
-    weight: str | None,
-    strata: str | None,
-    survey: str | None,
-    domain_mode: str,
-    lonely_psu: str,
-    adjust_center: str,
-    ci_df: str,
-    level: float,
-    min_n: int,
-    scale: float,
-    ci_method: str = "wald",
-) -> pd.DataFrame:
-    if not isinstance(data, pd.DataFrame):
-        raise InvalidValueError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
-    opts = _check_options(
-        domain_mode, lonely_psu, adjust_center, ci_df, level, min_n, scale, ci_method
-    )
-    multi = not isinstance(ys, str)
-    ylist = as_list(ys)
-    if not ylist:
-        raise OptionError("y is empty; give a column name or a list of column names.")
-    bylist = as_list(by)
-    needed = [*ylist, *([x] if x is not None else []), *bylist]
-    needed += [c for c in (weight, strata, survey) if c is not None]
-    if isinstance(where, str):
-        needed.append(where)
-    missing = [c for c in dict.fromkeys(needed) if c not in data.columns]
-    if missing:
-        raise MissingColumnsError(
-            f"data lacks the column(s) {missing} needed by {estimator}; available: "
-            f"{list(data.columns)[:30]}. Pass the right names with y=/x=/by=/weight=/strata=/survey=."
+
+# ======================================================================================
+# the survey design object
+# ======================================================================================
+class SurveyDesign:
+    """A declared survey design: the firm frame, its weights and strata, and the conventions.
+
+    Build it with :func:`svyset` (Stata ``svyset``, R ``svydesign``); every estimator is a
+    method, so the design is declared once. The design arrays (weights, strata codes) are
+    computed once at declaration, and ``by`` columns are factorised once per design.
+    Declare the design after preparing the frame: the frame is not copied, and changing it
+    afterwards is not seen by the cached codes.
+
+    Attributes
+    ----------
+    data
+        The frame (one row per firm of the full design).
+    weight, strata, survey, firm_id
+        Column names (``weight`` resolved from the weight vocabulary).
+    options
+        The conventions (``lonely_psu``, ``domain_mode``, ``adjust_center``, ``ci_df``,
+        ``level``, ``min_n``, ``deff``, ``dominant_share``, ``lonely_threshold``).
+    """
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        *,
+        weight: str | None,
+        strata: str | None,
+        survey: str | None,
+        firm_id: str | None,
+        options: dict[str, Any],
+        who: str = "svyset",
+    ) -> None:
+        if not isinstance(data, pd.DataFrame):
+            raise InvalidValueError(f"{who}: data must be a pandas DataFrame, got {type(data).__name__}.")
+        weight = resolve_weight_column(data, weight, who=who)
+        for name, col in (("strata", strata), ("survey", survey), ("firm_id", firm_id)):
+            if col is not None and not isinstance(col, str):
+                raise OptionError(f"{who}: {name}={col!r} must be a column name or None.")
+        needed = [c for c in (weight, strata, survey, firm_id) if c is not None]
+        missing = [c for c in dict.fromkeys(needed) if c not in data.columns]
+        if missing:
+            raise MissingColumnsError(
+                f"{who}: the frame lacks the design column(s) {missing}; available: "
+                f"{list(data.columns)[:30]}. Pass the right names with weight=/strata=/survey=/firm_id=."
+            )
+        if len(data) == 0:
+            raise DesignError(f"{who}: data has no rows.")
+        # pandas deep-copies .attrs on every column access and operation: work on a shallow,
+        # attrs-free view of the same columns (no data copied) and keep the attrs aside
+        self.attrs = data.attrs
+        self.data = pd.DataFrame(data, copy=False) if data.attrs else data
+        self.weight, self.strata, self.survey, self.firm_id = weight, strata, survey, firm_id
+        self.options = options
+        self._cache: dict = {}
+        self._derived: dict[str, pd.Series] = {}
+        self._domains: dict = {}
+        (self._w, self._st_codes, self._st_survey, self._H, self._st_labels, self._s_uniq) = (
+            _design_arrays(self.data, weight, strata, survey, self._cache)
         )
-    if len(data) == 0:
-        raise DesignError(f"{estimator}: data has no rows.")
+        if firm_id is not None:
+            self._check_unique(who)
 
-    cache: dict = {}
-    w, st_codes, st_survey, H, st_labels, _ = _design_arrays(data, weight, strata, survey, cache)
-    dom_codes, D, labels, counts = _domain_arrays(data, bylist, where, cache)
+    # ---- construction helpers -------------------------------------------------------
+    def _check_unique(self, who: str) -> None:
+        """Raise DuplicateIdError when a (survey, firm id) pair repeats (sort of integer keys)."""
+        fcol = self.data[self.firm_id]
+        s_codes = (
+            _factor(self.data[self.survey], self._cache)[0] if self.survey is not None
+            else np.zeros(len(self.data), dtype=np.int64)
+        )
+        n_s = int(s_codes.max()) + 1 if len(s_codes) else 1
+        fv = fcol.to_numpy() if fcol.dtype.kind in "iu" else None
+        if fv is not None and fv.size:
+            lo, hi = int(fv.min()), int(fv.max())
+            span = hi - lo + 1
+        if fv is not None and fv.size and span <= 8 * fv.size + 4096:
+            # ids unique over the whole frame cannot repeat within a survey: one bincount
+            if np.bincount(fv.astype(np.int64) - lo, minlength=span).max(initial=0) <= 1:
+                return
+        if fv is not None and fv.size:
+            # ids offset by each survey's smallest id: compact when ids are ranges per survey
+            mins = np.full(n_s, hi, dtype=np.int64)
+            np.minimum.at(mins, s_codes, fv.astype(np.int64))
+            local = fv.astype(np.int64) - mins[s_codes]
+            lspan = int(local.max()) + 1
+            if n_s * lspan <= 8 * fv.size + 4096:
+                if np.bincount(s_codes * lspan + local, minlength=n_s * lspan).max(initial=0) <= 1:
+                    return
+        if fv is not None and fv.size and span * n_s < 2**62:
+            key = s_codes * span + (fv.astype(np.int64) - lo)
+        else:
+            f_codes, f_uniq = _factor(fcol, self._cache)
+            if f_codes.min() < 0:
+                raise InvalidValueError(
+                    f"{who}: column {self.firm_id!r} (firm id) has {int((f_codes < 0).sum())} missing "
+                    "value(s); every firm needs an id."
+                )
+            key = s_codes * max(len(f_uniq), 1) + f_codes
+        kmax = int(key.max()) + 1 if key.size else 0
+        if kmax <= 8 * key.size + 4096:  # compact keys: one bincount, O(n)
+            if np.bincount(key, minlength=kmax).max(initial=0) <= 1:
+                return
+        else:
+            ks = np.sort(key)
+            if not (ks[1:] == ks[:-1]).any():
+                return
+        dup = pd.Series(key).duplicated(keep=False).to_numpy()
+        first = int(np.flatnonzero(dup)[0])
+        sid = self.data[self.survey].iloc[first] if self.survey is not None else None
+        fid = fcol.iloc[first]
+        where = f"survey {_show(sid)}, " if sid is not None else ""
+        raise DuplicateIdError(
+            f"{who}: {int(dup.sum())} rows repeat a ({self.survey}, {self.firm_id}) pair, e.g. "
+            f"{where}firm {_show(fid)}: the same firm would be counted more than once (was a "
+            "survey loaded or concatenated twice?). Keep one row per firm, e.g. "
+            f"firms.drop_duplicates([{self.survey!r}, {self.firm_id!r}]) after checking why."
+        )
 
-    yarr = np.column_stack([_numeric(data, c) for c in ylist])
-    xarr = None
-    if x is not None:
-        xarr = np.repeat(_numeric(data, x)[:, None], len(ylist), axis=1)
-    for arr, names in ((yarr, ylist), (xarr, [x])):
-        if arr is not None and np.isinf(arr).any():
-            bad_cols = [c for c, b in zip(names, np.isinf(arr).any(axis=0), strict=False) if b]
-            raise InvalidValueError(
-                f"column(s) {bad_cols} hold infinite values; set them to NaN (missing) or fix "
-                "them before estimating."
+    def _column(self, name: str) -> pd.Series:
+        if name in self._derived:
+            return self._derived[name]
+        if name not in self.data.columns:
+            raise MissingColumnsError(
+                f"column {name!r} is not in the frame (available: {list(self.data.columns)[:20]})."
             )
-    if estimator == "svy_proportion":
-        bad = ~np.isnan(yarr) & (yarr != 0) & (yarr != 1)
-        if bad.any():
-            cols = [c for c, b in zip(ylist, bad.any(axis=0), strict=True) if b]
-            raise InvalidValueError(
-                f"svy_proportion needs 0/1 (or boolean) variables with NaN = missing; column(s) "
-                f"{cols} hold other values ({int(bad.sum())} cells). Recode them first."
-            )
-    for j, c in enumerate(ylist if logger.isEnabledFor(logging.INFO) else []):
-        n_miss = int((np.isnan(yarr[:, j]) & (dom_codes >= 0)).sum())
-        if n_miss:
-            logger.info(
-                "%s: %d firms in scope have a missing %r and are left out of S",
-                estimator,
-                n_miss,
-                c,
-            )
+        return self.data[name]
 
-    res = _domain_estimates(
-        yarr,
-        xarr,
-        w,
-        st_codes,
-        dom_codes,
-        n_domains=D,
-        n_strata=H,
-        stratum_survey=st_survey,
-        kind=kind,
-        domain_mode=opts["domain_mode"],
-        lonely_psu=opts["lonely_psu"],
-        adjust_center=opts["adjust_center"],
-        stratum_labels=st_labels,
-    )
-    k = len(ylist)
-    est, se = res["estimate"].ravel(), res["se"].ravel()
-    df, n = res["df"].ravel(), res["n"].ravel()
-    lo, hi = _confidence_interval(
-        est, se, df, n, level=level, ci_df=opts["ci_df"], ci_method=opts["ci_method"]
-    )
-    n_lonely = res["n_lonely"].ravel()
-    cols: dict[str, Any] = {}
-    if bylist:
-        for b in bylist:
+    def _domain(self, by: list[str], scope: np.ndarray | None, key: Any = None):
+        """Domain arrays, cached per (by, key) when ``key`` is given."""
+        ck = (tuple(by), key)
+        if key is not None and ck in self._domains:
+            return self._domains[ck]
+        res = _domain_arrays(self._column, len(self.data), by, scope, self._cache)
+        if key is not None:
+            self._domains[ck] = res
+        return res
+
+    def __repr__(self) -> str:
+        o = self.options
+        return (
+            f"SurveyDesign({len(self.data)} firms, {self._H} strata, "
+            f"{len(self._s_uniq) if self.survey else 1} survey(s); weight={self.weight!r}, "
+            f"strata={self.strata!r}, survey={self.survey!r}, lonely_psu={o['lonely_psu']!r}, "
+            f"domain_mode={o['domain_mode']!r})"
+        )
+
+    # ---- the engine call ------------------------------------------------------------
+    def _arrays(self, cols: list[str]) -> np.ndarray:
+        return np.column_stack([_numeric(self.data, c) for c in cols])
+
+    def _run(
+        self,
+        yarr: np.ndarray,
+        xarr: np.ndarray | None,
+        *,
+        names: list[str],
+        multi: bool,
+        kind: str,
+        estimator: str,
+        by: list[str],
+        scope: np.ndarray | None,
+        scope_key: Any = None,
+        where_label: Any = None,
+        where_missing: int = 0,
+        scale: float = 1.0,
+        ci_method: str = "wald",
+        bounds: tuple[float, float] | None = None,
+        domain: tuple | None = None,
+        lead: dict[str, Any] | None = None,
+        tail: dict[str, Any] | None = None,
+    ) -> pd.DataFrame:
+        o = self.options
+        for arr, nm in ((yarr, names), (xarr, names)):
+            if arr is not None and np.isinf(arr).any():
+                bad_cols = [c for c, b in zip(nm, np.isinf(arr).any(axis=0), strict=False) if b]
+                raise InvalidValueError(
+                    f"column(s) {bad_cols} hold infinite values; set them to NaN (missing) or fix "
+                    "them before estimating."
+                )
+        if estimator == "svy_proportion":
+            bad = ~np.isnan(yarr) & (yarr != 0) & (yarr != 1)
+            if bad.any():
+                cols = [c for c, b in zip(names, bad.any(axis=0), strict=True) if b]
+                raise InvalidValueError(
+                    f"svy_proportion needs 0/1 (or boolean) variables with NaN = missing; column(s) "
+                    f"{cols} hold other values ({int(bad.sum())} cells). Recode them first."
+                )
+        if bounds is not None:
+            a, b = bounds
+            outside = ~np.isnan(yarr) & ((yarr < a) | (yarr > b))
+            if kind != "ratio" and outside.any():
+                cols = [c for c, m in zip(names, outside.any(axis=0), strict=True) if m]
+                raise InvalidValueError(
+                    f"{estimator}: column(s) {cols} hold {int(outside.sum())} value(s) outside "
+                    f"bounds={bounds}; fix them or estimate without bounds (Wald interval)."
+                )
+        dom_codes, D, labels, counts = domain if domain is not None else self._domain(by, scope, scope_key)
+        counts = {**counts, "where_missing": where_missing}
+        res = _domain_estimates(
+            yarr, xarr, self._w, self._st_codes, dom_codes,
+            n_domains=D, n_strata=self._H, stratum_survey=self._st_survey, kind=kind,
+            domain_mode=o["domain_mode"], lonely_psu=o["lonely_psu"],
+            adjust_center=o["adjust_center"], stratum_labels=self._st_labels,
+            deff_srs=o["deff"],
+        )
+        k = yarr.shape[1]
+        est, se = res["estimate"].ravel(), res["se"].ravel()
+        df, n = res["df"].ravel(), res["n"].ravel()
+        lo, hi = _confidence_interval(
+            est, se, df, n, level=o["level"], ci_df=o["ci_df"], ci_method=ci_method, bounds=bounds
+        )
+        n_lonely = res["n_lonely"].ravel()
+        lonely_share, top_share = res["lonely_share"].ravel(), res["top_share"].ravel()
+        cols: dict[str, Any] = dict(lead) if lead else {}
+        for b in by:
             col = labels[b]
             cols[b] = col if k == 1 else pd.concat([col] * k, ignore_index=True)
-    if multi:
-        cols["variable"] = np.repeat(np.array(ylist, dtype=object), D)
-    cols.update(
-        estimate=est * scale,
-        se=se * scale,
-        ci_low=lo * scale,
-        ci_high=hi * scale,
-        df=df,
-        n=n,
-        sum_weight=res["sum_weight"].ravel(),
-        n_lonely_strata=n_lonely,
-        flags=_flags(n, df, n_lonely, se, min_n),
+        if multi:
+            cols["variable"] = np.repeat(np.array(names, dtype=object), D)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cv = np.where(est != 0, se / np.abs(est), np.nan)
+        cols.update(
+            estimate=est * scale,
+            se=se * scale,
+            ci_low=lo * scale,
+            ci_high=hi * scale,
+            df=df,
+            n=n,
+            sum_weight=res["sum_weight"].ravel(),
+            cv=cv,
+            deff=res["deff"].ravel(),
+            n_lonely_strata=n_lonely,
+            lonely_share=lonely_share,
+            top_firm_share=top_share,
+            flags=_flags(
+                n, df, lonely_share, top_share, se, min_n=o["min_n"],
+                lonely_threshold=o["lonely_threshold"], dominant_share=o["dominant_share"],
+            ),
+        )
+        if tail:
+            cols.update(tail)
+        out = pd.DataFrame(cols, index=pd.RangeIndex(D * k))
+        out.attrs["params"] = {
+            "estimator": estimator,
+            "y": names if multi else names[0],
+            "by": by,
+            "where": where_label,
+            "weight": self.weight,
+            "strata": self.strata,
+            "survey": self.survey,
+            **{key: o[key] for key in ("domain_mode", "lonely_psu", "adjust_center", "ci_df", "level",
+                                       "min_n", "deff", "dominant_share", "lonely_threshold")},
+            "ci_method": ci_method,
+            "bounds": bounds,
+            "scale": scale,
+            "design": "stratified single-stage, with replacement, no fpc, Taylor linearisation",
+            "n_firms_design": len(self.data),
+            "n_strata_design": self._H,
+            "excluded": counts,
+        }
+        return out
+
+    def _public(
+        self, ys: Any, x: Any, *, kind: str, estimator: str, by: Any, where: Any, scale: Any,
+        ci_method: Any, bounds: Any = None,
+    ) -> pd.DataFrame:
+        multi = not isinstance(ys, str)
+        ylist = as_list(ys)
+        if not ylist:
+            raise OptionError("y is empty; give a column name or a list of column names.")
+        bylist = as_list(by)
+        bounds = _check_bounds(bounds)
+        ci = _resolve_ci_method(estimator, ci_method, bounds)
+        scale = _check_scale(scale)
+        needed = [*ylist, *([x] if x is not None else []), *bylist]
+        missing = [c for c in dict.fromkeys(needed) if c not in self.data.columns and c not in self._derived]
+        if missing:
+            raise MissingColumnsError(
+                f"data lacks the column(s) {missing} needed by {estimator}; available: "
+                f"{list(self.data.columns)[:30]}. Pass the right names with y=/x=/by=."
+            )
+        scope, n_miss, wlabel = _resolve_where(self.data, where, who=estimator)
+        yarr = self._arrays(ylist)
+        xarr = None
+        if x is not None:
+            xarr = np.repeat(_numeric(self.data, x)[:, None], len(ylist), axis=1)
+        out = self._run(
+            yarr, xarr, names=ylist, multi=multi, kind=kind, estimator=estimator, by=bylist,
+            scope=scope, scope_key=None if where is not None else "all",
+            where_label=(where if isinstance(where, str) else ("mask" if where is not None else None)),
+            where_missing=n_miss, scale=scale, ci_method=ci, bounds=bounds,
+        )
+        out.attrs["params"]["x"] = x
+        return out
+
+    # ---- estimators -----------------------------------------------------------------
+    def mean(self, y, *, by=None, where=None, ci_method=None, bounds=None, scale=1.0) -> pd.DataFrame:
+        """Weighted (Hajek) mean by domain; see :func:`svy_mean`."""
+        return self._public(y, None, kind="mean", estimator="svy_mean", by=by, where=where,
+                            scale=scale, ci_method=ci_method, bounds=bounds)
+
+    def proportion(self, y, *, by=None, where=None, ci_method="logit", scale=1.0) -> pd.DataFrame:
+        """Weighted proportion of a 0/1 variable by domain; see :func:`svy_proportion`."""
+        return self._public(y, None, kind="mean", estimator="svy_proportion", by=by, where=where,
+                            scale=scale, ci_method=ci_method)
+
+    def ratio(self, y, x, *, by=None, where=None, ci_method=None, bounds=None, scale=1.0) -> pd.DataFrame:
+        """Ratio of weighted totals by domain; see :func:`svy_ratio`."""
+        if not isinstance(y, str) or not isinstance(x, str):
+            raise OptionError("svy_ratio takes one numerator column y and one denominator column x.")
+        return self._public(y, x, kind="ratio", estimator="svy_ratio", by=by, where=where,
+                            scale=scale, ci_method=ci_method, bounds=bounds)
+
+    def total(self, y, *, by=None, where=None, ci_method=None, scale=1.0) -> pd.DataFrame:
+        """Weighted total by domain; see :func:`svy_total`."""
+        return self._public(y, None, kind="total", estimator="svy_total", by=by, where=where,
+                            scale=scale, ci_method=ci_method)
+
+    def contrast(
+        self, y, *, between, levels, x=None, kind="mean", by=None, where=None, scale=1.0,
+    ) -> pd.DataFrame:
+        """Difference of a mean, proportion, ratio or total between two domains; see :func:`svy_contrast`."""
+        kind = check_choice("kind", kind, ("mean", "proportion", "ratio", "total"))
+        if not isinstance(y, str):
+            raise OptionError("contrast takes one column y.")
+        if (kind == "ratio") != (x is not None):
+            raise OptionError("contrast: give x= (the denominator) exactly when kind='ratio'.")
+        needed = [y, *([x] if x else []), *as_list(by)]
+        missing = [c for c in needed if c not in self.data.columns and c not in self._derived]
+        if missing:
+            raise MissingColumnsError(f"contrast: data lacks the column(s) {missing}.")
+        scope, n_miss, _ = _resolve_where(self.data, where, who="contrast")
+        yv = _numeric(self.data, y)
+        xv = _numeric(self.data, x) if x is not None else None
+        if kind == "proportion":
+            bad = ~np.isnan(yv) & (yv != 0) & (yv != 1)
+            if bad.any():
+                raise InvalidValueError(f"contrast(kind='proportion'): column {y!r} holds values other than 0/1.")
+        return self._contrast(
+            yv, xv, kind="ratio" if kind == "ratio" else ("total" if kind == "total" else "mean"),
+            between=between, levels=levels, by=as_list(by), scope=scope, scale=_check_scale(scale),
+            label=y,
+        )
+
+    def _contrast(
+        self, yv: np.ndarray, xv: np.ndarray | None, *, kind: str, between: Any, levels: Any,
+        by: list[str], scope: np.ndarray | None, scale: float, label: str,
+    ) -> pd.DataFrame:
+        o = self.options
+        if not isinstance(between, str):
+            raise OptionError(f"contrast: between={between!r} must be one column name.")
+        if between in by:
+            raise OptionError(f"contrast: between={between!r} cannot also be a by column.")
+        try:
+            la, lb = levels
+        except (TypeError, ValueError):
+            raise OptionError(
+                f"contrast: levels={levels!r} must be a pair of values of {between!r}, e.g. "
+                "('sme', 'large'); the difference is first minus second."
+            ) from None
+        col = self._column(between)
+        present = set(pd.unique(col.dropna()))
+
+        def _match(lv: Any) -> Any:  # exact value, else a unique case-insensitive text match
+            if lv in present or not isinstance(lv, str):
+                return lv
+            hits = [v for v in present if isinstance(v, str) and v.casefold() == lv.casefold()]
+            return hits[0] if len(hits) == 1 else lv
+
+        la, lb = _match(la), _match(lb)
+        for lv in (la, lb):
+            if lv not in present:
+                raise InvalidValueError(
+                    f"contrast: level {lv!r} does not occur in column {between!r} (values: "
+                    f"{sorted(map(str, present))[:12]})."
+                )
+        if la == lb:
+            raise OptionError(f"contrast: levels={levels!r} name the same domain twice.")
+        in_pair = col.isin([la, lb]).to_numpy()
+        pscope = in_pair if scope is None else (in_pair & scope)
+        dom_codes, D, labels, _ = _domain_arrays(self._column, len(self.data), [*by, between], pscope, self._cache)
+        y2 = yv[:, None]
+        x2 = None if xv is None else xv[:, None]
+        res = _domain_estimates(
+            y2, x2, self._w, self._st_codes, dom_codes, n_domains=D, n_strata=self._H,
+            stratum_survey=self._st_survey, kind=kind, domain_mode=o["domain_mode"],
+            lonely_psu=o["lonely_psu"], adjust_center=o["adjust_center"],
+            stratum_labels=self._st_labels, extras=False,
+        )
+        est, n_dom, sw = res["estimate"].ravel(), res["n"].ravel(), res["sum_weight"].ravel()
+        # groups (by values) and the domain of each level within its group
+        lab = labels.reset_index(drop=True)
+        is_a = (lab[between] == la).to_numpy()
+        if by:
+            g_codes, G, g_labels, _ = _domain_arrays(
+                lambda c: lab[c], len(lab), by, None, None)
+        else:
+            g_codes, G, g_labels = np.zeros(D, dtype=np.int64), 1, pd.DataFrame(index=range(1))
+        dom_a = np.full(G, -1)
+        dom_b = np.full(G, -1)
+        dom_a[g_codes[is_a]] = np.flatnonzero(is_a)
+        dom_b[g_codes[~is_a]] = np.flatnonzero(~is_a)
+        # per-firm linearised scores of each firm's own domain estimate, signed +a / -b
+        valid = ~np.isnan(yv) if xv is None else ~np.isnan(yv) & ~np.isnan(xv)
+        inside = (dom_codes >= 0) & valid
+        dc = np.where(inside, dom_codes, 0)
+        w = self._w
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if kind == "total":
+                z = w * yv
+            elif kind == "ratio":
+                tx = np.bincount(dc[inside], weights=(w * xv)[inside], minlength=D)
+                z = w * (yv - est[dc] * xv) / tx[dc]
+            else:
+                z = w * (yv - est[dc]) / sw[dc]
+        sign = np.where(is_a[dc], 1.0, -1.0)
+        d_over_w = np.where(inside, sign * z / w, np.nan)
+        grp = np.where(dom_codes >= 0, np.asarray(g_codes)[dc], -1)
+        vres = _domain_estimates(
+            d_over_w, None, w, self._st_codes, grp, n_domains=G, n_strata=self._H,
+            stratum_survey=self._st_survey, kind="total", domain_mode=o["domain_mode"],
+            lonely_psu=o["lonely_psu"], adjust_center=o["adjust_center"],
+            stratum_labels=self._st_labels, extras=False,
+        )
+        have = (dom_a >= 0) & (dom_b >= 0)
+        ea = np.where(dom_a >= 0, est[np.maximum(dom_a, 0)], np.nan)
+        eb = np.where(dom_b >= 0, est[np.maximum(dom_b, 0)], np.nan)
+        na = np.where(dom_a >= 0, n_dom[np.maximum(dom_a, 0)], 0)
+        nb = np.where(dom_b >= 0, n_dom[np.maximum(dom_b, 0)], 0)
+        diff = ea - eb
+        se = np.where(have & (na > 0) & (nb > 0), vres["se"].ravel(), np.nan)
+        df = vres["df"].ravel()
+        q = _quantile(o["level"], df, o["ci_df"])
+        from scipy import special  # p-values: t distribution tail (imported on first contrast)
+
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tstat = diff / se
+            if o["ci_df"] == "normal":
+                p = 2 * special.ndtr(-np.abs(tstat))
+            else:
+                p = np.where(df > 0, 2 * special.stdtr(np.where(df > 0, df, 1), -np.abs(tstat)), np.nan)
+        flags = _flags(
+            np.minimum(na, nb), df, np.zeros(G), np.full(G, np.nan), se, min_n=o["min_n"],
+            lonely_threshold=1.0, dominant_share=1.0,
+        )
+        cols: dict[str, Any] = {b: g_labels[b].to_numpy() for b in by} if by else {}
+        cols.update(
+            variable=label, between=between, level_a=la, level_b=lb,
+            estimate_a=ea * scale, estimate_b=eb * scale, difference=diff * scale, se=se * scale,
+            ci_low=(diff - q * se) * scale, ci_high=(diff + q * se) * scale, df=df,
+            t=tstat, p_value=p, n_a=na, n_b=nb, n_lonely_strata=vres["n_lonely"].ravel(), flags=flags,
+        )
+        out = pd.DataFrame(cols, index=pd.RangeIndex(G))
+        out.attrs["params"] = {
+            "estimator": "contrast", "kind": kind, "between": between, "levels": (la, lb), "by": by,
+            "scale": scale, **{key: o[key] for key in ("domain_mode", "lonely_psu", "adjust_center",
+                                                      "ci_df", "level", "min_n")},
+            "variance": "Taylor linearisation of the difference (cross-domain covariance included; "
+                        "R svyby(covmat=TRUE) + svycontrast on the design restricted to the two domains)",
+        }
+        return out
+
+    def estimate(self, indicators, **options) -> pd.DataFrame:
+        """Catalogue indicators on this design: :func:`msme_stats.estimate` with the design's conventions."""
+        from .indicators import estimate as _est
+
+        return _est(self, indicators, **options)
+
+
+def svyset(
+    data: pd.DataFrame,
+    *,
+    weight: str | None = "weight",
+    strata: str | None = "strata",
+    survey: str | None = "survey_id",
+    firm_id: str | None = None,
+    lonely_psu: str = "scaled",
+    domain_mode: str = "full_design",
+    adjust_center: str = "grand",
+    ci_df: str = "design",
+    level: float = 0.95,
+    min_n: int = 30,
+    deff: Any = "without_replacement",
+    dominant_share: float = 0.5,
+    lonely_threshold: float = 0.10,
+    _who: str = "svyset",
+) -> SurveyDesign:
+    """Declare a stratified single-stage survey design once (Stata ``svyset``, R ``svydesign``).
+
+    *Definition*: Stata ``svyset firm_id [pweight=weight], strata(strata) singleunit(scaled)``;
+    R ``svydesign(ids=~1, strata=~interaction(survey_id, strata), weights=~weight)`` with
+    ``options(survey.lonely.psu="average")``. The returned :class:`SurveyDesign` has
+    ``.mean``, ``.proportion``, ``.ratio``, ``.total``, ``.contrast`` and
+    ``.estimate(indicators, by=...)``.
+
+    *Source*: METHODS §2.9; R survey (Lumley 2004); Stata ``[SVY] svyset``.
+
+    Parameters
+    ----------
+    data
+        One row per firm (PSU) of the full design (all surveys, all firms).
+    weight
+        Weight column, or a weight name of the package's one vocabulary: ``"median"``,
+        ``"strict"``, ``"weak"`` (aliases ``"wmedian"``, ``"wstrict"``, ``"wweak"``), as in
+        :func:`msme_stats.load_wbes`. ``None`` = unweighted.
+    strata, survey
+        Stratum and survey columns (strata made unique per survey). ``None`` = one stratum /
+        one survey.
+    firm_id
+        Firm id column: repeated ``(survey, firm_id)`` rows raise
+        :class:`~msme_stats.errors.DuplicateIdError` (a firm would count twice).
+    lonely_psu, domain_mode, adjust_center, ci_df, level
+        Conventions, see the module docstring.
+    min_n
+        Estimates from fewer firms are flagged ``few_firms`` (default 30, a common publication
+        rule of thumb for survey cells; the ES website does not document its own threshold).
+    deff
+        Simple random sampling variance in the ``deff`` column: ``"without_replacement"``
+        (default; R ``svymean(..., deff=TRUE)``: s^2 (N_hat - n) / (N_hat n) for a mean,
+        N_hat = sum of weights) or ``"with_replacement"`` (R ``deff="replace"``: s^2 / n; Stata
+        ``estat effects`` reports both, DEFF and DEFT, with ``srssubpop``). For totals and
+        ratios the SRS variance is that of the total of y (resp. of the ratio's residual
+        (y - R x) / X_hat), times N_hat^2, as R ``svytotal``/``svyratio``. NaN when the
+        weights sum to no more than n (weights not expansion weights), as R.
+    dominant_share
+        ``dominant_firm`` flag: one firm carries more than this share of sum |w y| (the
+        numerator of a ratio or share of a total, or a weighted total). Default 0.5.
+    lonely_threshold
+        ``lonely_stratum`` flag: firms of single-firm strata hold more than this share of the
+        estimate's sum of squared linearised scores (the part of the variance the design
+        cannot estimate and the ``lonely_psu`` rule imputes). Default 0.10. The count of
+        single-firm strata touched stays in ``n_lonely_strata`` whatever the share.
+
+    Returns
+    -------
+    SurveyDesign
+
+    Raises
+    ------
+    MissingColumnsError, InvalidWeightError, DesignError, DuplicateIdError, OptionError
+    """
+    opts = _check_options(
+        domain_mode, lonely_psu, adjust_center, ci_df, level, min_n, deff, dominant_share,
+        lonely_threshold,
     )
-    out = pd.DataFrame(cols, index=pd.RangeIndex(D * k))
-    out.attrs["params"] = {
-        "estimator": estimator,
-        "y": ylist if multi else ylist[0],
-        "x": x,
-        "by": bylist,
-        "where": where if isinstance(where, str) else ("mask" if where is not None else None),
-        "weight": weight,
-        "strata": strata,
-        "survey": survey,
-        "domain_mode": opts["domain_mode"],
-        "lonely_psu": opts["lonely_psu"],
-        "adjust_center": opts["adjust_center"],
-        "ci_df": opts["ci_df"],
-        "ci_method": opts["ci_method"],
-        "level": level,
-        "min_n": min_n,
-        "scale": scale,
-        "design": "stratified single-stage, with replacement, no fpc, Taylor linearisation",
-        "n_firms_design": len(data),
-        "n_strata_design": H,
-        "excluded": counts,
-    }
-    return out
+    return SurveyDesign(data, weight=weight, strata=strata, survey=survey, firm_id=firm_id, options=opts,
+                        who=_who)
+
 
 
 _DOC_COMMON = """
     by
         None, a column name or a list of columns; one row per observed combination (domain).
         Firms with a missing ``by`` value are in no domain but stay in the design
-        (ExclusionWarning with the count).
+        (ExclusionWarning with the count); a ``by`` column missing for every firm in scope
+        raises InvalidValueError.
     where
-        None, a boolean Series aligned to ``data`` or the name of a boolean column: a scope
-        restriction (e.g. manufacturing only) treated as a subpopulation of the full design
-        (Stata ``subpop()``); NaN counts as outside (ExclusionWarning).
-    weight, strata, survey
-        Column names. ``weight=None`` gives unweighted estimates; ``strata=None`` one stratum;
-        ``survey=None`` one survey. Strata are made unique per survey (R
-        ``interaction(survey, strata)``).
-    domain_mode
-        ``"full_design"`` (R ``svyby(na.rm=TRUE)``, Stata ``subpop()``) or ``"drop"`` (design
-        re-declared on the firms used; R ``svydesign`` on a subset, Stata ``if``).
-    lonely_psu
-        ``"scaled"`` (R ``"average"``), ``"centered"`` (R ``"adjust"``), ``"certainty"`` (R
-        ``"certainty"``/``"remove"``) or ``"fail"``; R names accepted.
-    adjust_center
-        ``"grand"`` (R survey >= 4.3) or ``"zero"`` (R survey <= 4.2); only for ``"centered"``.
-    ci_df
-        ``"design"`` (t with the design df; Stata default, R ``confint(df=degf(des))``) or
-        ``"normal"`` (R ``confint`` default).
-    level
-        Confidence level.
-    min_n
-        Estimates from fewer firms are flagged ``small_n`` (default 30, a common publication
-        rule of thumb for survey cells; the ES website does not document its own threshold).
+        None, a boolean Series with ``data``'s index (or a boolean array of ``len(data)``), the
+        name of a boolean column, or a query string evaluated on ``data`` like
+        :meth:`pandas.DataFrame.eval` (``"sector == 'manufacturing'"``): a scope restriction
+        treated as a subpopulation of the full design (Stata ``subpop()``); NaN counts as
+        outside (ExclusionWarning). Anything else (a text column, a misaligned Series) raises.
+    weight, strata, survey, firm_id, domain_mode, lonely_psu, adjust_center, ci_df, level, min_n, deff, dominant_share, lonely_threshold
+        The design and its conventions, as in :func:`svyset` (this function is
+        ``svyset(data, ...)`` followed by the method of the same name). ``weight`` accepts a
+        column name or the weight vocabulary ``"median"``/``"strict"``/``"weak"`` (aliases
+        ``"wmedian"``/``"wstrict"``/``"wweak"``).
     scale
         Multiplies estimate, SE and CI bounds (100 for percentages; METHODS §1).
 
@@ -838,14 +1491,41 @@ _DOC_COMMON = """
     -------
     pandas.DataFrame
         ``by`` columns, ``variable`` (when ``y`` is a list), ``estimate``, ``se``, ``ci_low``,
-        ``ci_high``, ``df``, ``n``, ``sum_weight``, ``n_lonely_strata``, ``flags``; options in
-        ``.attrs["params"]``. See the module docstring for the conventions.
+        ``ci_high``, ``df``, ``n``, ``sum_weight``, ``cv`` (se / |estimate|), ``deff``,
+        ``n_lonely_strata``, ``lonely_share``, ``top_firm_share`` (ratios and totals), ``flags``;
+        options in ``.attrs["params"]``. See the module docstring for the conventions.
 
     Raises
     ------
     MissingColumnsError, InvalidWeightError, DesignError, LonelyStratumError, InvalidValueError,
-    OptionError
+    DuplicateIdError, OptionError
 """
+
+
+def _precheck(data: Any, who: str, cols: list[Any], weight: Any, design_cols: list[Any]) -> None:
+    """All missing columns at once (y, x, by, where column, weight, strata, survey, firm id)."""
+    if not isinstance(data, pd.DataFrame):
+        raise InvalidValueError(f"{who}: data must be a pandas DataFrame, got {type(data).__name__}.")
+    needed = [c for c in cols if isinstance(c, str)]
+    if isinstance(weight, str) and weight not in data.columns and canonical_weight(weight) is None:
+        needed.append(weight)
+    needed += [c for c in design_cols if isinstance(c, str)]
+    missing = [c for c in dict.fromkeys(needed) if c not in data.columns]
+    if missing:
+        raise MissingColumnsError(
+            f"{who}: data lacks the column(s) {missing}; available: {list(data.columns)[:30]}. "
+            "Pass the right names with y=/x=/by=/weight=/strata=/survey=."
+        )
+
+
+def _design_of(data, weight, strata, survey, firm_id, domain_mode, lonely_psu, adjust_center, ci_df,
+               level, min_n, deff, dominant_share, lonely_threshold, who="svy", cols=()) -> SurveyDesign:
+    _precheck(data, who, list(cols), weight, [strata, survey, firm_id])
+    return svyset(
+        data, weight=weight, strata=strata, survey=survey, firm_id=firm_id, domain_mode=domain_mode,
+        lonely_psu=lonely_psu, adjust_center=adjust_center, ci_df=ci_df, level=level, min_n=min_n,
+        deff=deff, dominant_share=dominant_share, lonely_threshold=lonely_threshold,
+    )
 
 
 def svy_mean(
@@ -854,9 +1534,12 @@ def svy_mean(
     *,
     by: str | Sequence[str] | None = None,
     where: pd.Series | str | None = None,
+    ci_method: str | None = None,
+    bounds: tuple[float, float] | None = None,
     weight: str | None = "weight",
     strata: str | None = "strata",
     survey: str | None = "survey_id",
+    firm_id: str | None = None,
     domain_mode: str = "full_design",
     lonely_psu: str = "scaled",
     adjust_center: str = "grand",
@@ -864,6 +1547,9 @@ def svy_mean(
     level: float = 0.95,
     min_n: int = 30,
     scale: float = 1.0,
+    deff: Any = "without_replacement",
+    dominant_share: float = 0.5,
+    lonely_threshold: float = 0.10,
 ) -> pd.DataFrame:
     """Weighted (Hajek) mean with Taylor-linearised SE, by domain.
 
@@ -879,38 +1565,32 @@ def svy_mean(
         One row per firm (PSU) of the full design.
     y
         Column name, or a list of column names (adds a ``variable`` column). NaN = missing.
+    ci_method
+        ``"wald"`` (default without ``bounds``) or, with ``bounds``, ``"logit"`` (the default
+        then): the bounded interval of the module docstring. Anything else raises.
+    bounds
+        ``(low, high)`` range of a bounded variable, e.g. ``(0, 100)`` for a percentage: the
+        default interval becomes the logit interval of (y_hat - low) / (high - low) (delta
+        method, R ``svyciprop(~I(y/100), method="logit")``), which stays inside the bounds;
+        values outside the bounds raise.
     """
-    return _estimate(
-        data,
-        y,
-        None,
-        kind="mean",
-        estimator="svy_mean",
-        by=by,
-        where=where,
-        weight=weight,
-        strata=strata,
-        survey=survey,
-        domain_mode=domain_mode,
-        lonely_psu=lonely_psu,
-        adjust_center=adjust_center,
-        ci_df=ci_df,
-        level=level,
-        min_n=min_n,
-        scale=scale,
-    )
+    d = _design_of(data, weight, strata, survey, firm_id, domain_mode, lonely_psu, adjust_center,
+                   ci_df, level, min_n, deff, dominant_share, lonely_threshold,
+                   who="svy_mean", cols=[*as_list(y), *as_list(by)])
+    return d.mean(y, by=by, where=where, ci_method=ci_method, bounds=bounds, scale=scale)
 
 
 def svy_proportion(
     data: pd.DataFrame,
     y: str | Sequence[str],
     *,
-    ci_method: str = "wald",
+    ci_method: str = "logit",
     by: str | Sequence[str] | None = None,
     where: pd.Series | str | None = None,
     weight: str | None = "weight",
     strata: str | None = "strata",
     survey: str | None = "survey_id",
+    firm_id: str | None = None,
     domain_mode: str = "full_design",
     lonely_psu: str = "scaled",
     adjust_center: str = "grand",
@@ -918,13 +1598,17 @@ def svy_proportion(
     level: float = 0.95,
     min_n: int = 30,
     scale: float = 1.0,
+    deff: Any = "without_replacement",
+    dominant_share: float = 0.5,
+    lonely_threshold: float = 0.10,
 ) -> pd.DataFrame:
     """Weighted proportion of a 0/1 variable with Taylor-linearised SE and CI, by domain.
 
     *Definition*: p_hat = sum_S w y / sum_S w with y in {0, 1}; the SE is that of the mean.
-    CI by ``ci_method``: ``"wald"`` (p +/- q se), ``"logit"`` (R ``svyciprop(method="logit")``,
-    Stata ``svy: proportion``) or ``"korn_graubard"`` (R ``svyciprop(method="beta")``; alias
-    ``"beta"``); see the module docstring for the formulas and the n/df used.
+    CI by ``ci_method``: ``"logit"`` (default, as Stata ``svy: proportion`` and R
+    ``svyciprop(method="logit")``), ``"wald"`` (p +/- q se) or ``"korn_graubard"`` (R
+    ``svyciprop(method="beta")``; alias ``"beta"``); see the module docstring for the formulas
+    and the n/df used.
 
     *Source*: METHODS §2.9; Korn & Graubard (1998), Survey Methodology 24(2); R survey
     ``svyciprop``.
@@ -936,28 +1620,12 @@ def svy_proportion(
     y
         0/1 or boolean column (NaN = missing), or a list of them.
     ci_method
-        ``"wald"``, ``"logit"`` or ``"korn_graubard"``.
+        ``"logit"`` (default), ``"wald"`` or ``"korn_graubard"``.
     """
-    return _estimate(
-        data,
-        y,
-        None,
-        kind="mean",
-        estimator="svy_proportion",
-        by=by,
-        where=where,
-        weight=weight,
-        strata=strata,
-        survey=survey,
-        domain_mode=domain_mode,
-        lonely_psu=lonely_psu,
-        adjust_center=adjust_center,
-        ci_df=ci_df,
-        level=level,
-        min_n=min_n,
-        scale=scale,
-        ci_method=ci_method,
-    )
+    d = _design_of(data, weight, strata, survey, firm_id, domain_mode, lonely_psu, adjust_center,
+                   ci_df, level, min_n, deff, dominant_share, lonely_threshold,
+                   who="svy_proportion", cols=[*as_list(y), *as_list(by)])
+    return d.proportion(y, by=by, where=where, ci_method=ci_method, scale=scale)
 
 
 def svy_ratio(
@@ -967,9 +1635,12 @@ def svy_ratio(
     *,
     by: str | Sequence[str] | None = None,
     where: pd.Series | str | None = None,
+    ci_method: str | None = None,
+    bounds: tuple[float, float] | None = None,
     weight: str | None = "weight",
     strata: str | None = "strata",
     survey: str | None = "survey_id",
+    firm_id: str | None = None,
     domain_mode: str = "full_design",
     lonely_psu: str = "scaled",
     adjust_center: str = "grand",
@@ -977,6 +1648,9 @@ def svy_ratio(
     level: float = 0.95,
     min_n: int = 30,
     scale: float = 1.0,
+    deff: Any = "without_replacement",
+    dominant_share: float = 0.5,
+    lonely_threshold: float = 0.10,
 ) -> pd.DataFrame:
     """Ratio of weighted totals with Taylor-linearised SE, by domain.
 
@@ -992,28 +1666,14 @@ def svy_ratio(
         One row per firm (PSU) of the full design.
     y, x
         Numerator and denominator columns (NaN = missing).
+    ci_method, bounds
+        As :func:`svy_mean`: ``bounds=(0, 1)`` for a share (numerator part of the
+        denominator) gives the logit interval by default.
     """
-    if not isinstance(y, str) or not isinstance(x, str):
-        raise OptionError("svy_ratio takes one numerator column y and one denominator column x.")
-    return _estimate(
-        data,
-        y,
-        x,
-        kind="ratio",
-        estimator="svy_ratio",
-        by=by,
-        where=where,
-        weight=weight,
-        strata=strata,
-        survey=survey,
-        domain_mode=domain_mode,
-        lonely_psu=lonely_psu,
-        adjust_center=adjust_center,
-        ci_df=ci_df,
-        level=level,
-        min_n=min_n,
-        scale=scale,
-    )
+    d = _design_of(data, weight, strata, survey, firm_id, domain_mode, lonely_psu, adjust_center,
+                   ci_df, level, min_n, deff, dominant_share, lonely_threshold,
+                   who="svy_ratio", cols=[y, x, *as_list(by)])
+    return d.ratio(y, x, by=by, where=where, ci_method=ci_method, bounds=bounds, scale=scale)
 
 
 def svy_total(
@@ -1022,9 +1682,11 @@ def svy_total(
     *,
     by: str | Sequence[str] | None = None,
     where: pd.Series | str | None = None,
+    ci_method: str | None = None,
     weight: str | None = "weight",
     strata: str | None = "strata",
     survey: str | None = "survey_id",
+    firm_id: str | None = None,
     domain_mode: str = "full_design",
     lonely_psu: str = "scaled",
     adjust_center: str = "grand",
@@ -1032,6 +1694,9 @@ def svy_total(
     level: float = 0.95,
     min_n: int = 30,
     scale: float = 1.0,
+    deff: Any = "without_replacement",
+    dominant_share: float = 0.5,
+    lonely_threshold: float = 0.10,
 ) -> pd.DataFrame:
     """Weighted total with Taylor-linearised SE, by domain.
 
@@ -1046,26 +1711,68 @@ def svy_total(
         One row per firm (PSU) of the full design.
     y
         Column name or list of column names (NaN = missing).
+    ci_method
+        ``"wald"`` only (anything else raises).
     """
-    return _estimate(
-        data,
-        y,
-        None,
-        kind="total",
-        estimator="svy_total",
-        by=by,
-        where=where,
-        weight=weight,
-        strata=strata,
-        survey=survey,
-        domain_mode=domain_mode,
-        lonely_psu=lonely_psu,
-        adjust_center=adjust_center,
-        ci_df=ci_df,
-        level=level,
-        min_n=min_n,
-        scale=scale,
-    )
+    d = _design_of(data, weight, strata, survey, firm_id, domain_mode, lonely_psu, adjust_center,
+                   ci_df, level, min_n, deff, dominant_share, lonely_threshold,
+                   who="svy_total", cols=[*as_list(y), *as_list(by)])
+    return d.total(y, by=by, where=where, ci_method=ci_method, scale=scale)
+
+
+def svy_contrast(
+    data: pd.DataFrame,
+    y: str,
+    *,
+    between: str,
+    levels: tuple[Any, Any],
+    kind: str = "mean",
+    x: str | None = None,
+    by: str | Sequence[str] | None = None,
+    where: pd.Series | str | None = None,
+    weight: str | None = "weight",
+    strata: str | None = "strata",
+    survey: str | None = "survey_id",
+    firm_id: str | None = None,
+    domain_mode: str = "full_design",
+    lonely_psu: str = "scaled",
+    adjust_center: str = "grand",
+    ci_df: str = "design",
+    level: float = 0.95,
+    min_n: int = 30,
+    scale: float = 1.0,
+) -> pd.DataFrame:
+    """Difference of a domain statistic between two levels of a column, with design-based SE.
+
+    *Definition*: theta_a - theta_b with theta the mean, proportion, ratio (``x``) or total of
+    ``y`` in the domains ``between == levels[0]`` and ``between == levels[1]`` (within each
+    ``by`` group). Var = Var(theta_a) + Var(theta_b) - 2 Cov(theta_a, theta_b), computed in one
+    step as the Taylor variance of the total of the signed scores z_a - z_b over the union of
+    the two domains (so strata shared by the two domains give the cross-domain covariance).
+    The CI is theta_a - theta_b +/- q se (t with the df rule of the module docstring, or
+    normal with ``ci_df="normal"``); ``p_value`` is the two-sided test of no difference.
+
+    With ``lonely_psu="scaled"`` the single-firm-strata scaling counts the strata of the
+    union of the two domains, which is what R gives on the design restricted to them
+    (``svyby(~y, ~between, subset(des, between %in% levels), svymean, covmat=TRUE)`` then
+    ``svycontrast(b, c(1, -1))``); R's ``svyby(covmat=TRUE)`` on the unrestricted design
+    scales the whole covariance matrix by the strata of the full design, which gives a
+    diagonal that differs from its own reported SEs. The other rules need no choice.
+
+    *Source*: Stata ``svy: mean y, over(g)`` + ``lincom``; R ``svyby(..., covmat=TRUE)`` +
+    ``svycontrast``. Checked against R to 1e-10 (tests/goldens/contrast_goldens.csv).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``by`` columns, ``variable``, ``between``, ``level_a``, ``level_b``, ``estimate_a``,
+        ``estimate_b``, ``difference``, ``se``, ``ci_low``, ``ci_high``, ``df``, ``t``,
+        ``p_value``, ``n_a``, ``n_b``, ``n_lonely_strata``, ``flags``.
+    """
+    d = svyset(data, weight=weight, strata=strata, survey=survey, firm_id=firm_id,
+               domain_mode=domain_mode, lonely_psu=lonely_psu, adjust_center=adjust_center,
+               ci_df=ci_df, level=level, min_n=min_n)
+    return d.contrast(y, between=between, levels=levels, x=x, kind=kind, by=by, where=where, scale=scale)
 
 
 for _f in (svy_mean, svy_proportion, svy_ratio, svy_total):

@@ -133,3 +133,25 @@ def test_aggregation_variants_by_hand():
         headline_sme_vs_large(f, aggregation="pooled_sales")
     with pytest.raises(OptionError, match="% of sales indicators only"):
         headline_sme_vs_large(f, indicators=["TR16"], aggregation="sales_weighted")
+
+
+@pytest.mark.parametrize("aggregation", ["country_mean", "pooled", "sales_weighted", "exporters_only"])
+def test_headline_carries_the_sme_minus_large_difference(aggregation):
+    f = two_surveys()
+    head = headline_sme_vs_large(f, aggregation=aggregation)
+    for ind, g in head.groupby("indicator"):
+        g = g.set_index("sme_group")
+        diff = g["difference"].iloc[0]
+        assert g["difference"].nunique(dropna=False) == 1  # repeated on every row of the indicator
+        if aggregation == "pooled":
+            # one design: the difference is the difference of the two pooled estimates
+            assert diff == pytest.approx(g.loc["SME", "estimate"] - g.loc["large", "estimate"], rel=1e-10)
+            c = ms.contrast(f, ind, between="sme_group", levels=("SME", "large"),
+                            where=f["sector"].astype(object) == "manufacturing")
+            assert g["difference_se"].iloc[0] == pytest.approx(c["se"].iloc[0], rel=1e-12)
+        elif not np.isnan(diff):
+            # average over countries of per-survey differences = difference of the averages when
+            # every survey has both groups
+            assert diff == pytest.approx(g.loc["SME", "estimate"] - g.loc["large", "estimate"], rel=1e-10)
+        p = g["difference_p_value"].iloc[0]
+        assert np.isnan(p) or 0 <= p <= 1

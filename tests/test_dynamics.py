@@ -63,7 +63,7 @@ def test_codes_table():
 
 def test_worked_example_defaults(worked):
     out = exporter_dynamics(worked)
-    assert list(out.columns) == ["period", "edd_code", "indicator", "value"]
+    assert list(out.columns) == ["period", "edd_code", "indicator", "value", "unit"]
     assert len(out) == 3 * 98
     w = wide(out)
     # 2002: A1 = |{a, c, d}|; TEV = 120 + 5 + 30 = 155; A2 = |{d}|; A5 = |{a, c}|
@@ -210,7 +210,7 @@ def test_register_size_classes():
     reg = pd.DataFrame({"trader": ["a", "b", "c", "d"], "employees": [300, 10, 120, np.nan]})
     with pytest.warns(RecodeWarning, match="2 of 6 trader"):
         out = exporter_dynamics(tx, register=reg)
-    assert list(out.columns) == ["size_class", "period", "edd_code", "indicator", "value"]
+    assert list(out.columns) == ["size_class", "period", "edd_code", "indicator", "value", "unit"]
     assert set(out["size_class"]) == {"all", "SME", "large", "unknown"}
     a1 = out[out["edd_code"] == "A1"].pivot(index="size_class", columns="period", values="value")
     # SME (< 250): b, c; large: a; unknown: d (no employees), e, g (not in the register)

@@ -63,7 +63,7 @@ def test_worked_example_matches_r(lonely, se_mean, se_prop, se_ratio):
     ratio = one(t, indicator="es_export_sales_ratio")
     assert ratio["estimate"] == pytest.approx(30.25996534, rel=1e-9)
     assert ratio["se"] == pytest.approx(100 * se_ratio, rel=1e-9)
-    assert set(t["unit"]) == {"% of sales", "% of firms"}
+    assert set(t["unit"]) == {"%"}  # one unit convention (ES, TEC, EDD): "%" for percentages
 
 
 def test_domains_across_strata_match_r():

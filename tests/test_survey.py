@@ -43,7 +43,11 @@ OUT_COLS = [
     "df",
     "n",
     "sum_weight",
+    "cv",
+    "deff",
     "n_lonely_strata",
+    "lonely_share",
+    "top_firm_share",
     "flags",
 ]
 
@@ -481,7 +485,7 @@ def test_unweighted_and_single_stratum() -> None:
 def test_flags() -> None:
     d = _pooled()
     out = svy_mean(d, "y", by=["survey_id", "size"], min_n=10).set_index(["survey_id", "size"])
-    assert out.loc[("BBB2019", 2), "flags"] == "small_n;lonely_stratum;se_nan"
+    assert out.loc[("BBB2019", 2), "flags"] == "few_firms;lonely_stratum;se_nan"
     # scaled with only lonely strata in the domain: no stratum to average over -> SE NaN
     assert np.isnan(out.loc[("BBB2019", 2), "se"])
     big = out.loc[("CCC2021", 1)]
@@ -492,7 +496,7 @@ def test_flags() -> None:
     )
     row = e.set_index("survey_id").loc["AAA2015"]
     assert row["n"] == 0 and np.isnan(row["estimate"])
-    assert row["flags"] == "no_obs;small_n;df_nonpos;se_nan"
+    assert row["flags"] == "no_obs;few_firms;df_nonpos;se_nan"
     # drop mode with one firm: df = 0 -> NaN t bounds
     one = svy_mean(d.iloc[:1], "y", lonely_psu="certainty", min_n=1)
     assert one["df"].item() == 0 and np.isnan(one["ci_low"].item())
@@ -511,7 +515,7 @@ def test_proportion_cis_at_0_and_1() -> None:
         out = svy_proportion(d, "p", by=["survey_id", "size"], ci_method=method)
         edge = out[out["estimate"].isin([0.0, 1.0])]
         assert len(edge) == 2 and edge["ci_low"].isna().all()  # R svyciprop gives NaN too
-    wald = svy_proportion(d, "p", by=["survey_id", "size"])
+    wald = svy_proportion(d, "p", by=["survey_id", "size"], ci_method="wald")
     edge = wald[wald["estimate"].isin([0.0, 1.0])]
     assert (edge["se"] == 0).all() and (edge["ci_low"] == edge["estimate"]).all()
 

@@ -8,17 +8,25 @@ Enterprise Surveys indicator is a small documented function in
 
 from __future__ import annotations
 
+import csv
 import logging
 import warnings
 from collections.abc import Iterable, Sequence
 from functools import cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .._options import as_list, check_choice
+from .._options import as_list, check_choice, check_number
 from ..classify import sme_group
-from ..errors import ExclusionWarning, MissingColumnsError, OptionError, UnknownIndicatorError
+from ..errors import (
+    ExclusionWarning,
+    InvalidValueError,
+    MissingColumnsError,
+    OptionError,
+    UnknownIndicatorError,
+)
 from ..reference import reference_path
 from .es import DERIVATIONS, Conventions
 
@@ -31,7 +39,8 @@ CATALOGUE_COLUMNS = [
 ]
 #: columns of the table returned by :func:`estimate`, after ``indicator`` and the ``by`` columns
 ESTIMATE_COLUMNS = [
-    "estimate", "se", "ci_low", "ci_high", "df", "n", "sum_weight", "n_lonely_strata", "flags", "unit",
+    "estimate", "se", "ci_low", "ci_high", "df", "n", "sum_weight", "cv", "deff", "n_lonely_strata",
+    "lonely_share", "top_firm_share", "flags", "unit",
 ]
 _SIZE_COLUMNS = ("size_class", "size_class_l1", "sme_group")
 
@@ -42,7 +51,7 @@ def _catalogue() -> pd.DataFrame:
     for name in CATALOGUE_FILES:
         path = reference_path(name)
         if path.exists():
-            frames.append(pd.read_csv(path, keep_default_na=False, dtype=str))
+            frames.append(_read_text_csv(path))
     frames.append(_edd_catalogue())
     cat = pd.concat(frames, ignore_index=True).fillna("")
     for c in CATALOGUE_COLUMNS:
@@ -51,9 +60,17 @@ def _catalogue() -> pd.DataFrame:
     return cat[CATALOGUE_COLUMNS + [c for c in cat.columns if c not in CATALOGUE_COLUMNS]]
 
 
+def _read_text_csv(path) -> pd.DataFrame:
+    """A small reference CSV as text columns ('' for empty), with the csv module (no parser start-up)."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    header, body = rows[0], rows[1:]
+    return pd.DataFrame({h: [r[i] if i < len(r) else "" for r in body] for i, h in enumerate(header)}, dtype=object)
+
+
 def _edd_catalogue() -> pd.DataFrame:
     """The 98 Exporter Dynamics series (``reference/edd_codes.csv``) in the catalogue's columns."""
-    edd = pd.read_csv(reference_path("edd_codes.csv"), keep_default_na=False, dtype=str)
+    edd = _read_text_csv(reference_path("edd_codes.csv"))
     return pd.DataFrame({
         "id": edd["id"], "family": "edd", "name": edd["name"],
         "definition": "EDD series " + edd["code"] + "; formulas and conventions in msme_stats.exporter_dynamics",
@@ -91,19 +108,30 @@ def list_indicators(family: str | None = None) -> pd.DataFrame:
 
 def resolve_indicator(name: str) -> str:
     """Return the catalogue id for an id, a World Bank code (``"IC.FRM.TRD.TR5"``) or an alias (``"TR5"``)."""
-    cat = _catalogue()
     key = str(name).strip()
-    if key in set(cat["id"]):
+    ids, names = _lookup()
+    if key in ids:
         return key
-    low = key.lower()
-    for row in cat.itertuples(index=False):
-        names = [row.wb_code, *row.aliases.split("|")]
-        if any(n and n.lower() == low for n in names):
-            return row.id
+    hit = names.get(key.lower())
+    if hit is not None:
+        return hit
+    cat = _catalogue()
     raise UnknownIndicatorError(
         f"Unknown indicator {name!r}. Use an id from msme_stats.list_indicators() "
         f"(e.g. {', '.join(cat['id'].head(4))}) or a World Bank code such as 'IC.FRM.TRD.TR5'."
     )
+
+
+@cache
+def _lookup() -> tuple[frozenset, dict[str, str]]:
+    """Catalogue ids, and lower-cased World Bank codes and aliases -> id (first entry wins)."""
+    cat = _catalogue()
+    names: dict[str, str] = {}
+    for i, code, aliases in zip(cat["id"], cat["wb_code"], cat["aliases"], strict=True):
+        for n in [code, *str(aliases).split("|")]:
+            if n:
+                names.setdefault(n.lower(), i)
+    return frozenset(cat["id"]), names
 
 
 def _working_frame(firms: pd.DataFrame, by: list[str], needed: Iterable[str]) -> pd.DataFrame:
@@ -123,26 +151,168 @@ def _working_frame(firms: pd.DataFrame, by: list[str], needed: Iterable[str]) ->
     return pd.DataFrame(cols, index=firms.index)
 
 
+class _Unset:
+    """Marker of an option left at its default (so a SurveyDesign's conventions can win)."""
+
+    def __repr__(self) -> str:
+        return "<default>"
+
+
+_UNSET: Any = _Unset()
+#: defaults of the design options of :func:`estimate` (the svyset defaults)
+_DESIGN_DEFAULTS = {
+    "weight": "weight", "strata": "strata", "survey": "survey_id", "domain_mode": "full_design",
+    "lonely_psu": "scaled", "adjust_center": "grand", "ci_df": "design", "level": 0.95, "min_n": 30,
+    "deff": "without_replacement", "dominant_share": 0.5, "lonely_threshold": 0.10,
+}
+#: WBES "not a value" codes (-9 don't know, -8 refused, -7 does not apply, ...)
+_WBES_NEGATIVE_CODES = "-9 don't know, -8 refused, -7 does not apply, -6/-5/-4 other non-answers"
+#: ci_method accepted per catalogue estimator (first = default); "bounded" = unit in %
+_CI_BY_ESTIMATOR = {
+    "proportion": ("logit", "wald", "korn_graubard"),
+    "mean_bounded": ("logit", "wald"),
+    "mean": ("wald",),
+    "ratio_bounded": ("logit", "wald"),
+    "ratio": ("wald",),
+    "share_of_total_bounded": ("logit", "wald"),
+    "share_of_total": ("wald",),
+}
+
+
+def result_unit(catalogue_unit: str) -> str:
+    """The ``unit`` column of results: ``"%"`` for percentages (0-100), ``"share"`` for 0-1
+    fractions, else the catalogue unit (``"days"``). One convention for ES, TEC and EDD."""
+    u = str(catalogue_unit).strip()
+    low = u.lower()
+    if low.startswith("%") or low.startswith("percent") or low in ("pct", "per cent"):
+        return "%"
+    if low.startswith("share") or low == "fraction":
+        return "share"
+    return u
+
+
+def _design_for(firms: Any, design_opts: dict[str, Any], *, who: str):
+    """The SurveyDesign of an estimate call: the one given, or svyset on the frame."""
+    from ..survey import SurveyDesign, svyset
+
+    given = {k: v for k, v in design_opts.items() if v is not _UNSET}
+    if isinstance(firms, SurveyDesign):
+        if given:
+            raise OptionError(
+                f"{who}: the design options {sorted(given)} cannot be changed on a declared design; "
+                "declare them in msme_stats.svyset(...) (the design's conventions are used)."
+            )
+        return firms
+    if not isinstance(firms, pd.DataFrame):
+        raise InvalidValueError(
+            f"{who}: firms must be a pandas DataFrame (msme_stats.load_wbes) or a SurveyDesign "
+            f"(msme_stats.svyset), got {type(firms).__name__}."
+        )
+    opts = {**_DESIGN_DEFAULTS, **given}
+    survey = opts["survey"]
+    firm_id = "firm_id" if "firm_id" in firms.columns else None
+    needed = [c for c in (opts["strata"], survey) if c is not None]
+    missing = [c for c in needed if c not in firms.columns]
+    if missing:
+        raise MissingColumnsError(
+            f"{who}: the firm frame lacks the design column(s) {missing}; load it with "
+            "msme_stats.load_wbes or pass strata=/survey= naming your columns."
+        )
+    return svyset(firms, firm_id=firm_id, _who=who, **opts)
+
+
+def _numeric_columns(frame: pd.DataFrame, cols: Iterable[str], *, who: str) -> pd.DataFrame:
+    """Check the indicator variables: numbers (text such as '12%' raises, naming the cell) and
+    no raw negative WBES codes. Returns the frame, with numeric text converted (a new frame)."""
+    conv: dict[str, pd.Series] = {}
+    for c in cols:
+        if c not in frame.columns:
+            continue
+        s = frame[c]
+        dt = s.dtype
+        if pd.api.types.is_bool_dtype(dt) or isinstance(dt, pd.CategoricalDtype):
+            continue
+        if not pd.api.types.is_numeric_dtype(dt):
+            num = pd.to_numeric(s.astype(object), errors="coerce")
+            badm = num.isna().to_numpy() & s.notna().to_numpy()
+            if badm.any():
+                i = int(np.flatnonzero(badm)[0])
+                raise InvalidValueError(
+                    f"{who}: column {c!r} holds text that is not a number: row {s.index[i]!r} is "
+                    f"{s.iloc[i]!r} ({int(badm.sum())} such cell(s)). Write numbers only (12, not "
+                    "'12%'; NaN = missing), or load the file with msme_stats.load_wbes."
+                )
+            s = num.astype(float)
+            conv[c] = s
+        vals = s.to_numpy(dtype=float, na_value=np.nan) if not isinstance(s.dtype, np.dtype) else s.to_numpy()
+        if vals.size and np.nanmin(vals, initial=0.0) < 0:
+            neg = vals[vals < 0]
+            uniq, cnt = np.unique(neg, return_counts=True)
+            shown = ", ".join(f"{u:g}: {k}" for u, k in list(zip(uniq, cnt, strict=True))[:6])
+            raise InvalidValueError(
+                f"{who}: column {c!r} holds {neg.size} negative value(s) ({shown}); these look like raw "
+                f"WBES codes ({_WBES_NEGATIVE_CODES}), which are not values. Load the file with "
+                "msme_stats.load_wbes (it sets them to missing and reports the counts) or set them "
+                "to NaN yourself before estimating."
+            )
+    return frame.assign(**conv) if conv else frame
+
+
+def _manufacturing_mask(frame: pd.DataFrame) -> np.ndarray | None:
+    """sector == 'manufacturing' without an object-array comparison when sector is categorical."""
+    if "sector" not in frame.columns:
+        return None
+    s = frame["sector"]
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = s.cat.categories
+        if "manufacturing" not in cats:
+            return np.zeros(len(s), dtype=bool)
+        return s.cat.codes.to_numpy() == cats.get_loc("manufacturing")
+    return (s == "manufacturing").to_numpy(dtype=bool, na_value=False)
+
+
+def _ci_for(ind: str, estimator: str, unit: str, ci_method: Any) -> tuple[str, bool]:
+    from ..survey import CI_METHOD_ALIASES, CI_METHODS
+
+    bounded = result_unit(unit) == "%"
+    key = estimator + ("_bounded" if bounded and estimator != "proportion" else "")
+    allowed = _CI_BY_ESTIMATOR.get(key, ("wald",))
+    if ci_method is None:
+        return allowed[0], bounded
+    canon = check_choice("ci_method", ci_method, CI_METHODS, aliases=CI_METHOD_ALIASES)
+    if canon not in allowed:
+        raise OptionError(
+            f"ci_method={ci_method!r} does not apply to {ind} (a {estimator}"
+            + (" of a percentage" if bounded and estimator != "proportion" else "")
+            + f"); allowed: {', '.join(map(repr, allowed))}. Leave ci_method=None for each "
+            "indicator's default (logit for proportions and percentages, Wald otherwise)."
+        )
+    return canon, bounded
+
+
 def estimate(
     firms: pd.DataFrame,
     indicators: str | Sequence[str],
     *,
     by: str | Sequence[str] | None = ("survey_id",),
-    where: pd.Series | None = None,
+    where: pd.Series | str | None = None,
     threshold: float = 10.0,
     partial_missing: str = "strict",
     manufacturing_only: bool = True,
     share_over: str | None = None,
-    weight: str = "weight",
-    strata: str = "strata",
-    survey: str = "survey_id",
-    domain_mode: str = "full_design",
-    lonely_psu: str = "scaled",
-    adjust_center: str = "grand",
-    ci_method: str = "wald",
-    ci_df: str = "design",
-    level: float = 0.95,
-    min_n: int = 30,
+    ci_method: str | None = None,
+    weight: str = _UNSET,
+    strata: str = _UNSET,
+    survey: str = _UNSET,
+    domain_mode: str = _UNSET,
+    lonely_psu: str = _UNSET,
+    adjust_center: str = _UNSET,
+    ci_df: str = _UNSET,
+    level: float = _UNSET,
+    min_n: int = _UNSET,
+    deff: str = _UNSET,
+    dominant_share: float = _UNSET,
+    lonely_threshold: float = _UNSET,
 ) -> pd.DataFrame:
     """Estimate Enterprise Surveys indicators with design-based standard errors.
 
@@ -150,7 +320,10 @@ def estimate(
     ----------
     firms
         Canonical firm frame from :func:`msme_stats.load_wbes` (one row per firm of the
-        full design: keep every firm, restrict with ``by``/``where``).
+        full design: keep every firm, restrict with ``by``/``where``), or a
+        :class:`~msme_stats.survey.SurveyDesign` from :func:`msme_stats.svyset` (its
+        conventions are used; the design options below then cannot be given). Repeated
+        ``(survey_id, firm_id)`` rows raise :class:`~msme_stats.errors.DuplicateIdError`.
     indicators
         One or many catalogue ids, World Bank codes or aliases
         (``"es_direct_export_intensity"``, ``"IC.FRM.TRD.TR5"``, ``"TR5"``).
@@ -159,10 +332,13 @@ def estimate(
         (SME = small + medium vs large) is derived from ``size_class`` when asked for.
         Domains are estimated on the full design (R ``svyby``, Stata ``subpop()``).
     where
-        Optional boolean mask: a subpopulation (e.g. ``firms.sector == "manufacturing"``),
-        kept in the design with zero scores outside (Stata ``subpop()``).
+        A boolean mask with the frame's index (``firms.sector == "manufacturing"``) or a query
+        string evaluated on the frame (``"sector == 'manufacturing'"``): a subpopulation kept
+        in the design with zero scores outside (Stata ``subpop()``). Anything else (a text
+        column such as ``firms.sector``, a mask with another index) raises.
     threshold
-        Exporter threshold in % of sales for TR16/TR17 and trader types (default 10).
+        Exporter threshold in % of sales for TR16/TR17 and trader types (default 10); a finite
+        number in (0, 100] (0 or less would make every firm an exporter; NaN raises).
     partial_missing
         ``"strict"`` or ``"known_component"`` (see :class:`~msme_stats.indicators.es.Conventions`).
     manufacturing_only
@@ -172,45 +348,50 @@ def estimate(
         For ``share_of_total`` indicators (size-class shares of exports or employment): the
         size column whose classes share the total. Default: the size column in ``by``, else
         ``sme_group``.
-    weight, strata, survey
-        Design columns. ``survey`` makes degrees of freedom per survey when pooled.
-    domain_mode, lonely_psu, adjust_center, ci_method, ci_df, level, min_n
-        Survey conventions, passed to :mod:`msme_stats.survey` (see :func:`~msme_stats.survey.svy_mean`):
-        ``lonely_psu="scaled"`` is Stata ``singleunit(scaled)`` = R
-        ``options(survey.lonely.psu="average")``; ``domain_mode="full_design"`` is R
-        ``svyby(..., na.rm=TRUE)`` = Stata ``subpop()``. ``ci_method`` applies to
-        proportions.
+    ci_method
+        ``None`` (default): each indicator's default interval, ``"logit"`` for proportions
+        (Stata ``svy: proportion``, R ``svyciprop``) and for every indicator in % (means of
+        percentages, ratios and shares: the logit interval of estimate/100 with the
+        delta-method SE, so the interval stays inside [0, 100]), ``"wald"`` otherwise (days).
+        ``"wald"`` applies to all; ``"korn_graubard"`` to proportions only. A method that does
+        not apply to one of the indicators raises OptionError.
+    weight, strata, survey, domain_mode, lonely_psu, adjust_center, ci_df, level, min_n, deff, dominant_share, lonely_threshold
+        The design and its conventions (defaults as :func:`msme_stats.svyset`: ``weight``
+        ``"weight"``, which also accepts the weight names ``"median"``/``"strict"``/``"weak"``
+        or ``"wmedian"``/``"wstrict"``/``"wweak"``; ``lonely_psu="scaled"`` = Stata
+        ``singleunit(scaled)`` = R ``"average"``; ``domain_mode="full_design"`` = R
+        ``svyby(..., na.rm=TRUE)`` = Stata ``subpop()``).
 
     Returns
     -------
     pandas.DataFrame
         Long table: ``indicator``, the ``by`` columns (plus the share column for
         share-of-total indicators), then ``estimate``, ``se``, ``ci_low``, ``ci_high``,
-        ``df``, ``n`` (firms used), ``sum_weight``, ``n_lonely_strata``, ``flags`` and
-        ``unit``. Shares are in percent. ``.attrs["params"]`` records every convention.
-    """
-    from .. import survey as svy
+        ``df``, ``n`` (firms used), ``sum_weight``, ``cv``, ``deff``, ``n_lonely_strata``,
+        ``lonely_share``, ``top_firm_share``, ``flags`` and ``unit`` (``"%"`` for
+        percentages, as TEC and EDD results; ``"days"``). ``.attrs["params"]`` records every
+        convention.
 
+    Raises
+    ------
+    UnknownIndicatorError, OptionError, MissingColumnsError, InvalidValueError (text or raw
+    negative WBES codes in a variable, a by column missing for every firm, an empty scope),
+    DuplicateIdError, InvalidWeightError, DesignError
+    """
+    design_opts = dict(
+        weight=weight, strata=strata, survey=survey, domain_mode=domain_mode, lonely_psu=lonely_psu,
+        adjust_center=adjust_center, ci_df=ci_df, level=level, min_n=min_n, deff=deff,
+        dominant_share=dominant_share, lonely_threshold=lonely_threshold,
+    )
     ids = [resolve_indicator(i) for i in as_list(indicators)]
     if not ids:
         raise OptionError("indicators is empty; give at least one indicator id.")
     partial_missing = check_choice("partial_missing", partial_missing, ("strict", "known_component"))
-    bylist = as_list(by)
-    conv = Conventions(threshold=float(threshold), partial_missing=partial_missing)
-    cat = _catalogue().set_index("id")
-    base = _working_frame(firms, bylist, [weight, strata] + ([survey] if survey else []))
-    if "sector" in firms.columns:
-        manuf = (firms["sector"].astype(object) == "manufacturing").to_numpy()
-    else:
-        manuf = None
-    user_where = None
-    if where is not None:
-        user_where = np.asarray(pd.Series(where, index=firms.index).fillna(False), dtype=bool)
-    common = dict(
-        weight=weight, strata=strata, survey=survey, domain_mode=domain_mode, lonely_psu=lonely_psu,
-        adjust_center=adjust_center, ci_df=ci_df, level=level, min_n=min_n,
-    )
-    out = []
+    threshold = check_number("threshold", threshold, low=0.0, high=100.0)
+    if not isinstance(manufacturing_only, bool | np.bool_):
+        raise OptionError(f"manufacturing_only={manufacturing_only!r} must be True or False.")
+    cat = _catalogue_index()
+    metas = []
     for ind in ids:
         meta = cat.loc[ind]
         if meta["family"] != "es" or ind not in DERIVATIONS:
@@ -219,45 +400,111 @@ def estimate(
                 "indicators. Use msme_stats.tec_indicators for TEC tables and "
                 "msme_stats.exporter_dynamics for EDD series."
             )
-        fv = DERIVATIONS[ind](firms, conv)
-        mask = user_where
+        metas.append((ind, meta, *_ci_for(ind, meta["estimator"], meta["unit"], ci_method)))
+    design = _design_for(firms, design_opts, who="estimate")
+    frame = design.data
+    bylist = as_list(by)
+    _derive_by(design, bylist + ([share_over] if share_over else []))
+    from ..survey import _resolve_where
+
+    scope, n_where_missing, wlabel = _resolve_where(frame, where, who="estimate")
+    conv = Conventions(threshold=threshold, partial_missing=partial_missing)
+    variables = {v for _, meta, _, _ in metas for v in meta["variables"].split("|") if v}
+    frame = _numeric_columns(frame, sorted(variables), who="estimate")
+    manuf = None
+    if manufacturing_only and any(meta["scope"] == "manufacturing" for _, meta, _, _ in metas):
+        manuf = _manufacturing_mask(frame)
+    out = []
+    local: dict = {}  # domain arrays of this call (a user scope is never cached on the design)
+    for ind, meta, ci, bounded in metas:
+        fv = DERIVATIONS[ind](frame, conv)
+        mask, manuf_scope = scope, False
         if meta["scope"] == "manufacturing" and manufacturing_only:
             if manuf is None:
                 raise MissingColumnsError(f"{ind} is computed on manufacturing firms only and needs a 'sector' column.")
             mask = manuf if mask is None else (mask & manuf)
+            manuf_scope = True
         est = meta["estimator"]
-        work = base.copy()
-        work["__y"] = fv.y.to_numpy()
-        wmask = None if mask is None else pd.Series(mask, index=work.index)
+        y = fv.y.to_numpy(dtype=float, na_value=np.nan)
+        common = dict(by=bylist, scope=mask, where_label=wlabel or None,
+                      where_missing=n_where_missing, ci_method=ci,
+                      lead={"indicator": ind}, tail={"unit": result_unit(meta["unit"])})
+        if est != "share_of_total":
+            if where is None:  # the design's own cache: the scope depends on the frame only
+                common["scope_key"] = "manufacturing" if manuf_scope else "all"
+            else:
+                lk = (tuple(bylist), manuf_scope)
+                if lk not in local:
+                    local[lk] = design._domain(bylist, mask, None)
+                common["domain"] = local[lk]
         if est == "share_of_total":
-            res = _share_of_total(firms, work, fv, bylist, share_over, wmask, common, svy)
+            res = _share_of_total(design, frame, fv, bylist, share_over, common, bounded)
         elif est == "ratio":
-            work["__x"] = fv.x.to_numpy()
-            res = svy.svy_ratio(work, "__y", "__x", by=bylist or None, where=wmask, scale=100.0, **common)
+            x = fv.x.to_numpy(dtype=float, na_value=np.nan)
+            res = design._run(y[:, None], x[:, None], names=[ind], multi=False, kind="ratio",
+                              estimator="svy_ratio", scale=100.0,
+                              bounds=(0.0, 1.0) if bounded and ci != "wald" else None, **common)
         elif est == "proportion":
-            res = svy.svy_proportion(
-                work, "__y", by=bylist or None, where=wmask, scale=100.0, ci_method=ci_method, **common
-            )
+            res = design._run(y[:, None], None, names=[ind], multi=False, kind="mean",
+                              estimator="svy_proportion", scale=100.0, **common)
         else:
-            res = svy.svy_mean(work, "__y", by=bylist or None, where=wmask, scale=1.0, **common)
-        res.insert(0, "indicator", ind)
-        res["unit"] = meta["unit"]
+            bnd = (0.0, 100.0) if bounded else None
+            if bnd is not None:
+                _check_range(ind, meta, y, bnd)
+            res = design._run(y[:, None], None, names=[ind], multi=False, kind="mean",
+                              estimator="svy_mean", scale=1.0,
+                              bounds=bnd if ci != "wald" else None, **common)
         out.append(res)
-    table = pd.concat(out, ignore_index=True)
+    table = pd.concat(out, ignore_index=True) if len(out) > 1 else out[0]
     lead = ["indicator", *[c for c in table.columns if c not in ESTIMATE_COLUMNS and c != "indicator"]]
-    table = table[lead + [c for c in ESTIMATE_COLUMNS if c in table.columns]]
-    table.attrs["params"] = {
-        "indicators": ids, "by": bylist, "threshold": threshold, "partial_missing": partial_missing,
-        "manufacturing_only": manufacturing_only, "weight": weight, "weight_var": firms.attrs.get("weight_var"),
-        "size_scheme": firms.attrs.get("size_scheme"), "domain_mode": domain_mode, "lonely_psu": lonely_psu,
-        "adjust_center": adjust_center, "ci_method": ci_method, "ci_df": ci_df, "level": level, "min_n": min_n,
-    }
+    order = lead + [c for c in ESTIMATE_COLUMNS if c in table.columns]
+    if list(table.columns) != order:
+        table = table[order]
+    o = design.options
+    attrs = design.attrs or {}
+    table.attrs = {"params": {
+        "indicators": ids, "by": bylist, "where": wlabel or None, "threshold": threshold,
+        "partial_missing": partial_missing, "manufacturing_only": manufacturing_only,
+        "weight": design.weight, "weight_var": attrs.get("weight_var"), "size_scheme": attrs.get("size_scheme"),
+        "ci_method": ci_method if ci_method is not None else "default (logit for %, Wald otherwise)",
+        **{k: o[k] for k in ("domain_mode", "lonely_psu", "adjust_center", "ci_df", "level", "min_n",
+                             "deff", "dominant_share", "lonely_threshold")},
+    }}
     return table
 
 
-def _share_of_total(firms, work, fv, bylist, share_over, wmask, common, svy) -> pd.DataFrame:
+def _check_range(ind: str, meta: Any, y: np.ndarray, bounds: tuple[float, float]) -> None:
+    a, b = bounds
+    bad = ~np.isnan(y) & ((y < a) | (y > b))
+    if bad.any():
+        raise InvalidValueError(
+            f"{ind}: {int(bad.sum())} firm value(s) of {meta['variables'].replace('|', ' + ')} are "
+            f"outside [{a:g}, {b:g}] (a percentage), e.g. {y[bad][:3].tolist()}; fix or set them "
+            "to NaN before estimating."
+        )
+
+
+def _derive_by(design: Any, cols: list[str]) -> None:
+    """Columns that estimate derives on the fly (``sme_group`` from ``size_class``)."""
+    frame = design.data
+    for c in cols:
+        if c in frame.columns or c in design._derived:
+            continue
+        if c == "sme_group":
+            if "size_class" not in frame.columns:
+                raise MissingColumnsError("by='sme_group' needs a size_class column in the firm frame.")
+            design._derived[c] = sme_group(frame["size_class"]).rename("sme_group")
+        else:
+            raise MissingColumnsError(
+                f"Column {c!r} is not in the firm frame (available: {list(frame.columns)[:20]}...). "
+                "'sme_group' is derived from size_class on the fly; other groupings must be columns."
+            )
+
+
+def _share_of_total(design, frame, fv, bylist, share_over, common, bounded) -> pd.DataFrame:
     col = share_over or next((c for c in bylist if c in _SIZE_COLUMNS), "sme_group")
-    classes = _working_frame(firms, [col], [])[col]
+    _derive_by(design, [col])
+    classes = design._column(col)
     rest = [c for c in bylist if c != col]
     n_unclassified = int(classes.isna().sum())
     if n_unclassified:
@@ -265,18 +512,146 @@ def _share_of_total(firms, work, fv, bylist, share_over, wmask, common, svy) -> 
             f"{n_unclassified} firm(s) have no {col}; they count in the total but in no class.",
             ExclusionWarning, stacklevel=3,
         )
-    work = work.copy()
-    work["__x"] = fv.x.to_numpy()
-    cats = list(classes.cat.categories) if isinstance(classes.dtype, pd.CategoricalDtype) else sorted(classes.dropna().unique())
-    parts = []
-    for c in cats:
-        if not (classes == c).any():
-            continue
-        work["__y"] = np.where(classes.to_numpy() == c, fv.y.to_numpy(), np.where(np.isnan(fv.y.to_numpy()), np.nan, 0.0))
-        r = svy.svy_ratio(work, "__y", "__x", by=rest or None, where=wmask, scale=100.0, **common)
-        r.insert(len(rest), col, c)
-        parts.append(r)
-    res = pd.concat(parts, ignore_index=True)
+    y = fv.y.to_numpy(dtype=float, na_value=np.nan)
+    x = fv.x.to_numpy(dtype=float, na_value=np.nan)
+    if isinstance(classes.dtype, pd.CategoricalDtype):
+        cats = [c for i, c in enumerate(classes.cat.categories) if (classes.cat.codes.to_numpy() == i).any()]
+        codes = classes.cat.codes.to_numpy()
+        pos = {c: i for i, c in enumerate(classes.cat.categories)}
+        member = [codes == pos[c] for c in cats]
+    else:
+        cats = sorted(classes.dropna().unique())
+        cl = classes.to_numpy()
+        member = [cl == c for c in cats]
+    zero = np.where(np.isnan(y), np.nan, 0.0)
+    ys = np.column_stack([np.where(m, y, zero) for m in member])
+    xs = np.repeat(x[:, None], len(cats), axis=1)
+    c2 = {**common, "by": rest}
+    res = design._run(ys, xs, names=[str(c) for c in cats], multi=True, kind="ratio", estimator="svy_ratio",
+                      scale=100.0, bounds=(0.0, 1.0) if bounded and common["ci_method"] != "wald" else None, **c2)
+    # the variable column holds the class: put it in `col`, in class order within each rest domain
+    codes_of = {str(c): c for c in cats}
+    res[col] = res.pop("variable").map(codes_of)
+    order = rest + [col]
+    res = res[[*order, *[c for c in res.columns if c not in order]]]
     if isinstance(classes.dtype, pd.CategoricalDtype):
         res[col] = pd.Categorical(res[col], categories=classes.cat.categories, ordered=classes.cat.ordered)
+    if rest:
+        res = res.sort_values(rest, kind="stable").reset_index(drop=True)
     return res
+
+
+def contrast(
+    firms: pd.DataFrame,
+    indicator: str,
+    *,
+    between: str,
+    levels: tuple[Any, Any],
+    by: str | Sequence[str] | None = None,
+    where: pd.Series | str | None = None,
+    threshold: float = 10.0,
+    partial_missing: str = "strict",
+    manufacturing_only: bool = True,
+    weight: str = _UNSET,
+    strata: str = _UNSET,
+    survey: str = _UNSET,
+    domain_mode: str = _UNSET,
+    lonely_psu: str = _UNSET,
+    adjust_center: str = _UNSET,
+    ci_df: str = _UNSET,
+    level: float = _UNSET,
+    min_n: int = _UNSET,
+) -> pd.DataFrame:
+    """Difference of an indicator between two domains, with its design-based SE and p-value.
+
+    Definition
+    ----------
+    ``estimate(between == levels[0]) - estimate(between == levels[1])`` within each ``by``
+    group, e.g. ``between="sme_group", levels=("sme", "large"), by="survey_id"``. The SE
+    includes the cross-domain covariance (strata shared by the two domains): the Taylor
+    variance of the total of the signed linearised scores over the union of the two domains
+    (see :func:`msme_stats.survey.svy_contrast`). CI: difference +/- t_df se; ``p_value``:
+    two-sided test of no difference with the design df.
+
+    Source
+    ------
+    Stata ``svy: mean y, over(g)`` then ``lincom [y]sme - [y]large``; R
+    ``svyby(~y, ~g, design, svymean, covmat=TRUE)`` then ``svycontrast(b, c(1, -1))``. Equal
+    to R to 1e-10 (tests/goldens/contrast_goldens.csv).
+
+    Parameters
+    ----------
+    firms
+        Firm frame or :class:`~msme_stats.survey.SurveyDesign`.
+    indicator
+        One catalogue id, World Bank code or alias (mean, proportion or ratio indicators;
+        share-of-total indicators raise: their levels are the classes that share the total).
+    between, levels
+        Column and the pair of its values to compare (first minus second). ``"sme_group"``
+        is derived from ``size_class`` when the frame has no such column.
+    by, where, threshold, partial_missing, manufacturing_only
+        As :func:`estimate`.
+    weight, strata, survey, domain_mode, lonely_psu, adjust_center, ci_df, level, min_n
+        Design and conventions, as :func:`estimate`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``indicator``, ``by`` columns, ``between``, ``level_a``, ``level_b``, ``estimate_a``,
+        ``estimate_b``, ``difference``, ``se``, ``ci_low``, ``ci_high``, ``df``, ``t``,
+        ``p_value``, ``n_a``, ``n_b``, ``n_lonely_strata``, ``flags``, ``unit`` (``"%"``
+        points for percentages).
+    """
+    design_opts = dict(
+        weight=weight, strata=strata, survey=survey, domain_mode=domain_mode, lonely_psu=lonely_psu,
+        adjust_center=adjust_center, ci_df=ci_df, level=level, min_n=min_n,
+    )
+    if not isinstance(indicator, str):
+        raise OptionError(f"contrast takes one indicator, got {indicator!r}; call it once per indicator.")
+    ind = resolve_indicator(indicator)
+    meta = _catalogue_index().loc[ind]
+    if meta["family"] != "es" or ind not in DERIVATIONS:
+        raise UnknownIndicatorError(f"{ind!r} is not an Enterprise Surveys indicator; contrast() needs one.")
+    if meta["estimator"] == "share_of_total":
+        raise OptionError(
+            f"contrast: {ind} is a share of a total split by size class; its classes are the shares "
+            "themselves. Compare indicators that are means, proportions or ratios."
+        )
+    partial_missing = check_choice("partial_missing", partial_missing, ("strict", "known_component"))
+    threshold = check_number("threshold", threshold, low=0.0, high=100.0)
+    design = _design_for(firms, design_opts, who="contrast")
+    frame = design.data
+    bylist = as_list(by)
+    if not isinstance(between, str):
+        raise OptionError(f"contrast: between={between!r} must be one column name.")
+    _derive_by(design, bylist + [between])
+    from ..survey import _resolve_where
+
+    scope, _, _ = _resolve_where(frame, where, who="contrast")
+    frame = _numeric_columns(frame, [v for v in meta["variables"].split("|") if v], who="contrast")
+    if meta["scope"] == "manufacturing" and manufacturing_only:
+        manuf = _manufacturing_mask(frame)
+        if manuf is None:
+            raise MissingColumnsError(f"{ind} is computed on manufacturing firms only and needs a 'sector' column.")
+        scope = manuf if scope is None else scope & manuf
+    fv = DERIVATIONS[ind](frame, Conventions(threshold=threshold, partial_missing=partial_missing))
+    y = fv.y.to_numpy(dtype=float, na_value=np.nan)
+    est = meta["estimator"]
+    kind = "ratio" if est == "ratio" else "mean"
+    x = fv.x.to_numpy(dtype=float, na_value=np.nan) if kind == "ratio" else None
+    scale = 1.0 if est == "mean" else 100.0
+    res = design._contrast(y, x, kind=kind, between=between, levels=levels, by=bylist, scope=scope,
+                           scale=scale, label=ind)
+    res = res.drop(columns="variable")
+    res.insert(0, "indicator", ind)
+    res["unit"] = result_unit(meta["unit"])
+    return res
+
+
+def _catalogue_index() -> pd.DataFrame:
+    return _catalogue_indexed()
+
+
+@cache
+def _catalogue_indexed() -> pd.DataFrame:
+    return _catalogue().set_index("id")

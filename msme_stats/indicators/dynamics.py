@@ -536,6 +536,29 @@ _PRESET = {
 }
 
 
+def _edd_unit_map(growth: str) -> dict[str, str]:
+    """``unit`` of each EDD code, in the package's one convention (ES, TEC, EDD): ``"share"`` for
+    0-1 fractions (entry, exit and survival rates, shares of TEV; never "%"), ``"count"`` (A1-A5,
+    B3-B6), ``"value"`` (A6-A10, in the unit of the input values), ``"index"`` (B1 HHI),
+    ``"rate"`` (A11-A12 growth X_t / X_t-1 - 1 as a fraction) or ``"log"`` (log growth)."""
+    from ..reference import reference_path
+
+    codes = pd.read_csv(reference_path("edd_codes.csv"), usecols=["code", "base_code"], dtype=str)
+    units = {}
+    for code, base in zip(codes["code"], codes["base_code"], strict=True):
+        n = int(base[1:]) if base[1:].isdigit() else 0
+        if base[0] == "A":
+            unit = "count" if n <= 5 else ("value" if n <= 10 else ("rate" if growth == "pct" else "log"))
+        elif base == "B1":
+            unit = "index"
+        elif base[0] == "B" and n >= 3:
+            unit = "count"
+        else:
+            unit = "share"
+        units[code] = unit
+    return units
+
+
 def exporter_dynamics(
     transactions: Any,
     *,
@@ -890,7 +913,8 @@ def dynamics_from_reduction(
             block.insert(0, "size_class", cls)
         frames.append(block)
     out = pd.concat(frames, ignore_index=True)
-    cols = (["size_class"] if register is not None else []) + ["period", "edd_code", "indicator", "value"]
+    out["unit"] = out["edd_code"].map(_edd_unit_map(params["growth"]))
+    cols = (["size_class"] if register is not None else []) + ["period", "edd_code", "indicator", "value", "unit"]
     out = out[cols]
     if grain == "year":
         out["period"] = out["period"].astype("int64")

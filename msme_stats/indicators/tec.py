@@ -557,7 +557,7 @@ def tec_indicators(
             measure = "trade_value" if ind.endswith("_value") else "enterprises"
             flow = "exports" if ("export" in ind) else "imports"
             rows = _ratio_rows(cells, indicator=ind, num=(measure, SME_CLASSES),
-                               den=(measure, den), size_label=SME_LABEL, unit="percent",
+                               den=(measure, den), size_label=SME_LABEL, unit="%",
                                scale=100.0, tec_denominator=tec_denominator,
                                iu_measure=measure)
             results.append(flow_rows(rows, flow))
@@ -566,7 +566,7 @@ def tec_indicators(
             for s in [*classes, SME_LABEL]:
                 num = SME_CLASSES if s == SME_LABEL else (s,)
                 results.append(_ratio_rows(cells, indicator=ind, num=(measure, num),
-                                           den=(measure, den), size_label=s, unit="percent",
+                                           den=(measure, den), size_label=s, unit="%",
                                            scale=100.0, tec_denominator=tec_denominator,
                                            iu_measure=measure))
         elif ind == "tec_value_per_trader":
@@ -582,7 +582,7 @@ def tec_indicators(
             measure = "trade_value" if "value" in ind else "enterprises"
             rows = _ratio_rows(cells, indicator=ind, num=(measure, ("total",)),
                                den=(measure, ("total",)), size_label="unknown",
-                               unit="percent", scale=100.0, tec_denominator="not_applicable",
+                               unit="%", scale=100.0, tec_denominator="not_applicable",
                                iu_measure=measure)
             parts, p_status, p_flags = _combine(cells, measure, CLASSES)
             tot = rows["numerator"].to_numpy()
@@ -633,7 +633,7 @@ def _partner_rows(frame, key, ind, partners, tec_denominator, den, classes):
     out = []
     if ind == "tec_sme_value_share_partner":
         return _ratio_rows(cells_p, indicator=ind, num=("trade_value", SME_CLASSES),
-                           den=("trade_value", den), size_label=SME_LABEL, unit="percent",
+                           den=("trade_value", den), size_label=SME_LABEL, unit="%",
                            scale=100.0, tec_denominator=tec_denominator,
                            iu_measure="trade_value")
     if world.empty:
@@ -667,7 +667,7 @@ def _partner_rows(frame, key, ind, partners, tec_denominator, den, classes):
                       for a, b in zip(m["n_flags"], m["d_flags"], strict=True)]
         m["indicator"] = ind
         m["size_class"] = s
-        m["unit"] = "percent"
+        m["unit"] = "%"
         m["numerator_unit"] = cells_p.value_unit.to_numpy()
         m["tec_denominator"] = "not_applicable"
         m["implicit_unknown_share"] = _implicit_unknown(cells_p, "trade_value").to_numpy()
@@ -733,7 +733,7 @@ def _participation_rows(cells, business_counts, classes, participation_activity)
                      "business count absent for this country-year-activity"))
         m["indicator"] = "export_participation_rate"
         m["size_class"] = s
-        m["unit"] = "percent"
+        m["unit"] = "%"
         m["numerator_unit"] = "enterprises"
         m["tec_denominator"] = "business_register"
         m["implicit_unknown_share"] = np.nan
@@ -856,7 +856,7 @@ def tec_cross_country_average(
                     f"pooled {keyd['indicator']}: numerators are in several units "
                     f"{sorted(g['numerator_unit'].unique())}; convert to one currency first "
                     "(parameter fx) or use aggregation='country_mean'.")
-            scale = 100.0 if keyd["unit"] == "percent" else 1.0
+            scale = 100.0 if keyd["unit"] == "%" else 1.0
             num, den = g["numerator"].sum(), g["denominator"].sum()
             value = num / den * scale if den else np.nan
         else:
@@ -989,7 +989,7 @@ def change_between(estimates: pd.DataFrame, start: int, end: int) -> pd.DataFram
     m["start"] = start
     m["end"] = end
     m["change"] = m["estimate_end"] - m["estimate_start"]
-    m["change_unit"] = np.where(m["unit"] == "percent", "percentage points", m["unit"])
+    m["change_unit"] = np.where(m["unit"] == "%", "percentage points", m["unit"])
     brk = series_break_year()
     m["crosses_series_break"] = (min(start, end) < brk) and (max(start, end) >= brk)
     m["status"] = np.where(m["change"].notna(), "ok", "missing")

@@ -278,3 +278,7 @@ writeLines(c(
   paste("survey.adjust.domain.lonely:", getOption("survey.adjust.domain.lonely")),
   paste("generated:", format(Sys.time(), "%Y-%m-%d %H:%M:%S %Z"))
 ), "tests/goldens/VERSIONS.txt")
+
+# contrasts, bounded (logit) intervals and design effects: a second script, run here so that
+# `make goldens` (Rscript tests/r/make_goldens.R) regenerates every golden file
+source("tests/r/make_goldens_contrast.R")

@@ -1,0 +1,56 @@
+"""Outlier screen on sales and employees (msme_stats.screens): flags, never drops."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import msme_stats as ms
+from msme_stats.errors import InvalidValueError, MissingColumnsError, OptionError
+
+
+def _frame() -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    n = 60
+    return pd.DataFrame({
+        "survey_id": np.repeat(["A_2010", "B_2012"], n // 2),
+        "sales": np.exp(rng.normal(12, 1, n)),
+        "employees": np.exp(rng.normal(3, 0.5, n)).round() + 1,
+    })
+
+
+def test_hand_computed_rule() -> None:
+    f = _frame()
+    f.loc[3, "sales"] = f.loc[:29, "sales"].median() * 1e6  # 13.8 log units above the median
+    out = ms.screen_outliers(f)
+    assert len(out) == len(f) and out.index.equals(f.index)  # nothing dropped
+    lv = np.log(f.loc[:29, "sales"])
+    med = lv.median()
+    mad = (lv - med).abs().median()
+    expect = (np.abs(lv - med) > 5 * 1.4826 * mad).to_numpy()
+    assert (out.loc[:29, "outlier_sales"].to_numpy() == expect).all()
+    assert out.loc[3, "outlier_sales"] and out.loc[3, "outlier_any"]
+    assert out.attrs["screens"]["sales"]["flagged"] == int(expect.sum()) >= 1
+    assert "outlier_sales" not in f.columns  # input not mutated
+
+
+def test_groups_are_separate_and_small_groups_unscreened() -> None:
+    f = _frame()
+    before = ms.screen_outliers(f)["outlier_sales"]
+    f.loc[f.survey_id == "B_2012", "sales"] *= 1e9  # another currency: flags unchanged
+    pd.testing.assert_series_equal(ms.screen_outliers(f)["outlier_sales"], before)
+    small = f.head(5)
+    assert ms.screen_outliers(small).attrs["screens"]["sales"]["screened"] == 0
+
+
+def test_errors() -> None:
+    f = _frame()
+    with pytest.raises(InvalidValueError, match="negative"):
+        ms.screen_outliers(f.assign(sales=f["sales"].where(f.index != 1, -9)))
+    with pytest.raises(MissingColumnsError, match="employees"):
+        ms.screen_outliers(f.drop(columns="employees"))
+    with pytest.raises(OptionError):
+        ms.screen_outliers(f, k=0)
+    with pytest.raises(OptionError):
+        ms.screen_outliers(f, screens=["profit"])
