@@ -47,6 +47,7 @@ import contextlib
 import errno
 import hashlib
 import importlib
+import inspect
 import json
 import logging
 import os
@@ -547,7 +548,7 @@ class BuildContext:
             record = report.inputs.setdefault(name, {})
             try:
                 with report.capture(record):
-                    value = fn(paths)
+                    value = fn(paths, params=self.params) if _takes_params(fn) else fn(paths)
             except Exception as exc:
                 raise _load_error(name, fn, paths, exc) from exc
             report.attrs(record, value)
@@ -562,6 +563,14 @@ class BuildContext:
             )
         if name not in self._resolved:
             raise BuildError(f"input {name!r} was not resolved for this build.")
+
+
+def _takes_params(fn: Callable[..., Any]) -> bool:
+    """Whether a loader accepts the build parameters as ``params=`` (e.g. ``--surveys``)."""
+    try:
+        return "params" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _names_a_file(exc: BaseException, paths: Sequence[Path]) -> bool:

@@ -91,6 +91,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
                "back": f"{args.out}: undid the interrupted commit (old files in place)"}[done])
         return 0
     params = dict(_parse_param(p) for p in args.param or [])
+    if args.surveys:
+        if not Path(args.surveys).is_file():
+            raise OptionError(f"--surveys {args.surveys}: no such file; give a CSV with columns file,iso3,year.")
+        params["wbes_surveys"] = str(Path(args.surveys).resolve())
     manifest = build(
         data_dir=args.data,
         out_dir=args.out,
@@ -254,6 +258,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", metavar="ID", nargs="+", help="build only these output ids")
     p.add_argument("--param", metavar="KEY=VALUE", action="append",
                    help="build parameter (VALUE read as JSON, else text); repeatable")
+    p.add_argument("--surveys", metavar="FILE.csv",
+                   help="per-file survey overrides for DIR/wbes/ (CSV columns file,iso3,year)")
     p.add_argument("--quiet", action="store_true",
                    help="no progress bar and no summary of recodes/exclusions (the manifest keeps them)")
     p.add_argument("--wait", metavar="SECONDS", type=float, default=0.0,

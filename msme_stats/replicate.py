@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._options import format_code
 from .errors import MsmeStatsError
 
 INSPECT_COLUMNS = (
@@ -80,7 +81,7 @@ def _inspect_one(src: str) -> dict:
         for code in present:
             lab = labels.get(float(code))
             sec = frame.loc[pd.to_numeric(raw.frame[col], errors="coerce").to_numpy() == code, "sector"]
-            pairs.append(f"{code:g} {lab if lab is not None else '(no label)'}->{sec.astype(object).iloc[0] if len(sec) else ''}")
+            pairs.append(f"{format_code(code)} {lab if lab is not None else '(no label)'}->{sec.astype(object).iloc[0] if len(sec) else ''}")
         row["sector_labels"] = "; ".join(pairs)
     for var in ("a4a", "a6a", "strata"):
         col = var if var in raw.frame.columns else None
@@ -88,13 +89,13 @@ def _inspect_one(src: str) -> dict:
             vals = pd.to_numeric(raw.frame[col], errors="coerce").dropna()
             unknown = sorted(v for v in pd.unique(vals) if v >= 0 and v not in raw.value_labels[col])
             if unknown:
-                odd.append(f"{col}: code(s) without a label: {', '.join(f'{v:g}' for v in unknown[:5])}")
+                odd.append(f"{col}: code(s) without a label: {', '.join(format_code(v) for v in unknown[:5])}")
     if "interview_year" in frame:
         row["interview_years"] = _counts(frame["interview_year"].dropna().astype(int))
     if rec:
         per_var: dict[str, list[str]] = {}
         for r in rec:
-            per_var.setdefault(r["variable"], []).append(f"{r['code']:g} x{r['n']}")
+            per_var.setdefault(r["variable"], []).append(f"{format_code(r['code'])} x{r['n']}")
         row["recoded"] = "; ".join(f"{v}: {', '.join(c)}" for v, c in sorted(per_var.items()))
     else:
         row["recoded"] = ""

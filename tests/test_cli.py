@@ -146,3 +146,35 @@ def test_make_samples_calls_both_writers(monkeypatch, tmp_path, capsys):
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
     assert "usage: msme-stats" in capsys.readouterr().err
+
+
+def test_build_surveys_table_applies_or_raises(tmp_path, capsys):
+    """Issue 10 item 7: --surveys FILE.csv names the survey of a file whose name says nothing."""
+    import shutil
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    data = tmp_path / "data"
+    (data / "wbes").mkdir(parents=True)
+    shutil.copy(root / "tests/fixtures/wbes_twins/Kenya-2018-full-data.dta", data / "wbes" / "firms_a.dta")
+    shutil.copytree(root / "data/worldbank_tr5", data / "worldbank_tr5")
+    ok = tmp_path / "ok.csv"
+    ok.write_text("file,iso3,year\nfirms_a.dta,KEN,2018\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("file,iso3,year\nfirms_a.dta,BOL,2017\n")
+    out_id = "wbes_tr5_published_vs_recomputed"
+    assert main(["build", "--data", str(data), "--out", str(tmp_path / "o1"), "--only", out_id,
+                 "--surveys", str(ok), "--quiet"]) == 0
+    table = pd.read_csv(tmp_path / "o1" / f"{out_id}.csv")
+    assert table["survey_id"].tolist() == ["KEN_2018"]
+    manifest = json.loads((tmp_path / "o1" / "manifest.json").read_text())
+    assert manifest["params"]["wbes_surveys"].endswith("ok.csv")
+    capsys.readouterr()
+    assert main(["build", "--data", str(data), "--out", str(tmp_path / "o2"), "--only", out_id,
+                 "--surveys", str(bad), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "BOL" in err and "KEN" in err and "firms_a.dta" in err
+    assert not (tmp_path / "o2" / f"{out_id}.csv").exists()
+    assert main(["build", "--data", str(data), "--out", str(tmp_path / "o3"), "--only", out_id,
+                 "--surveys", str(tmp_path / "none.csv")]) == 2  # a usage error
+    assert "none.csv" in capsys.readouterr().err

@@ -355,3 +355,42 @@ def test_recode_property_negative_codes_only(d3c, d2):
         assert rec.loc[rec["variable"] == var, "n"].sum() == sum(v < 0 for v in src)
     if any(v < 0 for v in [*d3c, *d2]):
         assert any(issubclass(w.category, RecodeWarning) for w in caught)
+
+
+def test_float_strata_codes_keep_every_digit(tmp_path, cache_dir):
+    """Issue 11: strata stored as floats near 1e6 stay distinct (``f"{v:g}"`` merged them)."""
+    src = pd.read_stata("data/wbes_synthetic/KEN_2013_synthetic.dta", convert_categoricals=False)
+    shifted = src.assign(strata=src["strata"].astype("float64") + 1e6)
+    path = tmp_path / "KEN_2013_shifted.dta"
+    shifted.to_stata(path, write_index=False, version=118)
+    plain = load("data/wbes_synthetic/KEN_2013_synthetic.dta", cache_dir)
+    firms = load(path, cache_dir)
+    assert firms["strata"].nunique() == plain["strata"].nunique() == 45
+    assert firms["strata"].str.endswith(":1000029").any()
+    a = ms.estimate(plain, "TR5")
+    b = ms.estimate(firms, "TR5")
+    assert a["se"].iloc[0] == pytest.approx(b["se"].iloc[0], rel=1e-12)
+
+
+def test_outlier_screen_at_load_flags_and_never_drops(tmp_path, cache_dir):
+    """Issue 11 item 5: sales 1e6 times the survey's typical value are flagged, the firm kept."""
+    rng = np.random.default_rng(7)
+    n = 40
+    frame = pd.DataFrame({
+        "idstd": np.arange(1, n + 1), "country": ["Kenya2018"] * n, "a4a": [1] * n, "a6a": [1, 2] * (n // 2),
+        "l1": rng.integers(5, 90, n), "d2": np.exp(rng.normal(10, 1, n)).round(),
+        "d3a": [100] * n, "d3b": [0] * n, "d3c": [0] * n, "strata": [1, 2] * (n // 2),
+        "wmedian": [3.0] * n, "wstrict": [3.0] * n, "wweak": [3.0] * n,
+    })
+    frame.loc[7, "d2"] = frame["d2"].median() * 1e6
+    firms = load(write_dta(frame, tmp_path / "KEN_2018_outlier.dta"), cache_dir)
+    assert len(firms) == n
+    assert firms.loc[firms["firm_id"] == 8, "outlier_sales"].item()
+    assert firms["outlier_sales"].sum() == 1
+    assert firms.attrs["screens"]["flagged"]["sales"] == 1
+    reloaded = load(tmp_path / "KEN_2018_outlier.dta", cache_dir)  # from the cache: same flags
+    assert reloaded["outlier_any"].sum() == firms["outlier_any"].sum()
+    none = load(tmp_path / "KEN_2018_outlier.dta", cache_dir, outlier_k=1e9)
+    assert not none["outlier_any"].any()
+    with pytest.raises(ms.MsmeStatsError, match="outlier_k"):
+        load(tmp_path / "KEN_2018_outlier.dta", cache_dir, outlier_k=-1)

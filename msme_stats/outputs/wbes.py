@@ -16,15 +16,18 @@ from ..aggregate import compare_published, cross_country_average, headline_sme_v
 from ..build import register_input, register_output
 from ..indicators import estimate
 from ..plots import bars_by_size, country_dots, direct_vs_indirect, vintage_change
-from ..sources.wbes import load_wbes
+from ..sources.wbes import load_wbes, read_surveys_csv
 from ..tables import ATTRS_KEY, headline_contrast, publication_table
 from ._common import cached
 
 SOURCE = "World Bank Enterprise Surveys; msme_stats calculations"
 
 
-def _load_wbes(paths):
-    return load_wbes(paths, cache=False)  # recode log in .attrs, summarised by the build
+def _load_wbes(paths, *, params=None):
+    """The build's WBES input; ``--surveys FILE.csv`` (param ``wbes_surveys``) gives per-file overrides."""
+    table = (params or {}).get("wbes_surveys")
+    surveys = read_surveys_csv(table) if table else None
+    return load_wbes(paths, cache=False, surveys=surveys)  # recode log in .attrs, summarised by the build
 
 
 def _load_tr5(paths):

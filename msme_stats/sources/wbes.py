@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .._frozen import FrozenTuple
-from .._options import check_choice
+from .._options import WEIGHT_ALIASES, WEIGHT_VARS, check_choice, check_number, format_code
 from ..classify import sector_class, size_class
 from ..errors import (
     DuplicateIdError,
@@ -48,12 +48,11 @@ from ..errors import (
     UnreadableFileError,
 )
 from ..reference import reference_path, to_iso3
+from ..screens import DEFAULT_SCREENS, screen_outliers
 
 logger = logging.getLogger(__name__)
 
 Weights = Literal["median", "strict", "weak"]
-WEIGHT_VARS = {"median": "wmedian", "strict": "wstrict", "weak": "wweak"}
-_WEIGHT_ALIASES = {"wmedian": "median", "wstrict": "strict", "wweak": "weak"}
 
 #: Columns derived by the loader (not read from one WBES variable).
 DERIVED_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -69,6 +68,10 @@ DERIVED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("interview_year", "Calendar year of the interview (a14y, negative codes -> missing); present when the file has a14y. Informative only: a survey's fieldwork can span two calendar years, so it never tells surveys apart"),
     ("interview_month", "Month of the interview (a14m, negative codes -> missing); present when the file has a14m"),
     ("shares_inconsistent", "True where |d3a + d3b + d3c - 100| > share_tolerance (flagged, never fixed)"),
+    ("outlier_sales", "True where sales (d2) lie more than outlier_k robust SDs (1.4826 MAD of logs) from the survey's median (flagged, never dropped; msme_stats.screens)"),
+    ("outlier_employees", "Same screen on employees (l1)"),
+    ("outlier_sales_per_employee", "Same screen on sales per employee (d2 / l1)"),
+    ("outlier_any", "True where any of the three screens flags the firm"),
     ("source_file", "File the row was read from"),
 )
 
@@ -389,7 +392,7 @@ def _decode(raw: _RawFile, col: str) -> pd.Series:
     labels = raw.value_labels.get(col)
     if labels and pd.api.types.is_numeric_dtype(s):
         mapped = s.astype("float64").map(labels)
-        return mapped.where(mapped.notna(), s.astype("float64").map(lambda v: None if pd.isna(v) else f"{v:g}"))
+        return mapped.where(mapped.notna(), s.astype("float64").map(lambda v: None if pd.isna(v) else format_code(v)))
     return s.astype(object).where(s.notna(), None)
 
 
@@ -477,14 +480,14 @@ def _country_from_file(raw: _RawFile, cols: dict[str, str]) -> tuple[pd.Series |
         present = pd.unique(vals.dropna())
         if not labels:
             raise UnknownCountryError(
-                f"{raw.name}: variable {col!r} holds numeric codes ({', '.join(f'{v:g}' for v in present[:5])}) "
+                f"{raw.name}: variable {col!r} holds numeric codes ({', '.join(format_code(v) for v in present[:5])}) "
                 "without value labels, so the economy cannot be read from it (WBES codes are not ISO "
                 "codes). Load the .dta file as distributed, or pass surveys={path: ('ISO3', year)}."
             )
         unlabelled = [v for v in present if v not in labels]
         if unlabelled:
             raise UnknownCountryError(
-                f"{raw.name}: code(s) {', '.join(f'{v:g}' for v in unlabelled[:5])} of {col!r} "
+                f"{raw.name}: code(s) {', '.join(format_code(v) for v in unlabelled[:5])} of {col!r} "
                 f"({int(vals.isin(unlabelled).sum())} row(s)) have no label in the file's value-label set, so "
                 "their economy is unknown. Pass surveys={path: ('ISO3', year)} to name the survey."
             )
@@ -711,7 +714,7 @@ def _clean_one(
             f"{int(strata_raw.isna().sum())} firm(s) (first firm ids: {list(fid[strata_raw.isna()].head(5))}). "
             "Every firm needs a stratum for design-based standard errors."
         )
-    st = strata_raw.map(lambda v: f"{v:g}" if isinstance(v, float) else str(v))
+    st = strata_raw.map(format_code)
     out["strata"] = survey_id + ":" + st
 
     w = _numeric(raw, weight_var, "weight")
@@ -1000,6 +1003,7 @@ def load_wbes(
     surveys: SurveyOverrides | None = None,
     share_tolerance: float = 1.0,
     isic_revision: Literal["3.1", "4"] = "3.1",
+    outlier_k: float = 5.0,
     cache: bool = True,
     cache_dir: str | os.PathLike | None = None,
 ) -> pd.DataFrame:
@@ -1049,6 +1053,14 @@ def load_wbes(
         ``shares_inconsistent=True`` (flagged, never fixed; METHODS 2.2).
     isic_revision
         Revision of the ISIC codes used when the sector label is missing.
+    outlier_k
+        Outlier screen at load (flag, never drop): a firm whose sales, employees or sales
+        per employee lie more than ``outlier_k`` robust standard deviations (1.4826 x the
+        median absolute deviation of the logs) from its survey's median gets
+        ``outlier_<quantity>=True`` and ``outlier_any=True``; counts are logged and kept in
+        ``.attrs["screens"]``. Estimates still use every firm unless restricted
+        (``where="~outlier_any"``). See :func:`msme_stats.screens.screen_outliers`; Stata:
+        ``egen mad = mad(log_d2), by(survey)``; R: ``mad(log(d2))``.
     cache, cache_dir
         Cache each cleaned file as Parquet in ``.msme_stats_cache/`` **beside the source
         file** (licensed data stays where the user put it) and reload from there while the
@@ -1076,7 +1088,7 @@ def load_wbes(
         files (:class:`~msme_stats.errors.DuplicateSurveyError`), bad weights, unknown
         country, contradicting overrides, empty, truncated or non-WBES files.
     """
-    weights = check_choice("weights", weights, tuple(WEIGHT_VARS), aliases=_WEIGHT_ALIASES)
+    weights = check_choice("weights", weights, tuple(WEIGHT_VARS), aliases=WEIGHT_ALIASES)
     size_scheme = check_choice("size_scheme", size_scheme, ("a6a", "l1"))
     below5 = check_choice("below5", below5, ("separate", "merge_small"))
     isic_revision = check_choice("isic_revision", str(isic_revision), ("3.1", "4"))
@@ -1086,6 +1098,7 @@ def load_wbes(
         "weight_var": weight_var, "size_scheme": size_scheme, "below5": below5, "split_large": split_large,
         "keep": keep if keep in (None, "all") else sorted(keep), "country": country, "year": year,
         "share_tolerance": share_tolerance, "isic_revision": isic_revision,
+        "outlier_k": check_number("outlier_k", outlier_k, low=0.0),
     }
     sources = _expand_sources(source)
     use_cache = bool(cache) and not _cache_disabled()
@@ -1118,6 +1131,10 @@ def load_wbes(
             RecodeWarning,
             stacklevel=2,
         )
+    screens = {c: int(firms[f"outlier_{c}"].sum()) for c in DEFAULT_SCREENS}
+    if any(screens.values()):
+        logger.warning("load_wbes: outlier screen (k=%s) flagged %s firm(s); flagged in outlier_* columns, none dropped.",
+                       outlier_k, ", ".join(f"{n} on {c}" for c, n in screens.items()))
     n_bad = int(firms["shares_inconsistent"].sum())
     if n_bad:
         logger.warning("load_wbes: %d firm(s) have d3a+d3b+d3c off 100 by more than %s (flagged in shares_inconsistent).", n_bad, share_tolerance)
@@ -1129,6 +1146,7 @@ def load_wbes(
         "recodes": RecodeLog(recodes),
         "files": FrozenTuple(infos),
         "synthetic": all(i.get("synthetic", False) for i in infos),
+        "screens": {"rule": f"|log v - median| > {outlier_k:g} * 1.4826 * MAD within survey_id", "flagged": screens},
     }
     return firms
 
@@ -1179,12 +1197,25 @@ def _load_one(src, opts: dict, override, use_cache: bool, cache_dir, digests: di
         split_large=opts["split_large"], keep=opts["keep"], country=opts["country"], year=opts["year"],
         share_tolerance=opts["share_tolerance"], isic_revision=opts["isic_revision"], override=override,
     )
-    frame = _finalise_dtypes(frame)
+    frame = _finalise_dtypes(_screen(frame, opts["outlier_k"]))
     if target is not None:
         if str(src) not in digests:
             digests[str(src)] = _content_digest(str(src))
         _try_write_cache(frame, rec, target, info, {"sha256": digests[str(src)], "stat": stat_sig})
     return frame, rec, info
+
+
+def _screen(frame: pd.DataFrame, k: float) -> pd.DataFrame:
+    """The load-time outlier screen on the quantities the file has (absent ones are never flagged)."""
+    needs = {"sales": ("sales",), "employees": ("employees",), "sales_per_employee": ("sales", "employees")}
+    present = [q for q in DEFAULT_SCREENS if all(c in frame.columns for c in needs[q])]
+    out = screen_outliers(frame, screens=present, by="survey_id", k=k) if present else frame.copy()
+    for q in DEFAULT_SCREENS:
+        if q not in present:
+            out[f"outlier_{q}"] = False
+    out["outlier_any"] = out[[f"outlier_{q}" for q in DEFAULT_SCREENS]].any(axis=1)
+    out.attrs = dict(frame.attrs)  # the report is rebuilt by load_wbes from the columns
+    return out
 
 
 def _try_write_cache(frame, rec, target: Path, info: dict, check: dict) -> None:
