@@ -122,10 +122,10 @@ def _participation(ctx):
 @register_output("published_vs_recomputed", kind="table", inputs=("tec10", "tec01", "sdbs", "wbes"),
                  title="WTR 2016 and 2022 published values against recomputed values, developing and developed economies")
 def _published_all(ctx) -> pd.DataFrame:
-    from .wbes import _headline
+    from .wbes import _headline, data_note
 
     es = compare_published(_headline(ctx), family="es").assign(
-        economies="developing", data="bundled WBES samples (SYNTHETIC)", aggregation="country_mean")
+        economies="developing", data=f"WBES files ({data_note(ctx.load('wbes'))})", aggregation="country_mean")
     es = es.rename(columns={"within_rounding_2016": "within_rounding"})
     real = tec_compare_published(ctx.load("tec10")).assign(data="Eurostat ext_tec10 (real)")
     total = tec_compare_published(ctx.load("tec01"))

@@ -1316,7 +1316,7 @@ def _readme_intro(m: pd.DataFrame, seed: int) -> list[str]:
         "* Strata = size × sector × region within the survey; every survey has at least two "
         "single-firm strata. Weights are constant within a stratum; wstrict < wmedian < wweak.",
         "* Export participation and mean `d3c` rise with `a6a` in expectation (logit and beta "
-        "parameters at the top of `msme_stats/samples/wbes.py`); a survey whose weighted "
+        "parameters in `msme_stats/samples/wbes_generator_params.csv`); a survey whose weighted "
         "profile by `a6a` is not strictly rising is redrawn from the stream "
         f"`[seed, crc32('ISO3_YEAR'), attempt]` ({n_redrawn} of {len(m)} surveys needed a "
         "redraw).",
