@@ -353,7 +353,7 @@ def _bounds(out: pd.DataFrame, out_of_range: str) -> pd.DataFrame:
     if out.empty:
         return out
     est = out["estimate"].to_numpy(dtype=float)
-    pct = (out["unit"] == "percent").to_numpy()
+    pct = (out["unit"] == "%").to_numpy()
     resid = out["indicator"].isin(_RESIDUALS).to_numpy()
     with np.errstate(invalid="ignore"):
         outside = pct & ~resid & ((est < 0) | (est > 100))
@@ -439,7 +439,7 @@ def tec_indicators(
         Activity code of ``business_counts`` matching the TEC activity (a code, or a mapping
         TEC code -> business-count code); None = the same code.
     out_of_range
-        What to do with a share (unit ``percent``) outside [0, 100], which no consistent
+        What to do with a share (unit ``%``) outside [0, 100], which no consistent
         table can give (e.g. SME classes published above the total after rounding, or TEC
         exporters above the business register count): ``"flag"`` (default) sets ``status``
         to ``"out_of_range"``, ``estimate`` to NaN and names the value in ``flags``, with an
@@ -911,7 +911,7 @@ def _check_estimates(est: pd.DataFrame, aggregation: str) -> None:
             f"tec_cross_country_average: column 'estimate' must be numeric; "
             f"{_row_label(est, pos)} holds {_plain(est['estimate'].iloc[pos])!r}.")
     arr = e.to_numpy(dtype=float)
-    pct = (est["unit"] == "percent").to_numpy()
+    pct = (est["unit"] == "%").to_numpy()
     with np.errstate(invalid="ignore"):
         bad = np.isinf(arr) | (pct & ~est["indicator"].isin(_RESIDUALS).to_numpy()
                                & ((arr < 0) | (arr > 100)))
