@@ -155,7 +155,7 @@ def _reduce_sql(source: Any, options: ReduceOptions, roles: Mapping[str, str], p
         # then NaN or infinite) is the loader's InvalidValueError: the pandas path raises it
         n_rows, n_bad, n_cells = con.execute(
             "SELECT COALESCE(SUM(n), 0), COUNT(*) FILTER (WHERE nv < n OR vmin < 0 OR NOT isfinite(v)), "
-            "COUNT(*) FROM cells").fetchone()
+            "COUNT(*) FROM cells").fetchall()[0]
         if n_bad or not n_rows:
             raise _Fallback
         labels: dict[str, pd.Index] = {}
@@ -176,7 +176,7 @@ def _reduce_sql(source: Any, options: ReduceOptions, roles: Mapping[str, str], p
         join = " ".join(f"JOIN d_{r} ON cells.k_{r} = d_{r}.raw" for r in _KEY_ROLES)
         sel = ", ".join(f"d_{r}.i AS {r}" for r in _KEY_ROLES)
         con.execute(f"CREATE TEMP TABLE coded AS SELECT {sel}, cells.v AS v, cells.n AS n FROM cells {join}")
-        if con.execute("SELECT COUNT(*) FROM coded").fetchone()[0] != n_cells:
+        if con.execute("SELECT COUNT(*) FROM coded").fetchall()[0][0] != n_cells:
             raise _Fallback  # a key did not join back (never expected)
         _cx._warn_counts(label, roles["product"], n_restored, 0)
         if _sums_in_sql(labels, maps, options):
