@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 import sys
 
-MODULES = ["bench_load", "bench_survey", "bench_catalogue", "bench_tec", "bench_reference", "bench_dynamics"]
+MODULES = ["bench_load", "bench_survey", "bench_catalogue", "bench_tec", "bench_reference", "bench_dynamics",
+           "bench_dynamics_matrix"]
 
 for name in MODULES:
     print(f"\n===== benchmarks.{name} =====", flush=True)
