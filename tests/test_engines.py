@@ -479,3 +479,52 @@ def test_duckdb_engine_threads_do_not_change_the_tables(forms):
                        ("firm_partner", ["trader", "period", "partner"])):
         pd.testing.assert_frame_equal(_sorted(getattr(a, name), keys), _sorted(getattr(b, name), keys),
                                       check_dtype=False, rtol=1e-12)
+
+
+def test_duckdb_engine_dates_years_and_integer_values(tmp_path, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="msme_stats.engines.duckdb_engine")
+    files = sorted(KCS.glob("df_syn_*_eng.csv"))
+    # a date role (KCS import declarations), yearly: dates parsed per distinct value in SQL
+    a = _dyn(files, "pandas", roles="kcs", period="year")
+    b = _dyn(files, "duckdb", roles="kcs", period="year")
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
+    assert _no_fallback(caplog)
+    # monthly labels from dates: read by the pandas path, same result
+    pd.testing.assert_frame_equal(_dyn(files, "pandas", roles="kcs", period="month"),
+                                  _dyn(files, "duckdb", roles="kcs", period="month"), check_exact=False, rtol=1e-12)
+    # a year role and whole-number values in a CSV (DuckDB reads them as integers)
+    frame = synthetic_transactions(5_000, n_traders=80, years=(2001, 2004), seed=3, codes="int")
+    frame = frame.rename(columns={"period": "yr"}).assign(value=lambda f: f["value"].round().astype("int64"))
+    path = tmp_path / "years.csv"
+    frame.to_csv(path, index=False)
+    roles = {**CANON, "year": "yr"}
+    del roles["period"]
+    caplog.clear()
+    pd.testing.assert_frame_equal(_dyn(path, "pandas", roles=roles), _dyn(path, "duckdb", roles=roles),
+                                  check_exact=False, rtol=1e-12)
+    assert _no_fallback(caplog)
+
+
+def test_duckdb_engine_boolean_values_raise_the_loaders_error():
+    frame = synthetic_transactions(1_000, n_traders=30, years=(2001, 2002), seed=2).assign(value=True)
+    with pytest.raises(InvalidValueError) as want:
+        exporter_dynamics(frame, roles=CANON)
+    with pytest.raises(InvalidValueError) as got:
+        exporter_dynamics(frame, roles=CANON, engine="duckdb")
+    assert str(got.value) == str(want.value)
+
+
+def test_duckdb_engine_bad_quantity_raises_the_loaders_error():
+    frame = synthetic_transactions(1_000, n_traders=30, years=(2001, 2002), seed=2).assign(kg=1.0)
+    frame.loc[frame.index[17], "kg"] = -2.0
+    roles = {**CANON, "quantity": "kg"}
+    with pytest.raises(InvalidValueError) as want:
+        exporter_dynamics(frame, roles=roles)
+    with pytest.raises(InvalidValueError) as got:
+        exporter_dynamics(frame, roles=roles, engine="duckdb")
+    assert str(got.value) == str(want.value) and "negative" in str(got.value)
+    frame.loc[frame.index[17], "kg"] = None  # a missing quantity is allowed
+    pd.testing.assert_frame_equal(exporter_dynamics(frame, roles=roles),
+                                  exporter_dynamics(frame, roles=roles, engine="duckdb"), check_exact=False, rtol=1e-12)

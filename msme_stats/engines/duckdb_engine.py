@@ -11,10 +11,15 @@ negative or malformed codes, bad periods, trimmed ids, upper-case partners); the
 relabelled through those distinct values, go through the shared row-level steps and sums of
 :mod:`._common` exactly as in the pandas engine, and feed the same indicator stage.
 
-Whenever the SQL side finds anything the loader would reject (an invalid value or key, a
+Value (and quantity) columns must have a numeric type to be summed in SQL (cast to float64, as
+the loader does); a mapped quantity is checked in SQL as the loader checks it (no NaN,
+infinite or negative value). Whenever the SQL side finds anything the loader would reject (an invalid value or key, a
 missing key, a failed read, an empty input) the pandas path is run on the same source, so
 the error raised is the loader's own typed error, naming the file, column, first row and
-cell. Sums are DuckDB's double-precision sums, so tables equal the pandas engine's up to
+cell. Inputs the SQL side does not read itself (a ``flow`` role, quarter or month periods
+from dates, time-zone-aware dates, zip / xz CSV files, mixed CSV and Parquet sources, a
+value column of another type) also go through the pandas path, with the same result; an
+INFO log record names each such case. Sums are DuckDB's double-precision sums, so tables equal the pandas engine's up to
 rounding (about 1e-15 relative).
 """
 
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,6 +53,10 @@ __all__ = ["reduce"]
 logger = logging.getLogger(__name__)
 
 _KEY_ROLES = ("trader", "period", "product", "partner")
+
+
+#: value column types summed in SQL (as float64, like the loader); others go to the loader
+_NUMERIC = re.compile(r"(U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|FLOAT|DOUBLE|DECIMAL\(\d+,\s*\d+\))")
 
 
 class _Fallback(Exception):
@@ -141,12 +151,24 @@ def _reduce_sql(source: Any, options: ReduceOptions, roles: Mapping[str, str], p
         raise _Fallback  # quarter/month labels from dates: the pandas path (same functions)
     cols = {r: roles[kinds[r]] for r in _KEY_ROLES}
     vcol = roles["value"]
-    string_cols = [cols[r] for r in _KEY_ROLES if kinds[r] != "year"]
+    string_cols = [cols[r] for r in _KEY_ROLES]  # CSV keys are read as text, as by the loader
     con = duckdb.connect(config={"threads": threads})
     try:
         rel, label = _relation(con, source, list(dict.fromkeys([*cols.values(), vcol])), string_cols)
+        types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {rel})").fetchall())
+        if not _NUMERIC.fullmatch(str(types.get(vcol, ""))):
+            raise _Fallback  # the loader decides about text, boolean or other values
+        if "quantity" in roles:  # not used by the reduction, but the loader validates it: so does SQL
+            qcol = roles["quantity"]
+            if not _NUMERIC.fullmatch(str(types.get(qcol, ""))):
+                raise _Fallback
+            q = f"CAST({_q(qcol)} AS DOUBLE)"
+            if con.execute(f"SELECT COUNT(*) FROM {rel} WHERE isnan({q}) OR isinf({q}) OR {q} < 0").fetchall()[0][0]:
+                raise _Fallback
+        if "WITH TIME ZONE" in str(types.get(cols["period"], "")):
+            raise _Fallback  # DuckDB would convert to its session time zone; the loader keeps the stored one
         keys = ", ".join(f"{_q(cols[r])} AS k_{r}" for r in _KEY_ROLES)
-        v = _q(vcol)
+        v = f"CAST({_q(vcol)} AS DOUBLE)"
         con.execute(
             f"CREATE TEMP TABLE cells AS SELECT {keys}, SUM({v}) AS v, COUNT(*) AS n, "
             f"COUNT({v}) AS nv, MIN({v}) AS vmin FROM {rel} GROUP BY ALL"
@@ -247,10 +269,9 @@ def reduce(source: Any, options: ReduceOptions, *, roles: str | Mapping[str, str
     threads = threads or min(os.cpu_count() or 1, 8)
     if _cx._is_dask_frame(source):
         source = source.compute()
-    extra = [r for r in ("quantity", "flow") if r in mapping]
     try:
-        if extra:
-            raise _Fallback  # quantity/flow are validated row by row by the loader
+        if "flow" in mapping:
+            raise _Fallback  # flow codes are validated by the loader
         return _reduce_sql(source, options, mapping, period, threads)
     except (_Fallback, InputError) as exc:  # the loader raises its own typed error, naming the row and cell
         logger.info("engine='duckdb': input read by the pandas path (%s)", type(exc.__cause__ or exc).__name__)
