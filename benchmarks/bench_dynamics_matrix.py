@@ -2,7 +2,9 @@
 
 Run ``.venv/bin/python -m benchmarks.bench_dynamics_matrix --rows 10_000_000 --repeat 3``.
 Every cell is the user path, ``tx = load_transactions(src, roles=...)`` then
-``exporter_dynamics(tx)`` (``engine="dask"``: both with ``engine="dask"``), timed beside a
+``exporter_dynamics(tx)`` (``engine="dask"``: both with ``engine="dask"``; ``ms_duckdb``:
+``exporter_dynamics(src, roles=..., engine="duckdb")``, the optional DuckDB engine reading the
+source itself), timed beside a
 DuckDB peer that computes the core indicators (:data:`CORE_SQL`) from the same input in the
 same command. Each method runs in its own child process; the timer starts after imports and,
 for the DataFrame forms, after the frame has been built (the frame is the user's input);
@@ -36,7 +38,7 @@ import time
 from pathlib import Path
 
 FORMS = ("parquet_file", "hive", "csv", "frame_int", "frame_str")
-METHODS = ("ms_pandas", "ms_dask", "duckdb")
+METHODS = ("ms_pandas", "ms_dask", "ms_duckdb", "duckdb")
 ROLES = {c: c for c in ("trader", "period", "product", "partner", "value")}
 
 CORE_SQL = """
@@ -115,7 +117,11 @@ def _child(method: str, form: str, path: str) -> dict:
         if method == "ms_dask":
             import dask.dataframe  # noqa: F401
 
-            import msme_stats.engines.dask_engine  # noqa: F401
+            import msme_stats.engines.dask_engine
+        if method == "ms_duckdb":
+            import duckdb
+
+            import msme_stats.engines.duckdb_engine  # noqa: F401
     src = _frame(form, path) if form.startswith("frame") else path
     t0 = time.perf_counter()
     if method == "duckdb":
@@ -132,9 +138,12 @@ def _child(method: str, form: str, path: str) -> dict:
         res = con.sql(CORE_SQL.format(src=rel)).df()
         a1 = dict(zip(res["period"].astype(int), res["a1"].astype(int), strict=True))
     else:
-        engine = "dask" if method == "ms_dask" else "pandas"
-        tx = load_transactions(src, roles=ROLES, engine=engine)
-        out = exporter_dynamics(tx, engine=engine)
+        if method == "ms_duckdb":
+            out = exporter_dynamics(src, roles=ROLES, engine="duckdb")
+        else:
+            engine = "dask" if method == "ms_dask" else "pandas"
+            tx = load_transactions(src, roles=ROLES, engine=engine)
+            out = exporter_dynamics(tx, engine=engine)
         sel = out[out["edd_code"] == "A1"]
         a1 = dict(zip(sel["period"].astype(int), sel["value"].astype(int), strict=True))
     wall = time.perf_counter() - t0
@@ -146,6 +155,10 @@ def _child(method: str, form: str, path: str) -> dict:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=lambda s: int(s.replace("_", "")), default=1_000_000)
+    ap.add_argument("--big", action="store_true",
+                    help="also run 100M rows out of core (Parquet file of integer codes; ms_dask, "
+                         "ms_duckdb and the DuckDB peer; about 4 GB of input under --data-dir)")
+    ap.add_argument("--keep", action="store_true", help="keep the generated inputs (default: delete them)")
     ap.add_argument("--data-dir", default="/tmp/msme_bench_matrix")
     ap.add_argument("--forms", default=",".join(FORMS))
     ap.add_argument("--methods", default=",".join(METHODS))
@@ -158,18 +171,31 @@ def main(argv: list[str] | None = None) -> None:
         return
     from benchmarks.bench_dynamics import _machine
 
-    forms = args.forms.split(",")
-    paths = inputs(args.rows, Path(args.data_dir), forms)
+    runs = [(args.rows, args.forms.split(","), args.methods.split(","))]
+    if args.big:
+        runs.append((100_000_000, ["parquet_file"], ["ms_dask", "ms_duckdb", "duckdb"]))
     print(f"machine: {_machine()}")
+    try:
+        for rows, forms, methods in runs:
+            _run(args, rows, forms, methods)
+    finally:
+        if not args.keep:
+            import shutil
+
+            shutil.rmtree(args.data_dir, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace, rows: int, forms: list[str], methods: list[str]) -> None:
+    paths = inputs(rows, Path(args.data_dir), forms)
     with open("/proc/loadavg") as fh:
         print(f"load average at start: {fh.read().split()[:3]}")
-    print(f"rows: {args.rows:,}")
+    print(f"rows: {rows:,}")
     print("| form | method | wall time (s) | peak RSS (MB) | A1 equal to DuckDB's |")
     print("|---|---|---:|---:|---|")
     for form in forms:
         peer: dict | None = None
         for _ in range(args.repeat):  # methods alternate within a repeat
-            for method in args.methods.split(","):
+            for method in methods:
                 proc = subprocess.run(
                     [sys.executable, "-m", "benchmarks.bench_dynamics_matrix", "--child", method, form,
                      str(paths[form])], capture_output=True, text=True,
@@ -185,7 +211,9 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"| {form} | {method} | {r['wall_s']:.2f} | {r['peak_mb']:.0f} | {same} |", flush=True)
                 if args.json:
                     with open(args.json, "a") as fh:
-                        fh.write(json.dumps({**r, "rows": args.rows}) + "\n")
+                        fh.write(json.dumps({**r, "rows": rows}) + "\n")
+    with open("/proc/loadavg") as fh:
+        print(f"load average at end: {fh.read().split()[:3]}")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from msme_stats.indicators.dynamics import exporter_dynamics
 from msme_stats.samples.transactions import synthetic_transactions, write_transactions_parquet
 
 pytest.importorskip("dask")
+pytest.importorskip("duckdb")
 
 KCS = Path(__file__).resolve().parents[1] / "data" / "kcs_customs_synthetic"
 ARGS = {"n_traders": 400, "years": (2001, 2006), "seed": 7, "block_rows": 7_000}
@@ -144,7 +145,7 @@ TINY = pd.DataFrame(
 )
 
 
-@pytest.mark.parametrize("engine", ["pandas", "dask"])
+@pytest.mark.parametrize("engine", ["pandas", "dask", "duckdb"])
 def test_tiny_parquet_by_hand(tmp_path, engine):
     root = _write_hive(tmp_path / "tiny", TINY, row_group_size=2)
     kw = {"scheduler": "synchronous"} if engine == "dask" else {}
@@ -193,18 +194,19 @@ def test_parquet_fast_path_equals_validating_loader(tmp_path):
     a = get_engine("pandas").reduce(root, opts)  # dictionary-level fast path
     b = get_engine("pandas").reduce(loaded, opts)
     c = get_engine("dask").reduce(root, opts, scheduler="synchronous", split_every=2)
+    d = get_engine("duckdb").reduce(root, opts)  # the cells go through prepare_coded
     for name, keys in (("firm_product", ["trader", "period", "product"]),
                        ("firm_partner", ["trader", "period", "partner"])):
-        for other in (b, c):
+        for other in (b, c, d):
             pd.testing.assert_frame_equal(_sorted(getattr(a, name), keys), _sorted(getattr(other, name), keys),
                                           check_dtype=False, rtol=1e-12)
-    assert a.counts == b.counts == c.counts
-    assert a.placeholder_codes == b.placeholder_codes == c.placeholder_codes
+    assert a.counts == b.counts == c.counts == d.counts
+    assert a.placeholder_codes == b.placeholder_codes == c.placeholder_codes == d.placeholder_codes
     assert a.counts["rows_hs27"] > 0 and a.counts["rows_concorded"] > 0 and a.counts["rows_placeholder"] > 0
     assert set(a.firm_partner["partner"]) == set(a.firm_partner["partner"].str.strip().str.upper())
 
 
-@pytest.mark.parametrize("engine", ["pandas", "dask"])
+@pytest.mark.parametrize("engine", ["pandas", "dask", "duckdb"])
 @pytest.mark.parametrize(("column", "cell", "match"), [
     ("value", -1.0, "negative"),
     ("product", "12", "shorter than 6 digits"),
@@ -389,3 +391,140 @@ def test_large_parquet_file_is_split_into_dask_tasks(forms, monkeypatch):
     keys = ["trader", "period", "product", "partner", "value"]
     pd.testing.assert_frame_equal(_sorted(whole.astype({c: str for c in keys[:4]}), keys),
                                   _sorted(parts.astype({c: str for c in keys[:4]}), keys), check_dtype=False)
+
+
+# --------------------------------------------------------------------------------------
+# the optional DuckDB engine (issue 14): same tables, same typed errors
+# --------------------------------------------------------------------------------------
+def _no_fallback(caplog):
+    return not [r for r in caplog.records if "read by the pandas path" in r.getMessage()]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_duckdb_engine_every_input_form(forms, reference, form, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="msme_stats.engines.duckdb_engine")
+    src = forms[form]
+    got = _dyn(src, "duckdb", roles=CANON)  # DuckDB reads the raw source itself
+    pd.testing.assert_frame_equal(got, reference, check_exact=False, rtol=1e-12)
+    assert _no_fallback(caplog), "the SQL path was not used"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RecodeWarning)
+        tx = msme_stats.load_transactions(src, roles=CANON)
+    got = _dyn(tx, "duckdb")  # a loaded (canonical) frame
+    pd.testing.assert_frame_equal(got, reference, check_exact=False, rtol=1e-12)
+    assert _no_fallback(caplog)
+
+
+def test_duckdb_engine_reports_restored_zeros_and_row_counts(forms):
+    with pytest.warns(RecodeWarning, match="restored the lost leading zero") as rec:
+        red = get_engine("duckdb").reduce(forms["parquet_file_int"], ReduceOptions(), roles=CANON)
+    with pytest.warns(RecodeWarning) as rec_pd:
+        msme_stats.load_transactions(forms["parquet_file_int"], roles=CANON)
+    n = [str(w.message).split("zero of ")[1].split(" ")[0] for w in rec if "zero of" in str(w.message)]
+    n_pd = [str(w.message).split("zero of ")[1].split(" ")[0] for w in rec_pd if "zero of" in str(w.message)]
+    assert n == n_pd and int(n[0]) > 0
+    assert red.counts["rows"] == 15_000
+
+
+@pytest.mark.parametrize(("column", "cell", "error"), [
+    ("product", -10121, InvalidValueError),       # negative HS code
+    ("product", 12, InvalidValueError),           # shorter than 6 digits
+    ("period", 1850, InvalidValueError),          # year outside valid_years
+    ("value", -1.0, InvalidValueError),           # negative value
+    ("value", float("nan"), InvalidValueError),   # missing value
+    ("value", float("inf"), InvalidValueError),   # infinite value
+    ("trader", None, InvalidValueError),          # missing id
+])
+@pytest.mark.parametrize("form", ["frame", "parquet", "csv"])
+def test_duckdb_engine_raises_the_loaders_errors(tmp_path, forms, column, cell, error, form):
+    frame = forms["frame_int"].iloc[:3_000].copy()
+    if cell is None:
+        frame[column] = frame[column].astype("Int64")
+    frame.loc[frame.index[1_234], column] = cell
+    src: object = frame
+    if form == "parquet":
+        src = tmp_path / "bad.parquet"
+        frame.to_parquet(src)
+    elif form == "csv":
+        src = tmp_path / "bad.csv"
+        frame.to_csv(src, index=False)
+    with pytest.raises(error) as want, warnings.catch_warnings():
+        warnings.simplefilter("ignore", RecodeWarning)
+        exporter_dynamics(src, roles=CANON)
+    with pytest.raises(error) as got, warnings.catch_warnings():
+        warnings.simplefilter("ignore", RecodeWarning)
+        exporter_dynamics(src, roles=CANON, engine="duckdb")
+    assert str(got.value) == str(want.value)  # same message: file, column, first row and cell
+
+
+def test_duckdb_engine_options_and_missing_dependency(monkeypatch):
+    import sys
+
+    frame = synthetic_transactions(2_000, n_traders=50, years=(2001, 2002), seed=1)
+    with pytest.raises(OptionError, match="engine='duckdb' takes no options"):
+        get_engine("duckdb").reduce(frame, ReduceOptions(), scheduler="threads")
+    with pytest.raises(OptionError, match="only used with engine='dask'"):
+        exporter_dynamics(frame, engine="duckdb", scheduler="threads")
+    monkeypatch.setitem(sys.modules, "duckdb", None)  # import duckdb -> ImportError
+    with pytest.raises(msme_stats.MsmeStatsError, match=r"pip install 'msme_stats\[duckdb\]'"):
+        exporter_dynamics(frame, engine="duckdb")
+
+
+def test_duckdb_engine_threads_do_not_change_the_tables(forms):
+    a = get_engine("duckdb").reduce(forms["frame_str"], ReduceOptions(), roles=CANON, threads=1)
+    b = get_engine("duckdb").reduce(forms["frame_str"], ReduceOptions(), roles=CANON, threads=2)
+    for name, keys in (("firm_product", ["trader", "period", "product"]),
+                       ("firm_partner", ["trader", "period", "partner"])):
+        pd.testing.assert_frame_equal(_sorted(getattr(a, name), keys), _sorted(getattr(b, name), keys),
+                                      check_dtype=False, rtol=1e-12)
+
+
+def test_duckdb_engine_dates_years_and_integer_values(tmp_path, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="msme_stats.engines.duckdb_engine")
+    files = sorted(KCS.glob("df_syn_*_eng.csv"))
+    # a date role (KCS import declarations), yearly: dates parsed per distinct value in SQL
+    a = _dyn(files, "pandas", roles="kcs", period="year")
+    b = _dyn(files, "duckdb", roles="kcs", period="year")
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
+    assert _no_fallback(caplog)
+    # monthly labels from dates: read by the pandas path, same result
+    pd.testing.assert_frame_equal(_dyn(files, "pandas", roles="kcs", period="month"),
+                                  _dyn(files, "duckdb", roles="kcs", period="month"), check_exact=False, rtol=1e-12)
+    # a year role and whole-number values in a CSV (DuckDB reads them as integers)
+    frame = synthetic_transactions(5_000, n_traders=80, years=(2001, 2004), seed=3, codes="int")
+    frame = frame.rename(columns={"period": "yr"}).assign(value=lambda f: f["value"].round().astype("int64"))
+    path = tmp_path / "years.csv"
+    frame.to_csv(path, index=False)
+    roles = {**CANON, "year": "yr"}
+    del roles["period"]
+    caplog.clear()
+    pd.testing.assert_frame_equal(_dyn(path, "pandas", roles=roles), _dyn(path, "duckdb", roles=roles),
+                                  check_exact=False, rtol=1e-12)
+    assert _no_fallback(caplog)
+
+
+def test_duckdb_engine_boolean_values_raise_the_loaders_error():
+    frame = synthetic_transactions(1_000, n_traders=30, years=(2001, 2002), seed=2).assign(value=True)
+    with pytest.raises(InvalidValueError) as want:
+        exporter_dynamics(frame, roles=CANON)
+    with pytest.raises(InvalidValueError) as got:
+        exporter_dynamics(frame, roles=CANON, engine="duckdb")
+    assert str(got.value) == str(want.value)
+
+
+def test_duckdb_engine_bad_quantity_raises_the_loaders_error():
+    frame = synthetic_transactions(1_000, n_traders=30, years=(2001, 2002), seed=2).assign(kg=1.0)
+    frame.loc[frame.index[17], "kg"] = -2.0
+    roles = {**CANON, "quantity": "kg"}
+    with pytest.raises(InvalidValueError) as want:
+        exporter_dynamics(frame, roles=roles)
+    with pytest.raises(InvalidValueError) as got:
+        exporter_dynamics(frame, roles=roles, engine="duckdb")
+    assert str(got.value) == str(want.value) and "negative" in str(got.value)
+    frame.loc[frame.index[17], "kg"] = None  # a missing quantity is allowed
+    pd.testing.assert_frame_equal(exporter_dynamics(frame, roles=roles),
+                                  exporter_dynamics(frame, roles=roles, engine="duckdb"), check_exact=False, rtol=1e-12)

@@ -18,7 +18,9 @@ are summed by hashing one int64 per row, block by block (:func:`._common.group_s
 
 Engines: ``"pandas"`` (:mod:`.pandas_engine`, in memory, blocks on all cores) and ``"dask"``
 (:mod:`.dask_engine`, one task per file, out of core on one machine or on a
-dask.distributed cluster).
+dask.distributed cluster); ``"duckdb"`` (:mod:`.duckdb_engine`, optional dependency
+``msme_stats[duckdb]``: the same reduction in SQL from a path or a DataFrame, keys validated
+per distinct value by the loader's functions, same tables).
 """
 
 from __future__ import annotations
@@ -29,12 +31,12 @@ from types import ModuleType
 from .._options import check_choice
 from ._common import ReduceOptions, Reduction
 
-ENGINES = ("pandas", "dask")
+ENGINES = ("pandas", "dask", "duckdb")
 
 __all__ = ["ENGINES", "ReduceOptions", "Reduction", "get_engine"]
 
 
 def get_engine(name: str) -> ModuleType:
-    """Return the engine module ``name`` (``"pandas"`` or ``"dask"``)."""
+    """Return the engine module ``name`` (``"pandas"``, ``"dask"`` or ``"duckdb"``)."""
     name = check_choice("engine", name, ENGINES)
     return importlib.import_module(f"{__name__}.{name}_engine")

@@ -327,14 +327,7 @@ def prepare_coded(coded: Coded, options: ReduceOptions) -> tuple[Coded, dict[str
             counts["rows_concorded"] = int(coded.label_rows("product")[changed].sum())
             coded = coded.relabel("product", product.map(lambda c: conc.get(c, c)))
     labels = coded.labels
-    product = pd.Series(labels["product"]).astype("str")
-    lab_masks = {
-        "hs27": product.str.startswith("27").to_numpy(dtype=bool) if options.exclude_hs27 else None,
-        "trader": pd.Series(labels["trader"]).astype("str").isin(options.placeholder_trader).to_numpy(),
-        "partner": pd.Series(labels["partner"]).astype("str").isin(options.placeholder_partner).to_numpy(),
-        "product": product.str.upper().str.startswith(options.placeholder_product_prefix).to_numpy(dtype=bool),
-    }
-    used = {k: m for k, m in lab_masks.items() if m is not None and m.any()}
+    used = label_masks(labels, options)
     if not used:
         return coded, counts, {}
     per_label = {k: np.zeros(len(labels[k]), dtype=np.int64) for k in ("trader", "partner", "product")}
@@ -364,6 +357,22 @@ def prepare_coded(coded: Coded, options: ReduceOptions) -> tuple[Coded, dict[str
             for i in np.flatnonzero(rows_per):
                 placeholder_codes[f"{k}={text[i]}"] = int(rows_per[i])
     return Coded(labels, chunks), counts, placeholder_codes
+
+
+def label_masks(labels: Mapping[str, pd.Index], options: ReduceOptions) -> dict[str, np.ndarray]:
+    """Masks of the labels whose rows the row-level steps drop (only masks with a hit).
+
+    ``"hs27"`` (products of chapter 27 under ``exclude_hs27``) and the placeholder ids of
+    ``"trader"``, ``"partner"`` and ``"product"``; an empty result means no row is dropped.
+    """
+    product = pd.Series(labels["product"]).astype("str")
+    lab_masks = {
+        "hs27": product.str.startswith("27").to_numpy(dtype=bool) if options.exclude_hs27 else None,
+        "trader": pd.Series(labels["trader"]).astype("str").isin(options.placeholder_trader).to_numpy(),
+        "partner": pd.Series(labels["partner"]).astype("str").isin(options.placeholder_partner).to_numpy(),
+        "product": product.str.upper().str.startswith(options.placeholder_product_prefix).to_numpy(dtype=bool),
+    }
+    return {k: m for k, m in lab_masks.items() if m is not None and m.any()}
 
 
 def _take_labels(labels: pd.Index, codes: np.ndarray) -> Any:
