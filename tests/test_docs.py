@@ -107,9 +107,14 @@ def test_relative_markdown_links_exist():
     assert not bad, "relative links to files that do not exist:\n" + "\n".join(bad)
 
 
+#: the developers' folder beside a clone (absent from a user's clone), written in pieces so
+#: that this file does not match itself
+_OUTSIDE = re.compile(r"\.\./" + "shared" + "|" + "shared" + "/domain")
+
+
 def test_no_tracked_file_points_outside_the_repository_to_the_domain_notes():
     bad = [str(p.relative_to(ROOT)) for p in _tracked_text_files()
-           if p.name != "test_docs.py" and "shared/domain" in p.read_text(encoding="utf-8", errors="replace")]
+           if _OUTSIDE.search(p.read_text(encoding="utf-8", errors="replace"))]
     assert not bad, bad
 
 
