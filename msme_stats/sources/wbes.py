@@ -641,20 +641,9 @@ def _recode_negative(series: pd.Series, raw_name: str, col: str, labels: dict | 
     return series
 
 
-def _clean_one(
-    raw: _RawFile,
-    *,
-    weight_var: str,
-    size_scheme: str,
-    below5: str,
-    split_large: bool,
-    keep,
-    country: str | None,
-    year: int | None,
-    share_tolerance: float,
-    isic_revision: str,
-    override: tuple[str, int, str] | None = None,
-) -> tuple[pd.DataFrame, list[dict], dict]:
+def _check_wbes_columns(raw: _RawFile, weight_var: str) -> dict[str, str]:
+    """Map canonical names to the file's columns; raise if the file is empty, not a WBES
+    file, or lacks required columns (all listed, with their WBES names)."""
     if len(raw.frame) == 0:
         raise EmptyInputError(f"{raw.name} holds no rows. Download the file again.")
     cols = _resolve_columns(raw)
@@ -678,15 +667,11 @@ def _clean_one(
             f"{raw.name}: required column(s) missing: {detail}. "
             "Use the WBES standardized file, or rename your columns to the WBES names."
         )
+    return cols
 
-    recodes: list[dict] = []
-    out: dict[str, pd.Series] = {}
-    iso, yr, info = _survey_keys(raw, cols, country, year, override)
-    survey_id = iso.astype(str) + "_" + yr.astype(str)
-    out["survey_id"] = survey_id
-    out["country"] = iso
-    out["year"] = yr
 
+def _firm_ids(raw: _RawFile, cols: dict[str, str], survey_id: pd.Series) -> pd.Series:
+    """Firm ids as integers where whole; raise if any is missing or repeats within a survey."""
     fid = raw.frame[cols["firm_id"]]
     if pd.api.types.is_float_dtype(fid) and fid.notna().all() and (fid == np.round(fid)).all():
         fid = fid.astype("int64")
@@ -705,8 +690,11 @@ def _clean_one(
             f"{raw.name}: {len(dups)} firm id(s) repeat within a survey (survey/firm: {shown}). "
             f"Each establishment must appear once; check for appended files or remove the duplicates."
         )
-    out["firm_id"] = fid
+    return fid
 
+
+def _strata(raw: _RawFile, cols: dict[str, str], fid: pd.Series, survey_id: pd.Series) -> pd.Series:
+    """Sampling strata as ``<survey_id>:<code>`` (every digit kept); raise if any is missing."""
     strata_raw = _decode(raw, cols["strata"]) if cols["strata"] in raw.value_labels else raw.frame[cols["strata"]]
     if strata_raw.isna().any():
         raise InvalidValueError(
@@ -715,8 +703,11 @@ def _clean_one(
             "Every firm needs a stratum for design-based standard errors."
         )
     st = strata_raw.map(format_code)
-    out["strata"] = survey_id + ":" + st
+    return survey_id + ":" + st
 
+
+def _weight(raw: _RawFile, weight_var: str, fid: pd.Series) -> pd.Series:
+    """The chosen expansion weight; raise if any is missing, zero or negative."""
     w = _numeric(raw, weight_var, "weight")
     bad_w = w.isna() | (w <= 0)
     if bad_w.any():
@@ -727,8 +718,13 @@ def _clean_one(
             f"first firm ids: {list(fid[bad_w].head(5))}). Choose another weight (weights='strict'|'weak') "
             "or remove those firms explicitly before estimating."
         )
-    out["weight"] = w
+    return w
 
+
+def _size_columns(raw: _RawFile, cols: dict[str, str], out: dict[str, pd.Series], recodes: list,
+                  *, size_scheme: str, below5: str, split_large: bool) -> pd.Series | None:
+    """Add ``size_stratum``, ``size_class`` and ``size_class_l1`` to ``out``; return the
+    employees (negative codes recoded to missing) or None when the file has none."""
     stratum_label = _decode(raw, cols["size_stratum"])
     out["size_stratum"] = stratum_label
     emp = None
@@ -740,7 +736,14 @@ def _clean_one(
     else:
         out["size_class"] = size_class(tmp, scheme="l1", below5=below5)
     out["size_class_l1"] = size_class(tmp, scheme="l1", below5=below5)
+    return emp
 
+
+def _sector(raw: _RawFile, cols: dict[str, str], recodes: list,
+            isic_revision: str) -> tuple[pd.Series, pd.DataFrame]:
+    """Sector from the survey's own labels (else ISIC codes); warnings name the file.
+
+    Returns the sector and the frame of its inputs (``sector_raw``, ``isic``)."""
     sector_frame = pd.DataFrame(index=raw.frame.index)
     if "sector_raw" in cols:
         sector_frame["sector_raw"] = _decode(raw, cols["sector_raw"])
@@ -750,9 +753,14 @@ def _clean_one(
         warnings.simplefilter("always")
         sector = sector_class(sector_frame, isic_revision=isic_revision)
     for wmsg in caught:
-        warnings.warn(f"{raw.name}: {wmsg.message}", wmsg.category, stacklevel=4)
-    out["sector"] = sector
+        # stacklevel: _sector <- _clean_one <- _load_one <- load_wbes <- the user's call
+        warnings.warn(f"{raw.name}: {wmsg.message}", wmsg.category, stacklevel=5)
+    return sector, sector_frame
 
+
+def _other_variables(raw: _RawFile, cols: dict[str, str], out: dict[str, pd.Series], recodes: list) -> None:
+    """Add the remaining mapped variables and interview dates to ``out`` (labels decoded,
+    negative codes recoded to missing, yes/no as booleans)."""
     for spec in _variable_map():
         if spec.canonical in out or spec.canonical in {"firm_id", "strata", "country_raw", "year_raw", "size_stratum", "isic", "employees"} or spec.canonical not in cols:
             continue
@@ -769,33 +777,78 @@ def _clean_one(
     for var, canonical in _INTERVIEW_VARS.items():
         if var in raw.frame.columns:
             out[canonical] = _recode_negative(_numeric(raw, var, canonical), raw.name, var, raw.value_labels.get(var), recodes)
-    if "isic" in sector_frame:
-        out["isic"] = sector_frame["isic"]
-    if emp is not None:
-        out["employees"] = emp
 
-    for wname in ("wmedian", "wstrict", "wweak"):
-        if wname in raw.frame.columns:
-            out[wname] = _numeric(raw, wname, wname)
 
-    frame = pd.DataFrame(out, index=raw.frame.index)
+def _flag_shares(frame: pd.DataFrame, share_tolerance: float) -> None:
+    """Set ``shares_inconsistent`` (d3a + d3b + d3c off 100 by more than the tolerance)."""
     shares = [c for c in ("national_sales_pct", "indirect_export_pct", "direct_export_pct") if c in frame]
     if len(shares) == 3:
         total = frame[shares].sum(axis=1, min_count=3)
         frame["shares_inconsistent"] = (total - 100).abs() > share_tolerance
     else:
         frame["shares_inconsistent"] = False
-    frame["source_file"] = raw.name
 
+
+def _keep_extra(frame: pd.DataFrame, raw: _RawFile, cols: dict[str, str], keep) -> None:
+    """Carry the original variables asked for by ``keep=`` (raise if one is absent)."""
+    mapped = set(cols.values()) | {"wmedian", "wstrict", "wweak", *_INTERVIEW_VARS}
+    extra = list(raw.frame.columns) if keep == "all" else [k.lower() for k in keep]
+    absent = [k for k in extra if k not in raw.frame.columns]
+    if absent and keep != "all":
+        raise MissingColumnsError(f"{raw.name}: keep= asks for column(s) {absent} that the file does not have.")
+    for k in extra:
+        if k not in mapped and k not in frame.columns:
+            frame[k] = raw.frame[k]
+
+
+def _clean_one(
+    raw: _RawFile,
+    *,
+    weight_var: str,
+    size_scheme: str,
+    below5: str,
+    split_large: bool,
+    keep,
+    country: str | None,
+    year: int | None,
+    share_tolerance: float,
+    isic_revision: str,
+    override: tuple[str, int, str] | None = None,
+) -> tuple[pd.DataFrame, list[dict], dict]:
+    """Clean one raw WBES file into canonical firm rows.
+
+    Returns the frame, the negative-code recodes and the file's facts (where its economy
+    and year came from, ...). The options are those of :func:`load_wbes`.
+    """
+    cols = _check_wbes_columns(raw, weight_var)
+    recodes: list[dict] = []
+    out: dict[str, pd.Series] = {}
+    iso, yr, info = _survey_keys(raw, cols, country, year, override)
+    survey_id = iso.astype(str) + "_" + yr.astype(str)
+    out["survey_id"] = survey_id
+    out["country"] = iso
+    out["year"] = yr
+    fid = _firm_ids(raw, cols, survey_id)
+    out["firm_id"] = fid
+    out["strata"] = _strata(raw, cols, fid, survey_id)
+    out["weight"] = _weight(raw, weight_var, fid)
+    emp = _size_columns(raw, cols, out, recodes, size_scheme=size_scheme, below5=below5,
+                        split_large=split_large)
+    out["sector"], sector_frame = _sector(raw, cols, recodes, isic_revision)
+    _other_variables(raw, cols, out, recodes)
+    if "isic" in sector_frame:
+        out["isic"] = sector_frame["isic"]
+    if emp is not None:
+        out["employees"] = emp
+    for wname in ("wmedian", "wstrict", "wweak"):
+        if wname in raw.frame.columns:
+            out[wname] = _numeric(raw, wname, wname)
+
+    frame = pd.DataFrame(out, index=raw.frame.index)
+    _flag_shares(frame, share_tolerance)
+    frame["source_file"] = raw.name
     if keep:
-        mapped = set(cols.values()) | {"wmedian", "wstrict", "wweak", *_INTERVIEW_VARS}
-        extra = list(raw.frame.columns) if keep == "all" else [k.lower() for k in keep]
-        absent = [k for k in extra if k not in raw.frame.columns]
-        if absent and keep != "all":
-            raise MissingColumnsError(f"{raw.name}: keep= asks for column(s) {absent} that the file does not have.")
-        for k in extra:
-            if k not in mapped and k not in frame.columns:
-                frame[k] = raw.frame[k]
+        _keep_extra(frame, raw, cols, keep)
     info.update(_file_facts(raw))
     return frame.reset_index(drop=True), recodes, info
 
