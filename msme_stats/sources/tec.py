@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._docstrings import fill_doc
 from ..errors import (
     DuplicateIdError,
     EmptyInputError,
@@ -748,9 +749,9 @@ def _dataset_id(raw: pd.DataFrame, provider: str, path: Path, dataset: str | Non
     return np.full(n, dataset, dtype=object), np.full(n, f"ESTAT:{dataset.upper()}", dtype=object)
 
 
-def _canonical_tec(raw: pd.DataFrame, dims: list[str], provider: str, path: Path,
-                   dataset: str | None, year_range: tuple[int, int]) -> pd.DataFrame:
-    n = len(raw)
+def _tec_dimension_names(raw: pd.DataFrame, provider: str, path: Path) -> tuple[dict[str, str], set[str]]:
+    """The provider's column names per role and its known dimensions; raise
+    :class:`~msme_stats.errors.MissingColumnsError` when a required column is absent."""
     if provider == "eurostat":
         names = {"geo": "geo", "flow": "stk_flow", "size": "sizeclas", "partner": "partner",
                  "activity": "nace_r2", "unit": "unit", "freq": "freq"}
@@ -768,7 +769,18 @@ def _canonical_tec(raw: pd.DataFrame, dims: list[str], provider: str, path: Path
             f"file {str(path)!r} lacks required column(s) {missing}; header has "
             f"{[c for c in raw.columns if not c.startswith('_')]}."
         )
-    out: dict[str, object] = {}
+    return names, known_dims
+
+
+def _tec_dimensions(raw: pd.DataFrame, dims: list[str], provider: str, path: Path, names: dict[str, str],
+                    year_range: tuple[int, int], out: dict[str, object]) -> None:
+    """Add geo, year, flow, partner, activity and size-class columns to ``out``.
+
+    Codes are checked against ``tec_codes.csv``; partner and activity codes are mapped where
+    the code list knows them and kept otherwise; a file without the dimension holds all
+    partners / all activities / all sizes.
+    """
+    n = len(raw)
     geo = raw[names["geo"]]
     out.update(_geo_columns(geo, provider, names["geo"], path))
     out["geo"] = geo.to_numpy(dtype=object)
@@ -799,8 +811,11 @@ def _canonical_tec(raw: pd.DataFrame, dims: list[str], provider: str, path: Path
     else:
         out["size_class"] = np.full(n, "total", dtype=object)
         out["size_code"] = np.full(n, "", dtype=object)
-    # measure, unit, multiplier
-    unit_col = names["unit"]
+
+
+def _tec_measure_unit(raw: pd.DataFrame, provider: str, path: Path,
+                      unit_col: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Measure, unit and power-of-ten multiplier per row (OECD: MEASURE must fit UNIT_MEASURE)."""
     if provider == "eurostat":
         umap = _codemap(provider, "unit")
         _check_codes(raw[unit_col], umap, unit_col, path, what="unit", frame=raw)
@@ -823,10 +838,16 @@ def _canonical_tec(raw: pd.DataFrame, dims: list[str], provider: str, path: Path
                 f"does not fit UNIT_MEASURE {raw[unit_col].iloc[pos]!r}."
             )
         mult = _unit_mult(raw, path)
-    out["measure"] = measure
-    out["unit"] = unit
-    out["unit_code"] = raw[unit_col].to_numpy(dtype=object)
-    # flags, confidentiality, values
+    return measure, unit, mult
+
+
+def _tec_values(raw: pd.DataFrame, provider: str, path: Path, mult: np.ndarray,
+                out: dict[str, object]) -> None:
+    """Add value, flag, conf_status and confidential columns to ``out``.
+
+    A confidential or missing-flagged cell that carries a value is set to NaN (logged).
+    """
+    n = len(raw)
     flag_col = "OBS_FLAG" if provider == "eurostat" else "OBS_STATUS"
     flags = raw[flag_col].str.strip() if flag_col in raw.columns else pd.Series([""] * n)
     roles = _flag_roles(flags.reset_index(drop=True), provider, flag_col, path, raw)
@@ -844,9 +865,11 @@ def _canonical_tec(raw: pd.DataFrame, dims: list[str], provider: str, path: Path
     out["flag"] = flags.to_numpy(dtype=object)
     out["conf_status"] = conf_s.to_numpy(dtype=object)
     out["confidential"] = confidential
-    out["series_break"] = out["year"] >= series_break_year()
-    out["source"], out["dataflow"] = _dataset_id(raw, provider, path, dataset)
-    # breakdown: any further dimension with a non-total code
+
+
+def _tec_breakdown(raw: pd.DataFrame, dims: list[str], known_dims: set[str]) -> np.ndarray:
+    """Breakdown per row: any further dimension with a non-total code, as ``dim=code;...``."""
+    n = len(raw)
     extra = [d for d in dims if d not in known_dims and d not in _PREAMBLE]
     if extra:
         parts = []
@@ -855,9 +878,26 @@ def _canonical_tec(raw: pd.DataFrame, dims: list[str], provider: str, path: Path
             parts.append(np.where(col.isin(_TRIVIAL_CODES), "", d + "=" + col))
         joined = pd.DataFrame(parts).T.apply(lambda r: ";".join(x for x in r if x), axis=1) \
             if len(extra) > 1 else pd.Series(parts[0])
-        out["breakdown"] = joined.to_numpy(dtype=object)
-    else:
-        out["breakdown"] = np.full(n, "", dtype=object)
+        return joined.to_numpy(dtype=object)
+    return np.full(n, "", dtype=object)
+
+
+def _canonical_tec(raw: pd.DataFrame, dims: list[str], provider: str, path: Path,
+                   dataset: str | None, year_range: tuple[int, int]) -> pd.DataFrame:
+    """Turn one parsed TEC file into the columns of :data:`TEC_COLUMNS` (one row per cell)."""
+    n = len(raw)
+    names, known_dims = _tec_dimension_names(raw, provider, path)
+    out: dict[str, object] = {}
+    _tec_dimensions(raw, dims, provider, path, names, year_range, out)
+    unit_col = names["unit"]
+    measure, unit, mult = _tec_measure_unit(raw, provider, path, unit_col)
+    out["measure"] = measure
+    out["unit"] = unit
+    out["unit_code"] = raw[unit_col].to_numpy(dtype=object)
+    _tec_values(raw, provider, path, mult, out)
+    out["series_break"] = out["year"] >= series_break_year()
+    out["source"], out["dataflow"] = _dataset_id(raw, provider, path, dataset)
+    out["breakdown"] = _tec_breakdown(raw, dims, known_dims)
     out["file"] = np.full(n, str(path), dtype=object)
     frame = pd.DataFrame(out)
     _check_duplicates(frame, TEC_KEY, "load_tec", raw["_line"].to_numpy())
@@ -906,23 +946,18 @@ def _plain(v):
     return v.item() if isinstance(v, np.generic) else v
 
 
-def load_tec(source: Source, *, dataset: str | None = None,
-             year_range: tuple[int, int] | None = None) -> pd.DataFrame:
-    """Read Eurostat or OECD TEC tables from local files into one tidy long frame.
+def _cell_counts(out: pd.DataFrame, n_files: int) -> dict[str, int]:
+    """Count the cells, the confidential ones, those without a value and the flagged ones (logged)."""
+    n_conf = int(out["confidential"].sum())
+    n_missing = int(out["value"].isna().sum())
+    logger.info("load_tec: %d cells from %d file(s); %d confidential, %d without value",
+                len(out), n_files, n_conf, n_missing)
+    return {"cells": len(out), "confidential": n_conf,
+            "without_value": n_missing,
+            "flagged": int((out["flag"] != "").sum())}
 
-    Parameters
-    ----------
-    source
-        A path, a glob pattern (``"data/ext_tec*.csv.gz"``) or a list of paths/patterns.
-        Files may be gzip-compressed (detected from the content, not the name).
-    dataset
-        Dataset id for TSV files whose name does not contain it (``"ext_tec01"``). SDMX-CSV
-        files carry their dataflow id and ignore this option.
-    year_range
-        ``(first, last)`` plausible reference years; a ``TIME_PERIOD`` outside raises
-        :class:`~msme_stats.errors.InvalidValueError`. None (default) = the documented range
-        of ``tec_codes.csv`` (2000 to the current year; see :func:`plausible_range`).
 
+_LOAD_TEC_RETURNS = """\
     Returns
     -------
     pandas.DataFrame
@@ -970,6 +1005,28 @@ def load_tec(source: Source, *, dataset: str | None = None,
             ``TOWNERSHIP``), else empty;
         ``size_code``, ``unit_code``
             the source codes; ``file`` the file read.
+"""
+
+
+@fill_doc(load_tec_returns=_LOAD_TEC_RETURNS)
+def load_tec(source: Source, *, dataset: str | None = None,
+             year_range: tuple[int, int] | None = None) -> pd.DataFrame:
+    """Read Eurostat or OECD TEC tables from local files into one tidy long frame.
+
+    Parameters
+    ----------
+    source
+        A path, a glob pattern (``"data/ext_tec*.csv.gz"``) or a list of paths/patterns.
+        Files may be gzip-compressed (detected from the content, not the name).
+    dataset
+        Dataset id for TSV files whose name does not contain it (``"ext_tec01"``). SDMX-CSV
+        files carry their dataflow id and ignore this option.
+    year_range
+        ``(first, last)`` plausible reference years; a ``TIME_PERIOD`` outside raises
+        :class:`~msme_stats.errors.InvalidValueError`. None (default) = the documented range
+        of ``tec_codes.csv`` (2000 to the current year; see :func:`plausible_range`).
+
+    {{load_tec_returns}}
 
     Raises
     ------
@@ -1001,13 +1058,7 @@ def load_tec(source: Source, *, dataset: str | None = None,
     out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if len(frames) > 1:  # within a file, duplicates are checked (with lines) on reading
         _check_duplicates(out, TEC_KEY, "load_tec")
-    n_conf = int(out["confidential"].sum())
-    n_missing = int(out["value"].isna().sum())
-    logger.info("load_tec: %d cells from %d file(s); %d confidential, %d without value",
-                len(out), len(paths), n_conf, n_missing)
-    out.attrs["counts"] = {"cells": len(out), "confidential": n_conf,
-                           "without_value": n_missing,
-                           "flagged": int((out["flag"] != "").sum())}
+    out.attrs["counts"] = _cell_counts(out, len(paths))
     out.attrs["params"] = {"year_range": years}
     return out
 
