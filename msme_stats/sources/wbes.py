@@ -30,6 +30,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .._atomic import atomic_write_bytes
 from .._docstrings import fill_doc
 from .._frozen import FrozenTuple
 from .._options import WEIGHT_ALIASES, WEIGHT_VARS, check_choice, check_number, format_code
@@ -956,16 +957,12 @@ def _write_cache(frame: pd.DataFrame, recodes: list[dict], target: Path, info: d
             arrays.append(table.column(name))
             fields.append(fld)
     table = pa.Table.from_arrays(arrays, schema=pa.schema(fields, metadata=meta))
-    tmp = target.with_suffix(f".tmp{os.getpid()}")
-    try:
-        # uncompressed, dictionary-encoded only where pandas has categories: the cache is read
-        # far more often than written, and decoding dominates a reload
-        categorical = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
-        pq.write_table(table, tmp, compression="none", use_dictionary=categorical, write_statistics=False)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    # uncompressed, dictionary-encoded only where pandas has categories: the cache is read
+    # far more often than written, and decoding dominates a reload
+    categorical = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="none", use_dictionary=categorical, write_statistics=False)
+    atomic_write_bytes(target, sink.getvalue().to_pybytes())
 
 
 def _read_cache(target: Path) -> tuple[pd.DataFrame, list[dict], dict, dict] | None:
