@@ -34,7 +34,7 @@ _LAZY: dict[str, str] = {
     # classifications and reference data
     "size_class": "msme_stats.classify",
     "sector_class": "msme_stats.classify",
-    "country_groups": "msme_stats.classify",
+    "country_groups": "msme_stats.reference",
     "countries": "msme_stats.reference",
     "to_iso3": "msme_stats.reference",
     # survey estimation
