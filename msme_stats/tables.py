@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ._docstrings import fill_doc
-from ._options import as_list, check_choice
+from ._options import Uncertainty, as_list, check_choice, choices
 from .errors import MissingColumnsError, OptionError
 
 #: formats written by :meth:`PublicationTable.write` by default
@@ -753,7 +753,7 @@ def _check_table_input(estimates: pd.DataFrame, rows_l: list[str], cols_l: list[
     """Raise for an unknown ``uncertainty``, a bad ``decimals``, missing columns or two rows
     in one cell."""
     if uncertainty is not None:
-        check_choice("uncertainty", uncertainty, ("se", "ci"))
+        check_choice("uncertainty", uncertainty, choices(Uncertainty))
     if not isinstance(decimals, (int, np.integer)) or isinstance(decimals, bool) or decimals < 0:
         raise OptionError(f"publication_table: decimals={decimals!r} must be a non-negative integer.")
     need = [*rows_l, *cols_l, value]
@@ -1032,7 +1032,7 @@ def publication_table(
     columns: str | Sequence[str],
     value: str = "estimate",
     decimals: int = 1,
-    uncertainty: str | None = None,
+    uncertainty: Uncertainty | None = None,
     show_se: bool = False,
     contrast: pd.DataFrame | None = None,
     contrast_label: str = "Difference",

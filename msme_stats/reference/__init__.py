@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._options import check_choice
+from .._options import CountryErrors, CountryScheme, check_choice, choices
 from ..errors import (
     ExclusionWarning,
     InvalidValueError,
@@ -57,8 +57,8 @@ _DIR = Path(__file__).resolve().parent
 #: calendar year ``t`` carries the classification released on 1 July ``t`` (FY ``t+1``).
 INCOME_LAST_YEAR = 2025
 
-_SCHEMES = ("auto", "iso3", "iso2", "numeric", "name", "eurostat")
-_ERRORS = ("raise", "coerce")
+_SCHEMES = choices(CountryScheme)
+_ERRORS = choices(CountryErrors)
 #: pandas' default dtype for text: ``str`` (NaN for missing) in pandas 3, ``object`` before.
 _STR_DTYPE: Any = "str" if int(pd.__version__.split(".")[0]) >= 3 else object
 
@@ -374,8 +374,8 @@ def _report_unknown(present: pd.Series, unknown: list[Any], idx: Any, scheme: st
 def to_iso3(
     values: Any,
     *,
-    scheme: str = "auto",
-    errors: str = "raise",
+    scheme: CountryScheme = "auto",
+    errors: CountryErrors = "raise",
 ) -> pd.Series:
     """Convert country codes or names to ISO 3166-1 alpha-3 codes.
 

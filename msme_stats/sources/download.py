@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 
 from .._atomic import atomic_write_bytes
-from .._options import check_choice
+from .._options import TecFormat, check_choice, choices
 from ..errors import OfflineError, OptionError, UnreadableFileError, WriteError
 
 logger = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def tec_url(
     dataset: str,
     *,
     key: str | None = None,
-    fmt: str = "sdmx-csv",
+    fmt: TecFormat = "sdmx-csv",
     version: str = "latest",
 ) -> str:
     """Build the query URL of a Eurostat or OECD TEC dataset.
@@ -78,7 +78,7 @@ def tec_url(
         ``.../rest/data/OECD.SDD.TPS,DSD_TEC_ISIC4@DF_TEC01,<version>/<key>?format=
         csvfilewithlabels&dimensionAtObservation=AllDimensions``).
     """
-    fmt = check_choice("fmt", fmt, ["sdmx-csv", "tsv"])
+    fmt = check_choice("fmt", fmt, choices(TecFormat))
     provider = _provider(dataset)
     if key is not None and (not isinstance(key, str) or re.search(r"[\s/?#&]", key)):
         raise OptionError(
@@ -173,7 +173,7 @@ def download_tec(
     *,
     cache_dir: str | Path,
     key: str | None = None,
-    fmt: str = "sdmx-csv",
+    fmt: TecFormat = "sdmx-csv",
     version: str = "latest",
     refresh: bool = False,
     timeout: float = 60.0,

@@ -33,7 +33,18 @@ import pandas as pd
 from .._atomic import atomic_write_bytes
 from .._docstrings import fill_doc
 from .._frozen import FrozenTuple
-from .._options import WEIGHT_ALIASES, WEIGHT_VARS, check_choice, check_number, format_code
+from .._options import (
+    WEIGHT_ALIASES,
+    WEIGHT_VARS,
+    IsicRevision,
+    WbesBelow5,
+    WbesSizeScheme,
+    WbesWeight,
+    check_choice,
+    check_number,
+    choices,
+    format_code,
+)
 from ..classify import sector_class, size_class
 from ..errors import (
     DuplicateIdError,
@@ -54,7 +65,7 @@ from ..screens import DEFAULT_SCREENS, screen_outliers
 
 logger = logging.getLogger(__name__)
 
-Weights = Literal["median", "strict", "weak"]
+Weights = WbesWeight
 
 #: Columns derived by the loader (not read from one WBES variable).
 DERIVED_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -1072,9 +1083,9 @@ def _load_options(*, weights, size_scheme, below5, split_large, keep, country, y
     """Check the options of :func:`load_wbes`; return them as the dict :func:`_load_one` uses,
     and the checked ``surveys=`` overrides."""
     weights = check_choice("weights", weights, tuple(WEIGHT_VARS), aliases=WEIGHT_ALIASES)
-    size_scheme = check_choice("size_scheme", size_scheme, ("a6a", "l1"))
-    below5 = check_choice("below5", below5, ("separate", "merge_small"))
-    isic_revision = check_choice("isic_revision", str(isic_revision), ("3.1", "4"))
+    size_scheme = check_choice("size_scheme", size_scheme, choices(WbesSizeScheme))
+    below5 = check_choice("below5", below5, choices(WbesBelow5))
+    isic_revision = check_choice("isic_revision", str(isic_revision), choices(IsicRevision))
     overrides = _check_overrides(surveys)
     return {
         "weight_var": WEIGHT_VARS[weights], "size_scheme": size_scheme, "below5": below5, "split_large": split_large,
@@ -1195,15 +1206,15 @@ def load_wbes(
     source,
     *,
     weights: Weights = "median",
-    size_scheme: Literal["a6a", "l1"] = "a6a",
-    below5: Literal["separate", "merge_small"] = "separate",
+    size_scheme: WbesSizeScheme = "a6a",
+    below5: WbesBelow5 = "separate",
     split_large: bool = False,
     keep: Sequence[str] | Literal["all"] | None = None,
     country: str | None = None,
     year: int | None = None,
     surveys: SurveyOverrides | None = None,
     share_tolerance: float = 1.0,
-    isic_revision: Literal["3.1", "4"] = "3.1",
+    isic_revision: IsicRevision = "3.1",
     outlier_k: float = 5.0,
     cache: bool = True,
     cache_dir: str | os.PathLike | None = None,
