@@ -875,9 +875,6 @@ def _add_contrast(contrast: pd.DataFrame, frame: pd.DataFrame, rows_l: list[str]
     raw_keys = _pivot(frame, rows_l, cols_l, value)
     if row_order is not None:
         raw_keys = raw_keys.reindex([r for r in row_order if r in raw_keys.index])
-    con = contrast.copy()
-    for c in rows_l:
-        con[c] = con[c].astype(str)
     con = con.set_index(rows_l).reindex(raw_keys.index)
     values[contrast_label] = con["difference"].to_numpy()
     if se is not None:
