@@ -56,8 +56,9 @@ BUSINESS_COUNT_COLUMNS: tuple[str, ...] = (
     "file",
 )
 
-# Warnings are raised two calls below load_business_counts (helper <- _read_one_counts <-
-# load_business_counts), so that they point at the user's call.
+# Warnings are raised in a helper of _read_one_counts, which load_business_counts calls from a
+# list comprehension (a frame of its own): helper <- _read_one_counts <- <listcomp> <-
+# load_business_counts, the frame the warnings named before the split.
 _STACKLEVEL = 4
 
 

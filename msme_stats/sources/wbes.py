@@ -792,8 +792,8 @@ def _sector(raw: _RawFile, cols: dict[str, str], recodes: list,
         warnings.simplefilter("always")
         sector = sector_class(sector_frame, isic_revision=isic_revision)
     for wmsg in caught:
-        # stacklevel: _sector <- _clean_one <- _load_one <- load_wbes <- the user's call
-        warnings.warn(f"{raw.name}: {wmsg.message}", wmsg.category, stacklevel=5)
+        # stacklevel: _sector <- _clean_one <- _load_one <- _load_files <- load_wbes <- the user's call
+        warnings.warn(f"{raw.name}: {wmsg.message}", wmsg.category, stacklevel=6)
     return sector, sector_frame
 
 
