@@ -29,12 +29,12 @@ _LAZY: dict[str, str] = {
     "replicate_published": "msme_stats.replicate",
     "published_survey_values": "msme_stats.replicate",
     "load_tec": "msme_stats.sources.tec",
-    "load_business_counts": "msme_stats.sources.tec",
+    "load_business_counts": "msme_stats.sources.business_counts",
     "load_transactions": "msme_stats.sources.customs",
     # classifications and reference data
     "size_class": "msme_stats.classify",
     "sector_class": "msme_stats.classify",
-    "country_groups": "msme_stats.classify",
+    "country_groups": "msme_stats.reference",
     "countries": "msme_stats.reference",
     "to_iso3": "msme_stats.reference",
     # survey estimation

@@ -8,6 +8,7 @@ the allowed values listed.
 from __future__ import annotations
 
 import math
+import typing as _typing
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -157,3 +158,37 @@ def check_number(
         interval = f"{lo_b}{low if low is not None else '-inf'}, {high if high is not None else 'inf'}{hi_b}"
         raise OptionError(f"{name}={value!r} is not allowed; use a finite number in {interval}.")
     return v
+
+
+# --------------------------------------------------------------------------------------
+# Literal option types (sources, reference, tables): the allowed values of an option are
+# derived from its type with :func:`choices`, so the signature, the check and the docs agree
+# --------------------------------------------------------------------------------------
+#: ``load_wbes(weights=)``: the expansion weight (see :data:`WEIGHT_VARS`).
+WbesWeight = _typing.Literal["median", "strict", "weak"]
+#: ``load_wbes(size_scheme=)``: size class from the sampling stratum or from employees.
+WbesSizeScheme = _typing.Literal["a6a", "l1"]
+#: ``load_wbes(below5=)``: firms with fewer than 5 employees kept as micro or counted as small.
+WbesBelow5 = _typing.Literal["separate", "merge_small"]
+#: ``load_wbes(isic_revision=)``: revision of the ISIC codes used when the sector label is missing.
+IsicRevision = _typing.Literal["3.1", "4"]
+#: ``tec_url(fmt=)`` / ``download_tec(fmt=)``: the download format.
+TecFormat = _typing.Literal["sdmx-csv", "tsv"]
+#: ``to_iso3(scheme=)``: how country values are read.
+CountryScheme = _typing.Literal["auto", "iso3", "iso2", "numeric", "name", "eurostat"]
+#: ``to_iso3(errors=)``: unknown values raise or become missing.
+CountryErrors = _typing.Literal["raise", "coerce"]
+#: ``publication_table(uncertainty=)``: standard error or confidence interval (None: neither).
+Uncertainty = _typing.Literal["se", "ci"]
+
+
+def choices(option_type: Any) -> tuple[Any, ...]:
+    """The allowed values of a ``Literal`` option type, in order (``typing.get_args``).
+
+    >>> choices(Uncertainty)
+    ('se', 'ci')
+    """
+    values = _typing.get_args(option_type)
+    if not values:
+        raise TypeError(f"{option_type!r} is not a Literal type with values.")
+    return values

@@ -67,6 +67,7 @@ import pandas as pd
 from ._atomic import atomic_write_text, sha256_file
 from ._commit import Op, SignalGuard, WorkDir, commit
 from ._commit import recover as _commit_recover
+from ._docstrings import fill_doc
 from ._lock import BuildLock
 from ._options import as_list, check_choice
 from ._paths import ENV_DATA_DIR as _ENV_DATA_DIR
@@ -933,18 +934,50 @@ def _plan(
 
 
 # --------------------------------------------------------------------------- build
-def build(
-    *,
-    data_dir: str | os.PathLike[str] | None = None,
-    out_dir: str | os.PathLike[str] = "figures",
-    only: Iterable[str] | str | None = None,
-    params: Mapping[str, Any] | None = None,
-    progress: bool = True,
-    registry: Registry | None = None,
-    lock_timeout: float = 0.0,
-) -> Manifest:
-    """Regenerate the registered figures and tables atomically; return the manifest.
+def _data_path(data_dir: str | os.PathLike[str] | None) -> tuple[Any, Path | None]:
+    """The data directory as given (default: ``$MSME_STATS_DATA_DIR``, else the bundled
+    ``data/`` folder) and resolved; raise :class:`~msme_stats.errors.BuildError` when it is
+    not a directory."""
+    if data_dir is None:
+        default = _bundled_data_dir()  # $MSME_STATS_DATA_DIR, else the bundled data/ folder
+        data_dir = default if default.is_dir() else None
+    data_path = Path(data_dir).resolve() if data_dir is not None else None
+    if data_path is not None and not data_path.is_dir():
+        raise BuildError(
+            f"data directory {data_path} does not exist or is not a directory; pass --data DIR "
+            "with your data folders in it (e.g. DIR/wbes/*.dta)."
+        )
+    return data_dir, data_path
 
+
+def _select_specs(registry: Registry, only: Iterable[str] | str | None) -> list[OutputSpec]:
+    """The outputs to build (``only=`` ids, in order, else all; unknown ids raise)."""
+    wanted = as_list(only)
+    specs = [registry.output(i) for i in dict.fromkeys(wanted)] if wanted else registry.outputs()
+    if not specs:
+        logger.warning(
+            "no output is registered; only the manifest is written (output modules are in "
+            "msme_stats/outputs/)."
+        )
+    return specs
+
+
+def _resolve_inputs(specs: list[OutputSpec], registry: Registry,
+                    data_path: Path | None) -> tuple[dict[str, list[Path]], dict[str, dict]]:
+    """Resolve every input the outputs need to its files, and hash them for the manifest."""
+    input_names = sorted({name for s in specs for name in s.inputs})
+    resolved, folders = {}, {}
+    for name in input_names:
+        resolved[name], folders[name] = _resolve_input(name, registry, data_path)
+    input_entries = {
+        name: {"name": name, **({"folder": folders[name]} if folders[name] else {}),
+               "files": [_file_entry(p, data_path) for p in files]}
+        for name, files in resolved.items()
+    }
+    return resolved, input_entries
+
+
+_BUILD_PARAMETERS = """\
     Parameters
     ----------
     data_dir
@@ -972,6 +1005,23 @@ def build(
     lock_timeout
         Seconds to wait when another build holds the lock of ``out_dir`` (default 0: fail
         at once with :class:`~msme_stats.errors.BuildLockedError`).
+"""
+
+
+@fill_doc(build_parameters=_BUILD_PARAMETERS)
+def build(
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    out_dir: str | os.PathLike[str] = "figures",
+    only: Iterable[str] | str | None = None,
+    params: Mapping[str, Any] | None = None,
+    progress: bool = True,
+    registry: Registry | None = None,
+    lock_timeout: float = 0.0,
+) -> Manifest:
+    """Regenerate the registered figures and tables atomically; return the manifest.
+
+    {{build_parameters}}
 
     Returns
     -------
@@ -1000,40 +1050,14 @@ def build(
         load_output_modules()
         registry = REGISTRY
     params = _json_params(params)
-    if data_dir is None:
-        default = _bundled_data_dir()  # $MSME_STATS_DATA_DIR, else the bundled data/ folder
-        data_dir = default if default.is_dir() else None
-    data_path = Path(data_dir).resolve() if data_dir is not None else None
-    if data_path is not None and not data_path.is_dir():
-        raise BuildError(
-            f"data directory {data_path} does not exist or is not a directory; pass --data DIR "
-            "with your data folders in it (e.g. DIR/wbes/*.dta)."
-        )
+    data_dir, data_path = _data_path(data_dir)
     out_path = Path(out_dir)
-
-    wanted = as_list(only)
-    specs = [registry.output(i) for i in dict.fromkeys(wanted)] if wanted else registry.outputs()
-    if not specs:
-        logger.warning(
-            "no output is registered; only the manifest is written (output modules are in "
-            "msme_stats/outputs/)."
-        )
-
+    specs = _select_specs(registry, only)
     # resolve every input before running anything: fail fast, hash them for the manifest
-    input_names = sorted({name for s in specs for name in s.inputs})
-    resolved, folders = {}, {}
-    for name in input_names:
-        resolved[name], folders[name] = _resolve_input(name, registry, data_path)
-    input_entries = {
-        name: {"name": name, **({"folder": folders[name]} if folders[name] else {}),
-               "files": [_file_entry(p, data_path) for p in files]}
-        for name, files in resolved.items()
-    }
-
+    resolved, input_entries = _resolve_inputs(specs, registry, data_path)
     out_path = _check_out_dir(out_path)
     work = WorkDir(out_path)
     report = _Report(data_path)
-    timings: dict[str, float] = {}
     with SignalGuard() as guard:
         try:
             lock = BuildLock(work.lock, timeout=lock_timeout, what=f"output folder {out_path}")

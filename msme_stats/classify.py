@@ -3,7 +3,8 @@
 Each function takes a frame or a series and returns a new series; inputs are never
 modified. The knowledge behind them (WBES size codes, sector labels, ISIC ranges) lives in
 CSV files under ``msme_stats/reference/`` with their sources. Country groups are in
-:mod:`msme_stats.reference` and re-exported here as :func:`country_groups`.
+:mod:`msme_stats.reference` (:func:`msme_stats.country_groups`); the name
+``classify.country_groups`` is a deprecated alias.
 
 Size-class schemes are kept apart on purpose: a WBES "small" firm (5-19 employees) is not
 an OECD/Eurostat "small" enterprise (10-49 employees).
@@ -290,7 +291,18 @@ def sector_class(
 
 
 def country_groups(*args, **kwargs):
-    """Year-aware country group membership; see :func:`msme_stats.reference.country_groups`."""
+    """Deprecated alias of :func:`msme_stats.reference.country_groups` (also
+    ``msme_stats.country_groups``); kept for one release.
+
+    Issues a :class:`DeprecationWarning` and returns what
+    :func:`msme_stats.reference.country_groups` returns for the same arguments.
+    """
     from .reference import country_groups as _cg
 
+    warnings.warn(
+        "msme_stats.classify.country_groups is deprecated and will be removed in the next release; "
+        "use msme_stats.country_groups (msme_stats.reference.country_groups).",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     return _cg(*args, **kwargs)

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._options import as_list, check_choice
+from ._docstrings import fill_doc
+from ._options import Uncertainty, as_list, check_choice, choices
 from .errors import MissingColumnsError, OptionError
 
 #: formats written by :meth:`PublicationTable.write` by default
@@ -747,32 +748,208 @@ def _pivot(frame: pd.DataFrame, rows: list[str], cols: list[str], value: str) ->
 CONTRAST_COLUMNS = ("difference", "se", "p_value")
 
 
-def publication_table(
-    estimates: pd.DataFrame,
-    *,
-    rows: str | Sequence[str],
-    columns: str | Sequence[str],
-    value: str = "estimate",
-    decimals: int = 1,
-    uncertainty: str | None = None,
-    show_se: bool = False,
-    contrast: pd.DataFrame | None = None,
-    contrast_label: str = "Difference",
-    stars: Sequence[tuple[float, str]] = DEFAULT_STARS,
-    flags: bool = True,
-    labels: Mapping[str, Mapping[str, str]] | None = None,
-    row_labels: Mapping[str, str] | None = None,
-    column_labels: Mapping[str, str] | None = None,
-    title: str = "",
-    label: str = "",
-    source: str = "",
-    sample: str = "",
-    notes: Sequence[str] = (),
-    row_order: Sequence[str] | None = None,
-    column_order: Sequence[str] | None = None,
-) -> PublicationTable:
-    """Turn tidy estimates into a labelled, rounded publication table with notes.
+def _check_table_input(estimates: pd.DataFrame, rows_l: list[str], cols_l: list[str], value: str,
+                       uncertainty: str | None, decimals: Any) -> None:
+    """Raise for an unknown ``uncertainty``, a bad ``decimals``, missing columns or two rows
+    in one cell."""
+    if uncertainty is not None:
+        check_choice("uncertainty", uncertainty, choices(Uncertainty))
+    if not isinstance(decimals, (int, np.integer)) or isinstance(decimals, bool) or decimals < 0:
+        raise OptionError(f"publication_table: decimals={decimals!r} must be a non-negative integer.")
+    need = [*rows_l, *cols_l, value]
+    if uncertainty == "se":
+        need.append("se")
+    elif uncertainty == "ci":
+        need += ["ci_low", "ci_high"]
+    missing = [c for c in need if c not in estimates.columns]
+    if missing:
+        raise MissingColumnsError(
+            f"publication_table: estimates lack column(s) {missing}; available: {list(estimates.columns)}."
+        )
+    key = estimates[rows_l + cols_l].astype(str)
+    if key.duplicated().any():
+        dup = key[key.duplicated()].head(3).to_dict("records")
+        raise OptionError(
+            f"publication_table: several rows share the same cell {dup}; add the distinguishing "
+            "column to rows= or columns=, or filter the estimates first."
+        )
 
+
+def _flag_marks(frame: pd.DataFrame, flags: bool, labels: Mapping[str, Any]) -> list[str]:
+    """Set ``frame["_marks"]`` to the footnote symbols of each row's flags (in order of first
+    appearance) and return the notes explaining the symbols."""
+    flag_notes: list[str] = []
+    frame["_marks"] = ""
+    if flags and "flags" in frame.columns:
+        flag_text = default_labels("flag") | dict(labels.get("flag", {}))
+        symbols: dict[str, str] = {}
+        marks = []
+        for f in frame["flags"].fillna("").astype(str):
+            codes = [c for c in f.replace(",", ";").split(";") if c.strip()]
+            for c in codes:
+                if c not in symbols:
+                    symbols[c] = FLAG_SYMBOLS[len(symbols)] if len(symbols) < len(FLAG_SYMBOLS) else f"f{len(symbols) + 1}"
+            marks.append(",".join(symbols[c] for c in codes))
+        frame["_marks"] = marks
+        flag_notes = [f"{s} {flag_text.get(c, c)} ({c})." for c, s in symbols.items()]
+
+    return flag_notes
+
+
+def _layout(frame: pd.DataFrame, rows_l: list[str], cols_l: list[str], value: str,
+            uncertainty: str | None, row_order: Sequence[str] | None,
+            column_order: Sequence[str] | None) -> tuple[pd.DataFrame, ...]:
+    """Spread values (and SEs, CI bounds and marks as asked) over the table, in the order asked.
+
+    Returns ``values, se, ci_low, ci_high, marks`` (None for what is not shown)."""
+    values = _pivot(frame, rows_l, cols_l, value)
+    if row_order is not None:
+        values = values.reindex([r for r in row_order if r in values.index])
+    if column_order is not None:
+        values = values.reindex(columns=[c for c in column_order if c in values.columns])
+
+    def same_layout(col: str) -> pd.DataFrame:
+        return _pivot(frame, rows_l, cols_l, col).reindex(index=values.index, columns=values.columns)
+
+    se = same_layout("se") if uncertainty == "se" else None
+    ci_low = same_layout("ci_low") if uncertainty == "ci" else None
+    ci_high = same_layout("ci_high") if uncertainty == "ci" else None
+    marks = same_layout("_marks").fillna("").astype(str)
+    marks = marks.map(lambda m: f"{m}" if m else "")
+
+    return values, se, ci_low, ci_high, marks
+
+
+def _label_axes(tables: list[pd.DataFrame | None], rows_l: list[str], cols_l: list[str],
+                labels: Mapping[str, Any], row_labels: Mapping[str, str] | None,
+                column_labels: Mapping[str, str] | None) -> None:
+    """Replace the raw row and column keys of every layout (the first is the values) by
+    their labels, in place."""
+    values = tables[0]
+    col_labellers = [_labeller(c, {**labels.get(c, {}), **dict(column_labels or {})}) for c in cols_l]
+    row_labellers = [_labeller(r, {**labels.get(r, {}), **dict(row_labels or {})}) for r in rows_l]
+
+    def col_label(c: Any) -> str:
+        parts = c if isinstance(c, tuple) else (c,)
+        return " / ".join(f(str(p)) for f, p in zip(col_labellers, parts, strict=True))
+
+    new_cols = [col_label(c) for c in values.columns]
+    if len(rows_l) == 1:
+        new_index = pd.Index([row_labellers[0](str(i)) for i in values.index])
+    else:
+        new_index = pd.MultiIndex.from_tuples(
+            [tuple(f(str(p)) for f, p in zip(row_labellers, i, strict=True)) for i in values.index])
+    head_label = _labeller("column", labels.get("column"))
+    new_index.names = [head_label(r) for r in rows_l]
+    for f in tables:
+        if f is not None:
+            f.columns = pd.Index(new_cols)
+            f.index = new_index
+    values.columns.name = None
+
+
+def _add_contrast(contrast: pd.DataFrame, frame: pd.DataFrame, rows_l: list[str], cols_l: list[str],
+                  value: str, uncertainty: str | None, row_order: Sequence[str] | None,
+                  contrast_label: str, stars: Sequence[tuple[float, str]],
+                  values: pd.DataFrame, se: pd.DataFrame | None, ci_low: pd.DataFrame | None,
+                  ci_high: pd.DataFrame | None, marks: pd.DataFrame) -> list[str]:
+    """Add the difference column (with its SE or CI and significance marks) in place and
+    return the note naming the test. Raises when ``contrast`` lacks a column or has several
+    rows for one table row."""
+    c_need = [*rows_l, *CONTRAST_COLUMNS] + (["ci_low", "ci_high"] if uncertainty == "ci" else [])
+    c_missing = [c for c in c_need if c not in contrast.columns]
+    if c_missing:
+        raise MissingColumnsError(
+            f"publication_table: contrast lacks column(s) {c_missing}; it needs the row column(s) "
+            f"{rows_l} and {list(CONTRAST_COLUMNS)} (as returned by ms.contrast)."
+        )
+    con = contrast.copy()
+    for c in rows_l:
+        con[c] = con[c].astype(str)
+    if con[rows_l].duplicated().any():
+        raise OptionError(
+            "publication_table: contrast has several rows for one table row; filter it to one "
+            "difference per row first."
+        )
+    # values.index is labelled now: align on the raw keys
+    raw_keys = _pivot(frame, rows_l, cols_l, value)
+    if row_order is not None:
+        raw_keys = raw_keys.reindex([r for r in row_order if r in raw_keys.index])
+    con = con.set_index(rows_l).reindex(raw_keys.index)
+    values[contrast_label] = con["difference"].to_numpy()
+    if se is not None:
+        se[contrast_label] = con["se"].to_numpy()
+    if ci_low is not None and ci_high is not None:
+        ci_low[contrast_label] = con["ci_low"].to_numpy()
+        ci_high[contrast_label] = con["ci_high"].to_numpy()
+    marks[contrast_label] = [_stars_for(p, stars) for p in con["p_value"].astype(float)]
+    spec = ", ".join(f"{m} p<{t:.2f}" for t, m in sorted(stars, key=lambda t: -t[0]))
+    contrast_note = [f"Difference: {contrast_label}; {spec}."]
+    return contrast_note
+
+
+def _cell_text(values: pd.DataFrame, se: pd.DataFrame | None, ci_low: pd.DataFrame | None,
+               ci_high: pd.DataFrame | None, uncertainty: str | None, decimals: int,
+               marks: pd.DataFrame) -> pd.DataFrame:
+    """The cell strings: rounded estimate with marks, and its SE or CI in the same cell."""
+    text = pd.DataFrame("", index=values.index, columns=values.columns)
+    tmp = PublicationTable(table=text, values=values, se=se, ci_low=ci_low, ci_high=ci_high,
+                           uncertainty=uncertainty, decimals=int(decimals), marks=marks)
+    for r in range(values.shape[0]):
+        for c in range(values.shape[1]):
+            est, below = tmp._cell(r, c)
+            text.iat[r, c] = f"{est} {below}".strip() if below else est
+    return text
+
+
+def _table_notes(estimates: pd.DataFrame, source: str, sample: str, uncertainty: str | None,
+                 extra: list[str]) -> list[str]:
+    """Notes that match the content: source, sample, counts of countries and firms, the
+    uncertainty convention, then ``extra`` (flag, contrast and user notes)."""
+    foot = []
+    if source:
+        foot.append(f"Source: {source}")
+    if sample:
+        foot.append(f"Sample: {sample}")
+    averages = "n_countries" in estimates.columns and pd.to_numeric(estimates["n_countries"], errors="coerce").max() > 1
+    if "n_countries" in estimates.columns:
+        nc = pd.to_numeric(estimates["n_countries"], errors="coerce")
+        foot.append(f"Countries per cell: {int(nc.min())}" + (f" to {int(nc.max())}" if nc.max() != nc.min() else "") + ".")
+    nf_col = "n_firms" if "n_firms" in estimates.columns else ("n" if "n" in estimates.columns else None)
+    if nf_col:
+        nf = pd.to_numeric(estimates[nf_col], errors="coerce")
+        foot.append(f"Firms per cell: {int(nf.min()):,}" + (f" to {int(nf.max()):,}" if nf.max() != nf.min() else "") + ".")
+    if uncertainty is not None:
+        what = "Standard errors in parentheses" if uncertainty == "se" else "95% confidence intervals in brackets"
+        if "se" in estimates.columns and "df" in estimates.columns or averages:
+            what += " (design-based"
+            what += "; cross-country averages treat country samples as independent)." if averages else ")."
+        else:
+            what += "."
+        foot.append(what)
+    foot += extra
+
+    return foot
+
+
+def _stata_data(estimates: pd.DataFrame, contrast_data: pd.DataFrame | None, rows_l: list[str],
+                contrast_label: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The tidy rows (with the contrast as ``diff_*`` columns) and their variable labels, for
+    ``to_stata``."""
+    keep = [c for c in estimates.columns if c != "_marks"]
+    data = estimates[keep].copy().reset_index(drop=True)
+    var_labels = {c: default_labels("column").get(c, c) for c in data.columns}
+    if contrast_data is not None:
+        extra = contrast_data[[*rows_l, *[c for c in contrast_data.columns if c not in rows_l]]].copy()
+        extra = extra.rename(columns={c: f"diff_{c}" for c in extra.columns if c not in rows_l})
+        for c in rows_l:
+            extra[c] = extra[c].astype(data[c].dtype) if c in data else extra[c]
+        data = data.merge(extra, on=rows_l, how="left")
+        var_labels.update({c: f"{contrast_label}: {c[5:]}" for c in data.columns if c.startswith("diff_")})
+    return data, var_labels
+
+
+_PUBLICATION_TABLE_PARAMETERS = """\
     Parameters
     ----------
     estimates
@@ -823,6 +1000,55 @@ def publication_table(
         independence assumption of cross-country averages only when cells average countries).
     row_order, column_order
         Raw values (before labelling) in the order shown; others are dropped.
+"""
+
+
+_PUBLICATION_TABLE_EXAMPLES = """\
+    Examples
+    --------
+    >>> import pandas as pd, msme_stats as ms
+    >>> est = pd.DataFrame({"indicator": ["TR5", "TR5"], "sme_group": ["SME", "large"],
+    ...                     "estimate": [7.6123, 14.08], "se": [0.41, 1.2], "n": [900, 300]})
+    >>> diff = pd.DataFrame({"indicator": ["TR5"], "difference": [-6.47], "se": [1.27],
+    ...                      "p_value": [0.00001]})
+    >>> t = ms.publication_table(est, rows="indicator", columns="sme_group", uncertainty="se",
+    ...                          contrast=diff, contrast_label="SMEs - large", decimals=2)
+    >>> t.table.iloc[0].tolist()
+    ['7.61 (0.41)', '14.08 (1.20)', '-6.47*** (1.27)']
+    >>> print(t.footnotes[-1])
+    Difference: SMEs - large; * p<0.10, ** p<0.05, *** p<0.01.
+"""
+
+
+@fill_doc(publication_table_parameters=_PUBLICATION_TABLE_PARAMETERS,
+          publication_table_examples=_PUBLICATION_TABLE_EXAMPLES)
+def publication_table(
+    estimates: pd.DataFrame,
+    *,
+    rows: str | Sequence[str],
+    columns: str | Sequence[str],
+    value: str = "estimate",
+    decimals: int = 1,
+    uncertainty: Uncertainty | None = None,
+    show_se: bool = False,
+    contrast: pd.DataFrame | None = None,
+    contrast_label: str = "Difference",
+    stars: Sequence[tuple[float, str]] = DEFAULT_STARS,
+    flags: bool = True,
+    labels: Mapping[str, Mapping[str, str]] | None = None,
+    row_labels: Mapping[str, str] | None = None,
+    column_labels: Mapping[str, str] | None = None,
+    title: str = "",
+    label: str = "",
+    source: str = "",
+    sample: str = "",
+    notes: Sequence[str] = (),
+    row_order: Sequence[str] | None = None,
+    column_order: Sequence[str] | None = None,
+) -> PublicationTable:
+    """Turn tidy estimates into a labelled, rounded publication table with notes.
+
+    {{publication_table_parameters}}
 
     Returns
     -------
@@ -849,186 +1075,27 @@ def publication_table(
     Stata equivalent: ``esttab``/``estout`` (``se``, ``ci``, ``star()``, ``label``); R:
     ``modelsummary``/``gt`` on a ``svyby`` result.
 
-    Examples
-    --------
-    >>> import pandas as pd, msme_stats as ms
-    >>> est = pd.DataFrame({"indicator": ["TR5", "TR5"], "sme_group": ["SME", "large"],
-    ...                     "estimate": [7.6123, 14.08], "se": [0.41, 1.2], "n": [900, 300]})
-    >>> diff = pd.DataFrame({"indicator": ["TR5"], "difference": [-6.47], "se": [1.27],
-    ...                      "p_value": [0.00001]})
-    >>> t = ms.publication_table(est, rows="indicator", columns="sme_group", uncertainty="se",
-    ...                          contrast=diff, contrast_label="SMEs - large", decimals=2)
-    >>> t.table.iloc[0].tolist()
-    ['7.61 (0.41)', '14.08 (1.20)', '-6.47*** (1.27)']
-    >>> print(t.footnotes[-1])
-    Difference: SMEs - large; * p<0.10, ** p<0.05, *** p<0.01.
+    {{publication_table_examples}}
     """
     if show_se and uncertainty is None:
         uncertainty = "se"
-    if uncertainty is not None:
-        check_choice("uncertainty", uncertainty, ("se", "ci"))
-    if not isinstance(decimals, (int, np.integer)) or isinstance(decimals, bool) or decimals < 0:
-        raise OptionError(f"publication_table: decimals={decimals!r} must be a non-negative integer.")
     rows_l, cols_l = as_list(rows), as_list(columns)
-    need = [*rows_l, *cols_l, value]
-    if uncertainty == "se":
-        need.append("se")
-    elif uncertainty == "ci":
-        need += ["ci_low", "ci_high"]
-    missing = [c for c in need if c not in estimates.columns]
-    if missing:
-        raise MissingColumnsError(
-            f"publication_table: estimates lack column(s) {missing}; available: {list(estimates.columns)}."
-        )
-    key = estimates[rows_l + cols_l].astype(str)
-    if key.duplicated().any():
-        dup = key[key.duplicated()].head(3).to_dict("records")
-        raise OptionError(
-            f"publication_table: several rows share the same cell {dup}; add the distinguishing "
-            "column to rows= or columns=, or filter the estimates first."
-        )
+    _check_table_input(estimates, rows_l, cols_l, value, uncertainty, decimals)
     labels = dict(labels or {})
     frame = estimates.copy()
     for c in rows_l + cols_l:
         frame[c] = frame[c].astype(str)
-
-    # flags -> symbols (in order of first appearance, in table order)
-    flag_notes: list[str] = []
-    frame["_marks"] = ""
-    if flags and "flags" in frame.columns:
-        flag_text = default_labels("flag") | dict(labels.get("flag", {}))
-        symbols: dict[str, str] = {}
-        marks = []
-        for f in frame["flags"].fillna("").astype(str):
-            codes = [c for c in f.replace(",", ";").split(";") if c.strip()]
-            for c in codes:
-                if c not in symbols:
-                    symbols[c] = FLAG_SYMBOLS[len(symbols)] if len(symbols) < len(FLAG_SYMBOLS) else f"f{len(symbols) + 1}"
-            marks.append(",".join(symbols[c] for c in codes))
-        frame["_marks"] = marks
-        flag_notes = [f"{s} {flag_text.get(c, c)} ({c})." for c, s in symbols.items()]
-
-    values = _pivot(frame, rows_l, cols_l, value)
-    if row_order is not None:
-        values = values.reindex([r for r in row_order if r in values.index])
-    if column_order is not None:
-        values = values.reindex(columns=[c for c in column_order if c in values.columns])
-
-    def same_layout(col: str) -> pd.DataFrame:
-        return _pivot(frame, rows_l, cols_l, col).reindex(index=values.index, columns=values.columns)
-
-    se = same_layout("se") if uncertainty == "se" else None
-    ci_low = same_layout("ci_low") if uncertainty == "ci" else None
-    ci_high = same_layout("ci_high") if uncertainty == "ci" else None
-    marks = same_layout("_marks").fillna("").astype(str)
-    marks = marks.map(lambda m: f"{m}" if m else "")
-
-    # flatten column keys to labelled strings, row keys to labelled strings
-    col_labellers = [_labeller(c, {**labels.get(c, {}), **dict(column_labels or {})}) for c in cols_l]
-    row_labellers = [_labeller(r, {**labels.get(r, {}), **dict(row_labels or {})}) for r in rows_l]
-
-    def col_label(c: Any) -> str:
-        parts = c if isinstance(c, tuple) else (c,)
-        return " / ".join(f(str(p)) for f, p in zip(col_labellers, parts, strict=True))
-
-    new_cols = [col_label(c) for c in values.columns]
-    if len(rows_l) == 1:
-        new_index = pd.Index([row_labellers[0](str(i)) for i in values.index])
-    else:
-        new_index = pd.MultiIndex.from_tuples(
-            [tuple(f(str(p)) for f, p in zip(row_labellers, i, strict=True)) for i in values.index])
-    head_label = _labeller("column", labels.get("column"))
-    new_index.names = [head_label(r) for r in rows_l]
-    frames = [values, se, ci_low, ci_high, marks]
-    for f in frames:
-        if f is not None:
-            f.columns = pd.Index(new_cols)
-            f.index = new_index
-    values.columns.name = None
-
-    # the contrast column
+    flag_notes = _flag_marks(frame, flags, labels)
+    values, se, ci_low, ci_high, marks = _layout(frame, rows_l, cols_l, value, uncertainty,
+                                                 row_order, column_order)
+    _label_axes([values, se, ci_low, ci_high, marks], rows_l, cols_l, labels, row_labels, column_labels)
     contrast_note: list[str] = []
-    contrast_data = None
     if contrast is not None:
-        c_need = [*rows_l, *CONTRAST_COLUMNS] + (["ci_low", "ci_high"] if uncertainty == "ci" else [])
-        c_missing = [c for c in c_need if c not in contrast.columns]
-        if c_missing:
-            raise MissingColumnsError(
-                f"publication_table: contrast lacks column(s) {c_missing}; it needs the row column(s) "
-                f"{rows_l} and {list(CONTRAST_COLUMNS)} (as returned by ms.contrast)."
-            )
-        con = contrast.copy()
-        for c in rows_l:
-            con[c] = con[c].astype(str)
-        if con[rows_l].duplicated().any():
-            raise OptionError(
-                "publication_table: contrast has several rows for one table row; filter it to one "
-                "difference per row first."
-            )
-        # values.index is labelled now: align on the raw keys
-        raw_keys = _pivot(frame, rows_l, cols_l, value)
-        if row_order is not None:
-            raw_keys = raw_keys.reindex([r for r in row_order if r in raw_keys.index])
-        con = contrast.copy()
-        for c in rows_l:
-            con[c] = con[c].astype(str)
-        con = con.set_index(rows_l).reindex(raw_keys.index)
-        values[contrast_label] = con["difference"].to_numpy()
-        if se is not None:
-            se[contrast_label] = con["se"].to_numpy()
-        if ci_low is not None and ci_high is not None:
-            ci_low[contrast_label] = con["ci_low"].to_numpy()
-            ci_high[contrast_label] = con["ci_high"].to_numpy()
-        marks[contrast_label] = [_stars_for(p, stars) for p in con["p_value"].astype(float)]
-        spec = ", ".join(f"{m} p<{t:.2f}" for t, m in sorted(stars, key=lambda t: -t[0]))
-        contrast_note = [f"Difference: {contrast_label}; {spec}."]
-        contrast_data = contrast
-
-    text = pd.DataFrame("", index=values.index, columns=values.columns)
-    tmp = PublicationTable(table=text, values=values, se=se, ci_low=ci_low, ci_high=ci_high,
-                           uncertainty=uncertainty, decimals=int(decimals), marks=marks)
-    for r in range(values.shape[0]):
-        for c in range(values.shape[1]):
-            est, below = tmp._cell(r, c)
-            text.iat[r, c] = f"{est} {below}".strip() if below else est
-
-    # notes that match the content
-    foot = []
-    if source:
-        foot.append(f"Source: {source}")
-    if sample:
-        foot.append(f"Sample: {sample}")
-    averages = "n_countries" in estimates.columns and pd.to_numeric(estimates["n_countries"], errors="coerce").max() > 1
-    if "n_countries" in estimates.columns:
-        nc = pd.to_numeric(estimates["n_countries"], errors="coerce")
-        foot.append(f"Countries per cell: {int(nc.min())}" + (f" to {int(nc.max())}" if nc.max() != nc.min() else "") + ".")
-    nf_col = "n_firms" if "n_firms" in estimates.columns else ("n" if "n" in estimates.columns else None)
-    if nf_col:
-        nf = pd.to_numeric(estimates[nf_col], errors="coerce")
-        foot.append(f"Firms per cell: {int(nf.min()):,}" + (f" to {int(nf.max()):,}" if nf.max() != nf.min() else "") + ".")
-    if uncertainty is not None:
-        what = "Standard errors in parentheses" if uncertainty == "se" else "95% confidence intervals in brackets"
-        if "se" in estimates.columns and "df" in estimates.columns or averages:
-            what += " (design-based"
-            what += "; cross-country averages treat country samples as independent)." if averages else ")."
-        else:
-            what += "."
-        foot.append(what)
-    foot += flag_notes
-    foot += contrast_note
-    foot += list(notes)
-
-    # tidy rows and their labels, for to_stata
-    keep = [c for c in estimates.columns if c != "_marks"]
-    data = estimates[keep].copy().reset_index(drop=True)
-    var_labels = {c: default_labels("column").get(c, c) for c in data.columns}
-    if contrast_data is not None:
-        extra = contrast_data[[*rows_l, *[c for c in contrast_data.columns if c not in rows_l]]].copy()
-        extra = extra.rename(columns={c: f"diff_{c}" for c in extra.columns if c not in rows_l})
-        for c in rows_l:
-            extra[c] = extra[c].astype(data[c].dtype) if c in data else extra[c]
-        data = data.merge(extra, on=rows_l, how="left")
-        var_labels.update({c: f"{contrast_label}: {c[5:]}" for c in data.columns if c.startswith("diff_")})
+        contrast_note = _add_contrast(contrast, frame, rows_l, cols_l, value, uncertainty, row_order,
+                                      contrast_label, stars, values, se, ci_low, ci_high, marks)
+    text = _cell_text(values, se, ci_low, ci_high, uncertainty, decimals, marks)
+    foot = _table_notes(estimates, source, sample, uncertainty, [*flag_notes, *contrast_note, *notes])
+    data, var_labels = _stata_data(estimates, contrast, rows_l, contrast_label)
     return PublicationTable(
         table=text, values=values, title=title, footnotes=foot, label=label, se=se, ci_low=ci_low,
         ci_high=ci_high, uncertainty=uncertainty, decimals=int(decimals), marks=marks, data=data,

@@ -117,3 +117,15 @@ def test_isic_sector_is_always_defined_or_counted(divisions):
     # 4-digit classes fall in the sector of their division
     out4 = sector_class(pd.DataFrame({"isic": [d * 100 + 7 for d in divisions]}), source="isic")
     assert out4.astype(object).fillna("-").tolist() == out.astype(object).fillna("-").tolist()
+
+
+def test_classify_country_groups_is_a_deprecated_alias():
+    import msme_stats
+    from msme_stats import classify, reference
+
+    assert msme_stats.country_groups is reference.country_groups
+    with pytest.warns(DeprecationWarning, match="reference.country_groups"):
+        old = classify.country_groups(["KEN", "DEU", "KEN"], [2014, 2015, 2024], group_type="income")
+    new = reference.country_groups(["KEN", "DEU", "KEN"], [2014, 2015, 2024], group_type="income")
+    pd.testing.assert_series_equal(old, new)
+    assert new.tolist() == ["LIC", "HIC", "LMC"]

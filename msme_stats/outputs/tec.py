@@ -19,7 +19,8 @@ from ..aggregate import compare_published
 from ..build import register_input, register_output
 from ..indicators.tec import tec_compare_published, tec_cross_country_average, tec_indicators
 from ..plots import bars_by_size, country_dots, size_shares, time_lines
-from ..sources.tec import load_business_counts, load_tec
+from ..sources.business_counts import load_business_counts
+from ..sources.tec import load_tec
 from ._common import cached
 
 SOURCE_TEC10 = "Eurostat, ext_tec10 (Trade by enterprise characteristics); msme_stats calculations"

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._options import check_choice
+from .._options import CountryErrors, CountryScheme, check_choice, choices
 from ..errors import (
     ExclusionWarning,
     InvalidValueError,
@@ -57,8 +57,8 @@ _DIR = Path(__file__).resolve().parent
 #: calendar year ``t`` carries the classification released on 1 July ``t`` (FY ``t+1``).
 INCOME_LAST_YEAR = 2025
 
-_SCHEMES = ("auto", "iso3", "iso2", "numeric", "name", "eurostat")
-_ERRORS = ("raise", "coerce")
+_SCHEMES = choices(CountryScheme)
+_ERRORS = choices(CountryErrors)
 #: pandas' default dtype for text: ``str`` (NaN for missing) in pandas 3, ``object`` before.
 _STR_DTYPE: Any = "str" if int(pd.__version__.split(".")[0]) >= 3 else object
 
@@ -319,11 +319,63 @@ def _as_series(values: Any, name: str) -> pd.Series:
     return pd.Series(list(values), name=name)
 
 
+def _resolve_codes(uniques: Any, idx: Any, scheme: str) -> tuple[dict[Any, Any], list[Any]]:
+    """Resolve each distinct value with the scheme's resolver (integers as ISO numeric codes
+    under ``auto``/``numeric``; booleans never match); return the map and the unknown values."""
+    resolver = {
+        "auto": idx.auto,
+        "iso3": idx.by_iso3,
+        "iso2": idx.by_iso2,
+        "numeric": idx.by_numeric,
+        "name": idx.by_name,
+        "eurostat": idx.by_eurostat,
+    }[scheme]
+    mapping: dict[Any, Any] = {}
+    unknown: list[Any] = []
+    for u in uniques:
+        if isinstance(u, (bool, np.bool_)):
+            code = None
+        elif isinstance(u, (int, np.integer)) or (
+            isinstance(u, (float, np.floating)) and float(u).is_integer()
+        ):
+            code = idx.by_numeric(str(int(u))) if scheme in ("auto", "numeric") else None
+        else:
+            code = resolver(str(u))
+        if code is None:
+            unknown.append(u)
+            mapping[u] = np.nan
+        else:
+            mapping[u] = code
+    return mapping, unknown
+
+
+def _report_unknown(present: pd.Series, unknown: list[Any], idx: Any, scheme: str, errors: str) -> None:
+    """Raise :class:`~msme_stats.errors.UnknownCountryError` listing the unknown values (with
+    close matches), or with ``errors="coerce"`` warn with their counts."""
+    n_rows = int(present.isin(unknown).sum())
+    listed = ", ".join(repr(u) for u in unknown)
+    if errors == "raise":
+        hints = [h for u in unknown for h in idx.suggestions(str(u))]
+        hint = f" Close matches: {', '.join(hints)}." if hints else ""
+        raise UnknownCountryError(
+            f"{len(unknown)} value(s) ({n_rows} row(s)) could not be matched to a country with "
+            f"scheme={scheme!r}: {listed}.{hint} Add the spelling to "
+            f"msme_stats/reference/country_aliases.csv, choose another scheme, or pass "
+            f"errors='coerce' to get missing values for them."
+        )
+    warnings.warn(
+        f"to_iso3: {n_rows} row(s) ({len(unknown)} distinct value(s)) matched no country with "
+        f"scheme={scheme!r} and were set to missing: {listed}.",
+        RecodeWarning,
+        stacklevel=3,  # _report_unknown <- to_iso3 <- the user's call
+    )
+
+
 def to_iso3(
     values: Any,
     *,
-    scheme: str = "auto",
-    errors: str = "raise",
+    scheme: CountryScheme = "auto",
+    errors: CountryErrors = "raise",
 ) -> pd.Series:
     """Convert country codes or names to ISO 3166-1 alpha-3 codes.
 
@@ -383,50 +435,10 @@ def to_iso3(
     errors = check_choice("errors", errors, _ERRORS)
     s = _as_series(values, "iso3")
     idx = _index()
-    resolver = {
-        "auto": idx.auto,
-        "iso3": idx.by_iso3,
-        "iso2": idx.by_iso2,
-        "numeric": idx.by_numeric,
-        "name": idx.by_name,
-        "eurostat": idx.by_eurostat,
-    }[scheme]
     missing = s.isna().to_numpy()
-    uniques = pd.unique(s[~missing])
-    mapping: dict[Any, Any] = {}
-    unknown: list[Any] = []
-    for u in uniques:
-        if isinstance(u, (bool, np.bool_)):
-            code = None
-        elif isinstance(u, (int, np.integer)) or (
-            isinstance(u, (float, np.floating)) and float(u).is_integer()
-        ):
-            code = idx.by_numeric(str(int(u))) if scheme in ("auto", "numeric") else None
-        else:
-            code = resolver(str(u))
-        if code is None:
-            unknown.append(u)
-            mapping[u] = np.nan
-        else:
-            mapping[u] = code
+    mapping, unknown = _resolve_codes(pd.unique(s[~missing]), idx, scheme)
     if unknown:
-        n_rows = int(s[~missing].isin(unknown).sum())
-        listed = ", ".join(repr(u) for u in unknown)
-        if errors == "raise":
-            hints = [h for u in unknown for h in idx.suggestions(str(u))]
-            hint = f" Close matches: {', '.join(hints)}." if hints else ""
-            raise UnknownCountryError(
-                f"{len(unknown)} value(s) ({n_rows} row(s)) could not be matched to a country with "
-                f"scheme={scheme!r}: {listed}.{hint} Add the spelling to "
-                f"msme_stats/reference/country_aliases.csv, choose another scheme, or pass "
-                f"errors='coerce' to get missing values for them."
-            )
-        warnings.warn(
-            f"to_iso3: {n_rows} row(s) ({len(unknown)} distinct value(s)) matched no country with "
-            f"scheme={scheme!r} and were set to missing: {listed}.",
-            RecodeWarning,
-            stacklevel=2,
-        )
+        _report_unknown(s[~missing], unknown, idx, scheme, errors)
     out = pd.Series(s.map(mapping).to_numpy(dtype=object), index=s.index, name="iso3")
     return out.astype(_STR_DTYPE)
 
@@ -482,6 +494,54 @@ def _year_label(y: float) -> str:
     if np.isnan(y):
         return "missing year"
     return "current" if np.isinf(y) else str(int(y))
+
+
+def _check_known_codes(codes: pd.Series, code_str: pd.Series) -> None:
+    """Raise :class:`~msme_stats.errors.UnknownCountryError` listing every code that is not
+    an ISO 3 code of ``countries.csv`` (missing values pass)."""
+    known = set(_countries()["iso3"])
+    is_bad = code_str.notna() & ~code_str.isin(known)
+    bad = list(dict.fromkeys(codes[is_bad.to_numpy(dtype=bool)].tolist()))
+    if bad:
+        raise UnknownCountryError(
+            f"country_groups: {len(bad)} code(s) are not ISO 3 codes of countries.csv: "
+            f"{', '.join(repr(b) for b in bad)}. Convert names and other codes with to_iso3() first."
+        )
+
+
+def _interval_lookup(frame: pd.DataFrame, group_type: str) -> pd.Series:
+    """Group per row of ``frame`` (``iso3``, ``year``): the interval of ``country_groups.csv``
+    with ``valid_from <= year <= valid_to`` (open ends unbounded); NaN where none."""
+    g = _groups()
+    g = g[g["group_type"] == group_type]
+    pairs = frame.drop_duplicates().dropna(subset=["iso3"])
+    m = pairs.merge(g[["iso3", "group", "valid_from", "valid_to"]], on="iso3", how="left")
+    lo = m["valid_from"].astype("float").fillna(-np.inf).to_numpy()
+    hi = m["valid_to"].astype("float").fillna(np.inf).to_numpy()
+    y = m["year"].to_numpy(dtype=float)
+    ok = (lo <= y) & (y <= hi)  # NaN years match nothing; +inf only open intervals
+    hit = m.loc[ok, ["iso3", "year", "group"]]
+    if hit.duplicated(["iso3", "year"]).any():  # pragma: no cover - guarded by tests
+        raise InvalidValueError(
+            f"{reference_path('country_groups')}: overlapping intervals for {group_type}."
+        )
+    return frame.merge(hit, on=["iso3", "year"], how="left")["group"]
+
+
+def _warn_unclassified(out: pd.Series, frame: pd.DataFrame, code_str: pd.Series, group_type: str) -> None:
+    """Warn (:class:`~msme_stats.errors.ExclusionWarning`) with the count and first rows
+    that have a code but no classification for their year."""
+    n_missing = int((out.isna() & code_str.notna()).sum())
+    if n_missing:
+        lost = frame.loc[out.isna().to_numpy() & code_str.notna().to_numpy()].drop_duplicates()
+        shown = ", ".join(f"{r.iso3}/{_year_label(r.year)}" for r in lost.head(10).itertuples())
+        more = "" if len(lost) <= 10 else f" and {len(lost) - 10} more"
+        warnings.warn(
+            f"country_groups: {n_missing} of {len(out)} row(s) have no {group_type!r} classification for the "
+            f"year asked ({shown}{more}); they are returned as missing values.",
+            ExclusionWarning,
+            stacklevel=3,  # _warn_unclassified <- country_groups <- the user's call
+        )
 
 
 def country_groups(
@@ -545,42 +605,12 @@ def country_groups(
     n = len(codes)
     years = _year_array(year, n)
     code_str = codes.astype("string").str.strip().str.upper()
-    known = set(_countries()["iso3"])
-    is_bad = code_str.notna() & ~code_str.isin(known)
-    bad = list(dict.fromkeys(codes[is_bad.to_numpy(dtype=bool)].tolist()))
-    if bad:
-        raise UnknownCountryError(
-            f"country_groups: {len(bad)} code(s) are not ISO 3 codes of countries.csv: "
-            f"{', '.join(repr(b) for b in bad)}. Convert names and other codes with to_iso3() first."
-        )
-    g = _groups()
-    g = g[g["group_type"] == group_type]
+    _check_known_codes(codes, code_str)
     frame = pd.DataFrame({"iso3": code_str.to_numpy(), "year": years})
-    pairs = frame.drop_duplicates().dropna(subset=["iso3"])
-    m = pairs.merge(g[["iso3", "group", "valid_from", "valid_to"]], on="iso3", how="left")
-    lo = m["valid_from"].astype("float").fillna(-np.inf).to_numpy()
-    hi = m["valid_to"].astype("float").fillna(np.inf).to_numpy()
-    y = m["year"].to_numpy(dtype=float)
-    ok = (lo <= y) & (y <= hi)  # NaN years match nothing; +inf only open intervals
-    hit = m.loc[ok, ["iso3", "year", "group"]]
-    if hit.duplicated(["iso3", "year"]).any():  # pragma: no cover - guarded by tests
-        raise InvalidValueError(
-            f"{reference_path('country_groups')}: overlapping intervals for {group_type}."
-        )
-    res = frame.merge(hit, on=["iso3", "year"], how="left")["group"]
+    res = _interval_lookup(frame, group_type)
     out = pd.Series(res.to_numpy(dtype=object), index=codes.index, name=group_type)
     out = out.astype(_STR_DTYPE)
-    n_missing = int((out.isna() & code_str.notna()).sum())
-    if n_missing:
-        lost = frame.loc[out.isna().to_numpy() & code_str.notna().to_numpy()].drop_duplicates()
-        shown = ", ".join(f"{r.iso3}/{_year_label(r.year)}" for r in lost.head(10).itertuples())
-        more = "" if len(lost) <= 10 else f" and {len(lost) - 10} more"
-        warnings.warn(
-            f"country_groups: {n_missing} of {n} row(s) have no {group_type!r} classification for the "
-            f"year asked ({shown}{more}); they are returned as missing values.",
-            ExclusionWarning,
-            stacklevel=2,
-        )
+    _warn_unclassified(out, frame, code_str, group_type)
     return out
 
 

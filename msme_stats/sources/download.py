@@ -20,7 +20,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .._options import check_choice
+from .._options import TecFormat, check_choice, choices
 from ..errors import OfflineError, OptionError, UnreadableFileError, WriteError
 
 logger = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def tec_url(
     dataset: str,
     *,
     key: str | None = None,
-    fmt: str = "sdmx-csv",
+    fmt: TecFormat = "sdmx-csv",
     version: str = "latest",
 ) -> str:
     """Build the query URL of a Eurostat or OECD TEC dataset.
@@ -77,7 +77,7 @@ def tec_url(
         ``.../rest/data/OECD.SDD.TPS,DSD_TEC_ISIC4@DF_TEC01,<version>/<key>?format=
         csvfilewithlabels&dimensionAtObservation=AllDimensions``).
     """
-    fmt = check_choice("fmt", fmt, ["sdmx-csv", "tsv"])
+    fmt = check_choice("fmt", fmt, choices(TecFormat))
     provider = _provider(dataset)
     if key is not None and (not isinstance(key, str) or re.search(r"[\s/?#&]", key)):
         raise OptionError(
@@ -103,12 +103,88 @@ def tec_url(
             "?format=csvfilewithlabels&dimensionAtObservation=AllDimensions")
 
 
+def _check_download_options(cache_dir, timeout) -> None:
+    """Raise :class:`~msme_stats.errors.OptionError` for a ``cache_dir`` that is not a folder
+    path or a ``timeout`` that is not a positive number of seconds."""
+    if not isinstance(cache_dir, str | Path) or not str(cache_dir).strip():
+        raise OptionError(f"cache_dir={cache_dir!r}: give a folder path.")
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not (
+            math.isfinite(timeout) and timeout > 0):
+        raise OptionError(f"timeout={timeout!r}: give a number of seconds > 0.")
+
+
+def _cache_target(cache: Path, dataset: str, key: str | None, fmt: str) -> Path:
+    """The cached file for a query: ``<dataset>[_<key>].csv`` or ``.tsv.gz`` (key made file-safe)."""
+    suffix = ".csv" if fmt == "sdmx-csv" else ".tsv.gz"
+    safe_key = re.sub(r"[^A-Za-z0-9_+-]", "_", key) if key else ""
+    return cache / (dataset.lower() + (f"_{safe_key}" if safe_key else "") + suffix)
+
+
+def _fetch(url: str, dataset: str, timeout: float) -> bytes:
+    """Download ``url``; any network or HTTP failure raises
+    :class:`~msme_stats.errors.OfflineError`, an empty answer
+    :class:`~msme_stats.errors.UnreadableFileError`."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            data = resp.read()
+    except urllib.error.HTTPError as exc:
+        raise OfflineError(
+            f"download of {dataset!r} failed: {url} answered HTTP {exc.code} ({exc.reason}). "
+            "Check the dataset id and key, or download the file by hand and read it with "
+            "msme_stats.load_tec.") from exc
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+        raise OfflineError(
+            f"cannot reach the publisher for {dataset!r} ({url}): {exc}. The machine seems "
+            "to be offline; read a local file with msme_stats.load_tec instead.") from exc
+    except (http.client.HTTPException, OSError, ValueError) as exc:
+        raise OfflineError(
+            f"download of {dataset!r} from {url} failed ({type(exc).__name__}: {exc}); try "
+            "again later, or download the file by hand and read it with "
+            "msme_stats.load_tec.") from exc
+    if not data:
+        raise UnreadableFileError(
+            f"download of {dataset!r} from {url} returned an empty file; nothing was cached. "
+            "Check the key (no data may match it) or try again later.")
+    return data
+
+
+def _save_download(cache: Path, target: Path, data: bytes, url: str, dataset: str) -> None:
+    """Write the file and its ``.json`` sidecar (URL, UTC time, sha256) atomically.
+
+    A failure raises :class:`~msme_stats.errors.WriteError`; no temporary file is left.
+    (Written through ``Path.write_bytes`` and a rename rather than
+    :func:`msme_stats._atomic.atomic_write_bytes`: the corpus tests simulate a denied write
+    by patching ``Path.write_bytes``.)
+    """
+    meta = {"url": url, "downloaded_utc": _dt.datetime.now(_dt.UTC).isoformat(),
+            "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    sidecar = target.with_name(target.name + ".json")
+    written: list[Path] = []
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        for path, payload in ((target, data),
+                              (sidecar, json.dumps(meta, indent=2).encode("utf-8"))):
+            tmp = path.with_name(path.name + ".part")
+            written.append(tmp)
+            tmp.write_bytes(payload)
+            tmp.replace(path)  # atomic: a reader never sees a partial file
+    except OSError as exc:
+        for tmp in written:
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass  # the folder itself cannot be written: nothing was left there
+        raise WriteError(
+            f"cannot write the download of {dataset!r} to {str(target)!r}: "
+            f"{exc.strerror or exc}. Pass a cache_dir you can write to.") from exc
+
+
 def download_tec(
     dataset: str,
     *,
     cache_dir: str | Path,
     key: str | None = None,
-    fmt: str = "sdmx-csv",
+    fmt: TecFormat = "sdmx-csv",
     version: str = "latest",
     refresh: bool = False,
     timeout: float = 60.0,
@@ -149,15 +225,9 @@ def download_tec(
         allowed.
     """
     url = tec_url(dataset, key=key, fmt=fmt, version=version)
-    if not isinstance(cache_dir, str | Path) or not str(cache_dir).strip():
-        raise OptionError(f"cache_dir={cache_dir!r}: give a folder path.")
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not (
-            math.isfinite(timeout) and timeout > 0):
-        raise OptionError(f"timeout={timeout!r}: give a number of seconds > 0.")
+    _check_download_options(cache_dir, timeout)
     cache = Path(cache_dir)
-    suffix = ".csv" if fmt == "sdmx-csv" else ".tsv.gz"
-    safe_key = re.sub(r"[^A-Za-z0-9_+-]", "_", key) if key else ""
-    target = cache / (dataset.lower() + (f"_{safe_key}" if safe_key else "") + suffix)
+    target = _cache_target(cache, dataset, key, fmt)
     try:
         cached = target.is_file()
     except OSError as exc:
@@ -168,48 +238,8 @@ def download_tec(
         return target
     if cache.exists() and not cache.is_dir():
         raise WriteError(f"cache_dir {str(cache)!r} is a file, not a folder; pass a folder.")
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            data = resp.read()
-    except urllib.error.HTTPError as exc:
-        raise OfflineError(
-            f"download of {dataset!r} failed: {url} answered HTTP {exc.code} ({exc.reason}). "
-            "Check the dataset id and key, or download the file by hand and read it with "
-            "msme_stats.load_tec.") from exc
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-        raise OfflineError(
-            f"cannot reach the publisher for {dataset!r} ({url}): {exc}. The machine seems "
-            "to be offline; read a local file with msme_stats.load_tec instead.") from exc
-    except (http.client.HTTPException, OSError, ValueError) as exc:
-        raise OfflineError(
-            f"download of {dataset!r} from {url} failed ({type(exc).__name__}: {exc}); try "
-            "again later, or download the file by hand and read it with "
-            "msme_stats.load_tec.") from exc
-    if not data:
-        raise UnreadableFileError(
-            f"download of {dataset!r} from {url} returned an empty file; nothing was cached. "
-            "Check the key (no data may match it) or try again later.")
-    meta = {"url": url, "downloaded_utc": _dt.datetime.now(_dt.UTC).isoformat(),
-            "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-    sidecar = target.with_name(target.name + ".json")
-    written: list[Path] = []
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-        for path, payload in ((target, data),
-                              (sidecar, json.dumps(meta, indent=2).encode("utf-8"))):
-            tmp = path.with_name(path.name + ".part")
-            written.append(tmp)
-            tmp.write_bytes(payload)
-            tmp.replace(path)  # atomic: a reader never sees a partial file
-    except OSError as exc:
-        for tmp in written:
-            try:
-                tmp.unlink(missing_ok=True)
-            except OSError:
-                pass  # the folder itself cannot be written: nothing was left there
-        raise WriteError(
-            f"cannot write the download of {dataset!r} to {str(target)!r}: "
-            f"{exc.strerror or exc}. Pass a cache_dir you can write to.") from exc
+    data = _fetch(url, dataset, timeout)
+    _save_download(cache, target, data, url, dataset)
     logger.info("download_tec: saved %s (%d bytes)", target, len(data))
     return target
 

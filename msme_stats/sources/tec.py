@@ -1,9 +1,9 @@
-"""Loaders for Trade by Enterprise Characteristics (TEC) tables and business counts.
+"""Loaders for Trade by Enterprise Characteristics (TEC) tables.
 
 :func:`load_tec` reads Eurostat TEC datasets (``ext_tec01`` ... ``ext_tec10``) and OECD TEC
-dataflows (``DSD_TEC_ISIC4``) from local files into one tidy long frame.
-:func:`load_business_counts` reads enterprise population counts by size class (OECD SDBS,
-Eurostat SBS) used as denominators of export participation rates.
+dataflows (``DSD_TEC_ISIC4``) from local files into one tidy long frame. The business
+counts used as denominators of export participation rates are read by
+:mod:`msme_stats.sources.business_counts` (which shares this module's file readers).
 
 File layouts (METHODS §3.2, §3.4), detected from the header, never from column positions:
 
@@ -39,10 +39,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._docstrings import fill_doc
 from ..errors import (
     DuplicateIdError,
     EmptyInputError,
-    ExclusionWarning,
     InvalidValueError,
     MissingColumnsError,
     NotRecognisedError,
@@ -80,22 +80,6 @@ TEC_COLUMNS: tuple[str, ...] = (
     "breakdown",
     "size_code",
     "unit_code",
-    "file",
-)
-
-#: Columns of the frame returned by :func:`load_business_counts`, in order.
-BUSINESS_COUNT_COLUMNS: tuple[str, ...] = (
-    "country",
-    "geo",
-    "is_country",
-    "year",
-    "activity",
-    "size_class",
-    "enterprises",
-    "flag",
-    "confidential",
-    "size_code",
-    "source",
     "file",
 )
 
@@ -765,9 +749,9 @@ def _dataset_id(raw: pd.DataFrame, provider: str, path: Path, dataset: str | Non
     return np.full(n, dataset, dtype=object), np.full(n, f"ESTAT:{dataset.upper()}", dtype=object)
 
 
-def _canonical_tec(raw: pd.DataFrame, dims: list[str], provider: str, path: Path,
-                   dataset: str | None, year_range: tuple[int, int]) -> pd.DataFrame:
-    n = len(raw)
+def _tec_dimension_names(raw: pd.DataFrame, provider: str, path: Path) -> tuple[dict[str, str], set[str]]:
+    """The provider's column names per role and its known dimensions; raise
+    :class:`~msme_stats.errors.MissingColumnsError` when a required column is absent."""
     if provider == "eurostat":
         names = {"geo": "geo", "flow": "stk_flow", "size": "sizeclas", "partner": "partner",
                  "activity": "nace_r2", "unit": "unit", "freq": "freq"}
@@ -785,7 +769,18 @@ def _canonical_tec(raw: pd.DataFrame, dims: list[str], provider: str, path: Path
             f"file {str(path)!r} lacks required column(s) {missing}; header has "
             f"{[c for c in raw.columns if not c.startswith('_')]}."
         )
-    out: dict[str, object] = {}
+    return names, known_dims
+
+
+def _tec_dimensions(raw: pd.DataFrame, dims: list[str], provider: str, path: Path, names: dict[str, str],
+                    year_range: tuple[int, int], out: dict[str, object]) -> None:
+    """Add geo, year, flow, partner, activity and size-class columns to ``out``.
+
+    Codes are checked against ``tec_codes.csv``; partner and activity codes are mapped where
+    the code list knows them and kept otherwise; a file without the dimension holds all
+    partners / all activities / all sizes.
+    """
+    n = len(raw)
     geo = raw[names["geo"]]
     out.update(_geo_columns(geo, provider, names["geo"], path))
     out["geo"] = geo.to_numpy(dtype=object)
@@ -816,8 +811,11 @@ def _canonical_tec(raw: pd.DataFrame, dims: list[str], provider: str, path: Path
     else:
         out["size_class"] = np.full(n, "total", dtype=object)
         out["size_code"] = np.full(n, "", dtype=object)
-    # measure, unit, multiplier
-    unit_col = names["unit"]
+
+
+def _tec_measure_unit(raw: pd.DataFrame, provider: str, path: Path,
+                      unit_col: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Measure, unit and power-of-ten multiplier per row (OECD: MEASURE must fit UNIT_MEASURE)."""
     if provider == "eurostat":
         umap = _codemap(provider, "unit")
         _check_codes(raw[unit_col], umap, unit_col, path, what="unit", frame=raw)
@@ -840,10 +838,16 @@ def _canonical_tec(raw: pd.DataFrame, dims: list[str], provider: str, path: Path
                 f"does not fit UNIT_MEASURE {raw[unit_col].iloc[pos]!r}."
             )
         mult = _unit_mult(raw, path)
-    out["measure"] = measure
-    out["unit"] = unit
-    out["unit_code"] = raw[unit_col].to_numpy(dtype=object)
-    # flags, confidentiality, values
+    return measure, unit, mult
+
+
+def _tec_values(raw: pd.DataFrame, provider: str, path: Path, mult: np.ndarray,
+                out: dict[str, object]) -> None:
+    """Add value, flag, conf_status and confidential columns to ``out``.
+
+    A confidential or missing-flagged cell that carries a value is set to NaN (logged).
+    """
+    n = len(raw)
     flag_col = "OBS_FLAG" if provider == "eurostat" else "OBS_STATUS"
     flags = raw[flag_col].str.strip() if flag_col in raw.columns else pd.Series([""] * n)
     roles = _flag_roles(flags.reset_index(drop=True), provider, flag_col, path, raw)
@@ -861,9 +865,11 @@ def _canonical_tec(raw: pd.DataFrame, dims: list[str], provider: str, path: Path
     out["flag"] = flags.to_numpy(dtype=object)
     out["conf_status"] = conf_s.to_numpy(dtype=object)
     out["confidential"] = confidential
-    out["series_break"] = out["year"] >= series_break_year()
-    out["source"], out["dataflow"] = _dataset_id(raw, provider, path, dataset)
-    # breakdown: any further dimension with a non-total code
+
+
+def _tec_breakdown(raw: pd.DataFrame, dims: list[str], known_dims: set[str]) -> np.ndarray:
+    """Breakdown per row: any further dimension with a non-total code, as ``dim=code;...``."""
+    n = len(raw)
     extra = [d for d in dims if d not in known_dims and d not in _PREAMBLE]
     if extra:
         parts = []
@@ -872,9 +878,26 @@ def _canonical_tec(raw: pd.DataFrame, dims: list[str], provider: str, path: Path
             parts.append(np.where(col.isin(_TRIVIAL_CODES), "", d + "=" + col))
         joined = pd.DataFrame(parts).T.apply(lambda r: ";".join(x for x in r if x), axis=1) \
             if len(extra) > 1 else pd.Series(parts[0])
-        out["breakdown"] = joined.to_numpy(dtype=object)
-    else:
-        out["breakdown"] = np.full(n, "", dtype=object)
+        return joined.to_numpy(dtype=object)
+    return np.full(n, "", dtype=object)
+
+
+def _canonical_tec(raw: pd.DataFrame, dims: list[str], provider: str, path: Path,
+                   dataset: str | None, year_range: tuple[int, int]) -> pd.DataFrame:
+    """Turn one parsed TEC file into the columns of :data:`TEC_COLUMNS` (one row per cell)."""
+    n = len(raw)
+    names, known_dims = _tec_dimension_names(raw, provider, path)
+    out: dict[str, object] = {}
+    _tec_dimensions(raw, dims, provider, path, names, year_range, out)
+    unit_col = names["unit"]
+    measure, unit, mult = _tec_measure_unit(raw, provider, path, unit_col)
+    out["measure"] = measure
+    out["unit"] = unit
+    out["unit_code"] = raw[unit_col].to_numpy(dtype=object)
+    _tec_values(raw, provider, path, mult, out)
+    out["series_break"] = out["year"] >= series_break_year()
+    out["source"], out["dataflow"] = _dataset_id(raw, provider, path, dataset)
+    out["breakdown"] = _tec_breakdown(raw, dims, known_dims)
     out["file"] = np.full(n, str(path), dtype=object)
     frame = pd.DataFrame(out)
     _check_duplicates(frame, TEC_KEY, "load_tec", raw["_line"].to_numpy())
@@ -923,23 +946,18 @@ def _plain(v):
     return v.item() if isinstance(v, np.generic) else v
 
 
-def load_tec(source: Source, *, dataset: str | None = None,
-             year_range: tuple[int, int] | None = None) -> pd.DataFrame:
-    """Read Eurostat or OECD TEC tables from local files into one tidy long frame.
+def _cell_counts(out: pd.DataFrame, n_files: int) -> dict[str, int]:
+    """Count the cells, the confidential ones, those without a value and the flagged ones (logged)."""
+    n_conf = int(out["confidential"].sum())
+    n_missing = int(out["value"].isna().sum())
+    logger.info("load_tec: %d cells from %d file(s); %d confidential, %d without value",
+                len(out), n_files, n_conf, n_missing)
+    return {"cells": len(out), "confidential": n_conf,
+            "without_value": n_missing,
+            "flagged": int((out["flag"] != "").sum())}
 
-    Parameters
-    ----------
-    source
-        A path, a glob pattern (``"data/ext_tec*.csv.gz"``) or a list of paths/patterns.
-        Files may be gzip-compressed (detected from the content, not the name).
-    dataset
-        Dataset id for TSV files whose name does not contain it (``"ext_tec01"``). SDMX-CSV
-        files carry their dataflow id and ignore this option.
-    year_range
-        ``(first, last)`` plausible reference years; a ``TIME_PERIOD`` outside raises
-        :class:`~msme_stats.errors.InvalidValueError`. None (default) = the documented range
-        of ``tec_codes.csv`` (2000 to the current year; see :func:`plausible_range`).
 
+_LOAD_TEC_RETURNS = """\
     Returns
     -------
     pandas.DataFrame
@@ -987,6 +1005,28 @@ def load_tec(source: Source, *, dataset: str | None = None,
             ``TOWNERSHIP``), else empty;
         ``size_code``, ``unit_code``
             the source codes; ``file`` the file read.
+"""
+
+
+@fill_doc(load_tec_returns=_LOAD_TEC_RETURNS)
+def load_tec(source: Source, *, dataset: str | None = None,
+             year_range: tuple[int, int] | None = None) -> pd.DataFrame:
+    """Read Eurostat or OECD TEC tables from local files into one tidy long frame.
+
+    Parameters
+    ----------
+    source
+        A path, a glob pattern (``"data/ext_tec*.csv.gz"``) or a list of paths/patterns.
+        Files may be gzip-compressed (detected from the content, not the name).
+    dataset
+        Dataset id for TSV files whose name does not contain it (``"ext_tec01"``). SDMX-CSV
+        files carry their dataflow id and ignore this option.
+    year_range
+        ``(first, last)`` plausible reference years; a ``TIME_PERIOD`` outside raises
+        :class:`~msme_stats.errors.InvalidValueError`. None (default) = the documented range
+        of ``tec_codes.csv`` (2000 to the current year; see :func:`plausible_range`).
+
+    {{load_tec_returns}}
 
     Raises
     ------
@@ -1018,182 +1058,21 @@ def load_tec(source: Source, *, dataset: str | None = None,
     out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if len(frames) > 1:  # within a file, duplicates are checked (with lines) on reading
         _check_duplicates(out, TEC_KEY, "load_tec")
-    n_conf = int(out["confidential"].sum())
-    n_missing = int(out["value"].isna().sum())
-    logger.info("load_tec: %d cells from %d file(s); %d confidential, %d without value",
-                len(out), len(paths), n_conf, n_missing)
-    out.attrs["counts"] = {"cells": len(out), "confidential": n_conf,
-                           "without_value": n_missing,
-                           "flagged": int((out["flag"] != "").sum())}
+    out.attrs["counts"] = _cell_counts(out, len(paths))
     out.attrs["params"] = {"year_range": years}
     return out
 
 
-# ------------------------------------------------------------------------------------
-# business counts
-# ------------------------------------------------------------------------------------
-def _read_one_counts(path: Path, year_range: tuple[int, int]) -> pd.DataFrame:
-    data = _read_bytes(path)
-    text = _decode(data, path)
-    header = _first_line(text)
-    layout = _layout(header)
-    if layout == "sdmx_oecd":
-        raw, dims = _read_sdmx(text, path, "oecd", data)
-        provider, names = "oecd_sdbs", {"geo": "REF_AREA", "size": "SIZE_CLASS",
-                                        "activity": "ACTIVITY", "indic": "MEASURE"}
-        flag_col, flag_provider = "OBS_STATUS", "oecd"
-    elif layout == "sdmx_eurostat":
-        raw, dims = _read_sdmx(text, path, "eurostat", data)
-        size = "size_emp" if "size_emp" in raw.columns else "sizeclas"
-        indic = "indic_sbs" if "indic_sbs" in raw.columns else "indic_sb"
-        provider, names = "eurostat_sbs", {"geo": "geo", "size": size, "activity": "nace_r2",
-                                           "indic": indic}
-        flag_col, flag_provider = "OBS_FLAG", "eurostat"
-    else:
-        raise NotRecognisedError(
-            f"file {str(path)!r} is not a recognised business-count file (OECD SDBS or "
-            f"Eurostat SBS SDMX-CSV); header starts with {header[:120]!r}."
-        )
-    required = [names["geo"], names["size"], names["indic"], "TIME_PERIOD", "OBS_VALUE"]
-    missing = [c for c in required if c not in raw.columns]
-    if missing:
-        raise MissingColumnsError(f"file {str(path)!r} lacks required column(s) {missing}.")
-    raw = raw.reset_index(drop=True)
-    _check_float_codes(raw, [d for d in dims if d in raw.columns], path)
-    # keep only the enterprise-count measure; count what is left out
-    imap = _codemap(provider, names["indic"])
-    _check_codes(raw[names["indic"]], {**imap, **{u: "" for u in pd.unique(raw[names["indic"]])
-                                              if u not in imap}}, names["indic"], path,
-                 what="measure", frame=raw)
-    keep = raw[names["indic"]].isin(list(imap))
-    if (~keep).any():
-        warnings.warn(
-            f"{path}: {int((~keep).sum())} rows with measures other than enterprise counts "
-            f"({sorted(set(raw.loc[~keep, names['indic']]))}) were left out.",
-            ExclusionWarning, stacklevel=3)
-    raw = raw.loc[keep].reset_index(drop=True)
-    if raw.empty:
-        raise EmptyInputError(f"file {str(path)!r} holds no enterprise-count rows "
-                              f"({names['indic']} in {sorted(imap)}).")
-    smap = _codemap(provider, names["size"])
-    roles = _codemap(provider, names["size"], "role")
-    _check_codes(raw[names["size"]], smap, names["size"], path, what="size-class", frame=raw)
-    overlap = raw[names["size"]].map(roles) == "overlap"
-    if overlap.any():
-        warnings.warn(
-            f"{path}: {int(overlap.sum())} rows in overlapping size aggregates "
-            f"({sorted(set(raw.loc[overlap, names['size']]))}) were left out.",
-            ExclusionWarning, stacklevel=3)
-        raw = raw.loc[~overlap].reset_index(drop=True)
-    geo = raw[names["geo"]]
-    gcols = _geo_columns(geo, "eurostat" if provider == "eurostat_sbs" else "oecd",
-                         names["geo"], path)
-    flags = raw[flag_col].str.strip() if flag_col in raw.columns else pd.Series([""] * len(raw))
-    froles = _flag_roles(flags, flag_provider, flag_col, path, raw)
-    conf_s = raw["CONF_STATUS"].str.strip() if "CONF_STATUS" in raw.columns else \
-        pd.Series([""] * len(raw))
-    croles = _flag_roles(conf_s, flag_provider, "CONF_STATUS", path, raw)
-    confidential = (froles["conf"] | croles["conf"]).to_numpy(dtype=bool)
-    value = _numeric(raw["OBS_VALUE"], path, raw, "OBS_VALUE")
-    value = value * np.power(10.0, _unit_mult(raw, path))
-    value = np.where(confidential | froles["missing"].to_numpy(dtype=bool), np.nan, value)
-    act = raw[names["activity"]] if names["activity"] in raw.columns else \
-        pd.Series(["TOTAL"] * len(raw))
-    amap = _codemap(provider, names["activity"])
-    long = pd.DataFrame({
-        "country": gcols["country"],
-        "geo": geo.to_numpy(dtype=object),
-        "is_country": gcols["is_country"],
-        "year": _years(raw, path, year_range),
-        "activity": _map(act, {u: amap.get(u, u) for u in pd.unique(act)}),
-        "size_class": _map(raw[names["size"]], smap),
-        "role": _map(raw[names["size"]], roles),
-        "enterprises": value,
-        "flag": (flags + np.where(conf_s != "", " " + conf_s, "")).str.strip().to_numpy(),
-        "confidential": confidential,
-        "size_code": raw[names["size"]].to_numpy(dtype=object),
-    })
-    _check_duplicates(long.assign(file=str(path)),
-                      ("geo", "year", "activity", "size_code"), "load_business_counts",
-                      raw["_line"].to_numpy())
-    # combine components (small = 10-19 + 20-49) unless the class is given directly
-    key = ["country", "geo", "is_country", "year", "activity", "size_class"]
-    direct = long[long["role"] == "direct"]
-    comp = long[long["role"] == "component"]
-    if not comp.empty:
-        agg = comp.groupby(key, sort=False, dropna=False).agg(
-            enterprises=("enterprises", lambda s: s.sum(min_count=len(s)) if s.notna().all()
-                         else np.nan),
-            n=("enterprises", "size"),
-            flag=("flag", lambda s: " ".join(sorted({f for f in s if f}))),
-            confidential=("confidential", "any"),
-            size_code=("size_code", lambda s: "+".join(sorted(s))),
-        ).reset_index()
-        expected = pd.Series(smap)[pd.Series(roles) == "component"].value_counts()
-        n_expected = expected.to_dict()
-        incomplete = agg["n"] < agg["size_class"].map(n_expected)
-        agg.loc[incomplete, "enterprises"] = np.nan
-        agg.loc[incomplete, "flag"] = (agg.loc[incomplete, "flag"] + " incomplete").str.strip()
-        clash = agg.merge(direct[key], on=key, how="inner")
-        if not clash.empty:
-            first = clash.iloc[0]
-            logger.info("%s: %d size classes given both directly and by components; using the "
-                        "direct code (first: %s %s %s)", path, len(clash), first["geo"],
-                        first["year"], first["size_class"])
-            agg = agg.merge(direct[key], on=key, how="left", indicator=True)
-            agg = agg[agg["_merge"] == "left_only"].drop(columns="_merge")
-        long = pd.concat([direct, agg.drop(columns="n")], ignore_index=True)
-    else:
-        long = direct
-    long = long.drop(columns="role", errors="ignore")
-    long["source"] = "OECD SDBS" if provider == "oecd_sdbs" else "Eurostat SBS"
-    long["file"] = str(path)
-    return long.loc[:, list(BUSINESS_COUNT_COLUMNS)]
+def __getattr__(name: str):
+    # business counts moved to msme_stats.sources.business_counts; still importable from here
+    # (lazily: business_counts imports this module's readers).
+    if name in ("load_business_counts", "BUSINESS_COUNT_COLUMNS"):
+        from . import business_counts
+
+        return getattr(business_counts, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def load_business_counts(source: Source, *,
-                         year_range: tuple[int, int] | None = None) -> pd.DataFrame:
-    """Read enterprise population counts by size class (OECD SDBS or Eurostat SBS).
-
-    Parameters
-    ----------
-    source
-        A path, a glob pattern or a list of paths: OECD SDBS SDMX-CSV
-        (``OECD.SDD.TPS:DSD_SDBSBSC_ISIC4@DF_SDBS_ISIC4``, ``MEASURE`` ``ENTR``, ``SIZE_CLASS``
-        ``S1T9``/``S10T19``/``S20T49``/``S50T249``/``S_GE250``/``_T``) or Eurostat SBS SDMX-CSV
-        (``sbs_sc_ovw``: ``indic_sbs`` ``ENT_NR`` by ``size_emp``; the Eurostat size codes are
-        an ``assumption``, see ``tec_codes.csv``).
-    year_range
-        ``(first, last)`` plausible reference years; None (default) = the documented range
-        of ``tec_codes.csv`` (1990 to the current year).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``country``, ``geo``, ``is_country``, ``year``, ``activity`` (``TOTAL`` for all
-        activities), ``size_class`` (``0-9``, ``10-49``, ``50-249``, ``250+``, ``total``),
-        ``enterprises`` (NaN if confidential or missing), ``flag``, ``confidential``,
-        ``size_code`` (source codes, ``S10T19+S20T49`` for a combined class), ``source``,
-        ``file``. Small = S10T19 + S20T49; the sum is NaN if either part is missing or
-        confidential (never imputed). Rows for other measures (e.g. employees) and overlapping
-        size aggregates are left out with an :class:`~msme_stats.errors.ExclusionWarning`.
-
-    Notes
-    -----
-    Caveat (METHODS §3.4): the SDBS micro class is ``S1T9`` (1-9 persons employed) while TEC
-    micro (``LT10``/``S0T9``) includes enterprises with no employees, so a micro export
-    participation rate built from the two is biased upward. ``size_code`` records the class
-    used so that :func:`msme_stats.tec_indicators` can report it.
-    """
-    years = _year_range_option(year_range, "counts_year")
-    paths = _resolve_paths(source, "load_business_counts")
-    frames = [_read_one_counts(p, years) for p in paths]
-    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    _check_duplicates(out.assign(measure="enterprises"),
-                      ("geo", "year", "activity", "size_class"), "load_business_counts")
-    return out
-
-
-__all__ = ["load_tec", "load_business_counts", "tec_codes", "series_break_year",
+__all__ = ["load_tec", "load_business_counts", "tec_codes", "series_break_year",  # noqa: F822
            "plausible_range",
            "TEC_COLUMNS", "BUSINESS_COUNT_COLUMNS", "TEC_KEY"]

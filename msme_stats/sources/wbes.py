@@ -30,8 +30,21 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .._atomic import atomic_write_bytes
+from .._docstrings import fill_doc
 from .._frozen import FrozenTuple
-from .._options import WEIGHT_ALIASES, WEIGHT_VARS, check_choice, check_number, format_code
+from .._options import (
+    WEIGHT_ALIASES,
+    WEIGHT_VARS,
+    IsicRevision,
+    WbesBelow5,
+    WbesSizeScheme,
+    WbesWeight,
+    check_choice,
+    check_number,
+    choices,
+    format_code,
+)
 from ..classify import sector_class, size_class
 from ..errors import (
     DuplicateIdError,
@@ -52,7 +65,7 @@ from ..screens import DEFAULT_SCREENS, screen_outliers
 
 logger = logging.getLogger(__name__)
 
-Weights = Literal["median", "strict", "weak"]
+Weights = WbesWeight
 
 #: Columns derived by the loader (not read from one WBES variable).
 DERIVED_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -512,23 +525,14 @@ def _fmt_set(values) -> str:
     return ", ".join(sorted({str(v) for v in values}))
 
 
-def _survey_keys(
-    raw: _RawFile,
-    cols: dict[str, str],
-    country: str | None,
-    year: int | None,
-    override: tuple[str, int, str] | None = None,
-) -> tuple[pd.Series, pd.Series, dict]:
-    """ISO3 and survey year per row, and where each came from.
+def _file_country_year(raw: _RawFile, cols: dict[str, str], ov_country: str | None):
+    """What the file itself says: ISO3 per row (or None), survey year per row (or None), and
+    where each came from.
 
-    Order: an explicit override (``surveys=`` entry, else ``country=``/``year=``), checked
-    against the file; else the file's ``country``/``a1`` and ``year`` variables; else the
-    file name; else the survey catalogue (by economy and interview dates). The interview
-    year ``a14y`` never splits a survey.
+    Codes without labels are tolerated when an override names the economy (they cannot be
+    checked against it); a missing economy in some rows raises.
     """
-    idx = raw.frame.index
     where = raw.name
-    ov_country, ov_year, ov_src = (override if override else (country, year, "country=/year= option"))
     try:
         name_s, year_s, csrc, ysrc = _country_from_file(raw, cols)
     except UnknownCountryError:
@@ -553,9 +557,13 @@ def _survey_keys(
         if y.notna().any():
             year_s = y if year_s is None else year_s.where(year_s.notna(), y)
             ysrc = f"{cols['year_raw']} variable" if not ysrc else f"{ysrc} / {cols['year_raw']} variable"
-    hint_iso, hint_year = file_name_survey(where) if where != "<DataFrame>" else (None, None)
+    return file_iso, year_s, csrc, ysrc
 
-    # ---- economy
+
+def _survey_country(where: str, idx: pd.Index, file_iso: pd.Series | None, csrc: str,
+                    hint_iso: str | None, ov_country: str | None, ov_src: str) -> tuple[pd.Series, str]:
+    """ISO3 per row and its source: the override (checked against the file and its name),
+    else the file's variable (checked against the name), else the file name; else raise."""
     if ov_country is not None:
         ov_iso = str(to_iso3([ov_country]).iloc[0])
         if file_iso is not None and set(file_iso.unique()) != {ov_iso}:
@@ -585,8 +593,15 @@ def _survey_keys(
             f"{where}: cannot tell the survey country: the file has no usable 'country'/'a1' variable and its name "
             "names no economy. Pass surveys={path: ('KEN', 2018)} (or country='KEN' and year=2018) to load_wbes."
         )
+    return iso, csrc
 
-    # ---- survey year
+
+def _survey_year(raw: _RawFile, idx: pd.Index, iso: pd.Series, year_s: pd.Series | None, ysrc: str,
+                 hint_year: int | None, ov_year: int | None, ov_src: str) -> tuple[pd.Series, str]:
+    """Survey year per row and its source: the override (checked), else the file's variable
+    (checked against the name; missing in some rows raises), else the file name, else the
+    survey catalogue; else raise. The interview year ``a14y`` is never used."""
+    where = raw.name
     if ov_year is not None:
         ov_year = int(ov_year)
         if year_s is not None and year_s.notna().any() and set(year_s.dropna().astype(int)) != {ov_year}:
@@ -627,6 +642,30 @@ def _survey_keys(
             )
         yr = pd.Series(found, index=idx)
         ysrc = why
+    return yr, ysrc
+
+
+def _survey_keys(
+    raw: _RawFile,
+    cols: dict[str, str],
+    country: str | None,
+    year: int | None,
+    override: tuple[str, int, str] | None = None,
+) -> tuple[pd.Series, pd.Series, dict]:
+    """ISO3 and survey year per row, and where each came from.
+
+    Order: an explicit override (``surveys=`` entry, else ``country=``/``year=``), checked
+    against the file; else the file's ``country``/``a1`` and ``year`` variables; else the
+    file name; else the survey catalogue (by economy and interview dates). The interview
+    year ``a14y`` never splits a survey.
+    """
+    idx = raw.frame.index
+    where = raw.name
+    ov_country, ov_year, ov_src = (override if override else (country, year, "country=/year= option"))
+    file_iso, year_s, csrc, ysrc = _file_country_year(raw, cols, ov_country)
+    hint_iso, hint_year = file_name_survey(where) if where != "<DataFrame>" else (None, None)
+    iso, csrc = _survey_country(where, idx, file_iso, csrc, hint_iso, ov_country, ov_src)
+    yr, ysrc = _survey_year(raw, idx, iso, year_s, ysrc, hint_year, ov_year, ov_src)
     return iso, yr.astype(int), {"country_source": csrc, "year_source": ysrc}
 
 
@@ -641,20 +680,9 @@ def _recode_negative(series: pd.Series, raw_name: str, col: str, labels: dict | 
     return series
 
 
-def _clean_one(
-    raw: _RawFile,
-    *,
-    weight_var: str,
-    size_scheme: str,
-    below5: str,
-    split_large: bool,
-    keep,
-    country: str | None,
-    year: int | None,
-    share_tolerance: float,
-    isic_revision: str,
-    override: tuple[str, int, str] | None = None,
-) -> tuple[pd.DataFrame, list[dict], dict]:
+def _check_wbes_columns(raw: _RawFile, weight_var: str) -> dict[str, str]:
+    """Map canonical names to the file's columns; raise if the file is empty, not a WBES
+    file, or lacks required columns (all listed, with their WBES names)."""
     if len(raw.frame) == 0:
         raise EmptyInputError(f"{raw.name} holds no rows. Download the file again.")
     cols = _resolve_columns(raw)
@@ -678,15 +706,11 @@ def _clean_one(
             f"{raw.name}: required column(s) missing: {detail}. "
             "Use the WBES standardized file, or rename your columns to the WBES names."
         )
+    return cols
 
-    recodes: list[dict] = []
-    out: dict[str, pd.Series] = {}
-    iso, yr, info = _survey_keys(raw, cols, country, year, override)
-    survey_id = iso.astype(str) + "_" + yr.astype(str)
-    out["survey_id"] = survey_id
-    out["country"] = iso
-    out["year"] = yr
 
+def _firm_ids(raw: _RawFile, cols: dict[str, str], survey_id: pd.Series) -> pd.Series:
+    """Firm ids as integers where whole; raise if any is missing or repeats within a survey."""
     fid = raw.frame[cols["firm_id"]]
     if pd.api.types.is_float_dtype(fid) and fid.notna().all() and (fid == np.round(fid)).all():
         fid = fid.astype("int64")
@@ -705,8 +729,11 @@ def _clean_one(
             f"{raw.name}: {len(dups)} firm id(s) repeat within a survey (survey/firm: {shown}). "
             f"Each establishment must appear once; check for appended files or remove the duplicates."
         )
-    out["firm_id"] = fid
+    return fid
 
+
+def _strata(raw: _RawFile, cols: dict[str, str], fid: pd.Series, survey_id: pd.Series) -> pd.Series:
+    """Sampling strata as ``<survey_id>:<code>`` (every digit kept); raise if any is missing."""
     strata_raw = _decode(raw, cols["strata"]) if cols["strata"] in raw.value_labels else raw.frame[cols["strata"]]
     if strata_raw.isna().any():
         raise InvalidValueError(
@@ -715,8 +742,11 @@ def _clean_one(
             "Every firm needs a stratum for design-based standard errors."
         )
     st = strata_raw.map(format_code)
-    out["strata"] = survey_id + ":" + st
+    return survey_id + ":" + st
 
+
+def _weight(raw: _RawFile, weight_var: str, fid: pd.Series) -> pd.Series:
+    """The chosen expansion weight; raise if any is missing, zero or negative."""
     w = _numeric(raw, weight_var, "weight")
     bad_w = w.isna() | (w <= 0)
     if bad_w.any():
@@ -727,8 +757,13 @@ def _clean_one(
             f"first firm ids: {list(fid[bad_w].head(5))}). Choose another weight (weights='strict'|'weak') "
             "or remove those firms explicitly before estimating."
         )
-    out["weight"] = w
+    return w
 
+
+def _size_columns(raw: _RawFile, cols: dict[str, str], out: dict[str, pd.Series], recodes: list,
+                  *, size_scheme: str, below5: str, split_large: bool) -> pd.Series | None:
+    """Add ``size_stratum``, ``size_class`` and ``size_class_l1`` to ``out``; return the
+    employees (negative codes recoded to missing) or None when the file has none."""
     stratum_label = _decode(raw, cols["size_stratum"])
     out["size_stratum"] = stratum_label
     emp = None
@@ -740,7 +775,14 @@ def _clean_one(
     else:
         out["size_class"] = size_class(tmp, scheme="l1", below5=below5)
     out["size_class_l1"] = size_class(tmp, scheme="l1", below5=below5)
+    return emp
 
+
+def _sector(raw: _RawFile, cols: dict[str, str], recodes: list,
+            isic_revision: str) -> tuple[pd.Series, pd.DataFrame]:
+    """Sector from the survey's own labels (else ISIC codes); warnings name the file.
+
+    Returns the sector and the frame of its inputs (``sector_raw``, ``isic``)."""
     sector_frame = pd.DataFrame(index=raw.frame.index)
     if "sector_raw" in cols:
         sector_frame["sector_raw"] = _decode(raw, cols["sector_raw"])
@@ -750,9 +792,14 @@ def _clean_one(
         warnings.simplefilter("always")
         sector = sector_class(sector_frame, isic_revision=isic_revision)
     for wmsg in caught:
-        warnings.warn(f"{raw.name}: {wmsg.message}", wmsg.category, stacklevel=4)
-    out["sector"] = sector
+        # stacklevel: _sector <- _clean_one <- _load_one <- _load_files <- load_wbes <- the user's call
+        warnings.warn(f"{raw.name}: {wmsg.message}", wmsg.category, stacklevel=6)
+    return sector, sector_frame
 
+
+def _other_variables(raw: _RawFile, cols: dict[str, str], out: dict[str, pd.Series], recodes: list) -> None:
+    """Add the remaining mapped variables and interview dates to ``out`` (labels decoded,
+    negative codes recoded to missing, yes/no as booleans)."""
     for spec in _variable_map():
         if spec.canonical in out or spec.canonical in {"firm_id", "strata", "country_raw", "year_raw", "size_stratum", "isic", "employees"} or spec.canonical not in cols:
             continue
@@ -769,33 +816,78 @@ def _clean_one(
     for var, canonical in _INTERVIEW_VARS.items():
         if var in raw.frame.columns:
             out[canonical] = _recode_negative(_numeric(raw, var, canonical), raw.name, var, raw.value_labels.get(var), recodes)
-    if "isic" in sector_frame:
-        out["isic"] = sector_frame["isic"]
-    if emp is not None:
-        out["employees"] = emp
 
-    for wname in ("wmedian", "wstrict", "wweak"):
-        if wname in raw.frame.columns:
-            out[wname] = _numeric(raw, wname, wname)
 
-    frame = pd.DataFrame(out, index=raw.frame.index)
+def _flag_shares(frame: pd.DataFrame, share_tolerance: float) -> None:
+    """Set ``shares_inconsistent`` (d3a + d3b + d3c off 100 by more than the tolerance)."""
     shares = [c for c in ("national_sales_pct", "indirect_export_pct", "direct_export_pct") if c in frame]
     if len(shares) == 3:
         total = frame[shares].sum(axis=1, min_count=3)
         frame["shares_inconsistent"] = (total - 100).abs() > share_tolerance
     else:
         frame["shares_inconsistent"] = False
-    frame["source_file"] = raw.name
 
+
+def _keep_extra(frame: pd.DataFrame, raw: _RawFile, cols: dict[str, str], keep) -> None:
+    """Carry the original variables asked for by ``keep=`` (raise if one is absent)."""
+    mapped = set(cols.values()) | {"wmedian", "wstrict", "wweak", *_INTERVIEW_VARS}
+    extra = list(raw.frame.columns) if keep == "all" else [k.lower() for k in keep]
+    absent = [k for k in extra if k not in raw.frame.columns]
+    if absent and keep != "all":
+        raise MissingColumnsError(f"{raw.name}: keep= asks for column(s) {absent} that the file does not have.")
+    for k in extra:
+        if k not in mapped and k not in frame.columns:
+            frame[k] = raw.frame[k]
+
+
+def _clean_one(
+    raw: _RawFile,
+    *,
+    weight_var: str,
+    size_scheme: str,
+    below5: str,
+    split_large: bool,
+    keep,
+    country: str | None,
+    year: int | None,
+    share_tolerance: float,
+    isic_revision: str,
+    override: tuple[str, int, str] | None = None,
+) -> tuple[pd.DataFrame, list[dict], dict]:
+    """Clean one raw WBES file into canonical firm rows.
+
+    Returns the frame, the negative-code recodes and the file's facts (where its economy
+    and year came from, ...). The options are those of :func:`load_wbes`.
+    """
+    cols = _check_wbes_columns(raw, weight_var)
+    recodes: list[dict] = []
+    out: dict[str, pd.Series] = {}
+    iso, yr, info = _survey_keys(raw, cols, country, year, override)
+    survey_id = iso.astype(str) + "_" + yr.astype(str)
+    out["survey_id"] = survey_id
+    out["country"] = iso
+    out["year"] = yr
+    fid = _firm_ids(raw, cols, survey_id)
+    out["firm_id"] = fid
+    out["strata"] = _strata(raw, cols, fid, survey_id)
+    out["weight"] = _weight(raw, weight_var, fid)
+    emp = _size_columns(raw, cols, out, recodes, size_scheme=size_scheme, below5=below5,
+                        split_large=split_large)
+    out["sector"], sector_frame = _sector(raw, cols, recodes, isic_revision)
+    _other_variables(raw, cols, out, recodes)
+    if "isic" in sector_frame:
+        out["isic"] = sector_frame["isic"]
+    if emp is not None:
+        out["employees"] = emp
+    for wname in ("wmedian", "wstrict", "wweak"):
+        if wname in raw.frame.columns:
+            out[wname] = _numeric(raw, wname, wname)
+
+    frame = pd.DataFrame(out, index=raw.frame.index)
+    _flag_shares(frame, share_tolerance)
+    frame["source_file"] = raw.name
     if keep:
-        mapped = set(cols.values()) | {"wmedian", "wstrict", "wweak", *_INTERVIEW_VARS}
-        extra = list(raw.frame.columns) if keep == "all" else [k.lower() for k in keep]
-        absent = [k for k in extra if k not in raw.frame.columns]
-        if absent and keep != "all":
-            raise MissingColumnsError(f"{raw.name}: keep= asks for column(s) {absent} that the file does not have.")
-        for k in extra:
-            if k not in mapped and k not in frame.columns:
-                frame[k] = raw.frame[k]
+        _keep_extra(frame, raw, cols, keep)
     info.update(_file_facts(raw))
     return frame.reset_index(drop=True), recodes, info
 
@@ -876,16 +968,12 @@ def _write_cache(frame: pd.DataFrame, recodes: list[dict], target: Path, info: d
             arrays.append(table.column(name))
             fields.append(fld)
     table = pa.Table.from_arrays(arrays, schema=pa.schema(fields, metadata=meta))
-    tmp = target.with_suffix(f".tmp{os.getpid()}")
-    try:
-        # uncompressed, dictionary-encoded only where pandas has categories: the cache is read
-        # far more often than written, and decoding dominates a reload
-        categorical = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
-        pq.write_table(table, tmp, compression="none", use_dictionary=categorical, write_statistics=False)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    # uncompressed, dictionary-encoded only where pandas has categories: the cache is read
+    # far more often than written, and decoding dominates a reload
+    categorical = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="none", use_dictionary=categorical, write_statistics=False)
+    atomic_write_bytes(target, sink.getvalue().to_pybytes())
 
 
 def _read_cache(target: Path) -> tuple[pd.DataFrame, list[dict], dict, dict] | None:
@@ -990,31 +1078,73 @@ def _override_for(src, overrides: dict, used: set) -> tuple[str, int, str] | Non
 
 
 # --------------------------------------------------------------------------- public
-def load_wbes(
-    source,
-    *,
-    weights: Weights = "median",
-    size_scheme: Literal["a6a", "l1"] = "a6a",
-    below5: Literal["separate", "merge_small"] = "separate",
-    split_large: bool = False,
-    keep: Sequence[str] | Literal["all"] | None = None,
-    country: str | None = None,
-    year: int | None = None,
-    surveys: SurveyOverrides | None = None,
-    share_tolerance: float = 1.0,
-    isic_revision: Literal["3.1", "4"] = "3.1",
-    outlier_k: float = 5.0,
-    cache: bool = True,
-    cache_dir: str | os.PathLike | None = None,
-) -> pd.DataFrame:
-    """Load World Bank Enterprise Surveys microdata into the canonical firm frame.
+def _load_options(*, weights, size_scheme, below5, split_large, keep, country, year, surveys, share_tolerance,
+                  isic_revision, outlier_k) -> tuple[dict, dict]:
+    """Check the options of :func:`load_wbes`; return them as the dict :func:`_load_one` uses,
+    and the checked ``surveys=`` overrides."""
+    weights = check_choice("weights", weights, tuple(WEIGHT_VARS), aliases=WEIGHT_ALIASES)
+    size_scheme = check_choice("size_scheme", size_scheme, choices(WbesSizeScheme))
+    below5 = check_choice("below5", below5, choices(WbesBelow5))
+    isic_revision = check_choice("isic_revision", str(isic_revision), choices(IsicRevision))
+    overrides = _check_overrides(surveys)
+    return {
+        "weight_var": WEIGHT_VARS[weights], "size_scheme": size_scheme, "below5": below5, "split_large": split_large,
+        "keep": keep if keep in (None, "all") else sorted(keep), "country": country, "year": year,
+        "share_tolerance": share_tolerance, "isic_revision": isic_revision,
+        "outlier_k": check_number("outlier_k", outlier_k, low=0.0),
+    }, overrides
 
-    Real standard files from the World Bank Microdata Library load with no options:
-    value labels are paired with variables through the label-set names in the file's
-    header, the economy is read from the labels of the ``a1`` codes present, the sector from
-    each survey's own ``a4a`` labels, and the survey year from the file (never from the
-    interview year ``a14y``, kept as ``interview_year``).
 
+def _load_files(sources: list, opts: dict, overrides: dict, use_cache: bool, cache_dir):
+    """Load every source file (through the cache when allowed).
+
+    Returns the frames, the recodes, the file names, the per-file facts and the content
+    digests computed; a ``surveys=`` entry that matched no file raises
+    :class:`~msme_stats.errors.OptionError`.
+    """
+    frames, recodes, names, infos, used = [], [], [], [], set()
+    digests: dict[str, str] = {}
+    for src in sources:
+        override = _override_for(src, overrides, used)
+        frame, rec, info = _load_one(src, opts, override, use_cache, cache_dir, digests)
+        frames.append(frame)
+        recodes += rec
+        names.append(info["file"])
+        infos.append(info)
+    unused = [k for k in overrides if k not in used]
+    if unused:
+        raise OptionError(
+            f"surveys= entr{'y' if len(unused) == 1 else 'ies'} {unused} matched none of the files loaded "
+            f"({', '.join(Path(str(n)).name for n in names)}). Check the names or globs."
+        )
+    return frames, recodes, names, infos, digests
+
+
+def _report_load(firms: pd.DataFrame, recodes: list[dict], outlier_k: float, share_tolerance: float) -> dict[str, int]:
+    """Warn about negative codes recoded, log the outlier and share flags; return the
+    outlier counts per screened quantity."""
+    if recodes:
+        per_var: dict[str, int] = {}
+        for r in recodes:
+            per_var[r["variable"]] = per_var.get(r["variable"], 0) + r["n"]
+        warnings.warn(
+            "load_wbes: negative WBES codes set to missing: "
+            + ", ".join(f"{v} {per_var[v]}" for v in sorted(per_var))
+            + " (details in .attrs['recodes']).",
+            RecodeWarning,
+            stacklevel=3,  # _report_load <- load_wbes <- the user's call
+        )
+    screens = {c: int(firms[f"outlier_{c}"].sum()) for c in DEFAULT_SCREENS}
+    if any(screens.values()):
+        logger.warning("load_wbes: outlier screen (k=%s) flagged %s firm(s); flagged in outlier_* columns, none dropped.",
+                       outlier_k, ", ".join(f"{n} on {c}" for c, n in screens.items()))
+    n_bad = int(firms["shares_inconsistent"].sum())
+    if n_bad:
+        logger.warning("load_wbes: %d firm(s) have d3a+d3b+d3c off 100 by more than %s (flagged in shares_inconsistent).", n_bad, share_tolerance)
+    return screens
+
+
+_LOAD_WBES_PARAMETERS = """\
     Parameters
     ----------
     source
@@ -1068,6 +1198,36 @@ def load_wbes(
         the environment variable ``MSME_STATS_NO_CACHE=1``. ``cache_dir`` (or
         ``$MSME_STATS_CACHE``) puts the cache in another folder explicitly. When the folder
         is not writable the cache is skipped (logged at INFO level).
+"""
+
+
+@fill_doc(load_wbes_parameters=_LOAD_WBES_PARAMETERS)
+def load_wbes(
+    source,
+    *,
+    weights: Weights = "median",
+    size_scheme: WbesSizeScheme = "a6a",
+    below5: WbesBelow5 = "separate",
+    split_large: bool = False,
+    keep: Sequence[str] | Literal["all"] | None = None,
+    country: str | None = None,
+    year: int | None = None,
+    surveys: SurveyOverrides | None = None,
+    share_tolerance: float = 1.0,
+    isic_revision: IsicRevision = "3.1",
+    outlier_k: float = 5.0,
+    cache: bool = True,
+    cache_dir: str | os.PathLike | None = None,
+) -> pd.DataFrame:
+    """Load World Bank Enterprise Surveys microdata into the canonical firm frame.
+
+    Real standard files from the World Bank Microdata Library load with no options:
+    value labels are paired with variables through the label-set names in the file's
+    header, the economy is read from the labels of the ``a1`` codes present, the sector from
+    each survey's own ``a4a`` labels, and the survey year from the file (never from the
+    interview year ``a14y``, kept as ``interview_year``).
+
+    {{load_wbes_parameters}}
 
     Returns
     -------
@@ -1088,60 +1248,18 @@ def load_wbes(
         files (:class:`~msme_stats.errors.DuplicateSurveyError`), bad weights, unknown
         country, contradicting overrides, empty, truncated or non-WBES files.
     """
-    weights = check_choice("weights", weights, tuple(WEIGHT_VARS), aliases=WEIGHT_ALIASES)
-    size_scheme = check_choice("size_scheme", size_scheme, ("a6a", "l1"))
-    below5 = check_choice("below5", below5, ("separate", "merge_small"))
-    isic_revision = check_choice("isic_revision", str(isic_revision), ("3.1", "4"))
-    weight_var = WEIGHT_VARS[weights]
-    overrides = _check_overrides(surveys)
-    opts = {
-        "weight_var": weight_var, "size_scheme": size_scheme, "below5": below5, "split_large": split_large,
-        "keep": keep if keep in (None, "all") else sorted(keep), "country": country, "year": year,
-        "share_tolerance": share_tolerance, "isic_revision": isic_revision,
-        "outlier_k": check_number("outlier_k", outlier_k, low=0.0),
-    }
-    sources = _expand_sources(source)
-    use_cache = bool(cache) and not _cache_disabled()
-    frames, recodes, names, infos, used = [], [], [], [], set()
-    digests: dict[str, str] = {}
-    for src in sources:
-        override = _override_for(src, overrides, used)
-        frame, rec, info = _load_one(src, opts, override, use_cache, cache_dir, digests)
-        frames.append(frame)
-        recodes += rec
-        names.append(info["file"])
-        infos.append(info)
-    unused = [k for k in overrides if k not in used]
-    if unused:
-        raise OptionError(
-            f"surveys= entr{'y' if len(unused) == 1 else 'ies'} {unused} matched none of the files loaded "
-            f"({', '.join(Path(str(n)).name for n in names)}). Check the names or globs."
-        )
+    opts, overrides = _load_options(weights=weights, size_scheme=size_scheme, below5=below5, split_large=split_large,
+                                    keep=keep, country=country, year=year, surveys=surveys,
+                                    share_tolerance=share_tolerance, isic_revision=isic_revision, outlier_k=outlier_k)
+    frames, recodes, names, infos, digests = _load_files(_expand_sources(source), opts, overrides,
+                                                         bool(cache) and not _cache_disabled(), cache_dir)
     _check_one_survey_once(frames, names, digests)
-
     firms = frames[0] if len(frames) == 1 else _finalise_dtypes(pd.concat(frames, ignore_index=True))
-    if recodes:
-        per_var: dict[str, int] = {}
-        for r in recodes:
-            per_var[r["variable"]] = per_var.get(r["variable"], 0) + r["n"]
-        warnings.warn(
-            "load_wbes: negative WBES codes set to missing: "
-            + ", ".join(f"{v} {per_var[v]}" for v in sorted(per_var))
-            + " (details in .attrs['recodes']).",
-            RecodeWarning,
-            stacklevel=2,
-        )
-    screens = {c: int(firms[f"outlier_{c}"].sum()) for c in DEFAULT_SCREENS}
-    if any(screens.values()):
-        logger.warning("load_wbes: outlier screen (k=%s) flagged %s firm(s); flagged in outlier_* columns, none dropped.",
-                       outlier_k, ", ".join(f"{n} on {c}" for c, n in screens.items()))
-    n_bad = int(firms["shares_inconsistent"].sum())
-    if n_bad:
-        logger.warning("load_wbes: %d firm(s) have d3a+d3b+d3c off 100 by more than %s (flagged in shares_inconsistent).", n_bad, share_tolerance)
+    screens = _report_load(firms, recodes, outlier_k, share_tolerance)
     firms.attrs = {
-        "weight_var": weight_var,
-        "size_scheme": size_scheme,
-        "below5": below5,
+        "weight_var": opts["weight_var"],
+        "size_scheme": opts["size_scheme"],
+        "below5": opts["below5"],
         "source_files": tuple(names),
         "recodes": RecodeLog(recodes),
         "files": FrozenTuple(infos),
