@@ -1134,6 +1134,118 @@ def _mixed_radix_key(
 
 
 
+def _check_values(
+    yarr: np.ndarray,
+    xarr: np.ndarray | None,
+    *,
+    names: list[str],
+    kind: str,
+    estimator: str,
+    bounds: tuple[float, float] | None,
+) -> None:
+    """Raise :class:`InvalidValueError` for infinite values, non-0/1 proportions or values outside ``bounds``."""
+    for arr, nm in ((yarr, names), (xarr, names)):
+        if arr is not None and np.isinf(arr).any():
+            bad_cols = [c for c, b in zip(nm, np.isinf(arr).any(axis=0), strict=False) if b]
+            raise InvalidValueError(
+                f"column(s) {bad_cols} hold infinite values; set them to NaN (missing) or fix "
+                "them before estimating."
+            )
+    if estimator == "svy_proportion":
+        bad = ~np.isnan(yarr) & (yarr != 0) & (yarr != 1)
+        if bad.any():
+            cols = [c for c, b in zip(names, bad.any(axis=0), strict=True) if b]
+            raise InvalidValueError(
+                f"svy_proportion needs 0/1 (or boolean) variables with NaN = missing; column(s) "
+                f"{cols} hold other values ({int(bad.sum())} cells). Recode them first."
+            )
+    if bounds is not None:
+        a, b = bounds
+        outside = ~np.isnan(yarr) & ((yarr < a) | (yarr > b))
+        if kind != "ratio" and outside.any():
+            cols = [c for c, m in zip(names, outside.any(axis=0), strict=True) if m]
+            raise InvalidValueError(
+                f"{estimator}: column(s) {cols} hold {int(outside.sum())} value(s) outside "
+                f"bounds={bounds}; fix them or estimate without bounds (Wald interval)."
+            )
+
+
+def _match_level(lv: Any, present: set) -> Any:
+    """A contrast level: the exact value, else a unique case-insensitive text match, else as given."""
+    if lv in present or not isinstance(lv, str):
+        return lv
+    hits = [v for v in present if isinstance(v, str) and v.casefold() == lv.casefold()]
+    return hits[0] if len(hits) == 1 else lv
+
+
+def _contrast_levels(
+    column: Any, between: Any, levels: Any, by: list[str]
+) -> tuple[pd.Series, Any, Any]:
+    """Check ``between`` and ``levels`` of a contrast; its column and the two levels as they occur.
+
+    ``column(name)`` returns the Series of a column.
+    """
+    if not isinstance(between, str):
+        raise OptionError(f"contrast: between={between!r} must be one column name.")
+    if between in by:
+        raise OptionError(f"contrast: between={between!r} cannot also be a by column.")
+    try:
+        la, lb = levels
+    except (TypeError, ValueError):
+        raise OptionError(
+            f"contrast: levels={levels!r} must be a pair of values of {between!r}, e.g. "
+            "('sme', 'large'); the difference is first minus second."
+        ) from None
+    col = column(between)
+    present = set(pd.unique(col.dropna()))
+    la, lb = _match_level(la, present), _match_level(lb, present)
+    for lv in (la, lb):
+        if lv not in present:
+            raise InvalidValueError(
+                f"contrast: level {lv!r} does not occur in column {between!r} (values: "
+                f"{sorted(map(str, present))[:12]})."
+            )
+    if la == lb:
+        raise OptionError(f"contrast: levels={levels!r} name the same domain twice.")
+    return col, la, lb
+
+
+def _contrast_scores(
+    yv: np.ndarray, xv: np.ndarray | None, w: np.ndarray, dom_codes: np.ndarray,
+    est: np.ndarray, sw: np.ndarray, *, D: int, kind: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-firm linearised scores ``z`` of each firm's own domain estimate.
+
+    Returns ``(z, inside, dc)``: the scores, the firms in some domain with a valid value, and
+    the domain code of each firm (0 outside).
+    """
+    valid = ~np.isnan(yv) if xv is None else ~np.isnan(yv) & ~np.isnan(xv)
+    inside = (dom_codes >= 0) & valid
+    dc = np.where(inside, dom_codes, 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if kind == "total":
+            z = w * yv
+        elif kind == "ratio":
+            tx = np.bincount(dc[inside], weights=(w * xv)[inside], minlength=D)
+            z = w * (yv - est[dc] * xv) / tx[dc]
+        else:
+            z = w * (yv - est[dc]) / sw[dc]
+    return z, inside, dc
+
+
+def _t_test(diff: np.ndarray, se: np.ndarray, df: np.ndarray, ci_df: str) -> tuple[np.ndarray, np.ndarray]:
+    """t statistic and two-sided p-value (t with ``df``, NaN when df <= 0; normal for ``ci_df="normal"``)."""
+    from scipy import special  # p-values: t distribution tail (imported on first contrast)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tstat = diff / se
+        if ci_df == "normal":
+            p = 2 * special.ndtr(-np.abs(tstat))
+        else:
+            p = np.where(df > 0, 2 * special.stdtr(np.where(df > 0, df, 1), -np.abs(tstat)), np.nan)
+    return tstat, p
+
+
 # ======================================================================================
 # the survey design object
 # ======================================================================================
@@ -1307,31 +1419,9 @@ class SurveyDesign:
         lead: dict[str, Any] | None = None,
         tail: dict[str, Any] | None = None,
     ) -> pd.DataFrame:
+        """Check the values, estimate by domain and assemble the tidy result with its ``params``."""
         o = self.options
-        for arr, nm in ((yarr, names), (xarr, names)):
-            if arr is not None and np.isinf(arr).any():
-                bad_cols = [c for c, b in zip(nm, np.isinf(arr).any(axis=0), strict=False) if b]
-                raise InvalidValueError(
-                    f"column(s) {bad_cols} hold infinite values; set them to NaN (missing) or fix "
-                    "them before estimating."
-                )
-        if estimator == "svy_proportion":
-            bad = ~np.isnan(yarr) & (yarr != 0) & (yarr != 1)
-            if bad.any():
-                cols = [c for c, b in zip(names, bad.any(axis=0), strict=True) if b]
-                raise InvalidValueError(
-                    f"svy_proportion needs 0/1 (or boolean) variables with NaN = missing; column(s) "
-                    f"{cols} hold other values ({int(bad.sum())} cells). Recode them first."
-                )
-        if bounds is not None:
-            a, b = bounds
-            outside = ~np.isnan(yarr) & ((yarr < a) | (yarr > b))
-            if kind != "ratio" and outside.any():
-                cols = [c for c, m in zip(names, outside.any(axis=0), strict=True) if m]
-                raise InvalidValueError(
-                    f"{estimator}: column(s) {cols} hold {int(outside.sum())} value(s) outside "
-                    f"bounds={bounds}; fix them or estimate without bounds (Wald interval)."
-                )
+        _check_values(yarr, xarr, names=names, kind=kind, estimator=estimator, bounds=bounds)
         dom_codes, D, labels, counts = domain if domain is not None else self._domain(by, scope, scope_key)
         counts = {**counts, "where_missing": where_missing}
         res = _domain_estimates(
@@ -1378,11 +1468,23 @@ class SurveyDesign:
         if tail:
             cols.update(tail)
         out = pd.DataFrame(cols, index=pd.RangeIndex(D * k))
-        out.attrs["params"] = {
+        out.attrs["params"] = self._params(
+            estimator=estimator, y=names if multi else names[0], by=by, where=where_label,
+            ci_method=ci_method, bounds=bounds, scale=scale, excluded=counts,
+        )
+        return out
+
+    def _params(
+        self, *, estimator: str, y: Any, by: list[str], where: Any, ci_method: str,
+        bounds: tuple[float, float] | None, scale: float, excluded: dict[str, int],
+    ) -> dict[str, Any]:
+        """The ``attrs["params"]`` record of an estimate: its call, the design and its exclusions."""
+        o = self.options
+        return {
             "estimator": estimator,
-            "y": names if multi else names[0],
+            "y": y,
             "by": by,
-            "where": where_label,
+            "where": where,
             "weight": self.weight,
             "strata": self.strata,
             "survey": self.survey,
@@ -1394,9 +1496,8 @@ class SurveyDesign:
             "design": "stratified single-stage, with replacement, no fpc, Taylor linearisation",
             "n_firms_design": len(self.data),
             "n_strata_design": self._H,
-            "excluded": counts,
+            "excluded": excluded,
         }
-        return out
 
     def _public(
         self, ys: Any, x: Any, *, kind: str, estimator: str, by: Any, where: Any, scale: Any,
@@ -1484,36 +1585,9 @@ class SurveyDesign:
         self, yv: np.ndarray, xv: np.ndarray | None, *, kind: str, between: Any, levels: Any,
         by: list[str], scope: np.ndarray | None, scale: float, label: str,
     ) -> pd.DataFrame:
+        """Difference between two domains with the cross-domain covariance (steps in helpers)."""
         o = self.options
-        if not isinstance(between, str):
-            raise OptionError(f"contrast: between={between!r} must be one column name.")
-        if between in by:
-            raise OptionError(f"contrast: between={between!r} cannot also be a by column.")
-        try:
-            la, lb = levels
-        except (TypeError, ValueError):
-            raise OptionError(
-                f"contrast: levels={levels!r} must be a pair of values of {between!r}, e.g. "
-                "('sme', 'large'); the difference is first minus second."
-            ) from None
-        col = self._column(between)
-        present = set(pd.unique(col.dropna()))
-
-        def _match(lv: Any) -> Any:  # exact value, else a unique case-insensitive text match
-            if lv in present or not isinstance(lv, str):
-                return lv
-            hits = [v for v in present if isinstance(v, str) and v.casefold() == lv.casefold()]
-            return hits[0] if len(hits) == 1 else lv
-
-        la, lb = _match(la), _match(lb)
-        for lv in (la, lb):
-            if lv not in present:
-                raise InvalidValueError(
-                    f"contrast: level {lv!r} does not occur in column {between!r} (values: "
-                    f"{sorted(map(str, present))[:12]})."
-                )
-        if la == lb:
-            raise OptionError(f"contrast: levels={levels!r} name the same domain twice.")
+        col, la, lb = _contrast_levels(self._column, between, levels, by)
         in_pair = col.isin([la, lb]).to_numpy()
         pscope = in_pair if scope is None else (in_pair & scope)
         dom_codes, D, labels, _ = _domain_arrays(self._column, len(self.data), [*by, between], pscope, self._cache)
@@ -1539,18 +1613,8 @@ class SurveyDesign:
         dom_a[g_codes[is_a]] = np.flatnonzero(is_a)
         dom_b[g_codes[~is_a]] = np.flatnonzero(~is_a)
         # per-firm linearised scores of each firm's own domain estimate, signed +a / -b
-        valid = ~np.isnan(yv) if xv is None else ~np.isnan(yv) & ~np.isnan(xv)
-        inside = (dom_codes >= 0) & valid
-        dc = np.where(inside, dom_codes, 0)
         w = self._w
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if kind == "total":
-                z = w * yv
-            elif kind == "ratio":
-                tx = np.bincount(dc[inside], weights=(w * xv)[inside], minlength=D)
-                z = w * (yv - est[dc] * xv) / tx[dc]
-            else:
-                z = w * (yv - est[dc]) / sw[dc]
+        z, inside, dc = _contrast_scores(yv, xv, w, dom_codes, est, sw, D=D, kind=kind)
         sign = np.where(is_a[dc], 1.0, -1.0)
         d_over_w = np.where(inside, sign * z / w, np.nan)
         grp = np.where(dom_codes >= 0, np.asarray(g_codes)[dc], -1)
@@ -1569,14 +1633,7 @@ class SurveyDesign:
         se = np.where(have & (na > 0) & (nb > 0), vres["se"].ravel(), np.nan)
         df = vres["df"].ravel()
         q = _quantile(o["level"], df, o["ci_df"])
-        from scipy import special  # p-values: t distribution tail (imported on first contrast)
-
-        with np.errstate(divide="ignore", invalid="ignore"):
-            tstat = diff / se
-            if o["ci_df"] == "normal":
-                p = 2 * special.ndtr(-np.abs(tstat))
-            else:
-                p = np.where(df > 0, 2 * special.stdtr(np.where(df > 0, df, 1), -np.abs(tstat)), np.nan)
+        tstat, p = _t_test(diff, se, df, o["ci_df"])
         flags = _flags(
             np.minimum(na, nb), df, np.zeros(G), np.full(G, np.nan), se, min_n=o["min_n"],
             lonely_threshold=1.0, dominant_share=1.0,
