@@ -28,10 +28,12 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._docs import fill_doc
 from .._options import as_list, check_choice
 from ..errors import (
     DuplicateIdError,
@@ -389,19 +391,16 @@ def _bounds(out: pd.DataFrame, out_of_range: str) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------
 # public API
 # ------------------------------------------------------------------------------------
+@fill_doc
 def tec_indicators(
     tec: pd.DataFrame,
     indicators: str | Sequence[str] | None = None,
     *,
     by: str | Sequence[str] | None = None,
-    business_counts: pd.DataFrame | None = None,
-    tec_denominator: str = "total",
-    partner: str | Sequence[str] | None = "WORLD",
-    partners: str | Sequence[str] | None = None,
-    activity: str | Sequence[str] | None = "TOTAL",
-    breakdown: str | None = "",
-    participation_activity: str | Mapping[str, str] | None = None,
-    out_of_range: str = "flag",
+    business_counts: pd.DataFrame | None = None, tec_denominator: str = "total",
+    partner: str | Sequence[str] | None = "WORLD", partners: str | Sequence[str] | None = None,
+    activity: str | Sequence[str] | None = "TOTAL", breakdown: str | None = "",
+    participation_activity: str | Mapping[str, str] | None = None, out_of_range: str = "flag",
 ) -> pd.DataFrame:
     """Compute TEC indicators by enterprise size class, one row per country-year cell.
 
@@ -417,13 +416,8 @@ def tec_indicators(
         Extra columns of ``tec`` to carry as cell keys (e.g. a user-added country group).
         The standard keys (country, year, flow, partner, activity, source, breakdown) are
         always kept.
-    business_counts
-        Frame from :func:`msme_stats.load_business_counts`: denominators of
-        ``export_participation_rate`` (parameter ``participation_denominator`` of METHODS §6).
-    tec_denominator
-        ``"total"`` (default; TOTAL, which includes unknown-size trade, as in the OECD
-        definitions) or ``"sum_of_classes"`` (micro + small + medium + large as published).
-        Recorded in the output. No Stata/R equivalent (a TEC convention, METHODS §3.5).
+    {tec_business_counts}
+    {tec_denominator}
     partner
         Partner code(s) for the size-class indicators (default ``"WORLD"``); None = all.
     partners
@@ -435,18 +429,8 @@ def tec_indicators(
     breakdown
         Keep rows with this ``breakdown`` (``""`` = no further breakdown, the default);
         None keeps all.
-    participation_activity
-        Activity code of ``business_counts`` matching the TEC activity (a code, or a mapping
-        TEC code -> business-count code); None = the same code.
-    out_of_range
-        What to do with a share (unit ``percent``) outside [0, 100], which no consistent
-        table can give (e.g. SME classes published above the total after rounding, or TEC
-        exporters above the business register count): ``"flag"`` (default) sets ``status``
-        to ``"out_of_range"``, ``estimate`` to NaN and names the value in ``flags``, with an
-        :class:`~msme_stats.errors.ExclusionWarning` giving the count; ``"raise"`` raises
-        :class:`~msme_stats.errors.InvalidValueError`. The implicit unknown-size shares are
-        residuals (TOTAL minus the classes) and may be negative; they keep their value and
-        are flagged ``classes exceed TOTAL``.
+    {tec_participation_activity}
+    {tec_out_of_range}
 
     Returns
     -------
@@ -476,11 +460,50 @@ def tec_indicators(
     "International trade in goods by enterprise size" (per-class shares); WTO, World Trade
     Report 2016, Section B.1(b).
     """
+    tec_denominator = _check_tec_denominator(tec, tec_denominator)
+    wanted = _wanted_tec_ids(indicators, business_counts)
+    by_cols = as_list(by)
+    frame, out_of_range = _tec_frame(tec, by_cols, business_counts=business_counts,
+                                     participation_activity=participation_activity,
+                                     out_of_range=out_of_range, activity=activity,
+                                     breakdown=breakdown, partner=partner, partners=partners)
+    key = [*_KEY_BASE, *[c for c in by_cols if c not in _KEY_BASE]]
+    results = _all_indicator_rows(
+        wanted, frame, key, partner=partner, partners=partners, tec_denominator=tec_denominator,
+        business_counts=business_counts, participation_activity=participation_activity)
+    return _finish_tec_output(results, by_cols, out_of_range)
+
+
+def _all_indicator_rows(
+    wanted: list[str], frame: pd.DataFrame, key: list[str], *, partner: Any, partners: Any,
+    tec_denominator: str, business_counts: Any, participation_activity: Any,
+) -> list[pd.DataFrame]:
+    """Result rows of every wanted indicator on the cells of the ``partner`` rows of ``frame``."""
+    main_frame = frame if partner is None else frame[frame["partner"].isin(as_list(partner))]
+    results: list[pd.DataFrame] = []
+    cells = _Cells(main_frame, key) if not main_frame.empty else None
+    classes = _classes_present(main_frame)
+    den = _den_sizes(tec_denominator)
+    for ind in wanted:
+        if cells is None:
+            break
+        results.extend(_indicator_rows(
+            ind, cells, frame, key, classes=classes, den=den, tec_denominator=tec_denominator,
+            partners=partners, business_counts=business_counts,
+            participation_activity=participation_activity))
+    return results
+
+
+def _check_tec_denominator(tec: Any, tec_denominator: str) -> str:
+    """Check that ``tec`` is a frame; the checked ``tec_denominator`` of :func:`tec_indicators`."""
     if not isinstance(tec, pd.DataFrame):
         raise OptionError(f"tec must be a DataFrame from msme_stats.load_tec, not "
                           f"{type(tec).__name__}.")
-    tec_denominator = check_choice("tec_denominator", tec_denominator,
-                                   ["total", "sum_of_classes"])
+    return check_choice("tec_denominator", tec_denominator, ["total", "sum_of_classes"])
+
+
+def _wanted_tec_ids(indicators: Any, business_counts: pd.DataFrame | None) -> list[str]:
+    """Checked indicator ids of :func:`tec_indicators` (None = the whole catalogue)."""
     catalogue_ids = _ids()
     if indicators is None:
         wanted = [i for i in catalogue_ids
@@ -504,8 +527,19 @@ def tec_indicators(
     if "export_participation_rate" in wanted and business_counts is None:
         raise OptionError("export_participation_rate needs business_counts= (a frame from "
                           "msme_stats.load_business_counts).")
+    return wanted
+
+
+def _tec_frame(
+    tec: pd.DataFrame, by_cols: list[str], *, business_counts: Any, participation_activity: Any,
+    out_of_range: str, activity: Any, breakdown: Any, partner: Any, partners: Any,
+) -> tuple[pd.DataFrame, str]:
+    """Check the TEC frame and options of :func:`tec_indicators`; keep the activity and breakdown.
+
+    Returns the filtered frame (with ``is_country``, ``source`` and ``breakdown`` defaults) and
+    the checked ``out_of_range``.
+    """
     missing = [c for c in _NEEDED if c not in tec.columns]
-    by_cols = as_list(by)
     missing += [c for c in by_cols if c not in tec.columns]
     if missing:
         raise MissingColumnsError(
@@ -538,67 +572,72 @@ def tec_indicators(
         _check_present(frame, "partner", as_list(partner), "WORLD")
     if partners is not None:
         _check_present(frame, "partner", as_list(partners), None, option="partners")
-    key = [*_KEY_BASE, *[c for c in by_cols if c not in _KEY_BASE]]
+    return frame, out_of_range
 
-    main_frame = frame if partner is None else frame[frame["partner"].isin(as_list(partner))]
-    results: list[pd.DataFrame] = []
-    cells = _Cells(main_frame, key) if not main_frame.empty else None
-    classes = _classes_present(main_frame)
-    den = _den_sizes(tec_denominator)
 
-    def flow_rows(rows: pd.DataFrame, flow: str) -> pd.DataFrame:
-        return rows[rows["flow"] == flow]
+def _indicator_rows(
+    ind: str, cells: Any, frame: pd.DataFrame, key: list[str], *, classes: list[str],
+    den: tuple[str, ...], tec_denominator: str, partners: Any, business_counts: Any,
+    participation_activity: Any,
+) -> list[pd.DataFrame]:
+    """The result rows of one TEC indicator (one frame per size class where it has several)."""
+    if ind in {"msme_share_export_value", "msme_share_import_value",
+               "msme_share_exporters", "msme_share_importers"}:
+        measure = "trade_value" if ind.endswith("_value") else "enterprises"
+        flow = "exports" if ("export" in ind) else "imports"
+        rows = _ratio_rows(cells, indicator=ind, num=(measure, SME_CLASSES),
+                           den=(measure, den), size_label=SME_LABEL, unit="%",
+                           scale=100.0, tec_denominator=tec_denominator,
+                           iu_measure=measure)
+        return [rows[rows["flow"] == flow]]
+    if ind in {"tec_value_share_by_size", "tec_count_share_by_size"}:
+        measure = "trade_value" if ind == "tec_value_share_by_size" else "enterprises"
+        return [_ratio_rows(cells, indicator=ind, num=(measure, SME_CLASSES if s == SME_LABEL else (s,)),
+                            den=(measure, den), size_label=s, unit="%", scale=100.0,
+                            tec_denominator=tec_denominator, iu_measure=measure)
+                for s in [*classes, SME_LABEL]]
+    if ind == "tec_value_per_trader":
+        return [_per_trader_rows(cells, ind, s) for s in [*classes, SME_LABEL, "total"]]
+    if ind in {"tec_implicit_unknown_value_share", "tec_implicit_unknown_count_share"}:
+        return [_implicit_unknown_rows(cells, ind)]
+    if ind in {"tec_partner_share", "tec_sme_value_share_partner"}:
+        return [_partner_rows(frame, key, ind, partners, tec_denominator, den, classes)]
+    if ind == "export_participation_rate":
+        return [_participation_rows(cells, business_counts, classes, participation_activity)]
+    return []
 
-    for ind in wanted:
-        if cells is None:
-            break
-        if ind in {"msme_share_export_value", "msme_share_import_value",
-                   "msme_share_exporters", "msme_share_importers"}:
-            measure = "trade_value" if ind.endswith("_value") else "enterprises"
-            flow = "exports" if ("export" in ind) else "imports"
-            rows = _ratio_rows(cells, indicator=ind, num=(measure, SME_CLASSES),
-                               den=(measure, den), size_label=SME_LABEL, unit="%",
-                               scale=100.0, tec_denominator=tec_denominator,
-                               iu_measure=measure)
-            results.append(flow_rows(rows, flow))
-        elif ind in {"tec_value_share_by_size", "tec_count_share_by_size"}:
-            measure = "trade_value" if ind == "tec_value_share_by_size" else "enterprises"
-            for s in [*classes, SME_LABEL]:
-                num = SME_CLASSES if s == SME_LABEL else (s,)
-                results.append(_ratio_rows(cells, indicator=ind, num=(measure, num),
-                                           den=(measure, den), size_label=s, unit="%",
-                                           scale=100.0, tec_denominator=tec_denominator,
-                                           iu_measure=measure))
-        elif ind == "tec_value_per_trader":
-            for s in [*classes, SME_LABEL, "total"]:
-                sizes = SME_CLASSES if s == SME_LABEL else (s,)
-                rows = _ratio_rows(cells, indicator=ind, num=("trade_value", sizes),
-                                   den=("enterprises", sizes), size_label=s,
-                                   unit="currency per enterprise", scale=1.0,
-                                   tec_denominator="not_applicable", iu_measure="trade_value")
-                rows["unit"] = rows["numerator_unit"].astype(str) + " per enterprise"
-                results.append(rows)
-        elif ind in {"tec_implicit_unknown_value_share", "tec_implicit_unknown_count_share"}:
-            measure = "trade_value" if "value" in ind else "enterprises"
-            rows = _ratio_rows(cells, indicator=ind, num=(measure, ("total",)),
-                               den=(measure, ("total",)), size_label="unknown",
-                               unit="%", scale=100.0, tec_denominator="not_applicable",
-                               iu_measure=measure)
-            parts, p_status, p_flags = _combine(cells, measure, CLASSES)
-            tot = rows["numerator"].to_numpy()
-            rows["numerator"] = tot - parts.to_numpy()
-            rows["estimate"] = rows["implicit_unknown_share"]
-            bad = p_status.to_numpy() != "ok"
-            rows.loc[bad, "status"] = p_status.to_numpy()[bad]
-            rows["flags"] = [("; ".join(x for x in (a, b) if x)) for a, b in
-                             zip(rows["flags"], p_flags, strict=True)]
-            results.append(rows)
-        elif ind in {"tec_partner_share", "tec_sme_value_share_partner"}:
-            results.append(_partner_rows(frame, key, ind, partners, tec_denominator, den,
-                                         classes))
-        elif ind == "export_participation_rate":
-            results.append(_participation_rows(cells, business_counts, classes,
-                                               participation_activity))
+
+def _per_trader_rows(cells: Any, ind: str, s: str) -> pd.DataFrame:
+    """Rows of ``tec_value_per_trader`` for one size class ``s``: trade value per enterprise."""
+    sizes = SME_CLASSES if s == SME_LABEL else (s,)
+    rows = _ratio_rows(cells, indicator=ind, num=("trade_value", sizes),
+                       den=("enterprises", sizes), size_label=s,
+                       unit="currency per enterprise", scale=1.0,
+                       tec_denominator="not_applicable", iu_measure="trade_value")
+    rows["unit"] = rows["numerator_unit"].astype(str) + " per enterprise"
+    return rows
+
+
+def _implicit_unknown_rows(cells: Any, ind: str) -> pd.DataFrame:
+    """Rows of ``tec_implicit_unknown_*_share``: (TOTAL - the four classes) / TOTAL."""
+    measure = "trade_value" if "value" in ind else "enterprises"
+    rows = _ratio_rows(cells, indicator=ind, num=(measure, ("total",)),
+                       den=(measure, ("total",)), size_label="unknown",
+                       unit="%", scale=100.0, tec_denominator="not_applicable",
+                       iu_measure=measure)
+    parts, p_status, p_flags = _combine(cells, measure, CLASSES)
+    tot = rows["numerator"].to_numpy()
+    rows["numerator"] = tot - parts.to_numpy()
+    rows["estimate"] = rows["implicit_unknown_share"]
+    bad = p_status.to_numpy() != "ok"
+    rows.loc[bad, "status"] = p_status.to_numpy()[bad]
+    rows["flags"] = [("; ".join(x for x in (a, b) if x)) for a, b in
+                     zip(rows["flags"], p_flags, strict=True)]
+    return rows
+
+
+def _finish_tec_output(results: list[pd.DataFrame], by_cols: list[str], out_of_range: str) -> pd.DataFrame:
+    """Stack the rows, add the census columns (no sampling error) and series break, check bounds."""
     if not results:
         out = pd.DataFrame(columns=[*OUTPUT_COLUMNS, *by_cols])
     else:
