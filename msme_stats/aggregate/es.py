@@ -18,9 +18,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._options import as_list, check_choice
-from .errors import ExclusionWarning, MissingColumnsError, OptionError
-from .reference import reference_path
+from .._options import as_list, check_choice
+from ..errors import ExclusionWarning, MissingColumnsError, OptionError
+from ..reference import reference_path
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def _with_country_year(est: pd.DataFrame) -> pd.DataFrame:
 def _group_labels(est: pd.DataFrame, group: str) -> pd.Series:
     if group in est.columns:
         return est[group]
-    from .reference import country_groups
+    from ..reference import country_groups
 
     return pd.Series(np.asarray(country_groups(est["country"], est["year"], group_type=group), dtype=object), index=est.index)
 
@@ -244,9 +244,9 @@ def headline_sme_vs_large(
         surveys in one design), ``n_countries`` and ``n_firms``. ``attrs["params"]`` records
         the aggregation.
     """
-    from . import survey as svy
-    from .indicators import estimate, resolve_indicator
-    from .indicators.es import DERIVATIONS, Conventions
+    from .. import survey as svy
+    from ..indicators import estimate, resolve_indicator
+    from ..indicators.es import DERIVATIONS, Conventions
 
     aggregation = check_choice(
         "aggregation", aggregation, ("country_mean", "sales_weighted", "pooled", "pooled_sales", "exporters_only")
@@ -266,7 +266,7 @@ def headline_sme_vs_large(
         by = ["sme_group"] if pooled else ["survey_id", "sme_group"]
         est = estimate(firms, ids, by=by, where=scope, **estimate_options)
         params.update(est.attrs["params"])
-        from .indicators import contrast
+        from ..indicators import contrast
 
         copts = {k: v for k, v in estimate_options.items() if k in _CONTRAST_OPTIONS}
         diffs = pd.concat([
@@ -290,7 +290,7 @@ def headline_sme_vs_large(
             if missing:
                 raise OptionError(f"fx has no rate for survey(s) {missing[:10]}; add them to fx.")
             sales = sales / rate
-        from .indicators import _working_frame
+        from ..indicators import _working_frame
 
         by = ["sme_group"] if pooled else ["survey_id", "sme_group"]
         work = _working_frame(firms, by, ["weight", "strata", "survey_id"])
@@ -377,9 +377,9 @@ def published_values(reference_values: str | os.PathLike | pd.DataFrame | None =
     source, source_url, geo, year, indicator, breakdown, value, unit, basis, notes``;
     values are kept as text so their rounding (the tolerance) is known.
     """
-    from ._paths import data_dir
-    from .errors import UnreadableFileError
-    from .reference import read_reference
+    from .._paths import data_dir
+    from ..errors import UnreadableFileError
+    from ..reference import read_reference
 
     if isinstance(reference_values, pd.DataFrame):
         refs = reference_values.astype(str)
