@@ -13,10 +13,12 @@ import logging
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._docs import fill_doc
 from .._options import as_list, check_choice
 from ..errors import (
     DuplicateIdError,
@@ -34,6 +36,7 @@ logger = logging.getLogger(__name__)
 _GROUP = ["indicator", "flow", "partner", "activity", "size_class", "tec_denominator", "unit"]
 
 
+@fill_doc
 def tec_cross_country_average(
     estimates: pd.DataFrame,
     *,
@@ -49,11 +52,8 @@ def tec_cross_country_average(
     ----------
     estimates
         Frame from :func:`tec_indicators`.
-    countries
-        ISO3 codes (or source ``geo`` codes) to keep; None = all with data.
-    year_rule
-        ``"latest"`` (default: per country, the latest year with a non-missing estimate),
-        an int (that year only) or ``(start, end)`` (one result per year in the range).
+    {tec_countries}
+    {tec_year_rule}
     aggregation
         ``"country_mean"`` (default): (1/C) Σ_c estimate_c, the simple mean of country ratios
         (WTR style; like Stata ``collapse (mean)`` over countries). ``"pooled"``:
@@ -61,9 +61,7 @@ def tec_cross_country_average(
         currency, checked on ``numerator_unit``).
     exclude_aggregates
         Drop aggregates (``EU``) and sub-national units (``UKN``) (``is_country`` False).
-    complete_cells_only
-        Keep only cells where TOTAL and all four size classes are published
-        (``implicit_unknown_share`` not NaN), as in the METHODS §3.6 sanity band.
+    {tec_complete_cells_only}
 
     Returns
     -------
@@ -95,7 +93,28 @@ def tec_cross_country_average(
     if missing:
         raise MissingColumnsError(f"tec_cross_country_average: estimates lack {missing}.")
     _check_estimates(estimates, aggregation)
-    est = estimates
+    est = _select_estimates(estimates, countries=countries, year_rule=year_rule,
+                            exclude_aggregates=exclude_aggregates,
+                            complete_cells_only=complete_cells_only)
+    per_year = not (isinstance(year_rule, str))
+    rows = _average_rows(est, per_year=per_year, aggregation=aggregation, year_rule=year_rule)
+    cols = [*_GROUP, "aggregation", "year_rule", "year", "year_min", "year_max", "estimate",
+            "numerator", "denominator", "n_countries", "countries", "n_missing"]
+    out = pd.DataFrame(rows, columns=[c for c in cols if c != "year"] + (["year"]
+                                                                           if per_year else []))
+    if not per_year:
+        out["year"] = np.nan
+    out["se"] = np.nan
+    out["ci_low"] = np.nan
+    out["ci_high"] = np.nan
+    return out.loc[:, [*cols, "se", "ci_low", "ci_high"]]
+
+
+def _select_estimates(
+    est: pd.DataFrame, *, countries: Sequence[str] | None, year_rule: str | int | tuple[int, int],
+    exclude_aggregates: bool, complete_cells_only: bool,
+) -> pd.DataFrame:
+    """Rows of :func:`tec_cross_country_average`: countries only, the chosen ones, complete cells, years."""
     if exclude_aggregates and "is_country" in est.columns:
         n_agg = int((~est["is_country"].astype(bool)).sum())
         if n_agg:
@@ -121,10 +140,16 @@ def tec_cross_country_average(
         est = est[est["year"].between(year_rule[0], year_rule[1])]
     else:
         est = est[est["year"] == int(year_rule)]
+    return est
+
+
+def _average_rows(
+    est: pd.DataFrame, *, per_year: bool, aggregation: str, year_rule: str | int | tuple[int, int],
+) -> list[dict]:
+    """One row per indicator cell (and year): the country mean or pooled ratio, and the countries."""
     ok = est[est["estimate"].notna()]
     bad = est[est["estimate"].isna()]
     rows = []
-    per_year = not (isinstance(year_rule, str))
     gcols = [*_GROUP, "year"] if per_year else _GROUP
     if not per_year:
         idx = ok.groupby([*_GROUP, "country"], sort=False)["year"].idxmax()
@@ -153,16 +178,7 @@ def tec_cross_country_average(
                      "n_countries": int(g["country"].nunique()),
                      "countries": ",".join(sorted(g["country"].unique())),
                      "n_missing": n_missing})
-    cols = [*_GROUP, "aggregation", "year_rule", "year", "year_min", "year_max", "estimate",
-            "numerator", "denominator", "n_countries", "countries", "n_missing"]
-    out = pd.DataFrame(rows, columns=[c for c in cols if c != "year"] + (["year"]
-                                                                           if per_year else []))
-    if not per_year:
-        out["year"] = np.nan
-    out["se"] = np.nan
-    out["ci_low"] = np.nan
-    out["ci_high"] = np.nan
-    return out.loc[:, [*cols, "se", "ci_low", "ci_high"]]
+    return rows
 
 
 def _year_rule_option(year_rule):
@@ -284,6 +300,7 @@ def _read_csv_ref(name: str) -> pd.DataFrame:
         return pd.read_csv(fh, dtype=str, keep_default_na=False)
 
 
+@fill_doc
 def tec_compare_published(
     tec: pd.DataFrame,
     *,
@@ -308,12 +325,16 @@ def tec_compare_published(
     ----------
     tec
         Frame from :func:`msme_stats.load_tec`.
-    business_counts, participation_activity
-        As in :func:`tec_indicators` (participation targets are NaN without counts).
-    countries, year_rule, complete_cells_only
-        As in :func:`tec_cross_country_average`.
-    tec_denominator, activity
-        As in :func:`tec_indicators` (``activity`` = parameter ``activity_scope``).
+    {tec_business_counts}
+        Participation targets are NaN without counts.
+    {tec_countries}
+    {tec_year_rule}
+    {tec_denominator}
+    activity
+        Activity code (NACE/ISIC) of the recomputation, as in :func:`tec_indicators`
+        (parameter ``activity_scope``; ``"TOTAL"`` = all activities).
+    {tec_participation_activity}
+    {tec_complete_cells_only}
     reference_values
         Path or frame of ``reference_values.csv``; default: looked up next to the package.
 
@@ -336,9 +357,32 @@ def tec_compare_published(
     WTO, World Trade Report 2016, Section B key facts; WTO MSME page (2022 update, as copied
     at icsb.org); INDICATORS §4.4-4.6 and §5.
     """
+    targets = _read_csv_ref("tec_targets.csv")
+    published = _published(reference_values)
+    ids = sorted(set(targets["indicator"]))
+    if business_counts is None:
+        ids = [i for i in ids if i != "export_participation_rate"]
+    est = tec_indicators(tec, ids, business_counts=business_counts,
+                         tec_denominator=tec_denominator, activity=activity,
+                         participation_activity=participation_activity)
+    _check_countries(est, countries)
+    year_rule = _year_rule_option(year_rule)
+    rows = []
+    for t in targets.itertuples(index=False):
+        if t.ref_id not in published.index:
+            raise UnreadableFileError(f"published value {t.ref_id!r} not found in "
+                                      "reference_values.csv or published_values_extra.csv.")
+        rows.extend(_target_rows(
+            t, published.loc[t.ref_id], est, countries=countries, year_rule=year_rule,
+            complete_cells_only=complete_cells_only, no_counts=business_counts is None,
+            tec_denominator=tec_denominator, activity=activity))
+    return pd.DataFrame(rows)
+
+
+def _published(reference_values: str | Path | pd.DataFrame | None) -> pd.DataFrame:
+    """Published values (:func:`~msme_stats.aggregate.es.published_values`), checked for the columns used."""
     from .es import published_values
 
-    targets = _read_csv_ref("tec_targets.csv")
     if reference_values is not None and not isinstance(reference_values, str | Path
                                                        | pd.DataFrame):
         raise OptionError(f"reference_values must be a path or a DataFrame, not "
@@ -365,12 +409,11 @@ def tec_compare_published(
         raise UnreadableFileError(
             f"cannot read the published reference values {str(reference_values)!r}: {exc}. "
             "Pass the path of published_reference_values/reference_values.csv.") from exc
-    ids = sorted(set(targets["indicator"]))
-    if business_counts is None:
-        ids = [i for i in ids if i != "export_participation_rate"]
-    est = tec_indicators(tec, ids, business_counts=business_counts,
-                         tec_denominator=tec_denominator, activity=activity,
-                         participation_activity=participation_activity)
+    return published
+
+
+def _check_countries(est: pd.DataFrame, countries: Sequence[str] | None) -> None:
+    """Raise :class:`UnknownCodeError` for a country (ISO3 or geo code) absent from the estimates."""
     if countries is not None:
         known = set(est["country"]) | set(est.get("geo", est["country"]))
         absent = sorted(str(c) for c in as_list(countries) if c not in known)
@@ -378,49 +421,51 @@ def tec_compare_published(
             raise UnknownCodeError(
                 f"tec_compare_published: countries {absent} are not in the TEC frame; "
                 f"present: {sorted(set(est['country']))}.")
-    year_rule = _year_rule_option(year_rule)
+
+
+def _target_rows(
+    t: Any, pub: pd.Series, est: pd.DataFrame, *, countries: Sequence[str] | None,
+    year_rule: str | int | tuple[int, int], complete_cells_only: bool, no_counts: bool,
+    tec_denominator: str, activity: str,
+) -> list[dict]:
+    """Rows of one target: the published value beside both aggregations of the recomputation."""
+    text = str(pub["value"])
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    tol = 0.5 * 10.0 ** (-decimals)
+    sub = est[(est["indicator"] == t.indicator) & (est["size_class"] == t.size_class)
+              & (est["flow"] == t.flow)]
+    # countries were checked against all estimates; a target lacking some is not an error
+    sub_countries = None if countries is None else [
+        c for c in as_list(countries)
+        if c in set(sub["country"]) or c in set(sub.get("geo", sub["country"]))]
+    if sub_countries == []:
+        sub = sub.iloc[0:0]
     rows = []
-    for t in targets.itertuples(index=False):
-        if t.ref_id not in published.index:
-            raise UnreadableFileError(f"published value {t.ref_id!r} not found in "
-                                      "reference_values.csv or published_values_extra.csv.")
-        pub = published.loc[t.ref_id]
-        text = str(pub["value"])
-        decimals = len(text.split(".")[1]) if "." in text else 0
-        tol = 0.5 * 10.0 ** (-decimals)
-        sub = est[(est["indicator"] == t.indicator) & (est["size_class"] == t.size_class)
-                  & (est["flow"] == t.flow)]
-        # countries were checked against all estimates; a target lacking some is not an error
-        sub_countries = None if countries is None else [
-            c for c in as_list(countries)
-            if c in set(sub["country"]) or c in set(sub.get("geo", sub["country"]))]
-        if sub_countries == []:
-            sub = sub.iloc[0:0]
-        for agg in ("country_mean", "pooled"):
-            res = tec_cross_country_average(sub, countries=sub_countries, year_rule=year_rule,
-                                            aggregation=agg,
-                                            complete_cells_only=complete_cells_only) \
-                if not sub.empty else pd.DataFrame()
-            if res.empty:
-                value, n, y0, y1 = np.nan, 0, np.nan, np.nan
-                note = ("no business counts given" if t.indicator ==
-                        "export_participation_rate" and business_counts is None
-                        else "no data for this target")
-            else:
-                r = res.iloc[-1]
-                value, n, y0, y1 = r["estimate"], r["n_countries"], r["year_min"], r["year_max"]
-                note = t.note
-            pv = float(text)
-            rows.append({"target_id": t.target_id, "ref_id": t.ref_id,
-                         "indicator": t.indicator, "size_class": t.size_class, "flow": t.flow,
-                         "published": pv, "tolerance": tol, "basis": pub["basis"],
-                         "aggregation": agg, "recomputed": value, "difference": value - pv,
-                         "within_tolerance": bool(abs(value - pv) <= tol + 1e-9)
-                         if not np.isnan(value) else False,
-                         "n_countries": n, "year_min": y0, "year_max": y1,
-                         "tec_denominator": tec_denominator, "activity": activity,
-                         "year_rule": str(year_rule), "source": pub["source"], "note": note})
-    return pd.DataFrame(rows)
+    for agg in ("country_mean", "pooled"):
+        res = tec_cross_country_average(sub, countries=sub_countries, year_rule=year_rule,
+                                        aggregation=agg,
+                                        complete_cells_only=complete_cells_only) \
+            if not sub.empty else pd.DataFrame()
+        if res.empty:
+            value, n, y0, y1 = np.nan, 0, np.nan, np.nan
+            note = ("no business counts given" if t.indicator ==
+                    "export_participation_rate" and no_counts
+                    else "no data for this target")
+        else:
+            r = res.iloc[-1]
+            value, n, y0, y1 = r["estimate"], r["n_countries"], r["year_min"], r["year_max"]
+            note = t.note
+        pv = float(text)
+        rows.append({"target_id": t.target_id, "ref_id": t.ref_id,
+                     "indicator": t.indicator, "size_class": t.size_class, "flow": t.flow,
+                     "published": pv, "tolerance": tol, "basis": pub["basis"],
+                     "aggregation": agg, "recomputed": value, "difference": value - pv,
+                     "within_tolerance": bool(abs(value - pv) <= tol + 1e-9)
+                     if not np.isnan(value) else False,
+                     "n_countries": n, "year_min": y0, "year_max": y1,
+                     "tec_denominator": tec_denominator, "activity": activity,
+                     "year_rule": str(year_rule), "source": pub["source"], "note": note})
+    return rows
 
 
 __all__ = ["tec_cross_country_average", "change_between", "tec_compare_published"]
