@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .._deprecate import _NOT_GIVEN, renamed_option
 from .._options import as_list, check_choice
 from ..errors import ExclusionWarning, MissingColumnsError, OptionError
 from ..reference import reference_path
@@ -65,11 +66,12 @@ def _group_labels(est: pd.DataFrame, group: str) -> pd.Series:
 def cross_country_average(
     estimates: pd.DataFrame,
     *,
-    group_by: str | Sequence[str] | None = None,
+    by: str | Sequence[str] | None = None,
     latest_only: bool = True,
     posting_window: tuple[int, int] | None = None,
     weighting: Weighting = "simple",
     level: float = 0.95,
+    group_by: str | Sequence[str] | None = _NOT_GIVEN,
 ) -> pd.DataFrame:
     """Average country estimates the way the Enterprise Surveys and the WTR do.
 
@@ -79,8 +81,8 @@ def cross_country_average(
         Tidy estimates with ``country`` and ``year`` (or ``survey_id`` such as
         ``"KEN_2018"``), ``estimate`` and ``se``, and any other key columns
         (``indicator``, ``size_class``, ``sme_group``, ``sector``, ...). With no
-        ``group_by``, one average is computed for each combination of those other columns.
-    group_by
+        ``by``, one average is computed for each combination of those other columns.
+    by
         Country groups: a column of ``estimates``, or a year-aware group type from
         :func:`msme_stats.reference.country_groups` (``"wto_development"``, ``"income"``,
         ``"ldc"``, ``"wb_region"``), evaluated at each survey's year.
@@ -97,6 +99,9 @@ def cross_country_average(
         pooled estimate, so large economies dominate).
     level
         Confidence level for the normal-approximation interval of the average.
+    group_by
+        Deprecated alias of ``by`` (the name :func:`msme_stats.estimate` uses for grouping
+        columns); it still works for one release, with a :class:`DeprecationWarning`.
 
     Returns
     -------
@@ -112,9 +117,10 @@ def cross_country_average(
     Stata equivalent of the default: ``collapse (mean) est, by(indicator size)`` on the
     latest survey per country.
     """
+    by = renamed_option("cross_country_average", "group_by", group_by, "by", by)
     weighting = check_choice("weighting", weighting, ("simple", "n_firms", "sum_weight"))
     est = _with_country_year(estimates)
-    groups = as_list(group_by)
+    groups = as_list(by)
     for g in groups:
         est[g] = _group_labels(est, g)
     keys = [c for c in est.columns if c not in _STAT_COLUMNS and c not in {"country", "year", "survey_id", *groups}]
@@ -125,7 +131,7 @@ def cross_country_average(
         units = use.groupby(gcols, dropna=False, observed=True, sort=True)["unit"].first().reset_index(drop=True)
         out["unit"] = units.to_numpy()
     out.attrs["params"] = {
-        "group_by": groups, "latest_only": latest_only, "posting_window": posting_window,
+        "by": groups, "latest_only": latest_only, "posting_window": posting_window,
         "weighting": weighting, "level": level, "se_rule": "independent countries",
     }
     return out
@@ -220,10 +226,11 @@ def headline_sme_vs_large(
     sector: str | None = "manufacturing",
     aggregation: Aggregation = "country_mean",
     fx: pd.Series | None = None,
-    group_by: str | Sequence[str] | None = None,
+    by: str | Sequence[str] | None = None,
     latest_only: bool = True,
     posting_window: tuple[int, int] | None = None,
     weighting: Weighting = "simple",
+    group_by: str | Sequence[str] | None = _NOT_GIVEN,
     **estimate_options,
 ) -> pd.DataFrame:
     """The WTR 2016 developing-economy headline in one call.
@@ -264,6 +271,7 @@ def headline_sme_vs_large(
     """
     from ..indicators import resolve_indicator
 
+    by = renamed_option("headline_sme_vs_large", "group_by", group_by, "by", by)
     aggregation = check_choice(
         "aggregation", aggregation, ("country_mean", "sales_weighted", "pooled", "pooled_sales", "exporters_only")
     )
@@ -281,9 +289,9 @@ def headline_sme_vs_large(
     if pooled:
         return _pooled_headline(firms, scope, est, diffs, params)
     avg = cross_country_average(
-        est, group_by=group_by, latest_only=latest_only, posting_window=posting_window, weighting=weighting
+        est, by=by, latest_only=latest_only, posting_window=posting_window, weighting=weighting
     )
-    avg = _with_difference(avg, diffs, group_by=group_by, latest_only=latest_only,
+    avg = _with_difference(avg, diffs, by=by, latest_only=latest_only,
                            posting_window=posting_window, weighting=weighting)
     avg.attrs["params"] = {**params, **avg.attrs["params"], "difference": _DIFFERENCE_NOTE}
     return avg
