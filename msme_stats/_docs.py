@@ -98,7 +98,7 @@ participation_activity
     TEC code -> business-count code); None = the same code.""",
     "tec_out_of_range": """\
 out_of_range
-    What to do with a share (unit ``percent``) outside [0, 100], which no consistent
+    What to do with a share (unit ``%``) outside [0, 100], which no consistent
     table can give (e.g. SME classes published above the total after rounding, or TEC
     exporters above the business register count): ``"flag"`` (default) sets ``status``
     to ``"out_of_range"``, ``estimate`` to NaN and names the value in ``flags``, with an

@@ -208,7 +208,7 @@ def _check_estimates(est: pd.DataFrame, aggregation: str) -> None:
             f"tec_cross_country_average: column 'estimate' must be numeric; "
             f"{_row_label(est, pos)} holds {_plain(est['estimate'].iloc[pos])!r}.")
     arr = e.to_numpy(dtype=float)
-    pct = (est["unit"] == "percent").to_numpy()
+    pct = (est["unit"] == "%").to_numpy()
     with np.errstate(invalid="ignore"):
         bad = np.isinf(arr) | (pct & ~est["indicator"].isin(_RESIDUALS).to_numpy()
                                & ((arr < 0) | (arr > 100)))

@@ -355,7 +355,7 @@ def _bounds(out: pd.DataFrame, out_of_range: str) -> pd.DataFrame:
     if out.empty:
         return out
     est = out["estimate"].to_numpy(dtype=float)
-    pct = (out["unit"] == "percent").to_numpy()
+    pct = (out["unit"] == "%").to_numpy()
     resid = out["indicator"].isin(_RESIDUALS).to_numpy()
     with np.errstate(invalid="ignore"):
         outside = pct & ~resid & ((est < 0) | (est > 100))
