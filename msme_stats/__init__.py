@@ -57,8 +57,8 @@ _LAZY: dict[str, str] = {
     "headline_sme_vs_large": "msme_stats.aggregate",
     "compare_published": "msme_stats.aggregate",
     "published_values": "msme_stats.aggregate",
-    "tec_cross_country_average": "msme_stats.indicators.tec",
-    "tec_compare_published": "msme_stats.indicators.tec",
+    "tec_cross_country_average": "msme_stats.aggregate",
+    "tec_compare_published": "msme_stats.aggregate",
     "publication_table": "msme_stats.tables",
 }
 

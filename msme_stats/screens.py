@@ -78,18 +78,7 @@ def screen_outliers(
     MissingColumnsError, InvalidValueError (negative values: raw WBES codes such as -9 must be
     recoded first, as load_wbes does), OptionError
     """
-    if not isinstance(firms, pd.DataFrame):
-        raise InvalidValueError(f"screen_outliers: firms must be a DataFrame, got {type(firms).__name__}.")
-    screens = as_list(screens)
-    unknown = [s for s in screens if s not in DEFAULT_SCREENS]
-    if unknown or not screens:
-        raise OptionError(
-            f"screen_outliers: screens={screens!r} is not allowed; use some of {list(DEFAULT_SCREENS)}."
-        )
-    k = check_number("k", k, low=0.0)
-    if not (isinstance(min_firms, int | np.integer) and not isinstance(min_firms, bool) and min_firms >= 3):
-        raise OptionError(f"screen_outliers: min_firms={min_firms!r} must be an integer >= 3.")
-    bylist = as_list(by)
+    screens, k, bylist = _screen_options(firms, screens, by, k, min_firms)
     needed = sorted({*(c for s in screens for c in ({"sales_per_employee": ("sales", "employees")}
                                                        .get(s, (s,)))), *bylist})
     missing = [c for c in needed if c not in firms.columns]
@@ -97,24 +86,7 @@ def screen_outliers(
         raise MissingColumnsError(
             f"screen_outliers: the firm frame lacks {missing}; load it with msme_stats.load_wbes."
         )
-    values: dict[str, np.ndarray] = {}
-    for c in ("sales", "employees"):
-        if c in needed:
-            try:
-                v = pd.to_numeric(firms[c], errors="raise").to_numpy(dtype=float, na_value=np.nan)
-            except (TypeError, ValueError):
-                raise InvalidValueError(
-                    f"screen_outliers: column {c!r} is not numeric (dtype {firms[c].dtype}); recode it."
-                ) from None
-            if (v < 0).any():
-                raise InvalidValueError(
-                    f"screen_outliers: column {c!r} holds {int((v < 0).sum())} negative value(s) (raw WBES "
-                    "codes such as -9 don't know?); load with msme_stats.load_wbes or set them to NaN."
-                )
-            values[c] = v
-    if "sales_per_employee" in screens:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            values["sales_per_employee"] = np.where(values["employees"] > 0, values["sales"] / values["employees"], np.nan)
+    values = _screen_values(firms, needed, screens)
     if bylist:
         groups = firms.groupby(bylist, observed=True, dropna=False, sort=False).ngroup().to_numpy()
     else:
@@ -133,7 +105,49 @@ def screen_outliers(
     return out
 
 
+def _screen_options(
+    firms: object, screens: Sequence[str], by: str | Sequence[str] | None, k: float, min_firms: int
+) -> tuple[list[str], float, list[str]]:
+    """Check the options of :func:`screen_outliers`: the screens, ``k`` and the ``by`` columns."""
+    if not isinstance(firms, pd.DataFrame):
+        raise InvalidValueError(f"screen_outliers: firms must be a DataFrame, got {type(firms).__name__}.")
+    screens = as_list(screens)
+    unknown = [s for s in screens if s not in DEFAULT_SCREENS]
+    if unknown or not screens:
+        raise OptionError(
+            f"screen_outliers: screens={screens!r} is not allowed; use some of {list(DEFAULT_SCREENS)}."
+        )
+    k = check_number("k", k, low=0.0)
+    if not (isinstance(min_firms, int | np.integer) and not isinstance(min_firms, bool) and min_firms >= 3):
+        raise OptionError(f"screen_outliers: min_firms={min_firms!r} must be an integer >= 3.")
+    return screens, k, as_list(by)
+
+
+def _screen_values(firms: pd.DataFrame, needed: list[str], screens: list[str]) -> dict[str, np.ndarray]:
+    """The screened quantities as float arrays; non-numeric or negative sales/employees raise."""
+    values: dict[str, np.ndarray] = {}
+    for c in ("sales", "employees"):
+        if c in needed:
+            try:
+                v = pd.to_numeric(firms[c], errors="raise").to_numpy(dtype=float, na_value=np.nan)
+            except (TypeError, ValueError):
+                raise InvalidValueError(
+                    f"screen_outliers: column {c!r} is not numeric (dtype {firms[c].dtype}); recode it."
+                ) from None
+            if (v < 0).any():
+                raise InvalidValueError(
+                    f"screen_outliers: column {c!r} holds {int((v < 0).sum())} negative value(s) (raw WBES "
+                    "codes such as -9 don't know?); load with msme_stats.load_wbes or set them to NaN."
+                )
+            values[c] = v
+    if "sales_per_employee" in screens:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values["sales_per_employee"] = np.where(values["employees"] > 0, values["sales"] / values["employees"], np.nan)
+    return values
+
+
 def _screen(v: np.ndarray, groups: np.ndarray, k: float, min_firms: int) -> tuple[np.ndarray, int]:
+    """Flags of one quantity (log scale, median +/- k 1.4826 MAD per group) and the number screened."""
     ok = np.isfinite(v) & (v > 0)
     lv = np.full(v.shape, np.nan)
     lv[ok] = np.log(v[ok])

@@ -160,89 +160,59 @@ def _compact(key: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
     return rank[codes], np.asarray(uniq)[order]
 
 
-def _domain_estimates(
-    y: np.ndarray,
-    x: np.ndarray | None,
-    w: np.ndarray,
+def _as_design_arrays(
+    y: np.ndarray, w: np.ndarray, strata_codes: np.ndarray, domain_codes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The inputs of :func:`_domain_estimates` as arrays: ``y`` (n, k) float, ``w`` float, codes int64."""
+    y = np.asarray(y, dtype=float)
+    if y.ndim == 1:
+        y = y[:, None]
+    w = np.asarray(w, dtype=float)
+    return y, w, np.asarray(strata_codes, dtype=np.int64), np.asarray(domain_codes, dtype=np.int64)
+
+
+def _design_counts(
     strata_codes: np.ndarray,
     domain_codes: np.ndarray,
     *,
-    n_domains: int | None = None,
-    n_strata: int | None = None,
-    stratum_survey: np.ndarray | None = None,
-    kind: str = "mean",
-    domain_mode: str = "full_design",
-    lonely_psu: str = "scaled",
-    adjust_center: str = "grand",
-    stratum_labels: Sequence[Any] | None = None,
-    deff_srs: str = "without_replacement",
-    extras: bool = True,
-) -> dict[str, np.ndarray]:
-    """Domain estimates and Taylor-linearised variances for many variables at once.
+    n_strata: int | None,
+    n_domains: int | None,
+    stratum_survey: np.ndarray | None,
+) -> tuple[int, int, np.ndarray, int, np.ndarray, np.ndarray]:
+    """Counts of the full design: strata, domains, PSUs per stratum and df per survey.
 
-    All the mathematics of the module (METHODS §2.9): the design arrays describe **every** firm
-    of the design (the full frame); domains and missing values only decide which firms are in S.
-
-    Parameters
-    ----------
-    y
-        Shape (n,) or (n, k) float; NaN = missing (outside S for that variable).
-    x
-        Denominator for ``kind="ratio"``, same shape as ``y``; ignored otherwise.
-    w
-        Shape (n,) weights, finite and >= 0 (a zero weight gives a zero score; the public
-        functions require > 0).
-    strata_codes
-        Shape (n,) int codes 0..H-1 of the strata, unique over the pooled file (survey x stratum).
-    domain_codes
-        Shape (n,) int codes 0..D-1; -1 = in no domain (outside the scope), still in the design.
-    n_domains, n_strata
-        D and H (default: max code + 1).
-    stratum_survey
-        Shape (H,) int survey code of each stratum, for the df rule; None = one survey.
-    kind
-        ``"mean"`` (also proportions), ``"ratio"`` or ``"total"``.
-    domain_mode, lonely_psu, adjust_center
-        Canonical values (see the module docstring); R aliases are not resolved here.
-    stratum_labels
-        Optional labels of the strata, used in the LonelyStratumError message.
-    deff_srs
-        ``"without_replacement"`` (R ``deff=TRUE``) or ``"with_replacement"`` (R
-        ``deff="replace"``): the simple random sampling variance in the design effect.
-    extras
-        Compute ``top_share`` and ``deff`` (False skips them, for internal variance-only calls).
-
-    Returns
-    -------
-    dict of arrays of shape (k, D): ``estimate``, ``se``, ``var``, ``n`` (firms used),
-    ``sum_weight``, ``n_lonely`` (lonely strata touched), ``n_strata`` (strata present), ``df``,
-    ``lonely_share`` (share of the sum of squared scores held by firms of single-firm strata),
-    ``top_share`` (largest single-firm share of sum |w y|, ratios and totals; NaN otherwise) and
-    ``deff`` (design effect, NaN when the weights sum to no more than n under
-    ``"without_replacement"``, as R's NA).
+    Returns ``(H, D, stratum_survey, n_surv, nh_full, surv_df)``; a survey's df is its firms
+    minus its strata with at least one firm.
     """
-    y = np.asarray(y, dtype=float)
-    squeeze = y.ndim == 1
-    if squeeze:
-        y = y[:, None]
-    n_rows, k = y.shape
-    w = np.asarray(w, dtype=float)
-    strata_codes = np.asarray(strata_codes, dtype=np.int64)
-    domain_codes = np.asarray(domain_codes, dtype=np.int64)
+    n_rows = strata_codes.size
     H = int(n_strata if n_strata is not None else (strata_codes.max() + 1 if n_rows else 0))
     D = int(n_domains if n_domains is not None else (domain_codes.max() + 1 if n_rows else 0))
     if stratum_survey is None:
         stratum_survey = np.zeros(H, dtype=np.int64)
     stratum_survey = np.asarray(stratum_survey, dtype=np.int64)
     n_surv = int(stratum_survey.max()) + 1 if H else 1
-
-    # full design: PSUs per stratum, df per survey (firms - strata with >= 1 firm)
     nh_full = np.bincount(strata_codes, minlength=H)
     surv_firms = np.bincount(stratum_survey, weights=nh_full, minlength=n_surv)
     surv_strata = np.bincount(stratum_survey, weights=nh_full > 0, minlength=n_surv)
-    surv_df = surv_firms - surv_strata
+    return H, D, stratum_survey, n_surv, nh_full, surv_firms - surv_strata
 
-    # restrict to firms in some domain (others only matter through nh_full and zero scores)
+
+def _prepare_domain_inputs(
+    y: np.ndarray,
+    x: np.ndarray | None,
+    w: np.ndarray,
+    strata_codes: np.ndarray,
+    domain_codes: np.ndarray,
+    *,
+    kind: str,
+) -> tuple[np.ndarray, ...]:
+    """Restrict to the firms in some domain and form the weighted values in S.
+
+    Returns ``(yd, sd, dd, vflat, wv, wy, wx)``: the domain firms' values, stratum and domain
+    codes, the flattened in-S mask, the weight in S (0 outside), ``w y`` and ``w x`` (``wv`` for
+    means and totals). Firms outside every domain only matter through the design counts.
+    """
+    n_rows = y.shape[0]
     if n_rows and domain_codes.min() >= 0:
         yd, wd, sd, dd = y, w, strata_codes, domain_codes
         xd = x
@@ -262,8 +232,18 @@ def _domain_estimates(
     wv = (wd[:, None] * valid).ravel()  # weight in S, 0 outside
     wy = np.where(vflat, wv * yd.ravel(), 0.0)
     wx = np.where(vflat, wv * xd.ravel(), 0.0) if kind == "ratio" else wv
+    return yd, sd, dd, vflat, wv, wy, wx
 
-    # (domain, stratum) pairs present among the domain firms (hash factorisation, O(n))
+
+def _pair_cells(
+    sd: np.ndarray, dd: np.ndarray, *, H: int, D: int, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Index the (domain, stratum) pairs present among the domain firms (hash factorisation, O(n)).
+
+    Returns ``(pidx, pk_dom, pk_str, P)``: the (pair, variable) cell of each flattened value,
+    the (domain, variable) cell and the stratum of each (pair, variable) cell, and the number
+    of pairs.
+    """
     pkey = dd * H + sd
     if D * H <= pkey.size:
         pair, uniq = _compact(pkey, D * H)
@@ -274,11 +254,29 @@ def _domain_estimates(
     pair_dom, pair_str = uniq // H, uniq % H
     jj = np.arange(k, dtype=np.int64)
     pidx = pair if k == 1 else (pair[:, None] + P * jj).ravel()  # (pair, variable) cell
-    DK, PK = D * k, P * k
     pk_dom = np.tile(pair_dom, k) + D * np.repeat(jj, P)  # (domain, variable) cell of a pair
     pk_str = np.tile(pair_str, k)
+    return pidx, pk_dom, pk_str, P
 
-    # per pair, then per domain: firms in S, weights, weighted totals
+
+def _domain_scores(
+    pidx: np.ndarray,
+    pk_dom: np.ndarray,
+    vflat: np.ndarray,
+    wv: np.ndarray,
+    wy: np.ndarray,
+    wx: np.ndarray,
+    *,
+    PK: int,
+    DK: int,
+    kind: str,
+) -> tuple[np.ndarray, ...]:
+    """Per pair, then per domain: firms in S, weights, totals, the estimate and the scores.
+
+    Returns ``(m, n_used, sum_w, est, z, sz)``: the firms in S per pair; per domain the firms
+    used, sum of weights and estimate; the linearised score of each value ``z`` and its sum
+    over each pair ``sz``.
+    """
     if vflat.all():
         m = np.bincount(pidx, minlength=PK).astype(np.float64)
     else:
@@ -301,18 +299,17 @@ def _domain_estimates(
             # z_i = w_i (y_i - est x_i) / sum_S w x  (x = 1 for means); 0 outside S
             z = np.where(vflat, (wy - wx * e_p[pidx]) * inv_p[pidx], 0.0)
             sz = (ty_p - e_p * tx_p) * inv_p  # = sum of z over the pair
+    return m, n_used, sum_w, est, z, sz
 
-    # per (pair, variable): PSUs of the stratum in the design (full design or drop)
-    nh = m if domain_mode == "drop" else nh_full[pk_str].astype(float)
-    present = m > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        zbar = np.where(nh > 0, sz / nh, 0.0)
-        dev = np.where(vflat, z - zbar[pidx], 0.0)
-        ss = np.bincount(pidx, weights=dev * dev, minlength=PK)
-        ok = present & (nh >= 2)
-        contrib = np.where(ok, nh / (nh - 1) * (ss + (nh - m) * zbar * zbar), 0.0)
-    lonely = present & (nh < 2)
 
+def _check_lonely(
+    lonely: np.ndarray,
+    pk_str: np.ndarray,
+    *,
+    lonely_psu: str,
+    stratum_labels: Sequence[Any] | None,
+) -> None:
+    """Raise :class:`LonelyStratumError` when ``lonely_psu="fail"`` and a used stratum has one firm."""
     if lonely.any() and lonely_psu == "fail":
         bad = np.unique(pk_str[lonely])
         labels = [stratum_labels[h] if stratum_labels is not None else h for h in bad[:10]]
@@ -323,6 +320,42 @@ def _domain_estimates(
             "lonely_psu='scaled' (Stata singleunit(scaled), R 'average'), 'centered' or "
             "'certainty', or merge the stratum with a neighbour."
         )
+
+
+def _domain_variance(
+    pidx: np.ndarray,
+    pk_dom: np.ndarray,
+    pk_str: np.ndarray,
+    vflat: np.ndarray,
+    z: np.ndarray,
+    sz: np.ndarray,
+    m: np.ndarray,
+    n_used: np.ndarray,
+    nh_full: np.ndarray,
+    *,
+    PK: int,
+    DK: int,
+    domain_mode: str,
+    lonely_psu: str,
+    adjust_center: str,
+    stratum_labels: Sequence[Any] | None,
+) -> tuple[np.ndarray, ...]:
+    """Between-PSU variance of the scores per stratum, summed per domain, with the lonely rule.
+
+    Returns ``(var, lonely, present, n_lonely, n_present)``: the variance per domain, the
+    lonely and present (pair, variable) cells, and per domain the lonely and present strata.
+    """
+    # per (pair, variable): PSUs of the stratum in the design (full design or drop)
+    nh = m if domain_mode == "drop" else nh_full[pk_str].astype(float)
+    present = m > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zbar = np.where(nh > 0, sz / nh, 0.0)
+        dev = np.where(vflat, z - zbar[pidx], 0.0)
+        ss = np.bincount(pidx, weights=dev * dev, minlength=PK)
+        ok = present & (nh >= 2)
+        contrib = np.where(ok, nh / (nh - 1) * (ss + (nh - m) * zbar * zbar), 0.0)
+    lonely = present & (nh < 2)
+    _check_lonely(lonely, pk_str, lonely_psu=lonely_psu, stratum_labels=stratum_labels)
 
     n_lonely = np.bincount(pk_dom, weights=lonely, minlength=DK)
     n_present = np.bincount(pk_dom, weights=present, minlength=DK)
@@ -343,74 +376,222 @@ def _domain_estimates(
             var = np.where(n_lonely > 0, var * n_present / n_ok, var)
             var = np.where((n_lonely > 0) & (n_ok == 0), np.nan, var)
     var = np.where(n_used > 0, var, np.nan)
+    return var, lonely, present, n_lonely, n_present
 
-    # share of the linearised variability (sum of squared scores) held by firms of
-    # single-firm strata: the part of the variance that the design cannot estimate
+
+def _lonely_share(
+    pidx: np.ndarray,
+    pk_dom: np.ndarray,
+    z: np.ndarray,
+    lonely: np.ndarray,
+    n_lonely: np.ndarray,
+    *,
+    PK: int,
+    DK: int,
+) -> np.ndarray:
+    """Share of the sum of squared scores held by firms of single-firm strata, per domain.
+
+    The part of the linearised variability that the design cannot estimate.
+    """
     zz_p = np.bincount(pidx, weights=z * z, minlength=PK)
     zz = np.bincount(pk_dom, weights=zz_p, minlength=DK)
     zz_l = np.bincount(pk_dom, weights=np.where(lonely, zz_p, 0.0), minlength=DK)
     with np.errstate(divide="ignore", invalid="ignore"):
-        lonely_share = np.where(zz > 0, zz_l / zz, np.where(n_lonely > 0, 1.0, 0.0))
+        return np.where(zz > 0, zz_l / zz, np.where(n_lonely > 0, 1.0, 0.0))
 
-    # largest single-firm share of the weighted numerator |w y| (ratios and totals)
-    if kind in ("ratio", "total") and extras:
-        a = np.abs(wy)
-        cell = pk_dom[pidx]
-        mx = np.zeros(DK)
-        np.maximum.at(mx, cell, a)
-        tot_a = np.bincount(cell, weights=a, minlength=DK)
+
+def _top_share(cell: np.ndarray, wy: np.ndarray, *, DK: int) -> np.ndarray:
+    """Largest single-firm share of the weighted numerator ``|w y|`` per domain."""
+    a = np.abs(wy)
+    mx = np.zeros(DK)
+    np.maximum.at(mx, cell, a)
+    tot_a = np.bincount(cell, weights=a, minlength=DK)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(tot_a > 0, mx / tot_a, np.nan)
+
+
+def _design_effect(
+    cell: np.ndarray,
+    yd: np.ndarray,
+    vflat: np.ndarray,
+    wv: np.ndarray,
+    z: np.ndarray,
+    var: np.ndarray,
+    n_used: np.ndarray,
+    sum_w: np.ndarray,
+    *,
+    DK: int,
+    kind: str,
+    deff_srs: str,
+) -> np.ndarray:
+    """Design effect against simple random sampling (R svymean/svytotal/svyratio ``deff=``)."""
+    if kind == "ratio":
         with np.errstate(divide="ignore", invalid="ignore"):
-            top_share = np.where(tot_a > 0, mx / tot_a, np.nan)
+            u = np.where(wv > 0, z / np.where(wv > 0, wv, 1.0), 0.0)
     else:
-        top_share = np.full(DK, np.nan)
+        u = np.where(vflat, yd.ravel(), 0.0)
+    su = np.bincount(cell, weights=wv * u, minlength=DK)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ubar = su / sum_w
+        dev_u = np.where(vflat, u - ubar[cell], 0.0)
+        s2 = np.bincount(cell, weights=wv * dev_u * dev_u, minlength=DK) / sum_w
+        s2 = s2 * n_used / (n_used - 1)
+        f = sum_w * sum_w if kind in ("total", "ratio") else 1.0
+        if deff_srs == "with_replacement":
+            vsrs = s2 * f / n_used
+        else:
+            vsrs = np.where(sum_w > n_used, s2 * f * (sum_w - n_used) / (sum_w * n_used), np.nan)
+        return np.where((n_used > 1) & (vsrs > 0), var / vsrs, np.nan)
 
-    # design effect against simple random sampling (R svymean/svytotal/svyratio deff=)
+
+def _domain_diagnostics(
+    pidx: np.ndarray,
+    pk_dom: np.ndarray,
+    yd: np.ndarray,
+    vflat: np.ndarray,
+    wv: np.ndarray,
+    wy: np.ndarray,
+    z: np.ndarray,
+    lonely: np.ndarray,
+    n_lonely: np.ndarray,
+    var: np.ndarray,
+    n_used: np.ndarray,
+    sum_w: np.ndarray,
+    *,
+    PK: int,
+    DK: int,
+    kind: str,
+    deff_srs: str,
+    extras: bool,
+) -> dict[str, np.ndarray]:
+    """Diagnostics per domain: ``lonely_share``, ``top_share`` and ``deff``.
+
+    ``lonely_share`` is the share of the sum of squared scores held by firms of single-firm
+    strata; ``top_share`` the largest single-firm share of sum ``|w y|`` (ratios and totals;
+    NaN otherwise); ``deff`` the design effect (NaN when the weights sum to no more than n
+    under ``"without_replacement"``, as R's NA). ``top_share`` and ``deff`` are NaN unless
+    ``extras``.
+    """
+    lonely_share = _lonely_share(pidx, pk_dom, z, lonely, n_lonely, PK=PK, DK=DK)
+    top_share, deff = np.full(DK, np.nan), np.full(DK, np.nan)
     if extras:
         cell = pk_dom[pidx]
-        if kind == "ratio":
-            with np.errstate(divide="ignore", invalid="ignore"):
-                u = np.where(wv > 0, z / np.where(wv > 0, wv, 1.0), 0.0)
-        else:
-            u = np.where(vflat, yd.ravel(), 0.0)
-        su = np.bincount(cell, weights=wv * u, minlength=DK)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ubar = su / sum_w
-            dev_u = np.where(vflat, u - ubar[cell], 0.0)
-            s2 = np.bincount(cell, weights=wv * dev_u * dev_u, minlength=DK) / sum_w
-            s2 = s2 * n_used / (n_used - 1)
-            f = sum_w * sum_w if kind in ("total", "ratio") else 1.0
-            if deff_srs == "with_replacement":
-                vsrs = s2 * f / n_used
-            else:
-                vsrs = np.where(sum_w > n_used, s2 * f * (sum_w - n_used) / (sum_w * n_used), np.nan)
-            deff = np.where((n_used > 1) & (vsrs > 0), var / vsrs, np.nan)
-    else:
-        deff = np.full(DK, np.nan)
+        if kind in ("ratio", "total"):
+            top_share = _top_share(cell, wy, DK=DK)
+        deff = _design_effect(
+            cell, yd, vflat, wv, z, var, n_used, sum_w, DK=DK, kind=kind, deff_srs=deff_srs
+        )
+    return {"lonely_share": lonely_share, "top_share": top_share, "deff": deff}
 
-    # degrees of freedom
+
+def _domain_df(
+    pk_dom: np.ndarray,
+    pk_str: np.ndarray,
+    present: np.ndarray,
+    n_used: np.ndarray,
+    n_present: np.ndarray,
+    stratum_survey: np.ndarray,
+    surv_df: np.ndarray,
+    *,
+    DK: int,
+    n_surv: int,
+    domain_mode: str,
+) -> np.ndarray:
+    """Degrees of freedom per domain: firms - strata (``drop``) or the surveys' design df."""
     if domain_mode == "drop":
-        df = n_used - n_present
-    else:
-        cell_surv = pk_dom[present] * n_surv + stratum_survey[pk_str[present]]
-        cell_surv = np.unique(cell_surv)
-        df = np.bincount(cell_surv // n_surv, weights=surv_df[cell_surv % n_surv], minlength=DK)
+        return n_used - n_present
+    cell_surv = pk_dom[present] * n_surv + stratum_survey[pk_str[present]]
+    cell_surv = np.unique(cell_surv)
+    return np.bincount(cell_surv // n_surv, weights=surv_df[cell_surv % n_surv], minlength=DK)
 
-    def shape(a: np.ndarray) -> np.ndarray:
-        return a.reshape(k, D)
 
-    return {
-        "estimate": shape(est),
-        "se": shape(np.sqrt(var)),
-        "var": shape(var),
-        "n": shape(n_used).astype(np.int64),
-        "sum_weight": shape(sum_w),
-        "n_lonely": shape(n_lonely).astype(np.int64),
-        "n_strata": shape(n_present).astype(np.int64),
-        "df": shape(df).astype(np.int64),
-        "lonely_share": shape(lonely_share),
-        "top_share": shape(top_share),
-        "deff": shape(deff),
-    }
+#: results of :func:`_domain_estimates` that are counts (returned as int64)
+_COUNT_RESULTS = ("n", "n_lonely", "n_strata", "df")
+
+
+def _as_kd(a: np.ndarray, k: int, D: int, *, count: bool) -> np.ndarray:
+    """Reshape a flat (variable, domain) result to (k, D), as int64 for counts."""
+    return a.reshape(k, D).astype(np.int64) if count else a.reshape(k, D)
+
+
+def _domain_estimates(
+    y: np.ndarray,
+    x: np.ndarray | None,
+    w: np.ndarray,
+    strata_codes: np.ndarray,
+    domain_codes: np.ndarray,
+    *,
+    n_domains: int | None = None,
+    n_strata: int | None = None,
+    stratum_survey: np.ndarray | None = None,
+    kind: str = "mean",
+    domain_mode: str = "full_design",
+    lonely_psu: str = "scaled",
+    adjust_center: str = "grand",
+    stratum_labels: Sequence[Any] | None = None,
+    deff_srs: str = "without_replacement",
+    extras: bool = True,
+) -> dict[str, np.ndarray]:
+    """Domain estimates and Taylor-linearised variances for many variables at once.
+
+    All the mathematics of the module (METHODS §2.9): the design arrays describe **every** firm
+    of the design (the full frame); domains and missing values only decide which firms are in S.
+    The steps: :func:`_design_counts`, :func:`_prepare_domain_inputs`, :func:`_pair_cells`,
+    :func:`_domain_scores`, :func:`_domain_variance`, :func:`_domain_diagnostics`,
+    :func:`_domain_df`.
+
+    Parameters
+    ----------
+    y, x
+        Shape (n,) or (n, k) float; NaN = missing (outside S for that variable). ``x`` is the
+        denominator for ``kind="ratio"``, same shape as ``y``; ignored otherwise.
+    w
+        Shape (n,) weights, finite and >= 0 (a zero weight gives a zero score).
+    strata_codes, domain_codes
+        Shape (n,) int codes 0..H-1 of the strata, unique over the pooled file (survey x
+        stratum), and 0..D-1 of the domains (-1 = in no domain, still in the design).
+    n_domains, n_strata, stratum_survey
+        D and H (default: max code + 1); shape (H,) survey code of each stratum (df rule).
+    kind, domain_mode, lonely_psu, adjust_center
+        ``"mean"`` (also proportions), ``"ratio"`` or ``"total"``; canonical option values.
+    stratum_labels
+        Optional labels of the strata, used in the LonelyStratumError message.
+    deff_srs
+        ``"without_replacement"`` (R ``deff=TRUE``) or ``"with_replacement"`` (R
+        ``deff="replace"``). ``extras=False`` skips ``top_share`` and ``deff``.
+
+    Returns
+    -------
+    dict of arrays of shape (k, D): ``estimate``, ``se``, ``var``, ``n``, ``sum_weight``,
+    ``n_lonely``, ``n_strata``, ``df``, ``lonely_share``, ``top_share`` and ``deff`` (see
+    :func:`_domain_diagnostics`; NaN when the weights sum to no more than n, as R's NA).
+    """
+    y, w, strata_codes, domain_codes = _as_design_arrays(y, w, strata_codes, domain_codes)
+    k = y.shape[1]
+    H, D, stratum_survey, n_surv, nh_full, surv_df = _design_counts(
+        strata_codes, domain_codes, n_strata=n_strata, n_domains=n_domains,
+        stratum_survey=stratum_survey,
+    )
+    yd, sd, dd, vflat, wv, wy, wx = _prepare_domain_inputs(
+        y, x, w, strata_codes, domain_codes, kind=kind
+    )
+    pidx, pk_dom, pk_str, P = _pair_cells(sd, dd, H=H, D=D, k=k)
+    DK, PK = D * k, P * k
+    m, n_used, sum_w, est, z, sz = _domain_scores(
+        pidx, pk_dom, vflat, wv, wy, wx, PK=PK, DK=DK, kind=kind
+    )
+    var, lonely, present, n_lonely, n_present = _domain_variance(
+        pidx, pk_dom, pk_str, vflat, z, sz, m, n_used, nh_full, PK=PK, DK=DK,
+        domain_mode=domain_mode, lonely_psu=lonely_psu, adjust_center=adjust_center,
+        stratum_labels=stratum_labels,
+    )
+    diag = _domain_diagnostics(pidx, pk_dom, yd, vflat, wv, wy, z, lonely, n_lonely, var, n_used,
+                               sum_w, PK=PK, DK=DK, kind=kind, deff_srs=deff_srs, extras=extras)
+    df = _domain_df(pk_dom, pk_str, present, n_used, n_present, stratum_survey, surv_df,
+                    DK=DK, n_surv=n_surv, domain_mode=domain_mode)
+    out = dict(estimate=est, se=np.sqrt(var), var=var, n=n_used, sum_weight=sum_w,
+               n_lonely=n_lonely, n_strata=n_present, df=df, **diag)
+    return {name: _as_kd(a, k, D, count=name in _COUNT_RESULTS) for name, a in out.items()}
 
 
 # ======================================================================================
@@ -755,9 +936,16 @@ def _resolve_where(
     on ``data`` as :meth:`pandas.DataFrame.eval` does (``"sector == 'manufacturing'"``).
     Anything else raises :class:`OptionError`/:class:`InvalidValueError`.
     """
-    n = len(data)
     if where is None:
         return None, 0, ""
+    wser, wname = _where_series(data, where, who=who)
+    scope, n_miss = _where_scope(wser, wname, who=who)
+    return scope, n_miss, wname
+
+
+def _where_series(data: pd.DataFrame, where: Any, *, who: str) -> tuple[pd.Series, str]:
+    """The ``where`` of :func:`_resolve_where` (not None) as a Series aligned to ``data``, and its label."""
+    n = len(data)
     if isinstance(where, str):
         if where in data.columns:
             wser, wname = data[where], f"where column {where!r}"
@@ -800,6 +988,12 @@ def _resolve_where(
             f"{who}: where={type(where).__name__} is not allowed; pass a boolean mask aligned to "
             "the frame, a boolean column name or a query string."
         )
+    return wser, wname
+
+
+def _where_scope(wser: pd.Series, wname: str, *, who: str) -> tuple[np.ndarray, int]:
+    """Check that a ``where`` Series is boolean or 0/1; its scope array and the count of NaN (warned)."""
+    n = len(wser)
     miss = wser.isna().to_numpy()
     vals = wser[~miss] if miss.any() else wser
     dt = vals.dtype
@@ -823,11 +1017,11 @@ def _resolve_where(
             f"{int(miss.sum())} firms have a missing value in {wname}; they are treated as "
             "outside the scope (they stay in the design).",
             ExclusionWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
     else:
         scope = wser.to_numpy(dtype=bool)
-    return scope, int(miss.sum()), wname
+    return scope, int(miss.sum())
 
 
 def _domain_arrays(
@@ -854,6 +1048,42 @@ def _domain_arrays(
         col_uniq.append(u)
         series.append(s)
     has_missing = [bool(c.min() < 0) for c in col_codes]
+    keep = _domain_keep(by, col_codes, has_missing, scope, counts, n=n)
+    key, span = _mixed_radix_key(col_codes, col_uniq, has_missing)
+    if keep is None:
+        codes, sorted_keys = _compact(key, span)
+    else:
+        kcodes, sorted_keys = _compact(key[keep], span)
+        codes = np.full(n, -1, dtype=np.int64)
+        codes[keep] = kcodes
+    n_dom = sorted_keys.size
+    # one representative firm per domain gives its labels
+    rep = np.empty(n_dom, dtype=np.int64)
+    inside = np.flatnonzero(codes >= 0) if keep is not None else np.arange(n)
+    rep[codes[inside]] = inside
+    label_frame = pd.DataFrame(
+        {b: u.take(c[rep]) for b, c, u in zip(by, col_codes, col_uniq, strict=True)}
+    )
+    for b, s in zip(by, series, strict=True):  # keep the original dtype of categorical by columns
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            label_frame[b] = pd.Categorical(label_frame[b], dtype=s.dtype)
+    return codes.astype(np.int64, copy=False), int(n_dom), label_frame, counts
+
+
+def _domain_keep(
+    by: list[str],
+    col_codes: list[np.ndarray],
+    has_missing: list[bool],
+    scope: np.ndarray | None,
+    counts: dict[str, int],
+    *,
+    n: int,
+) -> np.ndarray | None:
+    """Firms in some domain (None = every firm): in scope with no missing ``by`` value.
+
+    Firms missing a ``by`` value are counted in ``counts["by_missing"]`` and warned about;
+    raises :class:`InvalidValueError` when no firm is left.
+    """
     keep = scope  # None = every firm
     if any(has_missing):
         by_missing = np.zeros(n, dtype=bool)
@@ -877,7 +1107,7 @@ def _domain_arrays(
                 f"{n_by_missing} firms have a missing value in the by column(s) {cols}; they are "
                 "in no domain (they stay in the design, with zero scores).",
                 ExclusionWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
         keep = in_scope & ~by_missing
     if keep is not None and not keep.any():
@@ -885,7 +1115,13 @@ def _domain_arrays(
             "the where= scope selects no firm, so there is no domain to estimate; check the "
             "condition (e.g. the spelling of the category)."
         )
-    # mixed-radix key over the sorted codes: ordering the keys orders the domains by value
+    return keep
+
+
+def _mixed_radix_key(
+    col_codes: list[np.ndarray], col_uniq: list[Any], has_missing: list[bool]
+) -> tuple[np.ndarray, int]:
+    """Mixed-radix key over the sorted codes and its span: ordering the keys orders the domains."""
     key = np.maximum(col_codes[0], 0) if has_missing[0] else col_codes[0]
     span = max(len(col_uniq[0]), 1)
     for c, u, miss_b in zip(col_codes[1:], col_uniq[1:], has_missing[1:], strict=True):
@@ -894,25 +1130,120 @@ def _domain_arrays(
             span = uniq_keys.size
         key = key * max(len(u), 1) + (np.maximum(c, 0) if miss_b else c)
         span *= max(len(u), 1)
-    if keep is None:
-        codes, sorted_keys = _compact(key, span)
-    else:
-        kcodes, sorted_keys = _compact(key[keep], span)
-        codes = np.full(n, -1, dtype=np.int64)
-        codes[keep] = kcodes
-    n_dom = sorted_keys.size
-    # one representative firm per domain gives its labels
-    rep = np.empty(n_dom, dtype=np.int64)
-    inside = np.flatnonzero(codes >= 0) if keep is not None else np.arange(n)
-    rep[codes[inside]] = inside
-    label_frame = pd.DataFrame(
-        {b: u.take(c[rep]) for b, c, u in zip(by, col_codes, col_uniq, strict=True)}
-    )
-    for b, s in zip(by, series, strict=True):  # keep the original dtype of categorical by columns
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            label_frame[b] = pd.Categorical(label_frame[b], dtype=s.dtype)
-    return codes.astype(np.int64, copy=False), int(n_dom), label_frame, counts
+    return key, span
 
+
+
+def _check_values(
+    yarr: np.ndarray,
+    xarr: np.ndarray | None,
+    *,
+    names: list[str],
+    kind: str,
+    estimator: str,
+    bounds: tuple[float, float] | None,
+) -> None:
+    """Raise :class:`InvalidValueError` for infinite values, non-0/1 proportions or values outside ``bounds``."""
+    for arr, nm in ((yarr, names), (xarr, names)):
+        if arr is not None and np.isinf(arr).any():
+            bad_cols = [c for c, b in zip(nm, np.isinf(arr).any(axis=0), strict=False) if b]
+            raise InvalidValueError(
+                f"column(s) {bad_cols} hold infinite values; set them to NaN (missing) or fix "
+                "them before estimating."
+            )
+    if estimator == "svy_proportion":
+        bad = ~np.isnan(yarr) & (yarr != 0) & (yarr != 1)
+        if bad.any():
+            cols = [c for c, b in zip(names, bad.any(axis=0), strict=True) if b]
+            raise InvalidValueError(
+                f"svy_proportion needs 0/1 (or boolean) variables with NaN = missing; column(s) "
+                f"{cols} hold other values ({int(bad.sum())} cells). Recode them first."
+            )
+    if bounds is not None:
+        a, b = bounds
+        outside = ~np.isnan(yarr) & ((yarr < a) | (yarr > b))
+        if kind != "ratio" and outside.any():
+            cols = [c for c, m in zip(names, outside.any(axis=0), strict=True) if m]
+            raise InvalidValueError(
+                f"{estimator}: column(s) {cols} hold {int(outside.sum())} value(s) outside "
+                f"bounds={bounds}; fix them or estimate without bounds (Wald interval)."
+            )
+
+
+def _match_level(lv: Any, present: set) -> Any:
+    """A contrast level: the exact value, else a unique case-insensitive text match, else as given."""
+    if lv in present or not isinstance(lv, str):
+        return lv
+    hits = [v for v in present if isinstance(v, str) and v.casefold() == lv.casefold()]
+    return hits[0] if len(hits) == 1 else lv
+
+
+def _contrast_levels(
+    column: Any, between: Any, levels: Any, by: list[str]
+) -> tuple[pd.Series, Any, Any]:
+    """Check ``between`` and ``levels`` of a contrast; its column and the two levels as they occur.
+
+    ``column(name)`` returns the Series of a column.
+    """
+    if not isinstance(between, str):
+        raise OptionError(f"contrast: between={between!r} must be one column name.")
+    if between in by:
+        raise OptionError(f"contrast: between={between!r} cannot also be a by column.")
+    try:
+        la, lb = levels
+    except (TypeError, ValueError):
+        raise OptionError(
+            f"contrast: levels={levels!r} must be a pair of values of {between!r}, e.g. "
+            "('sme', 'large'); the difference is first minus second."
+        ) from None
+    col = column(between)
+    present = set(pd.unique(col.dropna()))
+    la, lb = _match_level(la, present), _match_level(lb, present)
+    for lv in (la, lb):
+        if lv not in present:
+            raise InvalidValueError(
+                f"contrast: level {lv!r} does not occur in column {between!r} (values: "
+                f"{sorted(map(str, present))[:12]})."
+            )
+    if la == lb:
+        raise OptionError(f"contrast: levels={levels!r} name the same domain twice.")
+    return col, la, lb
+
+
+def _contrast_scores(
+    yv: np.ndarray, xv: np.ndarray | None, w: np.ndarray, dom_codes: np.ndarray,
+    est: np.ndarray, sw: np.ndarray, *, D: int, kind: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-firm linearised scores ``z`` of each firm's own domain estimate.
+
+    Returns ``(z, inside, dc)``: the scores, the firms in some domain with a valid value, and
+    the domain code of each firm (0 outside).
+    """
+    valid = ~np.isnan(yv) if xv is None else ~np.isnan(yv) & ~np.isnan(xv)
+    inside = (dom_codes >= 0) & valid
+    dc = np.where(inside, dom_codes, 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if kind == "total":
+            z = w * yv
+        elif kind == "ratio":
+            tx = np.bincount(dc[inside], weights=(w * xv)[inside], minlength=D)
+            z = w * (yv - est[dc] * xv) / tx[dc]
+        else:
+            z = w * (yv - est[dc]) / sw[dc]
+    return z, inside, dc
+
+
+def _t_test(diff: np.ndarray, se: np.ndarray, df: np.ndarray, ci_df: str) -> tuple[np.ndarray, np.ndarray]:
+    """t statistic and two-sided p-value (t with ``df``, NaN when df <= 0; normal for ``ci_df="normal"``)."""
+    from scipy import special  # p-values: t distribution tail (imported on first contrast)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tstat = diff / se
+        if ci_df == "normal":
+            p = 2 * special.ndtr(-np.abs(tstat))
+        else:
+            p = np.where(df > 0, 2 * special.stdtr(np.where(df > 0, df, 1), -np.abs(tstat)), np.nan)
+    return tstat, p
 
 
 # ======================================================================================
@@ -1088,31 +1419,9 @@ class SurveyDesign:
         lead: dict[str, Any] | None = None,
         tail: dict[str, Any] | None = None,
     ) -> pd.DataFrame:
+        """Check the values, estimate by domain and assemble the tidy result with its ``params``."""
         o = self.options
-        for arr, nm in ((yarr, names), (xarr, names)):
-            if arr is not None and np.isinf(arr).any():
-                bad_cols = [c for c, b in zip(nm, np.isinf(arr).any(axis=0), strict=False) if b]
-                raise InvalidValueError(
-                    f"column(s) {bad_cols} hold infinite values; set them to NaN (missing) or fix "
-                    "them before estimating."
-                )
-        if estimator == "svy_proportion":
-            bad = ~np.isnan(yarr) & (yarr != 0) & (yarr != 1)
-            if bad.any():
-                cols = [c for c, b in zip(names, bad.any(axis=0), strict=True) if b]
-                raise InvalidValueError(
-                    f"svy_proportion needs 0/1 (or boolean) variables with NaN = missing; column(s) "
-                    f"{cols} hold other values ({int(bad.sum())} cells). Recode them first."
-                )
-        if bounds is not None:
-            a, b = bounds
-            outside = ~np.isnan(yarr) & ((yarr < a) | (yarr > b))
-            if kind != "ratio" and outside.any():
-                cols = [c for c, m in zip(names, outside.any(axis=0), strict=True) if m]
-                raise InvalidValueError(
-                    f"{estimator}: column(s) {cols} hold {int(outside.sum())} value(s) outside "
-                    f"bounds={bounds}; fix them or estimate without bounds (Wald interval)."
-                )
+        _check_values(yarr, xarr, names=names, kind=kind, estimator=estimator, bounds=bounds)
         dom_codes, D, labels, counts = domain if domain is not None else self._domain(by, scope, scope_key)
         counts = {**counts, "where_missing": where_missing}
         res = _domain_estimates(
@@ -1159,11 +1468,23 @@ class SurveyDesign:
         if tail:
             cols.update(tail)
         out = pd.DataFrame(cols, index=pd.RangeIndex(D * k))
-        out.attrs["params"] = {
+        out.attrs["params"] = self._params(
+            estimator=estimator, y=names if multi else names[0], by=by, where=where_label,
+            ci_method=ci_method, bounds=bounds, scale=scale, excluded=counts,
+        )
+        return out
+
+    def _params(
+        self, *, estimator: str, y: Any, by: list[str], where: Any, ci_method: str,
+        bounds: tuple[float, float] | None, scale: float, excluded: dict[str, int],
+    ) -> dict[str, Any]:
+        """The ``attrs["params"]`` record of an estimate: its call, the design and its exclusions."""
+        o = self.options
+        return {
             "estimator": estimator,
-            "y": names if multi else names[0],
+            "y": y,
             "by": by,
-            "where": where_label,
+            "where": where,
             "weight": self.weight,
             "strata": self.strata,
             "survey": self.survey,
@@ -1175,9 +1496,8 @@ class SurveyDesign:
             "design": "stratified single-stage, with replacement, no fpc, Taylor linearisation",
             "n_firms_design": len(self.data),
             "n_strata_design": self._H,
-            "excluded": counts,
+            "excluded": excluded,
         }
-        return out
 
     def _public(
         self, ys: Any, x: Any, *, kind: str, estimator: str, by: Any, where: Any, scale: Any,
@@ -1265,36 +1585,9 @@ class SurveyDesign:
         self, yv: np.ndarray, xv: np.ndarray | None, *, kind: str, between: Any, levels: Any,
         by: list[str], scope: np.ndarray | None, scale: float, label: str,
     ) -> pd.DataFrame:
+        """Difference between two domains with the cross-domain covariance (steps in helpers)."""
         o = self.options
-        if not isinstance(between, str):
-            raise OptionError(f"contrast: between={between!r} must be one column name.")
-        if between in by:
-            raise OptionError(f"contrast: between={between!r} cannot also be a by column.")
-        try:
-            la, lb = levels
-        except (TypeError, ValueError):
-            raise OptionError(
-                f"contrast: levels={levels!r} must be a pair of values of {between!r}, e.g. "
-                "('sme', 'large'); the difference is first minus second."
-            ) from None
-        col = self._column(between)
-        present = set(pd.unique(col.dropna()))
-
-        def _match(lv: Any) -> Any:  # exact value, else a unique case-insensitive text match
-            if lv in present or not isinstance(lv, str):
-                return lv
-            hits = [v for v in present if isinstance(v, str) and v.casefold() == lv.casefold()]
-            return hits[0] if len(hits) == 1 else lv
-
-        la, lb = _match(la), _match(lb)
-        for lv in (la, lb):
-            if lv not in present:
-                raise InvalidValueError(
-                    f"contrast: level {lv!r} does not occur in column {between!r} (values: "
-                    f"{sorted(map(str, present))[:12]})."
-                )
-        if la == lb:
-            raise OptionError(f"contrast: levels={levels!r} name the same domain twice.")
+        col, la, lb = _contrast_levels(self._column, between, levels, by)
         in_pair = col.isin([la, lb]).to_numpy()
         pscope = in_pair if scope is None else (in_pair & scope)
         dom_codes, D, labels, _ = _domain_arrays(self._column, len(self.data), [*by, between], pscope, self._cache)
@@ -1320,18 +1613,8 @@ class SurveyDesign:
         dom_a[g_codes[is_a]] = np.flatnonzero(is_a)
         dom_b[g_codes[~is_a]] = np.flatnonzero(~is_a)
         # per-firm linearised scores of each firm's own domain estimate, signed +a / -b
-        valid = ~np.isnan(yv) if xv is None else ~np.isnan(yv) & ~np.isnan(xv)
-        inside = (dom_codes >= 0) & valid
-        dc = np.where(inside, dom_codes, 0)
         w = self._w
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if kind == "total":
-                z = w * yv
-            elif kind == "ratio":
-                tx = np.bincount(dc[inside], weights=(w * xv)[inside], minlength=D)
-                z = w * (yv - est[dc] * xv) / tx[dc]
-            else:
-                z = w * (yv - est[dc]) / sw[dc]
+        z, inside, dc = _contrast_scores(yv, xv, w, dom_codes, est, sw, D=D, kind=kind)
         sign = np.where(is_a[dc], 1.0, -1.0)
         d_over_w = np.where(inside, sign * z / w, np.nan)
         grp = np.where(dom_codes >= 0, np.asarray(g_codes)[dc], -1)
@@ -1350,14 +1633,7 @@ class SurveyDesign:
         se = np.where(have & (na > 0) & (nb > 0), vres["se"].ravel(), np.nan)
         df = vres["df"].ravel()
         q = _quantile(o["level"], df, o["ci_df"])
-        from scipy import special  # p-values: t distribution tail (imported on first contrast)
-
-        with np.errstate(divide="ignore", invalid="ignore"):
-            tstat = diff / se
-            if o["ci_df"] == "normal":
-                p = 2 * special.ndtr(-np.abs(tstat))
-            else:
-                p = np.where(df > 0, 2 * special.stdtr(np.where(df > 0, df, 1), -np.abs(tstat)), np.nan)
+        tstat, p = _t_test(diff, se, df, o["ci_df"])
         flags = _flags(
             np.minimum(na, nb), df, np.zeros(G), np.full(G, np.nan), se, min_n=o["min_n"],
             lonely_threshold=1.0, dominant_share=1.0,

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._docs import fill_doc
 from .._options import as_list, check_choice, check_number
 from ..classify import sme_group
 from ..errors import (
@@ -290,6 +291,7 @@ def _ci_for(ind: str, estimator: str, unit: str, ci_method: Any) -> tuple[str, b
     return canon, bounded
 
 
+@fill_doc
 def estimate(
     firms: pd.DataFrame,
     indicators: str | Sequence[str],
@@ -301,49 +303,24 @@ def estimate(
     manufacturing_only: bool = True,
     share_over: str | None = None,
     ci_method: str | None = None,
-    weight: str = _UNSET,
-    strata: str = _UNSET,
-    survey: str = _UNSET,
-    domain_mode: str = _UNSET,
-    lonely_psu: str = _UNSET,
-    adjust_center: str = _UNSET,
-    ci_df: str = _UNSET,
-    level: float = _UNSET,
-    min_n: int = _UNSET,
-    deff: str = _UNSET,
-    dominant_share: float = _UNSET,
-    lonely_threshold: float = _UNSET,
+    weight: str = _UNSET, strata: str = _UNSET, survey: str = _UNSET, domain_mode: str = _UNSET,
+    lonely_psu: str = _UNSET, adjust_center: str = _UNSET, ci_df: str = _UNSET,
+    level: float = _UNSET, min_n: int = _UNSET, deff: str = _UNSET,
+    dominant_share: float = _UNSET, lonely_threshold: float = _UNSET,
 ) -> pd.DataFrame:
     """Estimate Enterprise Surveys indicators with design-based standard errors.
 
     Parameters
     ----------
-    firms
-        Canonical firm frame from :func:`msme_stats.load_wbes` (one row per firm of the
-        full design: keep every firm, restrict with ``by``/``where``), or a
-        :class:`~msme_stats.survey.SurveyDesign` from :func:`msme_stats.svyset` (its
-        conventions are used; the design options below then cannot be given). Repeated
-        ``(survey_id, firm_id)`` rows raise :class:`~msme_stats.errors.DuplicateIdError`.
+    {firms}
     indicators
         One or many catalogue ids, World Bank codes or aliases
         (``"es_direct_export_intensity"``, ``"IC.FRM.TRD.TR5"``, ``"TR5"``).
-    by
-        Grouping columns, e.g. ``["survey_id", "size_class", "sector"]``. ``"sme_group"``
-        (SME = small + medium vs large) is derived from ``size_class`` when asked for.
-        Domains are estimated on the full design (R ``svyby``, Stata ``subpop()``).
-    where
-        A boolean mask with the frame's index (``firms.sector == "manufacturing"``) or a query
-        string evaluated on the frame (``"sector == 'manufacturing'"``): a subpopulation kept
-        in the design with zero scores outside (Stata ``subpop()``). Anything else (a text
-        column such as ``firms.sector``, a mask with another index) raises.
-    threshold
-        Exporter threshold in % of sales for TR16/TR17 and trader types (default 10); a finite
-        number in (0, 100] (0 or less would make every firm an exporter; NaN raises).
-    partial_missing
-        ``"strict"`` or ``"known_component"`` (see :class:`~msme_stats.indicators.es.Conventions`).
-    manufacturing_only
-        Restrict indicators whose catalogue scope is ``manufacturing`` (TR8, TR11, trader
-        types) to manufacturing firms (default True; METHODS 2.5). False uses all firms.
+    {by_domains}
+    {where}
+    {threshold}
+    {partial_missing}
+    {manufacturing_only}
     share_over
         For ``share_of_total`` indicators (size-class shares of exports or employment): the
         size column whose classes share the total. Default: the size column in ``by``, else
@@ -356,11 +333,7 @@ def estimate(
         ``"wald"`` applies to all; ``"korn_graubard"`` to proportions only. A method that does
         not apply to one of the indicators raises OptionError.
     weight, strata, survey, domain_mode, lonely_psu, adjust_center, ci_df, level, min_n, deff, dominant_share, lonely_threshold
-        The design and its conventions (defaults as :func:`msme_stats.svyset`: ``weight``
-        ``"weight"``, which also accepts the weight names ``"median"``/``"strict"``/``"weak"``
-        or ``"wmedian"``/``"wstrict"``/``"wweak"``; ``lonely_psu="scaled"`` = Stata
-        ``singleunit(scaled)`` = R ``"average"``; ``domain_mode="full_design"`` = R
-        ``svyby(..., na.rm=TRUE)`` = Stata ``subpop()``).
+        {design_options}
 
     Returns
     -------
@@ -378,11 +351,33 @@ def estimate(
     negative WBES codes in a variable, a by column missing for every firm, an empty scope),
     DuplicateIdError, InvalidWeightError, DesignError
     """
-    design_opts = dict(
-        weight=weight, strata=strata, survey=survey, domain_mode=domain_mode, lonely_psu=lonely_psu,
-        adjust_center=adjust_center, ci_df=ci_df, level=level, min_n=min_n, deff=deff,
-        dominant_share=dominant_share, lonely_threshold=lonely_threshold,
-    )
+    design_opts = dict(weight=weight, strata=strata, survey=survey, domain_mode=domain_mode,
+                       lonely_psu=lonely_psu, adjust_center=adjust_center, ci_df=ci_df, level=level,
+                       min_n=min_n, deff=deff, dominant_share=dominant_share,
+                       lonely_threshold=lonely_threshold)
+    ids, threshold, partial_missing = _es_options(indicators, threshold, partial_missing,
+                                                  manufacturing_only)
+    metas = _es_metas(ids, ci_method)
+    design = _design_for(firms, design_opts, who="estimate")
+    bylist = as_list(by)
+    _derive_by(design, bylist + ([share_over] if share_over else []))
+    from ..survey import _resolve_where
+    scope, n_where_missing, wlabel = _resolve_where(design.data, where, who="estimate")
+    conv = Conventions(threshold=threshold, partial_missing=partial_missing)
+    out = _estimate_all(design, metas, conv, by=bylist, scope=scope, where_label=wlabel or None,
+                        where_missing=n_where_missing, user_scope=where is not None,
+                        share_over=share_over, manufacturing_only=manufacturing_only)
+    table = _order_estimate_columns(pd.concat(out, ignore_index=True) if len(out) > 1 else out[0])
+    table.attrs = {"params": _estimate_params(
+        design, ids=ids, by=bylist, where=wlabel or None, threshold=threshold, ci_method=ci_method,
+        partial_missing=partial_missing, manufacturing_only=manufacturing_only)}
+    return table
+
+
+def _es_options(
+    indicators: Any, threshold: Any, partial_missing: Any, manufacturing_only: Any
+) -> tuple[list[str], float, str]:
+    """Check the options of :func:`estimate`: resolved ids, threshold and partial_missing."""
     ids = [resolve_indicator(i) for i in as_list(indicators)]
     if not ids:
         raise OptionError("indicators is empty; give at least one indicator id.")
@@ -390,6 +385,45 @@ def estimate(
     threshold = check_number("threshold", threshold, low=0.0, high=100.0)
     if not isinstance(manufacturing_only, bool | np.bool_):
         raise OptionError(f"manufacturing_only={manufacturing_only!r} must be True or False.")
+    return ids, threshold, partial_missing
+
+
+def _estimate_all(
+    design: Any, metas: list[tuple[str, Any, str, bool]], conv: Conventions, *, by: list[str],
+    scope: np.ndarray | None, where_label: Any, where_missing: int, user_scope: bool,
+    share_over: str | None, manufacturing_only: bool,
+) -> list[pd.DataFrame]:
+    """Derive each indicator's firm values and estimate it on the design, one frame each."""
+    variables = {v for _, meta, _, _ in metas for v in meta["variables"].split("|") if v}
+    frame = _numeric_columns(design.data, sorted(variables), who="estimate")
+    manuf = None
+    if manufacturing_only and any(meta["scope"] == "manufacturing" for _, meta, _, _ in metas):
+        manuf = _manufacturing_mask(frame)
+    out = []
+    local: dict = {}  # domain arrays of this call (a user scope is never cached on the design)
+    for ind, meta, ci, bounded in metas:
+        fv = DERIVATIONS[ind](frame, conv)
+        mask, manuf_scope = _indicator_scope(ind, meta, scope, manuf, manufacturing_only)
+        common = dict(by=by, scope=mask, where_label=where_label,
+                      where_missing=where_missing, ci_method=ci,
+                      lead={"indicator": ind}, tail={"unit": result_unit(meta["unit"])})
+        if meta["estimator"] != "share_of_total":
+            if not user_scope:  # the design's own cache: the scope depends on the frame only
+                common["scope_key"] = "manufacturing" if manuf_scope else "all"
+            else:
+                lk = (tuple(by), manuf_scope)
+                if lk not in local:
+                    local[lk] = design._domain(by, mask, None)
+                common["domain"] = local[lk]
+        out.append(_estimate_one(design, frame, fv, ind, meta, ci, bounded, by, share_over, common))
+    return out
+
+
+def _es_metas(ids: list[str], ci_method: str | None) -> list[tuple[str, Any, str, bool]]:
+    """Catalogue row, interval method and boundedness of each Enterprise Surveys indicator id.
+
+    Raises :class:`UnknownIndicatorError` for an indicator of another family.
+    """
     cat = _catalogue_index()
     metas = []
     for ind in ids:
@@ -401,76 +435,72 @@ def estimate(
                 "msme_stats.exporter_dynamics for EDD series."
             )
         metas.append((ind, meta, *_ci_for(ind, meta["estimator"], meta["unit"], ci_method)))
-    design = _design_for(firms, design_opts, who="estimate")
-    frame = design.data
-    bylist = as_list(by)
-    _derive_by(design, bylist + ([share_over] if share_over else []))
-    from ..survey import _resolve_where
+    return metas
 
-    scope, n_where_missing, wlabel = _resolve_where(frame, where, who="estimate")
-    conv = Conventions(threshold=threshold, partial_missing=partial_missing)
-    variables = {v for _, meta, _, _ in metas for v in meta["variables"].split("|") if v}
-    frame = _numeric_columns(frame, sorted(variables), who="estimate")
-    manuf = None
-    if manufacturing_only and any(meta["scope"] == "manufacturing" for _, meta, _, _ in metas):
-        manuf = _manufacturing_mask(frame)
-    out = []
-    local: dict = {}  # domain arrays of this call (a user scope is never cached on the design)
-    for ind, meta, ci, bounded in metas:
-        fv = DERIVATIONS[ind](frame, conv)
-        mask, manuf_scope = scope, False
-        if meta["scope"] == "manufacturing" and manufacturing_only:
-            if manuf is None:
-                raise MissingColumnsError(f"{ind} is computed on manufacturing firms only and needs a 'sector' column.")
-            mask = manuf if mask is None else (mask & manuf)
-            manuf_scope = True
-        est = meta["estimator"]
-        y = fv.y.to_numpy(dtype=float, na_value=np.nan)
-        common = dict(by=bylist, scope=mask, where_label=wlabel or None,
-                      where_missing=n_where_missing, ci_method=ci,
-                      lead={"indicator": ind}, tail={"unit": result_unit(meta["unit"])})
-        if est != "share_of_total":
-            if where is None:  # the design's own cache: the scope depends on the frame only
-                common["scope_key"] = "manufacturing" if manuf_scope else "all"
-            else:
-                lk = (tuple(bylist), manuf_scope)
-                if lk not in local:
-                    local[lk] = design._domain(bylist, mask, None)
-                common["domain"] = local[lk]
-        if est == "share_of_total":
-            res = _share_of_total(design, frame, fv, bylist, share_over, common, bounded)
-        elif est == "ratio":
-            x = fv.x.to_numpy(dtype=float, na_value=np.nan)
-            res = design._run(y[:, None], x[:, None], names=[ind], multi=False, kind="ratio",
-                              estimator="svy_ratio", scale=100.0,
-                              bounds=(0.0, 1.0) if bounded and ci != "wald" else None, **common)
-        elif est == "proportion":
-            res = design._run(y[:, None], None, names=[ind], multi=False, kind="mean",
-                              estimator="svy_proportion", scale=100.0, **common)
-        else:
-            bnd = (0.0, 100.0) if bounded else None
-            if bnd is not None:
-                _check_range(ind, meta, y, bnd)
-            res = design._run(y[:, None], None, names=[ind], multi=False, kind="mean",
-                              estimator="svy_mean", scale=1.0,
-                              bounds=bnd if ci != "wald" else None, **common)
-        out.append(res)
-    table = pd.concat(out, ignore_index=True) if len(out) > 1 else out[0]
+
+def _indicator_scope(
+    ind: str, meta: Any, scope: np.ndarray | None, manuf: np.ndarray | None, manufacturing_only: bool
+) -> tuple[np.ndarray | None, bool]:
+    """Scope of one indicator: the user's ``where`` and, for manufacturing-scope indicators, manufacturing firms.
+
+    Returns the mask (None = every firm) and whether the manufacturing restriction applies.
+    """
+    if meta["scope"] == "manufacturing" and manufacturing_only:
+        if manuf is None:
+            raise MissingColumnsError(f"{ind} is computed on manufacturing firms only and needs a 'sector' column.")
+        return (manuf if scope is None else (scope & manuf)), True
+    return scope, False
+
+
+def _estimate_one(
+    design: Any, frame: pd.DataFrame, fv: Any, ind: str, meta: Any, ci: str, bounded: bool,
+    bylist: list[str], share_over: str | None, common: dict[str, Any],
+) -> pd.DataFrame:
+    """Estimate one indicator with the design estimator its catalogue row names."""
+    est = meta["estimator"]
+    y = fv.y.to_numpy(dtype=float, na_value=np.nan)
+    if est == "share_of_total":
+        return _share_of_total(design, frame, fv, bylist, share_over, common, bounded)
+    if est == "ratio":
+        x = fv.x.to_numpy(dtype=float, na_value=np.nan)
+        return design._run(y[:, None], x[:, None], names=[ind], multi=False, kind="ratio",
+                           estimator="svy_ratio", scale=100.0,
+                           bounds=(0.0, 1.0) if bounded and ci != "wald" else None, **common)
+    if est == "proportion":
+        return design._run(y[:, None], None, names=[ind], multi=False, kind="mean",
+                           estimator="svy_proportion", scale=100.0, **common)
+    bnd = (0.0, 100.0) if bounded else None
+    if bnd is not None:
+        _check_range(ind, meta, y, bnd)
+    return design._run(y[:, None], None, names=[ind], multi=False, kind="mean",
+                       estimator="svy_mean", scale=1.0,
+                       bounds=bnd if ci != "wald" else None, **common)
+
+
+def _order_estimate_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """``indicator``, the key columns, then :data:`ESTIMATE_COLUMNS` in their order."""
     lead = ["indicator", *[c for c in table.columns if c not in ESTIMATE_COLUMNS and c != "indicator"]]
     order = lead + [c for c in ESTIMATE_COLUMNS if c in table.columns]
     if list(table.columns) != order:
         table = table[order]
+    return table
+
+
+def _estimate_params(
+    design: Any, *, ids: list[str], by: list[str], where: Any, threshold: float,
+    partial_missing: str, manufacturing_only: bool, ci_method: str | None,
+) -> dict[str, Any]:
+    """The ``attrs["params"]`` record of :func:`estimate`: every convention used."""
     o = design.options
     attrs = design.attrs or {}
-    table.attrs = {"params": {
-        "indicators": ids, "by": bylist, "where": wlabel or None, "threshold": threshold,
+    return {
+        "indicators": ids, "by": by, "where": where, "threshold": threshold,
         "partial_missing": partial_missing, "manufacturing_only": manufacturing_only,
         "weight": design.weight, "weight_var": attrs.get("weight_var"), "size_scheme": attrs.get("size_scheme"),
         "ci_method": ci_method if ci_method is not None else "default (logit for %, Wald otherwise)",
         **{k: o[k] for k in ("domain_mode", "lonely_psu", "adjust_center", "ci_df", "level", "min_n",
                              "deff", "dominant_share", "lonely_threshold")},
-    }}
-    return table
+    }
 
 
 def _check_range(ind: str, meta: Any, y: np.ndarray, bounds: tuple[float, float]) -> None:
@@ -541,6 +571,7 @@ def _share_of_total(design, frame, fv, bylist, share_over, common, bounded) -> p
     return res
 
 
+@fill_doc
 def contrast(
     firms: pd.DataFrame,
     indicator: str,
@@ -552,15 +583,9 @@ def contrast(
     threshold: float = 10.0,
     partial_missing: str = "strict",
     manufacturing_only: bool = True,
-    weight: str = _UNSET,
-    strata: str = _UNSET,
-    survey: str = _UNSET,
-    domain_mode: str = _UNSET,
-    lonely_psu: str = _UNSET,
-    adjust_center: str = _UNSET,
-    ci_df: str = _UNSET,
-    level: float = _UNSET,
-    min_n: int = _UNSET,
+    weight: str = _UNSET, strata: str = _UNSET, survey: str = _UNSET, domain_mode: str = _UNSET,
+    lonely_psu: str = _UNSET, adjust_center: str = _UNSET, ci_df: str = _UNSET,
+    level: float = _UNSET, min_n: int = _UNSET,
 ) -> pd.DataFrame:
     """Difference of an indicator between two domains, with its design-based SE and p-value.
 
@@ -581,18 +606,20 @@ def contrast(
 
     Parameters
     ----------
-    firms
-        Firm frame or :class:`~msme_stats.survey.SurveyDesign`.
+    {firms}
     indicator
         One catalogue id, World Bank code or alias (mean, proportion or ratio indicators;
         share-of-total indicators raise: their levels are the classes that share the total).
     between, levels
         Column and the pair of its values to compare (first minus second). ``"sme_group"``
         is derived from ``size_class`` when the frame has no such column.
-    by, where, threshold, partial_missing, manufacturing_only
-        As :func:`estimate`.
+    {by_domains}
+    {where}
+    {threshold}
+    {partial_missing}
+    {manufacturing_only}
     weight, strata, survey, domain_mode, lonely_psu, adjust_center, ci_df, level, min_n
-        Design and conventions, as :func:`estimate`.
+        {design_options}
 
     Returns
     -------
@@ -602,10 +629,33 @@ def contrast(
         ``p_value``, ``n_a``, ``n_b``, ``n_lonely_strata``, ``flags``, ``unit`` (``"%"``
         points for percentages).
     """
-    design_opts = dict(
-        weight=weight, strata=strata, survey=survey, domain_mode=domain_mode, lonely_psu=lonely_psu,
-        adjust_center=adjust_center, ci_df=ci_df, level=level, min_n=min_n,
-    )
+    design_opts = dict(weight=weight, strata=strata, survey=survey, domain_mode=domain_mode,
+                       lonely_psu=lonely_psu, adjust_center=adjust_center, ci_df=ci_df, level=level,
+                       min_n=min_n)
+    ind, meta = _contrast_indicator(indicator)
+    conv = _conventions(threshold, partial_missing)
+    design = _design_for(firms, design_opts, who="contrast")
+    frame = design.data
+    bylist = as_list(by)
+    if not isinstance(between, str):
+        raise OptionError(f"contrast: between={between!r} must be one column name.")
+    _derive_by(design, bylist + [between])
+    from ..survey import _resolve_where
+    scope, _, _ = _resolve_where(frame, where, who="contrast")
+    frame = _numeric_columns(frame, [v for v in meta["variables"].split("|") if v], who="contrast")
+    if meta["scope"] == "manufacturing" and manufacturing_only:
+        scope, _ = _indicator_scope(ind, meta, scope, _manufacturing_mask(frame), manufacturing_only)
+    y, x, kind, scale = _contrast_values(DERIVATIONS[ind](frame, conv), meta["estimator"])
+    res = design._contrast(y, x, kind=kind, between=between, levels=levels, by=bylist, scope=scope,
+                           scale=scale, label=ind)
+    res = res.drop(columns="variable")
+    res.insert(0, "indicator", ind)
+    res["unit"] = result_unit(meta["unit"])
+    return res
+
+
+def _contrast_indicator(indicator: Any) -> tuple[str, Any]:
+    """The id and catalogue row of the one indicator of :func:`contrast` (mean, proportion or ratio)."""
     if not isinstance(indicator, str):
         raise OptionError(f"contrast takes one indicator, got {indicator!r}; call it once per indicator.")
     ind = resolve_indicator(indicator)
@@ -617,35 +667,23 @@ def contrast(
             f"contrast: {ind} is a share of a total split by size class; its classes are the shares "
             "themselves. Compare indicators that are means, proportions or ratios."
         )
+    return ind, meta
+
+
+def _conventions(threshold: Any, partial_missing: Any) -> Conventions:
+    """Checked :class:`Conventions` of the firm-level derivations."""
     partial_missing = check_choice("partial_missing", partial_missing, ("strict", "known_component"))
     threshold = check_number("threshold", threshold, low=0.0, high=100.0)
-    design = _design_for(firms, design_opts, who="contrast")
-    frame = design.data
-    bylist = as_list(by)
-    if not isinstance(between, str):
-        raise OptionError(f"contrast: between={between!r} must be one column name.")
-    _derive_by(design, bylist + [between])
-    from ..survey import _resolve_where
+    return Conventions(threshold=threshold, partial_missing=partial_missing)
 
-    scope, _, _ = _resolve_where(frame, where, who="contrast")
-    frame = _numeric_columns(frame, [v for v in meta["variables"].split("|") if v], who="contrast")
-    if meta["scope"] == "manufacturing" and manufacturing_only:
-        manuf = _manufacturing_mask(frame)
-        if manuf is None:
-            raise MissingColumnsError(f"{ind} is computed on manufacturing firms only and needs a 'sector' column.")
-        scope = manuf if scope is None else scope & manuf
-    fv = DERIVATIONS[ind](frame, Conventions(threshold=threshold, partial_missing=partial_missing))
+
+def _contrast_values(fv: Any, estimator: str) -> tuple[np.ndarray, np.ndarray | None, str, float]:
+    """Firm values, denominators (ratios), kind and scale of the indicator compared by :func:`contrast`."""
     y = fv.y.to_numpy(dtype=float, na_value=np.nan)
-    est = meta["estimator"]
-    kind = "ratio" if est == "ratio" else "mean"
+    kind = "ratio" if estimator == "ratio" else "mean"
     x = fv.x.to_numpy(dtype=float, na_value=np.nan) if kind == "ratio" else None
-    scale = 1.0 if est == "mean" else 100.0
-    res = design._contrast(y, x, kind=kind, between=between, levels=levels, by=bylist, scope=scope,
-                           scale=scale, label=ind)
-    res = res.drop(columns="variable")
-    res.insert(0, "indicator", ind)
-    res["unit"] = result_unit(meta["unit"])
-    return res
+    scale = 1.0 if estimator == "mean" else 100.0
+    return y, x, kind, scale
 
 
 def _catalogue_index() -> pd.DataFrame:

@@ -12,12 +12,15 @@ Main entry points
 -----------------
 :func:`tec_indicators`
     per country-year indicators in the tidy shape of the Enterprise Surveys estimates;
-:func:`tec_cross_country_average`
+:func:`~msme_stats.aggregate.tec.tec_cross_country_average`
     simple country mean or pooled ratio across countries;
-:func:`change_between`
+:func:`~msme_stats.aggregate.tec.change_between`
     change of an indicator between two years (flags the 2022 size-basis break);
-:func:`tec_compare_published`
+:func:`~msme_stats.aggregate.tec.tec_compare_published`
     published WTR 2016 / 2022 values against recomputed ones (both aggregations).
+
+The last three live in :mod:`msme_stats.aggregate.tec` (beside the WBES averages) and are
+still importable from here.
 """
 
 from __future__ import annotations
@@ -27,11 +30,12 @@ import warnings
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._docs import fill_doc
 from .._options import as_list, check_choice
 from ..errors import (
     DuplicateIdError,
@@ -39,11 +43,9 @@ from ..errors import (
     ExclusionWarning,
     InvalidValueError,
     MissingColumnsError,
-    MsmeStatsError,
     OptionError,
     UnknownCodeError,
     UnknownIndicatorError,
-    UnreadableFileError,
 )
 
 logger = logging.getLogger(__name__)
@@ -389,19 +391,16 @@ def _bounds(out: pd.DataFrame, out_of_range: str) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------
 # public API
 # ------------------------------------------------------------------------------------
+@fill_doc
 def tec_indicators(
     tec: pd.DataFrame,
     indicators: str | Sequence[str] | None = None,
     *,
     by: str | Sequence[str] | None = None,
-    business_counts: pd.DataFrame | None = None,
-    tec_denominator: str = "total",
-    partner: str | Sequence[str] | None = "WORLD",
-    partners: str | Sequence[str] | None = None,
-    activity: str | Sequence[str] | None = "TOTAL",
-    breakdown: str | None = "",
-    participation_activity: str | Mapping[str, str] | None = None,
-    out_of_range: str = "flag",
+    business_counts: pd.DataFrame | None = None, tec_denominator: str = "total",
+    partner: str | Sequence[str] | None = "WORLD", partners: str | Sequence[str] | None = None,
+    activity: str | Sequence[str] | None = "TOTAL", breakdown: str | None = "",
+    participation_activity: str | Mapping[str, str] | None = None, out_of_range: str = "flag",
 ) -> pd.DataFrame:
     """Compute TEC indicators by enterprise size class, one row per country-year cell.
 
@@ -417,13 +416,8 @@ def tec_indicators(
         Extra columns of ``tec`` to carry as cell keys (e.g. a user-added country group).
         The standard keys (country, year, flow, partner, activity, source, breakdown) are
         always kept.
-    business_counts
-        Frame from :func:`msme_stats.load_business_counts`: denominators of
-        ``export_participation_rate`` (parameter ``participation_denominator`` of METHODS §6).
-    tec_denominator
-        ``"total"`` (default; TOTAL, which includes unknown-size trade, as in the OECD
-        definitions) or ``"sum_of_classes"`` (micro + small + medium + large as published).
-        Recorded in the output. No Stata/R equivalent (a TEC convention, METHODS §3.5).
+    {tec_business_counts}
+    {tec_denominator}
     partner
         Partner code(s) for the size-class indicators (default ``"WORLD"``); None = all.
     partners
@@ -435,18 +429,8 @@ def tec_indicators(
     breakdown
         Keep rows with this ``breakdown`` (``""`` = no further breakdown, the default);
         None keeps all.
-    participation_activity
-        Activity code of ``business_counts`` matching the TEC activity (a code, or a mapping
-        TEC code -> business-count code); None = the same code.
-    out_of_range
-        What to do with a share (unit ``%``) outside [0, 100], which no consistent
-        table can give (e.g. SME classes published above the total after rounding, or TEC
-        exporters above the business register count): ``"flag"`` (default) sets ``status``
-        to ``"out_of_range"``, ``estimate`` to NaN and names the value in ``flags``, with an
-        :class:`~msme_stats.errors.ExclusionWarning` giving the count; ``"raise"`` raises
-        :class:`~msme_stats.errors.InvalidValueError`. The implicit unknown-size shares are
-        residuals (TOTAL minus the classes) and may be negative; they keep their value and
-        are flagged ``classes exceed TOTAL``.
+    {tec_participation_activity}
+    {tec_out_of_range}
 
     Returns
     -------
@@ -476,11 +460,50 @@ def tec_indicators(
     "International trade in goods by enterprise size" (per-class shares); WTO, World Trade
     Report 2016, Section B.1(b).
     """
+    tec_denominator = _check_tec_denominator(tec, tec_denominator)
+    wanted = _wanted_tec_ids(indicators, business_counts)
+    by_cols = as_list(by)
+    frame, out_of_range = _tec_frame(tec, by_cols, business_counts=business_counts,
+                                     participation_activity=participation_activity,
+                                     out_of_range=out_of_range, activity=activity,
+                                     breakdown=breakdown, partner=partner, partners=partners)
+    key = [*_KEY_BASE, *[c for c in by_cols if c not in _KEY_BASE]]
+    results = _all_indicator_rows(
+        wanted, frame, key, partner=partner, partners=partners, tec_denominator=tec_denominator,
+        business_counts=business_counts, participation_activity=participation_activity)
+    return _finish_tec_output(results, by_cols, out_of_range)
+
+
+def _all_indicator_rows(
+    wanted: list[str], frame: pd.DataFrame, key: list[str], *, partner: Any, partners: Any,
+    tec_denominator: str, business_counts: Any, participation_activity: Any,
+) -> list[pd.DataFrame]:
+    """Result rows of every wanted indicator on the cells of the ``partner`` rows of ``frame``."""
+    main_frame = frame if partner is None else frame[frame["partner"].isin(as_list(partner))]
+    results: list[pd.DataFrame] = []
+    cells = _Cells(main_frame, key) if not main_frame.empty else None
+    classes = _classes_present(main_frame)
+    den = _den_sizes(tec_denominator)
+    for ind in wanted:
+        if cells is None:
+            break
+        results.extend(_indicator_rows(
+            ind, cells, frame, key, classes=classes, den=den, tec_denominator=tec_denominator,
+            partners=partners, business_counts=business_counts,
+            participation_activity=participation_activity))
+    return results
+
+
+def _check_tec_denominator(tec: Any, tec_denominator: str) -> str:
+    """Check that ``tec`` is a frame; the checked ``tec_denominator`` of :func:`tec_indicators`."""
     if not isinstance(tec, pd.DataFrame):
         raise OptionError(f"tec must be a DataFrame from msme_stats.load_tec, not "
                           f"{type(tec).__name__}.")
-    tec_denominator = check_choice("tec_denominator", tec_denominator,
-                                   ["total", "sum_of_classes"])
+    return check_choice("tec_denominator", tec_denominator, ["total", "sum_of_classes"])
+
+
+def _wanted_tec_ids(indicators: Any, business_counts: pd.DataFrame | None) -> list[str]:
+    """Checked indicator ids of :func:`tec_indicators` (None = the whole catalogue)."""
     catalogue_ids = _ids()
     if indicators is None:
         wanted = [i for i in catalogue_ids
@@ -504,8 +527,19 @@ def tec_indicators(
     if "export_participation_rate" in wanted and business_counts is None:
         raise OptionError("export_participation_rate needs business_counts= (a frame from "
                           "msme_stats.load_business_counts).")
+    return wanted
+
+
+def _tec_frame(
+    tec: pd.DataFrame, by_cols: list[str], *, business_counts: Any, participation_activity: Any,
+    out_of_range: str, activity: Any, breakdown: Any, partner: Any, partners: Any,
+) -> tuple[pd.DataFrame, str]:
+    """Check the TEC frame and options of :func:`tec_indicators`; keep the activity and breakdown.
+
+    Returns the filtered frame (with ``is_country``, ``source`` and ``breakdown`` defaults) and
+    the checked ``out_of_range``.
+    """
     missing = [c for c in _NEEDED if c not in tec.columns]
-    by_cols = as_list(by)
     missing += [c for c in by_cols if c not in tec.columns]
     if missing:
         raise MissingColumnsError(
@@ -538,67 +572,72 @@ def tec_indicators(
         _check_present(frame, "partner", as_list(partner), "WORLD")
     if partners is not None:
         _check_present(frame, "partner", as_list(partners), None, option="partners")
-    key = [*_KEY_BASE, *[c for c in by_cols if c not in _KEY_BASE]]
+    return frame, out_of_range
 
-    main_frame = frame if partner is None else frame[frame["partner"].isin(as_list(partner))]
-    results: list[pd.DataFrame] = []
-    cells = _Cells(main_frame, key) if not main_frame.empty else None
-    classes = _classes_present(main_frame)
-    den = _den_sizes(tec_denominator)
 
-    def flow_rows(rows: pd.DataFrame, flow: str) -> pd.DataFrame:
-        return rows[rows["flow"] == flow]
+def _indicator_rows(
+    ind: str, cells: Any, frame: pd.DataFrame, key: list[str], *, classes: list[str],
+    den: tuple[str, ...], tec_denominator: str, partners: Any, business_counts: Any,
+    participation_activity: Any,
+) -> list[pd.DataFrame]:
+    """The result rows of one TEC indicator (one frame per size class where it has several)."""
+    if ind in {"msme_share_export_value", "msme_share_import_value",
+               "msme_share_exporters", "msme_share_importers"}:
+        measure = "trade_value" if ind.endswith("_value") else "enterprises"
+        flow = "exports" if ("export" in ind) else "imports"
+        rows = _ratio_rows(cells, indicator=ind, num=(measure, SME_CLASSES),
+                           den=(measure, den), size_label=SME_LABEL, unit="%",
+                           scale=100.0, tec_denominator=tec_denominator,
+                           iu_measure=measure)
+        return [rows[rows["flow"] == flow]]
+    if ind in {"tec_value_share_by_size", "tec_count_share_by_size"}:
+        measure = "trade_value" if ind == "tec_value_share_by_size" else "enterprises"
+        return [_ratio_rows(cells, indicator=ind, num=(measure, SME_CLASSES if s == SME_LABEL else (s,)),
+                            den=(measure, den), size_label=s, unit="%", scale=100.0,
+                            tec_denominator=tec_denominator, iu_measure=measure)
+                for s in [*classes, SME_LABEL]]
+    if ind == "tec_value_per_trader":
+        return [_per_trader_rows(cells, ind, s) for s in [*classes, SME_LABEL, "total"]]
+    if ind in {"tec_implicit_unknown_value_share", "tec_implicit_unknown_count_share"}:
+        return [_implicit_unknown_rows(cells, ind)]
+    if ind in {"tec_partner_share", "tec_sme_value_share_partner"}:
+        return [_partner_rows(frame, key, ind, partners, tec_denominator, den, classes)]
+    if ind == "export_participation_rate":
+        return [_participation_rows(cells, business_counts, classes, participation_activity)]
+    return []
 
-    for ind in wanted:
-        if cells is None:
-            break
-        if ind in {"msme_share_export_value", "msme_share_import_value",
-                   "msme_share_exporters", "msme_share_importers"}:
-            measure = "trade_value" if ind.endswith("_value") else "enterprises"
-            flow = "exports" if ("export" in ind) else "imports"
-            rows = _ratio_rows(cells, indicator=ind, num=(measure, SME_CLASSES),
-                               den=(measure, den), size_label=SME_LABEL, unit="%",
-                               scale=100.0, tec_denominator=tec_denominator,
-                               iu_measure=measure)
-            results.append(flow_rows(rows, flow))
-        elif ind in {"tec_value_share_by_size", "tec_count_share_by_size"}:
-            measure = "trade_value" if ind == "tec_value_share_by_size" else "enterprises"
-            for s in [*classes, SME_LABEL]:
-                num = SME_CLASSES if s == SME_LABEL else (s,)
-                results.append(_ratio_rows(cells, indicator=ind, num=(measure, num),
-                                           den=(measure, den), size_label=s, unit="%",
-                                           scale=100.0, tec_denominator=tec_denominator,
-                                           iu_measure=measure))
-        elif ind == "tec_value_per_trader":
-            for s in [*classes, SME_LABEL, "total"]:
-                sizes = SME_CLASSES if s == SME_LABEL else (s,)
-                rows = _ratio_rows(cells, indicator=ind, num=("trade_value", sizes),
-                                   den=("enterprises", sizes), size_label=s,
-                                   unit="currency per enterprise", scale=1.0,
-                                   tec_denominator="not_applicable", iu_measure="trade_value")
-                rows["unit"] = rows["numerator_unit"].astype(str) + " per enterprise"
-                results.append(rows)
-        elif ind in {"tec_implicit_unknown_value_share", "tec_implicit_unknown_count_share"}:
-            measure = "trade_value" if "value" in ind else "enterprises"
-            rows = _ratio_rows(cells, indicator=ind, num=(measure, ("total",)),
-                               den=(measure, ("total",)), size_label="unknown",
-                               unit="%", scale=100.0, tec_denominator="not_applicable",
-                               iu_measure=measure)
-            parts, p_status, p_flags = _combine(cells, measure, CLASSES)
-            tot = rows["numerator"].to_numpy()
-            rows["numerator"] = tot - parts.to_numpy()
-            rows["estimate"] = rows["implicit_unknown_share"]
-            bad = p_status.to_numpy() != "ok"
-            rows.loc[bad, "status"] = p_status.to_numpy()[bad]
-            rows["flags"] = [("; ".join(x for x in (a, b) if x)) for a, b in
-                             zip(rows["flags"], p_flags, strict=True)]
-            results.append(rows)
-        elif ind in {"tec_partner_share", "tec_sme_value_share_partner"}:
-            results.append(_partner_rows(frame, key, ind, partners, tec_denominator, den,
-                                         classes))
-        elif ind == "export_participation_rate":
-            results.append(_participation_rows(cells, business_counts, classes,
-                                               participation_activity))
+
+def _per_trader_rows(cells: Any, ind: str, s: str) -> pd.DataFrame:
+    """Rows of ``tec_value_per_trader`` for one size class ``s``: trade value per enterprise."""
+    sizes = SME_CLASSES if s == SME_LABEL else (s,)
+    rows = _ratio_rows(cells, indicator=ind, num=("trade_value", sizes),
+                       den=("enterprises", sizes), size_label=s,
+                       unit="currency per enterprise", scale=1.0,
+                       tec_denominator="not_applicable", iu_measure="trade_value")
+    rows["unit"] = rows["numerator_unit"].astype(str) + " per enterprise"
+    return rows
+
+
+def _implicit_unknown_rows(cells: Any, ind: str) -> pd.DataFrame:
+    """Rows of ``tec_implicit_unknown_*_share``: (TOTAL - the four classes) / TOTAL."""
+    measure = "trade_value" if "value" in ind else "enterprises"
+    rows = _ratio_rows(cells, indicator=ind, num=(measure, ("total",)),
+                       den=(measure, ("total",)), size_label="unknown",
+                       unit="%", scale=100.0, tec_denominator="not_applicable",
+                       iu_measure=measure)
+    parts, p_status, p_flags = _combine(cells, measure, CLASSES)
+    tot = rows["numerator"].to_numpy()
+    rows["numerator"] = tot - parts.to_numpy()
+    rows["estimate"] = rows["implicit_unknown_share"]
+    bad = p_status.to_numpy() != "ok"
+    rows.loc[bad, "status"] = p_status.to_numpy()[bad]
+    rows["flags"] = [("; ".join(x for x in (a, b) if x)) for a, b in
+                     zip(rows["flags"], p_flags, strict=True)]
+    return rows
+
+
+def _finish_tec_output(results: list[pd.DataFrame], by_cols: list[str], out_of_range: str) -> pd.DataFrame:
+    """Stack the rows, add the census columns (no sampling error) and series break, check bounds."""
     if not results:
         out = pd.DataFrame(columns=[*OUTPUT_COLUMNS, *by_cols])
     else:
@@ -748,399 +787,19 @@ def _participation_rows(cells, business_counts, classes, participation_activity)
 
 
 # ------------------------------------------------------------------------------------
-# cross-country aggregation, change over time, published comparison
+# cross-country aggregation, change over time and the published comparison live in
+# msme_stats.aggregate.tec (beside the WBES averages); re-exported here for old imports
 # ------------------------------------------------------------------------------------
-_GROUP = ["indicator", "flow", "partner", "activity", "size_class", "tec_denominator", "unit"]
+_MOVED = ("tec_cross_country_average", "tec_compare_published", "change_between")
 
 
-def tec_cross_country_average(
-    estimates: pd.DataFrame,
-    *,
-    countries: Sequence[str] | None = None,
-    year_rule: str | int | tuple[int, int] = "latest",
-    aggregation: str = "country_mean",
-    exclude_aggregates: bool = True,
-    complete_cells_only: bool = False,
-) -> pd.DataFrame:
-    """Average TEC indicators across countries (simple mean or pooled ratio).
+def __getattr__(name: str) -> Any:
+    """Names moved to :mod:`msme_stats.aggregate.tec`, imported on first use (no import cycle)."""
+    if name in _MOVED:
+        from ..aggregate import tec as _aggregate_tec
 
-    Parameters
-    ----------
-    estimates
-        Frame from :func:`tec_indicators`.
-    countries
-        ISO3 codes (or source ``geo`` codes) to keep; None = all with data.
-    year_rule
-        ``"latest"`` (default: per country, the latest year with a non-missing estimate),
-        an int (that year only) or ``(start, end)`` (one result per year in the range).
-    aggregation
-        ``"country_mean"`` (default): (1/C) Σ_c estimate_c, the simple mean of country ratios
-        (WTR style; like Stata ``collapse (mean)`` over countries). ``"pooled"``:
-        Σ_c numerator_c / Σ_c denominator_c (one ratio over all countries; needs one
-        currency, checked on ``numerator_unit``).
-    exclude_aggregates
-        Drop aggregates (``EU``) and sub-national units (``UKN``) (``is_country`` False).
-    complete_cells_only
-        Keep only cells where TOTAL and all four size classes are published
-        (``implicit_unknown_share`` not NaN), as in the METHODS §3.6 sanity band.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``indicator, flow, partner, activity, size_class, tec_denominator, unit,
-        aggregation, year_rule, year, year_min, year_max, estimate, numerator, denominator,
-        n_countries, countries, n_missing, se, ci_low, ci_high``. ``year`` is set for an int
-        or range rule and NaN for ``"latest"``. ``n_missing`` counts countries in the set
-        whose estimate is NaN for the year(s) considered (excluded, not imputed).
-        ``numerator``/``denominator`` are the pooled sums (pooled only). ``se`` etc. are NaN.
-
-    Definition
-    ----------
-    METHODS §3.5 (cross-country aggregation, parameter ``aggregation``).
-
-    Source
-    ------
-    WTR 2016 Section B ("on average"); METHODS §3.6 for the pooled variant.
-    """
-    aggregation = check_choice("aggregation", aggregation, ["country_mean", "pooled"])
-    if not isinstance(estimates, pd.DataFrame):
-        raise OptionError("tec_cross_country_average: estimates must be a DataFrame from "
-                          f"msme_stats.tec_indicators, not {type(estimates).__name__}.")
-    year_rule = _year_rule_option(year_rule)
-    need = [*_GROUP, "country", "year", "estimate"]
-    missing = [c for c in need if c not in estimates.columns]
-    if aggregation == "pooled":
-        missing += [c for c in ("numerator", "denominator") if c not in estimates.columns]
-    if missing:
-        raise MissingColumnsError(f"tec_cross_country_average: estimates lack {missing}.")
-    _check_estimates(estimates, aggregation)
-    est = estimates
-    if exclude_aggregates and "is_country" in est.columns:
-        n_agg = int((~est["is_country"].astype(bool)).sum())
-        if n_agg:
-            logger.info("tec_cross_country_average: %d rows of aggregates/sub-national units "
-                        "excluded", n_agg)
-        est = est[est["is_country"].astype(bool)]
-    if countries is not None:
-        wanted = set(as_list(countries))
-        geo = est["geo"] if "geo" in est.columns else est["country"]
-        known = set(est["country"]) | set(geo)
-        absent = sorted(str(c) for c in wanted - known)
-        if absent:
-            raise UnknownCodeError(
-                f"tec_cross_country_average: countries {absent} are not in the estimates "
-                f"(after exclude_aggregates={exclude_aggregates}); present: "
-                f"{sorted(set(est['country']))}. Use ISO3 codes or the source geo codes.")
-        est = est[est["country"].isin(wanted) | geo.isin(wanted)]
-    if complete_cells_only:
-        est = est[est["implicit_unknown_share"].notna()]
-    if isinstance(year_rule, str):
-        pass
-    elif isinstance(year_rule, tuple):
-        est = est[est["year"].between(year_rule[0], year_rule[1])]
-    else:
-        est = est[est["year"] == int(year_rule)]
-    ok = est[est["estimate"].notna()]
-    bad = est[est["estimate"].isna()]
-    rows = []
-    per_year = not (isinstance(year_rule, str))
-    gcols = [*_GROUP, "year"] if per_year else _GROUP
-    if not per_year:
-        idx = ok.groupby([*_GROUP, "country"], sort=False)["year"].idxmax()
-        ok = ok.loc[idx]
-    for gkey, g in ok.groupby(gcols, sort=True):
-        keyd = dict(zip(gcols, gkey, strict=True))
-        if aggregation == "pooled":
-            if "numerator_unit" in g.columns and g["numerator_unit"].nunique() > 1:
-                raise InvalidValueError(
-                    f"pooled {keyd['indicator']}: numerators are in several units "
-                    f"{sorted(g['numerator_unit'].unique())}; convert to one currency first "
-                    "(parameter fx) or use aggregation='country_mean'.")
-            scale = 100.0 if keyd["unit"] == "%" else 1.0
-            num, den = g["numerator"].sum(), g["denominator"].sum()
-            value = num / den * scale if den else np.nan
-        else:
-            num = den = np.nan
-            value = g["estimate"].mean()
-        sel = bad
-        for c in gcols:
-            sel = sel[sel[c] == keyd[c]]
-        n_missing = int(len(set(sel["country"]) - set(g["country"])))
-        rows.append({**keyd, "aggregation": aggregation, "year_rule": str(year_rule),
-                     "year_min": int(g["year"].min()), "year_max": int(g["year"].max()),
-                     "estimate": value, "numerator": num, "denominator": den,
-                     "n_countries": int(g["country"].nunique()),
-                     "countries": ",".join(sorted(g["country"].unique())),
-                     "n_missing": n_missing})
-    cols = [*_GROUP, "aggregation", "year_rule", "year", "year_min", "year_max", "estimate",
-            "numerator", "denominator", "n_countries", "countries", "n_missing"]
-    out = pd.DataFrame(rows, columns=[c for c in cols if c != "year"] + (["year"]
-                                                                           if per_year else []))
-    if not per_year:
-        out["year"] = np.nan
-    out["se"] = np.nan
-    out["ci_low"] = np.nan
-    out["ci_high"] = np.nan
-    return out.loc[:, [*cols, "se", "ci_low", "ci_high"]]
+        return getattr(_aggregate_tec, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _year_rule_option(year_rule):
-    """'latest', an integer year or (start, end) with start <= end; anything else raises."""
-    def is_int(v):
-        return isinstance(v, int | np.integer) and not isinstance(v, bool)
-
-    if isinstance(year_rule, str):
-        return check_choice("year_rule", year_rule, ["latest"])
-    if is_int(year_rule):
-        return int(year_rule)
-    if isinstance(year_rule, tuple | list) and len(year_rule) == 2 and all(
-            is_int(v) for v in year_rule) and year_rule[0] <= year_rule[1]:
-        return (int(year_rule[0]), int(year_rule[1]))
-    raise OptionError(
-        f"year_rule={year_rule!r}: give 'latest', an integer year (e.g. 2021) or (start, end) "
-        "with two integer years, start <= end.")
-
-
-def _check_estimates(est: pd.DataFrame, aggregation: str) -> None:
-    """Estimates a census share cannot take are refused (the frame was altered)."""
-    e = pd.to_numeric(est["estimate"], errors="coerce")
-    bad_type = e.isna() & est["estimate"].notna()
-    if bad_type.any():
-        pos = int(np.flatnonzero(bad_type.to_numpy())[0])
-        raise InvalidValueError(
-            f"tec_cross_country_average: column 'estimate' must be numeric; "
-            f"{_row_label(est, pos)} holds {_plain(est['estimate'].iloc[pos])!r}.")
-    arr = e.to_numpy(dtype=float)
-    pct = (est["unit"] == "%").to_numpy()
-    with np.errstate(invalid="ignore"):
-        bad = np.isinf(arr) | (pct & ~est["indicator"].isin(_RESIDUALS).to_numpy()
-                               & ((arr < 0) | (arr > 100)))
-    if bad.any():
-        pos = int(np.flatnonzero(bad)[0])
-        raise InvalidValueError(
-            f"tec_cross_country_average: {int(bad.sum())} estimate(s) are infinite or shares "
-            f"outside [0, 100]; first {_row_label(est, pos)} = {float(arr[pos])!r}. Use the frame "
-            "returned by tec_indicators (which flags such cells as out_of_range).")
-    if aggregation == "pooled":
-        for col in ("numerator", "denominator"):
-            v = pd.to_numeric(est[col], errors="coerce").to_numpy(dtype=float)
-            with np.errstate(invalid="ignore"):
-                badv = np.isinf(v) | (v < 0) | (np.isnan(v) & est[col].notna().to_numpy())
-            if badv.any():
-                pos = int(np.flatnonzero(badv)[0])
-                raise InvalidValueError(
-                    f"tec_cross_country_average: pooled aggregation needs {col} >= 0 and "
-                    f"finite; {_row_label(est, pos)} holds {est[col].iloc[pos]!r}.")
-    key = [*_GROUP, "country", "year"]
-    dup = est.duplicated(key, keep=False)
-    if dup.any():
-        rows = est[dup]
-        raise DuplicateIdError(
-            f"tec_cross_country_average: {int(dup.sum())} rows share indicator, cell, "
-            f"country and year (first: {_row_label(rows, 0)}, at rows "
-            f"{list(rows.index[:5])}); a country would count twice. Drop the duplicates or "
-            "keep one source/breakdown per country.")
-
-
-def change_between(estimates: pd.DataFrame, start: int, end: int) -> pd.DataFrame:
-    """Change of each indicator between two reference years (``*_change``).
-
-    Parameters
-    ----------
-    estimates
-        Frame from :func:`tec_indicators`.
-    start, end
-        Reference years.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``country, indicator, flow, partner, activity, size_class, tec_denominator,
-        unit, start, end, estimate_start, estimate_end, change, change_unit,
-        crosses_series_break, status``. ``change`` = estimate_end - estimate_start
-        (percentage points for shares); NaN if either end is NaN. ``crosses_series_break`` is
-        True when start < 2022 <= end (size basis changed to employees plus self-employed).
-
-    Definition
-    ----------
-    x_{c,end} - x_{c,start} per country and indicator cell.
-
-    Source
-    ------
-    WTO 2022 update ("MSME shares of export and import values grew"), INDICATORS §5.
-    """
-    from ..sources.tec import series_break_year
-
-    if not isinstance(estimates, pd.DataFrame):
-        raise OptionError("change_between: estimates must be a DataFrame from "
-                          f"msme_stats.tec_indicators, not {type(estimates).__name__}.")
-    for name, y in (("start", start), ("end", end)):
-        if isinstance(y, bool) or not isinstance(y, int | np.integer):
-            raise OptionError(f"change_between: {name}={y!r} must be an integer year.")
-        if "year" in estimates.columns and not (estimates["year"] == y).any():
-            raise InvalidValueError(
-                f"change_between: {name}={y} is not a year of the estimates; years present: "
-                f"{sorted(int(v) for v in pd.unique(estimates['year']))}.")
-    keys = ["country", "indicator", "flow", "partner", "activity", "size_class",
-            "tec_denominator", "unit"]
-    a = estimates[estimates["year"] == start][[*keys, "estimate", "status"]]
-    b = estimates[estimates["year"] == end][[*keys, "estimate", "status"]]
-    m = a.merge(b, on=keys, how="outer", suffixes=("_start", "_end"))
-    m["start"] = start
-    m["end"] = end
-    m["change"] = m["estimate_end"] - m["estimate_start"]
-    m["change_unit"] = np.where(m["unit"] == "%", "percentage points", m["unit"])
-    brk = series_break_year()
-    m["crosses_series_break"] = (min(start, end) < brk) and (max(start, end) >= brk)
-    m["status"] = np.where(m["change"].notna(), "ok", "missing")
-    return m[[*keys, "start", "end", "estimate_start", "estimate_end", "change",
-              "change_unit", "crosses_series_break", "status"]]
-
-
-def _read_csv_ref(name: str) -> pd.DataFrame:
-    ref = resources.files("msme_stats.reference").joinpath(name)
-    with ref.open("r", encoding="utf-8") as fh:
-        return pd.read_csv(fh, dtype=str, keep_default_na=False)
-
-
-def tec_compare_published(
-    tec: pd.DataFrame,
-    *,
-    business_counts: pd.DataFrame | None = None,
-    countries: Sequence[str] | None = None,
-    year_rule: str | int | tuple[int, int] = "latest",
-    tec_denominator: str = "total",
-    activity: str = "TOTAL",
-    participation_activity: str | Mapping[str, str] | None = None,
-    complete_cells_only: bool = False,
-    reference_values: str | Path | pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Published WTR 2016 / WTO 2022 TEC values against values recomputed from ``tec``.
-
-    Targets are listed in ``msme_stats/reference/tec_targets.csv``: 34 % (MSME share of
-    exports, WTR 2016), 78 % (MSME share of exporters), 9/38/59/66 % (export participation
-    by size; needs ``business_counts``), 36 % / 41 % (2022 update, MSME share of exports /
-    imports). Values come from ``reference_values.csv`` (WTR 2016) or
-    ``published_values_extra.csv`` (the others; sources in the file).
-
-    Parameters
-    ----------
-    tec
-        Frame from :func:`msme_stats.load_tec`.
-    business_counts, participation_activity
-        As in :func:`tec_indicators` (participation targets are NaN without counts).
-    countries, year_rule, complete_cells_only
-        As in :func:`tec_cross_country_average`.
-    tec_denominator, activity
-        As in :func:`tec_indicators` (``activity`` = parameter ``activity_scope``).
-    reference_values
-        Path or frame of ``reference_values.csv``; default: looked up next to the package.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per target and aggregation: ``target_id, ref_id, indicator, size_class,
-        flow, published, tolerance, basis, aggregation, recomputed, difference,
-        within_tolerance, n_countries, year_min, year_max, tec_denominator, activity,
-        year_rule, source, note``. Tolerance: half a unit of the last published digit
-        (INDICATORS §0.4).
-
-    Definition
-    ----------
-    recomputed = :func:`tec_cross_country_average` of the target indicator; both
-    ``aggregation="country_mean"`` and ``"pooled"`` are reported.
-
-    Source
-    ------
-    WTO, World Trade Report 2016, Section B key facts; WTO MSME page (2022 update, as copied
-    at icsb.org); INDICATORS §4.4-4.6 and §5.
-    """
-    from ..aggregate import published_values
-
-    targets = _read_csv_ref("tec_targets.csv")
-    if reference_values is not None and not isinstance(reference_values, str | Path
-                                                       | pd.DataFrame):
-        raise OptionError(f"reference_values must be a path or a DataFrame, not "
-                          f"{type(reference_values).__name__}.")
-    if isinstance(reference_values, pd.DataFrame):
-        absent = [c for c in ("ref_id", "value", "basis", "source")
-                  if c not in reference_values.columns]
-        if absent:
-            raise MissingColumnsError(
-                f"reference_values frame lacks column(s) {absent}; expected the columns of "
-                "published_reference_values/reference_values.csv.")
-    try:
-        published = published_values(reference_values)
-        missing = [c for c in ("value", "basis", "source") if c not in published.columns]
-        if missing:
-            what = "frame" if isinstance(reference_values, pd.DataFrame) else \
-                repr(str(reference_values))
-            raise MissingColumnsError(
-                f"reference values {what} lack column(s) {missing}; expected the columns of "
-                "published_reference_values/reference_values.csv.")
-    except MsmeStatsError:
-        raise
-    except (OSError, ValueError, KeyError, UnicodeDecodeError) as exc:
-        raise UnreadableFileError(
-            f"cannot read the published reference values {str(reference_values)!r}: {exc}. "
-            "Pass the path of published_reference_values/reference_values.csv.") from exc
-    ids = sorted(set(targets["indicator"]))
-    if business_counts is None:
-        ids = [i for i in ids if i != "export_participation_rate"]
-    est = tec_indicators(tec, ids, business_counts=business_counts,
-                         tec_denominator=tec_denominator, activity=activity,
-                         participation_activity=participation_activity)
-    if countries is not None:
-        known = set(est["country"]) | set(est.get("geo", est["country"]))
-        absent = sorted(str(c) for c in as_list(countries) if c not in known)
-        if absent:
-            raise UnknownCodeError(
-                f"tec_compare_published: countries {absent} are not in the TEC frame; "
-                f"present: {sorted(set(est['country']))}.")
-    year_rule = _year_rule_option(year_rule)
-    rows = []
-    for t in targets.itertuples(index=False):
-        if t.ref_id not in published.index:
-            raise UnreadableFileError(f"published value {t.ref_id!r} not found in "
-                                      "reference_values.csv or published_values_extra.csv.")
-        pub = published.loc[t.ref_id]
-        text = str(pub["value"])
-        decimals = len(text.split(".")[1]) if "." in text else 0
-        tol = 0.5 * 10.0 ** (-decimals)
-        sub = est[(est["indicator"] == t.indicator) & (est["size_class"] == t.size_class)
-                  & (est["flow"] == t.flow)]
-        # countries were checked against all estimates; a target lacking some is not an error
-        sub_countries = None if countries is None else [
-            c for c in as_list(countries)
-            if c in set(sub["country"]) or c in set(sub.get("geo", sub["country"]))]
-        if sub_countries == []:
-            sub = sub.iloc[0:0]
-        for agg in ("country_mean", "pooled"):
-            res = tec_cross_country_average(sub, countries=sub_countries, year_rule=year_rule,
-                                            aggregation=agg,
-                                            complete_cells_only=complete_cells_only) \
-                if not sub.empty else pd.DataFrame()
-            if res.empty:
-                value, n, y0, y1 = np.nan, 0, np.nan, np.nan
-                note = ("no business counts given" if t.indicator ==
-                        "export_participation_rate" and business_counts is None
-                        else "no data for this target")
-            else:
-                r = res.iloc[-1]
-                value, n, y0, y1 = r["estimate"], r["n_countries"], r["year_min"], r["year_max"]
-                note = t.note
-            pv = float(text)
-            rows.append({"target_id": t.target_id, "ref_id": t.ref_id,
-                         "indicator": t.indicator, "size_class": t.size_class, "flow": t.flow,
-                         "published": pv, "tolerance": tol, "basis": pub["basis"],
-                         "aggregation": agg, "recomputed": value, "difference": value - pv,
-                         "within_tolerance": bool(abs(value - pv) <= tol + 1e-9)
-                         if not np.isnan(value) else False,
-                         "n_countries": n, "year_min": y0, "year_max": y1,
-                         "tec_denominator": tec_denominator, "activity": activity,
-                         "year_rule": str(year_rule), "source": pub["source"], "note": note})
-    return pd.DataFrame(rows)
-
-
-__all__ = ["tec_indicators", "tec_cross_country_average", "change_between",
-           "tec_compare_published", "tec_indicator_catalogue", "OUTPUT_COLUMNS"]
+__all__ = ["tec_indicators", "tec_indicator_catalogue", "OUTPUT_COLUMNS"]

@@ -171,5 +171,5 @@ def _published(ctx) -> pd.DataFrame:
 def _by_region(ctx) -> pd.DataFrame:
     est = estimate(ctx.load("wbes"), ["TR5", "es_indirect_export_intensity", "TR17", "TR11", "CAR7"],
                 by=["survey_id", "sme_group"])
-    avg = cross_country_average(est, group_by="wb_region")
+    avg = cross_country_average(est, by="wb_region")
     return avg.drop(columns=["countries"]).reset_index(drop=True)

@@ -9,11 +9,7 @@ as ``"{:.1f}"``) are left alone. An unknown placeholder is an error at import ti
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from typing import TypeVar
-
-F = TypeVar("F", bound=Callable[..., object])
+from .._docs import doc_filler
 
 #: numpydoc text of each parameter shared by several chart functions
 PARAMS: dict[str, str] = {
@@ -96,22 +92,5 @@ matplotlib.axes.Axes
     The Axes drawn on (its figure carries the source note).""",
 }
 
-_PLACEHOLDER = re.compile(r"^(?P<indent>[ \t]*)\{(?P<name>\w+)\}[ \t]*$", re.MULTILINE)
-
-
-def _indent(text: str, prefix: str) -> str:
-    return "\n".join(prefix + line if line else line for line in text.splitlines())
-
-
-def fill_doc(func: F) -> F:
-    """Replace the whole-line ``{name}`` placeholders of ``func.__doc__`` by :data:`PARAMS`."""
-    doc = func.__doc__ or ""
-
-    def piece(match: re.Match[str]) -> str:
-        name = match.group("name")
-        if name not in PARAMS:
-            raise KeyError(f"{func.__qualname__}: no shared docstring piece {name!r}")
-        return _indent(PARAMS[name], match.group("indent"))
-
-    func.__doc__ = _PLACEHOLDER.sub(piece, doc)
-    return func
+#: fill the placeholders of a chart docstring from :data:`PARAMS` (see :mod:`msme_stats._docs`)
+fill_doc = doc_filler(PARAMS)

@@ -18,9 +18,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._options import as_list, check_choice
-from .errors import ExclusionWarning, MissingColumnsError, OptionError
-from .reference import reference_path
+from .._deprecate import _NOT_GIVEN, renamed_option
+from .._options import as_list, check_choice
+from ..errors import ExclusionWarning, MissingColumnsError, OptionError
+from ..reference import reference_path
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def _with_country_year(est: pd.DataFrame) -> pd.DataFrame:
 def _group_labels(est: pd.DataFrame, group: str) -> pd.Series:
     if group in est.columns:
         return est[group]
-    from .reference import country_groups
+    from ..reference import country_groups
 
     return pd.Series(np.asarray(country_groups(est["country"], est["year"], group_type=group), dtype=object), index=est.index)
 
@@ -65,11 +66,12 @@ def _group_labels(est: pd.DataFrame, group: str) -> pd.Series:
 def cross_country_average(
     estimates: pd.DataFrame,
     *,
-    group_by: str | Sequence[str] | None = None,
+    by: str | Sequence[str] | None = None,
     latest_only: bool = True,
     posting_window: tuple[int, int] | None = None,
     weighting: Weighting = "simple",
     level: float = 0.95,
+    group_by: str | Sequence[str] | None = _NOT_GIVEN,
 ) -> pd.DataFrame:
     """Average country estimates the way the Enterprise Surveys and the WTR do.
 
@@ -79,8 +81,8 @@ def cross_country_average(
         Tidy estimates with ``country`` and ``year`` (or ``survey_id`` such as
         ``"KEN_2018"``), ``estimate`` and ``se``, and any other key columns
         (``indicator``, ``size_class``, ``sme_group``, ``sector``, ...). With no
-        ``group_by``, one average is computed for each combination of those other columns.
-    group_by
+        ``by``, one average is computed for each combination of those other columns.
+    by
         Country groups: a column of ``estimates``, or a year-aware group type from
         :func:`msme_stats.reference.country_groups` (``"wto_development"``, ``"income"``,
         ``"ldc"``, ``"wb_region"``), evaluated at each survey's year.
@@ -97,6 +99,9 @@ def cross_country_average(
         pooled estimate, so large economies dominate).
     level
         Confidence level for the normal-approximation interval of the average.
+    group_by
+        Deprecated alias of ``by`` (the name :func:`msme_stats.estimate` uses for grouping
+        columns); it still works for one release, with a :class:`DeprecationWarning`.
 
     Returns
     -------
@@ -112,12 +117,34 @@ def cross_country_average(
     Stata equivalent of the default: ``collapse (mean) est, by(indicator size)`` on the
     latest survey per country.
     """
+    by = renamed_option("cross_country_average", "group_by", group_by, "by", by)
     weighting = check_choice("weighting", weighting, ("simple", "n_firms", "sum_weight"))
     est = _with_country_year(estimates)
-    groups = as_list(group_by)
+    groups = as_list(by)
     for g in groups:
         est[g] = _group_labels(est, g)
     keys = [c for c in est.columns if c not in _STAT_COLUMNS and c not in {"country", "year", "survey_id", *groups}]
+    use = _country_estimates(est, keys, latest_only=latest_only, posting_window=posting_window)
+    gcols = [*groups, *keys]
+    out = _weighted_country_mean(use, gcols, weighting=weighting, level=level)
+    if "unit" in use.columns:
+        units = use.groupby(gcols, dropna=False, observed=True, sort=True)["unit"].first().reset_index(drop=True)
+        out["unit"] = units.to_numpy()
+    out.attrs["params"] = {
+        "by": groups, "latest_only": latest_only, "posting_window": posting_window,
+        "weighting": weighting, "level": level, "se_rule": "independent countries",
+    }
+    return out
+
+
+def _country_estimates(
+    est: pd.DataFrame, keys: list[str], *, latest_only: bool, posting_window: tuple[int, int] | None
+) -> pd.DataFrame:
+    """The country estimates to average: inside the posting window, not missing, latest per economy.
+
+    Estimates outside the window are logged; missing ones are counted in an
+    :class:`~msme_stats.errors.ExclusionWarning`; raises when none is left.
+    """
     valid = est["estimate"].notna()
     if posting_window is not None:
         lo, hi = posting_window
@@ -130,7 +157,7 @@ def cross_country_average(
     if n_nan:
         warnings.warn(
             f"cross_country_average: {n_nan} country estimate(s) are missing (no firms in the domain) and are "
-            "not averaged.", ExclusionWarning, stacklevel=2,
+            "not averaged.", ExclusionWarning, stacklevel=3,
         )
     use = est[valid].copy()
     if latest_only and len(use):
@@ -138,13 +165,17 @@ def cross_country_average(
         use = use[use["year"] == last]
     if use.empty:
         raise OptionError("cross_country_average: no country estimate left to average (check posting_window).")
+    return use
+
+
+def _weighted_country_mean(use: pd.DataFrame, gcols: list[str], *, weighting: str, level: float) -> pd.DataFrame:
+    """Weighted mean of the country estimates per group, its SE (independent countries) and CI."""
     if weighting == "simple":
         use["_a"] = 1.0
     elif weighting == "n_firms":
         use["_a"] = use["n"].astype(float)
     else:
         use["_a"] = use["sum_weight"].astype(float)
-    gcols = [*groups, *keys]
     use["_asum"] = use.groupby(gcols, dropna=False, observed=True)["_a"].transform("sum")
     use["_an"] = use["_a"] / use["_asum"]
     use["_ae"] = use["_an"] * use["estimate"]
@@ -165,13 +196,6 @@ def cross_country_average(
     out.insert(out.columns.get_loc("_var"), "se", np.sqrt(out.pop("_var")))
     out.insert(out.columns.get_loc("se") + 1, "ci_low", out["estimate"] - q * out["se"])
     out.insert(out.columns.get_loc("ci_low") + 1, "ci_high", out["estimate"] + q * out["se"])
-    if "unit" in use.columns:
-        units = use.groupby(gcols, dropna=False, observed=True, sort=True)["unit"].first().reset_index(drop=True)
-        out["unit"] = units.to_numpy()
-    out.attrs["params"] = {
-        "group_by": groups, "latest_only": latest_only, "posting_window": posting_window,
-        "weighting": weighting, "level": level, "se_rule": "independent countries",
-    }
     return out
 
 
@@ -202,10 +226,11 @@ def headline_sme_vs_large(
     sector: str | None = "manufacturing",
     aggregation: Aggregation = "country_mean",
     fx: pd.Series | None = None,
-    group_by: str | Sequence[str] | None = None,
+    by: str | Sequence[str] | None = None,
     latest_only: bool = True,
     posting_window: tuple[int, int] | None = None,
     weighting: Weighting = "simple",
+    group_by: str | Sequence[str] | None = _NOT_GIVEN,
     **estimate_options,
 ) -> pd.DataFrame:
     """The WTR 2016 developing-economy headline in one call.
@@ -244,91 +269,133 @@ def headline_sme_vs_large(
         surveys in one design), ``n_countries`` and ``n_firms``. ``attrs["params"]`` records
         the aggregation.
     """
-    from . import survey as svy
-    from .indicators import estimate, resolve_indicator
-    from .indicators.es import DERIVATIONS, Conventions
+    from ..indicators import resolve_indicator
 
+    by = renamed_option("headline_sme_vs_large", "group_by", group_by, "by", by)
     aggregation = check_choice(
         "aggregation", aggregation, ("country_mean", "sales_weighted", "pooled", "pooled_sales", "exporters_only")
     )
     ids = [resolve_indicator(i) for i in indicators]
+    scope = _headline_scope(firms, sector=sector, aggregation=aggregation, latest_only=latest_only,
+                            posting_window=posting_window)
+    pooled = aggregation in ("pooled", "pooled_sales")
+    params = {"aggregation": aggregation, "sector": sector}
+    if aggregation in ("country_mean", "exporters_only", "pooled"):
+        est, diffs = _design_estimates(firms, ids, scope, pooled=pooled, estimate_options=estimate_options)
+        params.update(est.attrs["params"])
+    else:
+        est, diffs = _sales_estimates(firms, ids, scope, aggregation=aggregation, fx=fx,
+                                      estimate_options=estimate_options)
+    if pooled:
+        return _pooled_headline(firms, scope, est, diffs, params)
+    avg = cross_country_average(
+        est, by=by, latest_only=latest_only, posting_window=posting_window, weighting=weighting
+    )
+    avg = _with_difference(avg, diffs, by=by, latest_only=latest_only,
+                           posting_window=posting_window, weighting=weighting)
+    avg.attrs["params"] = {**params, **avg.attrs["params"], "difference": _DIFFERENCE_NOTE}
+    return avg
+
+
+def _headline_scope(
+    firms: pd.DataFrame, *, sector: str | None, aggregation: str, latest_only: bool,
+    posting_window: tuple[int, int] | None,
+) -> pd.Series:
+    """Firms of the headline: the sector, exporters (``exporters_only``), latest surveys (pooled)."""
     scope = pd.Series(True, index=firms.index)
     if sector is not None:
         scope &= firms["sector"].astype(object) == sector
     if aggregation == "exporters_only":
         scope &= firms["direct_export_pct"] > 0
-    pooled = aggregation in ("pooled", "pooled_sales")
-    if pooled and latest_only:
+    if aggregation in ("pooled", "pooled_sales") and latest_only:
         scope &= _latest_surveys(firms, posting_window)
-    params = {"aggregation": aggregation, "sector": sector}
+    return scope
 
-    if aggregation in ("country_mean", "exporters_only", "pooled"):
-        by = ["sme_group"] if pooled else ["survey_id", "sme_group"]
-        est = estimate(firms, ids, by=by, where=scope, **estimate_options)
-        params.update(est.attrs["params"])
-        from .indicators import contrast
 
-        copts = {k: v for k, v in estimate_options.items() if k in _CONTRAST_OPTIONS}
-        diffs = pd.concat([
-            contrast(firms, ind, between="sme_group", levels=("SME", "large"),
-                     by=None if pooled else "survey_id", where=scope, **copts)
-            for ind in ids
-        ], ignore_index=True)
-    else:
-        bad = [i for i in ids if i not in _SALES_SHARE_INDICATORS]
-        if bad:
-            raise OptionError(f"aggregation={aggregation!r} applies to % of sales indicators only, not {bad}.")
-        sales = firms["sales"].astype(float)
-        if aggregation == "pooled_sales":
-            if fx is None:
-                raise OptionError(
-                    "aggregation='pooled_sales' needs fx=: a Series indexed by survey_id giving local currency "
-                    "units per unit of a common currency (for example LCU per USD in the survey's fiscal year)."
-                )
-            rate = firms["survey_id"].astype(str).map(fx)
-            missing = sorted(set(firms.loc[rate.isna() & scope, "survey_id"].astype(str)))
-            if missing:
-                raise OptionError(f"fx has no rate for survey(s) {missing[:10]}; add them to fx.")
-            sales = sales / rate
-        from .indicators import _working_frame
+def _design_estimates(
+    firms: pd.DataFrame, ids: list[str], scope: pd.Series, *, pooled: bool, estimate_options: dict,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """SME and large estimates (:func:`msme_stats.estimate`) and their differences (:func:`msme_stats.contrast`)."""
+    from ..indicators import contrast, estimate
 
-        by = ["sme_group"] if pooled else ["survey_id", "sme_group"]
-        work = _working_frame(firms, by, ["weight", "strata", "survey_id"])
-        parts, dparts = [], []
-        for ind in ids:
-            share = DERIVATIONS[ind](firms, Conventions()).y
-            work["__y"] = (sales * share / 100.0).to_numpy()
-            work["__x"] = sales.to_numpy()
-            survey_options = {k: v for k, v in estimate_options.items() if k in _SURVEY_OPTIONS}
-            r = svy.svy_ratio(work, "__y", "__x", by=by, where=scope & (sales > 0), scale=100.0, **survey_options)
-            r.insert(0, "indicator", ind)
-            parts.append(r)
-            c = svy.svy_contrast(
-                work, "__y", x="__x", kind="ratio", between="sme_group", levels=("SME", "large"),
-                by=None if pooled else "survey_id", where=scope & (sales > 0), scale=100.0,
-                **{k: v for k, v in survey_options.items() if k in _CONTRAST_OPTIONS},
-            ).drop(columns="variable")
-            c.insert(0, "indicator", ind)
-            dparts.append(c)
-        est = pd.concat(parts, ignore_index=True)
-        diffs = pd.concat(dparts, ignore_index=True)
-        est["unit"] = "%"
-    if pooled:
-        n_countries = int(firms.loc[scope, "survey_id"].astype(str).str[:3].nunique())
-        out = est.drop(columns=[c for c in ("df", "sum_weight", "n_lonely_strata") if c in est.columns])
-        out = out.rename(columns={"n": "n_firms"}).assign(n_countries=n_countries)
-        d = diffs[["indicator", "difference", "se", "p_value"]].rename(
-            columns={"se": "difference_se", "p_value": "difference_p_value"})
-        out = out.merge(d, on="indicator", how="left")
-        out.attrs["params"] = {**params, "difference": _DIFFERENCE_NOTE_POOLED}
-        return out
-    avg = cross_country_average(
-        est, group_by=group_by, latest_only=latest_only, posting_window=posting_window, weighting=weighting
-    )
-    avg = _with_difference(avg, diffs, group_by=group_by, latest_only=latest_only,
-                           posting_window=posting_window, weighting=weighting)
-    avg.attrs["params"] = {**params, **avg.attrs["params"], "difference": _DIFFERENCE_NOTE}
-    return avg
+    by = ["sme_group"] if pooled else ["survey_id", "sme_group"]
+    est = estimate(firms, ids, by=by, where=scope, **estimate_options)
+    copts = {k: v for k, v in estimate_options.items() if k in _CONTRAST_OPTIONS}
+    diffs = pd.concat([
+        contrast(firms, ind, between="sme_group", levels=("SME", "large"),
+                 by=None if pooled else "survey_id", where=scope, **copts)
+        for ind in ids
+    ], ignore_index=True)
+    return est, diffs
+
+
+def _sales_estimates(
+    firms: pd.DataFrame, ids: list[str], scope: pd.Series, *, aggregation: str, fx: pd.Series | None,
+    estimate_options: dict,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sales-weighted SME and large ratios (``sales_weighted``, ``pooled_sales``) and their differences."""
+    from .. import survey as svy
+    from ..indicators import _working_frame
+    from ..indicators.es import DERIVATIONS, Conventions
+
+    bad = [i for i in ids if i not in _SALES_SHARE_INDICATORS]
+    if bad:
+        raise OptionError(f"aggregation={aggregation!r} applies to % of sales indicators only, not {bad}.")
+    sales = _sales(firms, scope, aggregation=aggregation, fx=fx)
+    pooled = aggregation == "pooled_sales"
+    by = ["sme_group"] if pooled else ["survey_id", "sme_group"]
+    work = _working_frame(firms, by, ["weight", "strata", "survey_id"])
+    parts, dparts = [], []
+    for ind in ids:
+        share = DERIVATIONS[ind](firms, Conventions()).y
+        work["__y"] = (sales * share / 100.0).to_numpy()
+        work["__x"] = sales.to_numpy()
+        survey_options = {k: v for k, v in estimate_options.items() if k in _SURVEY_OPTIONS}
+        r = svy.svy_ratio(work, "__y", "__x", by=by, where=scope & (sales > 0), scale=100.0, **survey_options)
+        r.insert(0, "indicator", ind)
+        parts.append(r)
+        c = svy.svy_contrast(
+            work, "__y", x="__x", kind="ratio", between="sme_group", levels=("SME", "large"),
+            by=None if pooled else "survey_id", where=scope & (sales > 0), scale=100.0,
+            **{k: v for k, v in survey_options.items() if k in _CONTRAST_OPTIONS},
+        ).drop(columns="variable")
+        c.insert(0, "indicator", ind)
+        dparts.append(c)
+    est = pd.concat(parts, ignore_index=True)
+    diffs = pd.concat(dparts, ignore_index=True)
+    est["unit"] = "%"
+    return est, diffs
+
+
+def _sales(firms: pd.DataFrame, scope: pd.Series, *, aggregation: str, fx: pd.Series | None) -> pd.Series:
+    """Firm sales, converted to the common currency with ``fx`` for ``pooled_sales``."""
+    sales = firms["sales"].astype(float)
+    if aggregation == "pooled_sales":
+        if fx is None:
+            raise OptionError(
+                "aggregation='pooled_sales' needs fx=: a Series indexed by survey_id giving local currency "
+                "units per unit of a common currency (for example LCU per USD in the survey's fiscal year)."
+            )
+        rate = firms["survey_id"].astype(str).map(fx)
+        missing = sorted(set(firms.loc[rate.isna() & scope, "survey_id"].astype(str)))
+        if missing:
+            raise OptionError(f"fx has no rate for survey(s) {missing[:10]}; add them to fx.")
+        sales = sales / rate
+    return sales
+
+
+def _pooled_headline(
+    firms: pd.DataFrame, scope: pd.Series, est: pd.DataFrame, diffs: pd.DataFrame, params: dict,
+) -> pd.DataFrame:
+    """The pooled headline: one design-based estimate per group with its SME - large difference."""
+    n_countries = int(firms.loc[scope, "survey_id"].astype(str).str[:3].nunique())
+    out = est.drop(columns=[c for c in ("df", "sum_weight", "n_lonely_strata") if c in est.columns])
+    out = out.rename(columns={"n": "n_firms"}).assign(n_countries=n_countries)
+    d = diffs[["indicator", "difference", "se", "p_value"]].rename(
+        columns={"se": "difference_se", "p_value": "difference_p_value"})
+    out = out.merge(d, on="indicator", how="left")
+    out.attrs["params"] = {**params, "difference": _DIFFERENCE_NOTE_POOLED}
+    return out
 
 
 #: options of estimate() that contrast() also takes
@@ -377,9 +444,9 @@ def published_values(reference_values: str | os.PathLike | pd.DataFrame | None =
     source, source_url, geo, year, indicator, breakdown, value, unit, basis, notes``;
     values are kept as text so their rounding (the tolerance) is known.
     """
-    from ._paths import data_dir
-    from .errors import UnreadableFileError
-    from .reference import read_reference
+    from .._paths import data_dir
+    from ..errors import UnreadableFileError
+    from ..reference import read_reference
 
     if isinstance(reference_values, pd.DataFrame):
         refs = reference_values.astype(str)
