@@ -46,6 +46,26 @@ def doc_filler(pieces: Mapping[str, str]) -> Callable[[F], F]:
     return fill
 
 
+def fill_pieces(**pieces: str) -> Callable[[F], F]:
+    """A decorator filling a docstring's placeholders from ``pieces``, each of which must be used.
+
+    For long sections written once next to their function (``load_wbes`` parameters, the
+    ``publication_table`` examples): a piece without its placeholder, or a placeholder
+    without its piece, raises ``KeyError`` at import time, so a docstring is never
+    published half-filled.
+    """
+    filler = doc_filler(pieces)
+
+    def fill(func: F) -> F:
+        used = {m.group("name") for m in _PLACEHOLDER.finditer(func.__doc__ or "")}
+        unused = sorted(set(pieces) - used)
+        if unused:
+            raise KeyError(f"{func.__qualname__}: no {{{unused[0]}}} line in the docstring")
+        return filler(func)
+
+    return fill
+
+
 #: numpydoc text of each parameter shared by several estimation or TEC functions
 PARAMS: dict[str, str] = {
     "firms": """\

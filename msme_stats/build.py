@@ -67,7 +67,7 @@ import pandas as pd
 from ._atomic import atomic_write_text, sha256_file
 from ._commit import Op, SignalGuard, WorkDir, commit
 from ._commit import recover as _commit_recover
-from ._docstrings import fill_doc
+from ._docs import fill_pieces
 from ._lock import BuildLock
 from ._options import as_list, check_choice
 from ._paths import ENV_DATA_DIR as _ENV_DATA_DIR
@@ -1008,7 +1008,7 @@ _BUILD_PARAMETERS = """\
 """
 
 
-@fill_doc(build_parameters=_BUILD_PARAMETERS)
+@fill_pieces(build_parameters=_BUILD_PARAMETERS)
 def build(
     *,
     data_dir: str | os.PathLike[str] | None = None,
@@ -1021,7 +1021,7 @@ def build(
 ) -> Manifest:
     """Regenerate the registered figures and tables atomically; return the manifest.
 
-    {{build_parameters}}
+    {build_parameters}
 
     Returns
     -------

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._docstrings import fill_doc
+from ._docs import fill_pieces
 from ._options import Uncertainty, as_list, check_choice, choices
 from .errors import MissingColumnsError, OptionError
 
@@ -1020,7 +1020,7 @@ _PUBLICATION_TABLE_EXAMPLES = """\
 """
 
 
-@fill_doc(publication_table_parameters=_PUBLICATION_TABLE_PARAMETERS,
+@fill_pieces(publication_table_parameters=_PUBLICATION_TABLE_PARAMETERS,
           publication_table_examples=_PUBLICATION_TABLE_EXAMPLES)
 def publication_table(
     estimates: pd.DataFrame,
@@ -1048,7 +1048,7 @@ def publication_table(
 ) -> PublicationTable:
     """Turn tidy estimates into a labelled, rounded publication table with notes.
 
-    {{publication_table_parameters}}
+    {publication_table_parameters}
 
     Returns
     -------
@@ -1075,7 +1075,7 @@ def publication_table(
     Stata equivalent: ``esttab``/``estout`` (``se``, ``ci``, ``star()``, ``label``); R:
     ``modelsummary``/``gt`` on a ``svyby`` result.
 
-    {{publication_table_examples}}
+    {publication_table_examples}
     """
     if show_se and uncertainty is None:
         uncertainty = "se"

@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._docstrings import fill_doc
+from .._docs import fill_pieces
 from ..errors import (
     DuplicateIdError,
     EmptyInputError,
@@ -1008,7 +1008,7 @@ _LOAD_TEC_RETURNS = """\
 """
 
 
-@fill_doc(load_tec_returns=_LOAD_TEC_RETURNS)
+@fill_pieces(load_tec_returns=_LOAD_TEC_RETURNS)
 def load_tec(source: Source, *, dataset: str | None = None,
              year_range: tuple[int, int] | None = None) -> pd.DataFrame:
     """Read Eurostat or OECD TEC tables from local files into one tidy long frame.
@@ -1026,7 +1026,7 @@ def load_tec(source: Source, *, dataset: str | None = None,
         :class:`~msme_stats.errors.InvalidValueError`. None (default) = the documented range
         of ``tec_codes.csv`` (2000 to the current year; see :func:`plausible_range`).
 
-    {{load_tec_returns}}
+    {load_tec_returns}
 
     Raises
     ------

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .._atomic import atomic_write_bytes
-from .._docstrings import fill_doc
+from .._docs import fill_pieces
 from .._frozen import FrozenTuple
 from .._options import (
     WEIGHT_ALIASES,
@@ -1201,7 +1201,7 @@ _LOAD_WBES_PARAMETERS = """\
 """
 
 
-@fill_doc(load_wbes_parameters=_LOAD_WBES_PARAMETERS)
+@fill_pieces(load_wbes_parameters=_LOAD_WBES_PARAMETERS)
 def load_wbes(
     source,
     *,
@@ -1227,7 +1227,7 @@ def load_wbes(
     each survey's own ``a4a`` labels, and the survey year from the file (never from the
     interview year ``a14y``, kept as ``interview_year``).
 
-    {{load_wbes_parameters}}
+    {load_wbes_parameters}
 
     Returns
     -------
