@@ -16,6 +16,7 @@ pieces and fills them with the same mechanism.
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
@@ -54,7 +55,7 @@ def fill_pieces(**pieces: str) -> Callable[[F], F]:
     without its piece, raises ``KeyError`` at import time, so a docstring is never
     published half-filled.
     """
-    filler = doc_filler(pieces)
+    filler = doc_filler({k: textwrap.dedent(v).strip("\n") for k, v in pieces.items()})
 
     def fill(func: F) -> F:
         used = {m.group("name") for m in _PLACEHOLDER.finditer(func.__doc__ or "")}

@@ -31,13 +31,11 @@ it was.
 from __future__ import annotations
 
 import argparse
-import importlib
-import inspect
 import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -123,18 +121,10 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_indicators(args: argparse.Namespace) -> int:
-    try:
-        module = importlib.import_module("msme_stats.indicators")
-        list_indicators = module.list_indicators
-    except (ImportError, AttributeError) as exc:
-        raise MsmeStatsError(
-            f"the indicator registry is not available in this installation "
-            f"(msme_stats.indicators.list_indicators: {type(exc).__name__}: {exc})."
-        ) from exc
+    from .indicators import list_indicators
+
     table = list_indicators(args.family) if args.family else list_indicators()
     cols = [c for c in ("id", "family", "unit", "wb_code", "name") if c in table.columns]
-    if not cols:
-        cols = list(table.columns)
     if table.empty:
         print("no indicators registered")
         return 0
@@ -143,40 +133,16 @@ def _cmd_indicators(args: argparse.Namespace) -> int:
     return 0
 
 
-def _default_subdir(func: Callable[..., Any], fallback: str) -> str:
-    try:
-        default = inspect.signature(func).parameters["out_dir"].default
-    except (KeyError, TypeError, ValueError):
-        return fallback
-    if isinstance(default, str | Path) and str(default):
-        return Path(default).name
-    return fallback
-
-
 def _cmd_make_samples(args: argparse.Namespace) -> int:
+    from .samples.tec import write_tec_samples
+    from .samples.wbes import write_wbes_samples
+
     out = Path(args.out)
-    try:
-        wbes = importlib.import_module("msme_stats.samples.wbes")
-        write_wbes = wbes.write_wbes_samples
-    except (ImportError, AttributeError) as exc:
-        raise MsmeStatsError(
-            f"the WBES sample writer is not available (msme_stats.samples.wbes."
-            f"write_wbes_samples: {type(exc).__name__}: {exc})."
-        ) from exc
-    target = out / _default_subdir(write_wbes, "wbes")
-    written = write_wbes(target)
-    print(f"WBES samples: {len(written) if written is not None else '?'} file(s) in {target}")
-    try:
-        tec = importlib.import_module("msme_stats.samples.tec")
-        write_tec = tec.write_tec_samples
-    except (ImportError, AttributeError) as exc:
-        logging.getLogger(__name__).info("TEC samples skipped: %s", exc)
-        print(f"TEC samples: skipped (msme_stats.samples.tec not available: {exc})")
-        return 0
-    target = out / _default_subdir(write_tec, "tec")
-    written = write_tec(target)
-    count = len(written) if isinstance(written, list | tuple) else "?"
-    print(f"TEC samples: {count} file(s) in {target}")
+    for label, writer, sub in (("WBES", write_wbes_samples, "wbes_synthetic"),
+                               ("TEC", write_tec_samples, "tec_samples")):
+        target = out / sub
+        written = writer(target)
+        print(f"{label} samples: {len(written)} file(s) in {target}")
     return 0
 
 
