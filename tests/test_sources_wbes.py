@@ -394,3 +394,25 @@ def test_outlier_screen_at_load_flags_and_never_drops(tmp_path, cache_dir):
     assert not none["outlier_any"].any()
     with pytest.raises(ms.MsmeStatsError, match="outlier_k"):
         load(tmp_path / "KEN_2018_outlier.dta", cache_dir, outlier_k=-1)
+
+
+def test_cache_never_written_into_a_folder_marked_read_only(tmp_path, monkeypatch):
+    """Issue 10 item 6: licensed data stays as the user left it, even for a process running as root."""
+    monkeypatch.delenv("MSME_STATS_CACHE", raising=False)
+    monkeypatch.delenv("MSME_STATS_NO_CACHE", raising=False)
+    folder = tmp_path / "licensed"
+    folder.mkdir()
+    write_dta(raw_frame(), folder / "KEN_2018.dta")
+    folder.chmod(0o555)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            firms = ms.load_wbes(folder / "KEN_2018.dta")
+        assert len(firms) == 6
+        assert sorted(p.name for p in folder.iterdir()) == ["KEN_2018.dta"]
+    finally:
+        folder.chmod(0o755)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ms.load_wbes(folder / "KEN_2018.dta")
+    assert (folder / ".msme_stats_cache").is_dir()  # writable again: the cache goes beside the file

@@ -1336,7 +1336,22 @@ def _screen(frame: pd.DataFrame, k: float) -> pd.DataFrame:
     return out
 
 
+def _marked_read_only(folder: Path) -> bool:
+    """The nearest existing folder has no write bit at all: the user marked it read-only.
+
+    Checked on the permission bits rather than by trying, because a process running as root
+    can write into such a folder anyway; a licensed-data folder marked read-only is respected.
+    """
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            return os.name == "posix" and not (candidate.stat().st_mode & 0o222)
+    return False
+
+
 def _try_write_cache(frame, rec, target: Path, info: dict, check: dict) -> None:
+    if _marked_read_only(target.parent):
+        logger.info("load_wbes: cache not written (%s is marked read-only); loading without cache.", target.parent)
+        return
     try:
         _write_cache(frame, rec, target, info, check)
     except OSError as exc:  # a read-only folder must not stop the load
