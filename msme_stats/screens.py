@@ -91,16 +91,16 @@ def screen_outliers(
         groups = firms.groupby(bylist, observed=True, dropna=False, sort=False).ngroup().to_numpy()
     else:
         groups = np.zeros(len(firms), dtype=np.int64)
-    out = firms.copy()
     report: dict[str, object] = {"rule": f"|log v - median| > {k:g} * 1.4826 * MAD within {bylist or 'all'}",
                                  "k": k, "by": bylist, "min_firms": int(min_firms)}
     any_flag = np.zeros(len(firms), dtype=bool)
+    flags: dict[str, np.ndarray] = {}
     for s in screens:
         flag, screened = _screen(values[s], groups, k, int(min_firms))
-        out[f"outlier_{s}"] = flag
+        flags[f"outlier_{s}"] = flag
         any_flag |= flag
         report[s] = {"flagged": int(flag.sum()), "screened": int(screened)}
-    out["outlier_any"] = any_flag
+    out = firms.assign(**flags, outlier_any=any_flag)  # a new frame; the input is not touched
     out.attrs = {**firms.attrs, "screens": report}
     return out
 
@@ -147,16 +147,27 @@ def _screen_values(firms: pd.DataFrame, needed: list[str], screens: list[str]) -
 
 
 def _screen(v: np.ndarray, groups: np.ndarray, k: float, min_firms: int) -> tuple[np.ndarray, int]:
-    """Flags of one quantity (log scale, median +/- k 1.4826 MAD per group) and the number screened."""
+    """Flags of one quantity (log scale, median +/- k 1.4826 MAD per group) and the number screened.
+
+    Groups are visited through one stable sort of the group codes (no pandas groupby: a
+    survey's file is screened at every first load, so this runs once per file).
+    """
     ok = np.isfinite(v) & (v > 0)
     lv = np.full(v.shape, np.nan)
     lv[ok] = np.log(v[ok])
-    s = pd.Series(lv)
-    g = pd.Series(groups)
-    med = s.groupby(g).transform("median")
-    mad = (s - med).abs().groupby(g).transform("median")
-    count = s.notna().groupby(g).transform("sum")
-    usable = ok & (count.to_numpy() >= min_firms) & (mad.to_numpy() > 0)
-    with np.errstate(invalid="ignore"):
-        far = np.abs(lv - med.to_numpy()) > k * 1.4826 * mad.to_numpy()
-    return usable & far, int(usable.sum())
+    flag = np.zeros(v.shape, dtype=bool)
+    screened = 0
+    order = np.argsort(groups, kind="stable")
+    bounds = np.flatnonzero(np.diff(groups[order])) + 1
+    for rows in np.split(order, bounds):
+        rows = rows[ok[rows]]
+        if len(rows) < min_firms:
+            continue
+        x = lv[rows]
+        med = np.median(x)
+        mad = np.median(np.abs(x - med))
+        if not mad > 0:
+            continue
+        screened += len(rows)
+        flag[rows] = np.abs(x - med) > k * 1.4826 * mad
+    return flag, screened

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import msme_stats as ms
 from msme_stats.errors import InvalidValueError, MissingColumnsError, OptionError
@@ -54,3 +56,25 @@ def test_errors() -> None:
         ms.screen_outliers(f, k=0)
     with pytest.raises(OptionError):
         ms.screen_outliers(f, screens=["profit"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.one_of(st.just(-1.0), st.just(0.0), st.floats(1e-3, 1e9))),
+                min_size=1, max_size=80),
+       st.floats(0.5, 6.0))
+def test_screen_equals_the_groupby_formula(rows, k):
+    """The sorted-groups screen equals median/MAD per group written with pandas groupby."""
+    from msme_stats.screens import _screen
+
+    groups = np.array([g for g, _ in rows])
+    v = np.array([x for _, x in rows])
+    flag, screened = _screen(v, groups, k, 3)
+    ok = np.isfinite(v) & (v > 0)
+    s = pd.Series(np.where(ok, np.log(np.where(ok, v, 1.0)), np.nan))
+    g = pd.Series(groups)
+    med = s.groupby(g).transform("median")
+    mad = (s - med).abs().groupby(g).transform("median")
+    usable = ok & (s.notna().groupby(g).transform("sum").to_numpy() >= 3) & (mad.to_numpy() > 0)
+    far = np.abs(s - med).to_numpy() > k * 1.4826 * mad.to_numpy()
+    assert flag.tolist() == (usable & far).tolist()
+    assert screened == int(usable.sum())

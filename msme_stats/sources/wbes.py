@@ -1327,11 +1327,14 @@ def _screen(frame: pd.DataFrame, k: float) -> pd.DataFrame:
     """The load-time outlier screen on the quantities the file has (absent ones are never flagged)."""
     needs = {"sales": ("sales",), "employees": ("employees",), "sales_per_employee": ("sales", "employees")}
     present = [q for q in DEFAULT_SCREENS if all(c in frame.columns for c in needs[q])]
-    out = screen_outliers(frame, screens=present, by="survey_id", k=k) if present else frame.copy()
-    for q in DEFAULT_SCREENS:
-        if q not in present:
-            out[f"outlier_{q}"] = False
-    out["outlier_any"] = out[[f"outlier_{q}" for q in DEFAULT_SCREENS]].any(axis=1)
+    if len(present) == len(DEFAULT_SCREENS):
+        out = screen_outliers(frame, by="survey_id", k=k)
+    else:
+        out = screen_outliers(frame, screens=present, by="survey_id", k=k) if present else frame.copy()
+        for q in DEFAULT_SCREENS:
+            if q not in present:
+                out[f"outlier_{q}"] = False
+        out["outlier_any"] = out[[f"outlier_{q}" for q in DEFAULT_SCREENS]].any(axis=1)
     out.attrs = dict(frame.attrs)  # the report is rebuilt by load_wbes from the columns
     return out
 
