@@ -1059,11 +1059,7 @@ def build(
     work = WorkDir(out_path)
     report = _Report(data_path)
     with SignalGuard() as guard:
-        try:
-            lock = BuildLock(work.lock, timeout=lock_timeout, what=f"output folder {out_path}")
-            lock.acquire()
-        except OSError as exc:
-            raise _out_error(exc, out_path, "create the lock file") from exc
+        lock = _acquire_lock(work, lock_timeout)
         try:
             with guard.deferred():  # a recovery runs to its end
                 recovered = _recover(work)
@@ -1081,6 +1077,16 @@ def build(
         guard.raise_pending(completed=True)
     timings["total"] = time.perf_counter() - t_start
     return Manifest(out_path / MANIFEST_NAME, manifest, timings, recovered)
+
+
+def _acquire_lock(work: WorkDir, timeout: float) -> BuildLock:
+    """Take the output folder's build lock (shared by ``build`` and ``recover``)."""
+    try:
+        lock = BuildLock(work.lock, timeout=timeout, what=f"output folder {work.out}")
+        lock.acquire()
+    except OSError as exc:
+        raise _out_error(exc, work.out, "create the lock file") from exc
+    return lock
 
 
 def _build_and_commit(
@@ -1167,11 +1173,7 @@ def recover(out_dir: str | os.PathLike[str] = "figures", *, lock_timeout: float 
     out_path = _check_out_dir(Path(out_dir))
     work = WorkDir(out_path)
     with SignalGuard() as guard:
-        try:
-            lock = BuildLock(work.lock, timeout=lock_timeout, what=f"output folder {out_path}")
-            lock.acquire()
-        except OSError as exc:
-            raise _out_error(exc, out_path, "create the lock file") from exc
+        lock = _acquire_lock(work, lock_timeout)
         try:
             with guard.deferred():
                 done = _recover(work)
