@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: figures notes docs test lint data goldens bench clean-venv
+.PHONY: figures notes docs test typecheck lint data goldens bench clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,12 @@ docs: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m ruff check msme_stats tests benchmarks
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# Static type check of msme_stats/ (configured in pyproject.toml; also part of `make test`).
+typecheck: $(STAMP)
+	$(BIN)/python -m mypy
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check msme_stats tests benchmarks
