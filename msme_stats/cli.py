@@ -37,7 +37,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import MsmeStatsError, OptionError
 
@@ -67,6 +67,40 @@ def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
     out = [line.rstrip(), "  ".join("-" * w for w in widths)]
     out += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     return "\n".join(out)
+
+
+class _InspectLine(NamedTuple):
+    """The columns of :func:`~msme_stats.replicate.inspect_wbes` that ``inspect`` prints
+    (text or counts; missing on a file that cannot be used)."""
+
+    file: object
+    usable: bool
+    error: object
+    survey_id: object
+    country: object
+    country_source: object
+    year: object
+    year_source: object
+    firms: object
+    strata: object
+    single_firm_strata: object
+    weights: object
+    sectors: object
+    interview_years: object
+    sector_labels: object
+    recoded: object
+    odd: object
+
+
+class _ReplicateLine(NamedTuple):
+    """The columns of :func:`~msme_stats.replicate.replicate_published` that ``replicate`` prints."""
+
+    survey_id: str
+    wb_code: str
+    published: float  # NaN when not published
+    decimals: float | None  # of the published value; None or NaN when unknown
+    recomputed: float  # NaN when not computable
+    status: str
 
 
 # --------------------------------------------------------------------------- commands
@@ -154,7 +188,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         from ._atomic import atomic_write_text
 
         atomic_write_text(args.csv, table.to_csv(index=False))
-    for r in table.itertuples(index=False):
+    for r in (_InspectLine(*t) for t in table[list(_InspectLine._fields)].itertuples(index=False, name=None)):
         name = Path(str(r.file)).name
         if not r.usable:
             print(f"UNUSABLE  {name}: {r.error}")
@@ -195,8 +229,8 @@ def _cmd_replicate(args: argparse.Namespace) -> int:
         from ._atomic import atomic_write_text
 
         atomic_write_text(args.csv, table.to_csv(index=False))
-    rows = []
-    for r in table.itertuples(index=False):
+    rows: list[tuple[str, str, str, str, str]] = []
+    for r in (_ReplicateLine(*t) for t in table[list(_ReplicateLine._fields)].itertuples(index=False, name=None)):
         dec = 1 if r.decimals is None or r.decimals != r.decimals else int(r.decimals)
         rows.append((r.survey_id, r.wb_code, "" if r.published != r.published else f"{r.published:.{dec}f}",
                      "" if r.recomputed != r.recomputed else f"{r.recomputed:.{dec + 2}f}", r.status))

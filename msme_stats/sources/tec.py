@@ -31,7 +31,7 @@ import logging
 import re
 import warnings
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -261,7 +261,9 @@ def _decode(raw: bytes, path: Path) -> str:
     if not text.strip():
         raise EmptyInputError(f"file {str(path)!r} is empty.")
     if "\r" in text and text.count("\r") != text.count("\r\n"):
-        pos = re.search("\r(?!\n)", text).start()
+        lone_cr = re.search("\r(?!\n)", text)
+        assert lone_cr is not None  # the counts differ, so a lone \r exists
+        pos = lone_cr.start()
         raise UnreadableFileError(
             f"file {str(path)!r}, line {text.count(chr(10), 0, pos) + 1}: a carriage return "
             "(\\r) that does not end a line; the file is corrupt or uses old Mac line endings. "
@@ -303,10 +305,10 @@ def _check_field_counts(raw: bytes, sep: str, path: Path) -> np.ndarray | None:
         if (qcount % 2).any():  # a quoted field spans lines: count records with csv
             text = raw.decode("utf-8-sig", errors="replace")
             sizes = [len(r) for r in csv.reader(io.StringIO(text), delimiter=sep) if r]
-            bad = [i for i, k in enumerate(sizes) if k != sizes[0]]
-            if bad:
-                raise _field_count_error(path, [b + 1 for b in bad], sizes[0],
-                                         [sizes[b] for b in bad], "record")
+            bad_records = [i for i, k in enumerate(sizes) if k != sizes[0]]
+            if bad_records:
+                raise _field_count_error(path, [b + 1 for b in bad_records], sizes[0],
+                                         [sizes[b] for b in bad_records], "record")
             return None
         for i in np.flatnonzero(qcount > 0):
             line = raw[starts[i]:nl[i]].decode("utf-8-sig", errors="replace").rstrip("\r")
@@ -378,7 +380,7 @@ def _check_codes(
         )
 
 
-def _map(series: pd.Series, mapping: dict[str, str]) -> np.ndarray:
+def _map(series: pd.Series, mapping: Mapping[str, object]) -> np.ndarray:
     codes, uniques = pd.factorize(series, use_na_sentinel=False)
     mapped = np.array([mapping[u] for u in uniques], dtype=object)
     return mapped[codes]
@@ -895,7 +897,9 @@ def _canonical_tec(raw: pd.DataFrame, dims: list[str], provider: str, path: Path
     out["unit"] = unit
     out["unit_code"] = raw[unit_col].to_numpy(dtype=object)
     _tec_values(raw, provider, path, mult, out)
-    out["series_break"] = out["year"] >= series_break_year()
+    year = out["year"]
+    assert isinstance(year, np.ndarray)  # set by _tec_dimensions
+    out["series_break"] = year >= series_break_year()
     out["source"], out["dataflow"] = _dataset_id(raw, provider, path, dataset)
     out["breakdown"] = _tec_breakdown(raw, dims, known_dims)
     out["file"] = np.full(n, str(path), dtype=object)

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -120,9 +120,21 @@ class _VarSpec:
     description: str
 
 
+class _VariableRow(NamedTuple):
+    """One row of ``reference/wbes_variables.csv`` (every column is text)."""
+
+    canonical: str
+    wbes_vars: str
+    kind: str
+    negative_codes: str
+    required: str
+    description: str
+
+
 @cache
 def _variable_map() -> tuple[_VarSpec, ...]:
     table = pd.read_csv(reference_path("wbes_variables.csv"), keep_default_na=False)
+    rows = (_VariableRow(*t) for t in table[list(_VariableRow._fields)].itertuples(index=False, name=None))
     return tuple(
         _VarSpec(
             r.canonical,
@@ -132,7 +144,7 @@ def _variable_map() -> tuple[_VarSpec, ...]:
             r.required == "yes",
             r.description,
         )
-        for r in table.itertuples(index=False)
+        for r in rows
     )
 
 
@@ -183,7 +195,7 @@ def _expand_sources(source) -> list[str | pd.DataFrame]:
             )
             if not found:
                 raise EmptyInputError(f"The folder {s!r} holds no .dta, .csv or .parquet file.")
-            return found
+            return list(found)
         return [s]
     if isinstance(source, Iterable):
         out: list[str | pd.DataFrame] = []
@@ -249,7 +261,9 @@ def _read_dta(path: str, keep) -> _RawFile:
             wanted_lower = set(_needed_raw(lower, keep))
             _case_clash(path, varlist, wanted_lower)
             cols = [v for v, low in zip(varlist, lower, strict=True) if low in wanted_lower]
-            frame = reader.read(columns=cols, convert_categoricals=False, convert_missing=False)
+            # pandas-stubs lacks StataReader.read (public pandas API)
+            frame = reader.read(columns=cols, convert_categoricals=False,  # type: ignore[attr-defined]
+                                convert_missing=False)
             all_labels = reader.value_labels()  # public: label-set name -> {code: label}
     except InvalidValueError:
         raise
@@ -386,7 +400,7 @@ def _numeric(raw: _RawFile, col: str, canonical: str) -> pd.Series:
     if pd.api.types.is_numeric_dtype(s):
         return s.astype("float64")
     text = s.astype("string").str.strip()
-    num = pd.to_numeric(text.replace("", pd.NA), errors="coerce")
+    num = pd.to_numeric(text.mask(text == ""), errors="coerce")  # "" -> <NA>
     bad = num.isna() & text.notna() & (text != "")
     if bad.any():
         rows = list(np.flatnonzero(bad.to_numpy())[:5])
@@ -454,6 +468,14 @@ def survey_catalogue() -> pd.DataFrame:
     return _catalogue().copy()
 
 
+class _CatalogueRow(NamedTuple):
+    """The columns of ``reference/wbes_surveys.csv`` that date a survey."""
+
+    survey_year: str  # read_reference reads text
+    fieldwork_start: str  # YYYY-MM
+    fieldwork_end: str  # YYYY-MM
+
+
 def _catalogue_year(raw: _RawFile, iso: str) -> tuple[int | None, str]:
     cat = _catalogue()
     cat = cat[cat["iso3"] == iso]
@@ -465,8 +487,8 @@ def _catalogue_year(raw: _RawFile, iso: str) -> tuple[int | None, str]:
     if not ok.any():
         return None, "no valid interview year a14y"
     months = (y[ok] * 12 + m[ok].where(m[ok].between(1, 12)) - 1)
-    hits = []
-    for r in cat.itertuples(index=False):
+    hits: list[_CatalogueRow] = []
+    for r in (_CatalogueRow(*t) for t in cat[list(_CatalogueRow._fields)].itertuples(index=False, name=None)):
         sy, sm = (int(x) for x in r.fieldwork_start.split("-"))
         ey, em = (int(x) for x in r.fieldwork_end.split("-"))
         lo, hi = sy * 12 + sm - 1, ey * 12 + em - 1
@@ -673,7 +695,7 @@ def _recode_negative(series: pd.Series, raw_name: str, col: str, labels: dict | 
     neg = series < 0
     if neg.any():
         vc = series[neg].value_counts()
-        for code, k in vc.items():
+        for code, k in zip(vc.index.astype("float64").tolist(), vc.tolist(), strict=True):
             label = (labels or {}).get(float(code), "")
             counts.append({"file": raw_name, "variable": col, "code": float(code), "label": label, "n": int(k)})
         return series.where(~neg)
@@ -761,7 +783,7 @@ def _weight(raw: _RawFile, weight_var: str, fid: pd.Series) -> pd.Series:
 
 
 def _size_columns(raw: _RawFile, cols: dict[str, str], out: dict[str, pd.Series], recodes: list,
-                  *, size_scheme: str, below5: str, split_large: bool) -> pd.Series | None:
+                  *, size_scheme: WbesSizeScheme, below5: WbesBelow5, split_large: bool) -> pd.Series | None:
     """Add ``size_stratum``, ``size_class`` and ``size_class_l1`` to ``out``; return the
     employees (negative codes recoded to missing) or None when the file has none."""
     stratum_label = _decode(raw, cols["size_stratum"])
@@ -779,7 +801,7 @@ def _size_columns(raw: _RawFile, cols: dict[str, str], out: dict[str, pd.Series]
 
 
 def _sector(raw: _RawFile, cols: dict[str, str], recodes: list,
-            isic_revision: str) -> tuple[pd.Series, pd.DataFrame]:
+            isic_revision: IsicRevision) -> tuple[pd.Series, pd.DataFrame]:
     """Sector from the survey's own labels (else ISIC codes); warnings name the file.
 
     Returns the sector and the frame of its inputs (``sector_raw``, ``isic``)."""
@@ -844,14 +866,14 @@ def _clean_one(
     raw: _RawFile,
     *,
     weight_var: str,
-    size_scheme: str,
-    below5: str,
+    size_scheme: WbesSizeScheme,
+    below5: WbesBelow5,
     split_large: bool,
     keep,
     country: str | None,
     year: int | None,
     share_tolerance: float,
-    isic_revision: str,
+    isic_revision: IsicRevision,
     override: tuple[str, int, str] | None = None,
 ) -> tuple[pd.DataFrame, list[dict], dict]:
     """Clean one raw WBES file into canonical firm rows.
@@ -994,6 +1016,14 @@ def _read_cache(target: Path) -> tuple[pd.DataFrame, list[dict], dict, dict] | N
 SurveyOverrides = Mapping[str | os.PathLike, tuple[str, int]]
 
 
+class _SurveyTableRow(NamedTuple):
+    """The columns of a ``surveys=`` CSV table (read as text)."""
+
+    file: str
+    iso3: str
+    year: str
+
+
 def read_surveys_csv(path: str | os.PathLike) -> dict[str, tuple[str, int]]:
     """Read a survey-override table (columns ``file``, ``iso3``, ``year``) for ``load_wbes(surveys=...)``.
 
@@ -1016,7 +1046,9 @@ def read_surveys_csv(path: str | os.PathLike) -> dict[str, tuple[str, int]]:
     if missing:
         raise MissingColumnsError(f"{path}: the survey table needs the columns file, iso3, year; missing: {missing}.")
     out: dict[str, tuple[str, int]] = {}
-    for k, r in enumerate(table.itertuples(index=False), start=1):
+    first = table.loc[:, ~table.columns.duplicated()]  # a repeated header: its first column, as before
+    rows = (_SurveyTableRow(*t) for t in first[list(_SurveyTableRow._fields)].itertuples(index=False, name=None))
+    for k, r in enumerate(rows, start=1):
         f, iso, yr = r.file.strip(), r.iso3.strip(), r.year.strip()
         if not f or not iso or not re.fullmatch(r"(19|20)\d\d", yr):
             raise InvalidValueError(
@@ -1102,7 +1134,8 @@ def _load_files(sources: list, opts: dict, overrides: dict, use_cache: bool, cac
     digests computed; a ``surveys=`` entry that matched no file raises
     :class:`~msme_stats.errors.OptionError`.
     """
-    frames, recodes, names, infos, used = [], [], [], [], set()
+    frames, recodes, names, infos = [], [], [], []
+    used: set[str] = set()
     digests: dict[str, str] = {}
     for src in sources:
         override = _override_for(src, overrides, used)
@@ -1378,7 +1411,7 @@ def _check_one_survey_once(frames: list[pd.DataFrame], names: list[str], digests
     where: dict[str, list[str]] = {}
     for fr, n in zip(frames, names, strict=True):
         s = fr["survey_id"]
-        sids = s.cat.categories[pd.unique(s.cat.codes[s.cat.codes >= 0])] if isinstance(s.dtype, pd.CategoricalDtype) else s.unique()
+        sids = s.cat.categories[pd.unique(s.cat.codes[s.cat.codes >= 0].to_numpy())] if isinstance(s.dtype, pd.CategoricalDtype) else s.unique()
         for sid in sids:
             where.setdefault(str(sid), []).append(str(n))
     twice = {sid: fs for sid, fs in where.items() if len(fs) > 1}
