@@ -20,6 +20,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from .._atomic import atomic_write_bytes
 from .._options import TecFormat, check_choice, choices
 from ..errors import OfflineError, OptionError, UnreadableFileError, WriteError
 
@@ -149,31 +150,20 @@ def _fetch(url: str, dataset: str, timeout: float) -> bytes:
 
 
 def _save_download(cache: Path, target: Path, data: bytes, url: str, dataset: str) -> None:
-    """Write the file and its ``.json`` sidecar (URL, UTC time, sha256) atomically.
+    """Write the file and its ``.json`` sidecar (URL, UTC time, sha256), each atomically
+    through :func:`msme_stats._atomic.atomic_write_bytes`.
 
-    A failure raises :class:`~msme_stats.errors.WriteError`; no temporary file is left.
-    (Written through ``Path.write_bytes`` and a rename rather than
-    :func:`msme_stats._atomic.atomic_write_bytes`: the corpus tests simulate a denied write
-    by patching ``Path.write_bytes``.)
+    A failure raises :class:`~msme_stats.errors.WriteError`; no temporary file is left and a
+    file that was not replaced keeps its old content.
     """
     meta = {"url": url, "downloaded_utc": _dt.datetime.now(_dt.UTC).isoformat(),
             "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
     sidecar = target.with_name(target.name + ".json")
-    written: list[Path] = []
     try:
         cache.mkdir(parents=True, exist_ok=True)
-        for path, payload in ((target, data),
-                              (sidecar, json.dumps(meta, indent=2).encode("utf-8"))):
-            tmp = path.with_name(path.name + ".part")
-            written.append(tmp)
-            tmp.write_bytes(payload)
-            tmp.replace(path)  # atomic: a reader never sees a partial file
+        atomic_write_bytes(target, data)  # a reader never sees a partial file
+        atomic_write_bytes(sidecar, json.dumps(meta, indent=2).encode("utf-8"))
     except OSError as exc:
-        for tmp in written:
-            try:
-                tmp.unlink(missing_ok=True)
-            except OSError:
-                pass  # the folder itself cannot be written: nothing was left there
         raise WriteError(
             f"cannot write the download of {dataset!r} to {str(target)!r}: "
             f"{exc.strerror or exc}. Pass a cache_dir you can write to.") from exc
