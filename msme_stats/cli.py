@@ -243,7 +243,32 @@ def _cmd_replicate(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- parser
 def make_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``msme-stats``."""
+    """The argument parser of ``msme-stats``: global options and one subparser per command.
+
+    Each subcommand sets ``func`` (the function :func:`main` calls with the parsed
+    arguments); the options are listed in this module's docstring and by ``msme-stats
+    COMMAND --help``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        A new parser (``prog="msme-stats"``).
+
+    Raises
+    ------
+    None
+        Building the parser does not raise; its ``parse_args`` raises :class:`SystemExit`
+        (status 2) on a usage error and (status 0) after ``--help``/``--version``.
+
+    Examples
+    --------
+    >>> from msme_stats.cli import make_parser
+    >>> args = make_parser().parse_args(["build", "--only", "wbes_headline_sme_vs_large", "--quiet"])
+    >>> args.command, args.only, args.out, args.quiet, args.wait
+    ('build', ['wbes_headline_sme_vs_large'], 'figures', True, 0.0)
+    >>> make_parser().parse_args(["indicators", "--family", "tec"]).family
+    'tec'
+    """
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Recompute World Trade Report 2016-style statistics on SMEs in trade.",
@@ -308,6 +333,37 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Exit status: 0 success, 1 any failure (one line on stderr naming the file and what to
     do), 2 usage error, 130 SIGINT, 143 SIGTERM. ``--debug`` shows the traceback instead.
+
+    Parameters
+    ----------
+    argv
+        The command line without the program name, e.g. ``["build", "--out", "figs"]``;
+        None reads ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit status above (the ``msme-stats`` script passes it to :func:`sys.exit`).
+
+    Raises
+    ------
+    SystemExit
+        From :mod:`argparse`: status 0 after ``--help`` or ``--version``, status 2 for an
+        unknown command or option (with the usage on stderr).
+    MsmeStatsError
+        Only with ``--debug``: every error (an :class:`~msme_stats.errors.MsmeStatsError`
+        subclass, :class:`OSError`, :class:`KeyboardInterrupt`, or a bug) propagates with its
+        traceback instead of becoming one line on stderr and an exit status.
+
+    Examples
+    --------
+    >>> from msme_stats.cli import main
+    >>> from msme_stats._paths import data_dir
+    >>> main(["inspect", str(data_dir() / "wbes_synthetic" / "KEN_2013_synthetic.dta")])
+    OK        KEN_2013_synthetic.dta: KEN_2013 (country KEN from country variable; ...); 420 firms; 45 strata (4 single-firm); ...
+    0
+    >>> main(["build", "--wait", "-1"])  # a bad option value: one line on stderr, status 2
+    2
     """
     parser = make_parser()
     args = parser.parse_args(argv)

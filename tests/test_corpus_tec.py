@@ -516,6 +516,11 @@ def test_plausible_ranges_are_documented_data():
     assert plausible_range("unit_mult") == (0, 24)
 
 
+def test_plausible_range_unknown_name():
+    with pytest.raises(OptionError, match=r"'tec_years'.*'counts_year', 'tec_year', 'unit_mult'"):
+        plausible_range("tec_years")
+
+
 # ------------------------------------------------------------------------------------
 # tec_indicators
 # ------------------------------------------------------------------------------------

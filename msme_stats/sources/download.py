@@ -77,6 +77,24 @@ def tec_url(
         The URL (Eurostat: ``.../sdmx/2.1/data/EXT_TEC01[/key]?format=SDMX-CSV``; OECD:
         ``.../rest/data/OECD.SDD.TPS,DSD_TEC_ISIC4@DF_TEC01,<version>/<key>?format=
         csvfilewithlabels&dimensionAtObservation=AllDimensions``).
+
+    Raises
+    ------
+    OptionError
+        ``dataset`` is not a Eurostat TEC id or OECD TEC dataflow, ``fmt`` is not allowed
+        (``"tsv"`` for an OECD dataflow), ``key`` holds spaces or URL delimiters (or, for
+        the OECD, does not have 15 positions), or ``version`` is not ``"latest"`` or a
+        dotted number.
+
+    Examples
+    --------
+    >>> from msme_stats.sources.download import tec_url
+    >>> tec_url("ext_tec01")
+    'https://ec.europa.eu/eurostat/api/dissemination/sdmx/2.1/data/EXT_TEC01?format=SDMX-CSV'
+    >>> tec_url("ext_tec10", key="A.THS_EUR..EXP.WORLD.DE", fmt="tsv").split("/data/")[1]
+    'EXT_TEC10/A.THS_EUR..EXP.WORLD.DE?format=TSV&compressed=true'
+    >>> tec_url("DF_TEC01", version="1.1").split("/data/")[1]
+    'OECD.SDD.TPS,DSD_TEC_ISIC4@DF_TEC01,1.1/..............?format=csvfilewithlabels&dimensionAtObservation=AllDimensions'
     """
     fmt = check_choice("fmt", fmt, choices(TecFormat))
     provider = _provider(dataset)
@@ -213,6 +231,26 @@ def download_tec(
     OptionError
         ``dataset``, ``key``, ``version``, ``fmt``, ``cache_dir`` or ``timeout`` is not
         allowed.
+
+    Stata/R equivalent
+    ------------------
+    R: ``eurostat::get_eurostat("ext_tec01", cache = TRUE, cache_dir = "cache")`` (Eurostat
+    only; it returns the tidied table, where this function keeps the publisher's file and
+    records its URL and sha256 for :func:`msme_stats.load_tec`); for the OECD,
+    ``rsdmx::readSDMX(url)`` with the URL of :func:`tec_url`. Stata: ``copy "<url>"
+    ext_tec01.csv`` then ``import delimited``.
+
+    Examples
+    --------
+    Needs internet access (the doctest is skipped); without it the call raises
+    :class:`~msme_stats.errors.OfflineError`:
+
+    >>> import msme_stats as ms
+    >>> from msme_stats.sources.download import download_tec
+    >>> path = download_tec("ext_tec10", cache_dir="tec_cache")  # doctest: +SKIP
+    >>> path.name  # doctest: +SKIP
+    'ext_tec10.csv'
+    >>> tec = ms.load_tec(path)  # doctest: +SKIP
     """
     url = tec_url(dataset, key=key, fmt=fmt, version=version)
     _check_download_options(cache_dir, timeout)

@@ -157,6 +157,20 @@ def wbes_columns() -> pd.DataFrame:
         Columns ``column``, ``wbes_variables`` (the raw WBES names tried, in order;
         empty for derived columns), ``kind`` and ``description``. This table is the one
         place where the canonical names are documented.
+
+    Raises
+    ------
+    None
+        The table is built from the package's own ``reference/wbes_variables.csv``.
+
+    Examples
+    --------
+    >>> import msme_stats as ms
+    >>> cols = ms.wbes_columns()
+    >>> cols["column"].head(5).tolist()
+    ['survey_id', 'country', 'year', 'firm_id', 'strata']
+    >>> cols.set_index("column").loc["direct_export_pct", ["wbes_variables", "description"]].tolist()
+    ['d3c', '% of sales exported directly']
     """
     rows = [(c, "", "derived", d) for c, d in DERIVED_COLUMNS]
     rows += [
@@ -437,6 +451,32 @@ def file_name_survey(name: str | os.PathLike) -> tuple[str | None, int | None]:
     ``Turkey-2019-full-data.dta``) and ``<ISO3>_<year>`` names (``KEN_2013_synthetic.dta``).
     The year is only taken when the text before it is an economy: ``extract_2019.dta`` says
     nothing.
+
+    Parameters
+    ----------
+    name
+        A file name or path; only its stem (name without folder and suffix) is read.
+
+    Returns
+    -------
+    tuple of (str or None, int or None)
+        The ISO3 code of the economy and the survey year, or ``(None, None)`` when the name
+        does not name both.
+
+    Raises
+    ------
+    None
+        A name that names no economy gives ``(None, None)``; it never raises.
+
+    Examples
+    --------
+    >>> from msme_stats.sources.wbes import file_name_survey
+    >>> file_name_survey("Kenya-2018-full-data.dta")
+    ('KEN', 2018)
+    >>> file_name_survey("data/wbes/Cote-dIvoire-2016-full-data.dta")
+    ('CIV', 2016)
+    >>> file_name_survey("extract_2019.dta")
+    (None, None)
     """
     stem = Path(name).stem
     m = _FILE_ISO_YEAR.search(stem)
@@ -464,6 +504,25 @@ def survey_catalogue() -> pd.DataFrame:
     variable, no ``Kenya2018``-style ``country`` value, no year in the file name): the
     survey is the one of that economy whose fieldwork window holds every interview date
     (``a14y``/``a14m``). Sources in ``reference/SOURCES.md``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per survey: ``iso3``, ``economy``, ``survey_year``, ``fieldwork_start`` and
+        ``fieldwork_end`` (``YYYY-MM``), ``standard_file`` (the Microdata Library file name)
+        and ``source``, all as text. A copy: changing it does not change the catalogue.
+
+    Raises
+    ------
+    None
+        The table is the package's own ``reference/wbes_surveys.csv``.
+
+    Examples
+    --------
+    >>> import msme_stats as ms
+    >>> cat = ms.survey_catalogue()
+    >>> cat.loc[cat["iso3"] == "KEN", ["survey_year", "fieldwork_start", "fieldwork_end"]].to_numpy().tolist()
+    [['2018', '2018-05', '2019-01']]
     """
     return _catalogue().copy()
 
@@ -1030,11 +1089,35 @@ def read_surveys_csv(path: str | os.PathLike) -> dict[str, tuple[str, int]]:
     ``file`` is a path, a file name or a glob (``Kenya*.dta``), matched as in
     :func:`load_wbes`. Column names are case-insensitive.
 
+    Parameters
+    ----------
+    path
+        The CSV file (UTF-8; other columns are ignored).
+
+    Returns
+    -------
+    dict of str to (str, int)
+        ``{file: (iso3, year)}``, ready for ``load_wbes(..., surveys=...)``. The economy is
+        checked when the files are loaded.
+
     Raises
     ------
-    UnreadableFileError, MissingColumnsError, InvalidValueError
-        The table cannot be read, lacks a column, or has an empty file, a bad year or a
-        file listed twice (the row is named).
+    UnreadableFileError
+        The table cannot be read as CSV.
+    MissingColumnsError
+        A column ``file``, ``iso3`` or ``year`` is missing (all missing ones named).
+    InvalidValueError
+        A row has an empty file or economy, a year that is not four digits, or a file
+        listed twice (the row is named).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from msme_stats import read_surveys_csv
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "surveys.csv"
+    >>> _ = table.write_text("File,ISO3,Year\\nKenya*.dta,KEN,2018\\nextract.dta,TUR,2019\\n")
+    >>> read_surveys_csv(table)
+    {'Kenya*.dta': ('KEN', 2018), 'extract.dta': ('TUR', 2019)}
     """
     path = Path(path)
     try:
@@ -1275,11 +1358,75 @@ def load_wbes(
 
     Raises
     ------
-    MsmeStatsError
-        Subclasses name the file and column: missing required columns (all listed),
-        text in numeric columns, duplicate firm ids, the same survey reached through two
-        files (:class:`~msme_stats.errors.DuplicateSurveyError`), bad weights, unknown
-        country, contradicting overrides, empty, truncated or non-WBES files.
+    OptionError
+        An option value that is not allowed (``weights``, ``size_scheme``, ``below5``,
+        ``isic_revision``, ``outlier_k``), a malformed ``surveys`` mapping, ``surveys`` entries that disagree on a file, or an entry that
+        matches none of the files loaded.
+    EmptyInputError
+        A pattern or folder that matches no file, an empty list, an empty (0-byte or
+        row-less) file.
+    UnreadableFileError
+        A file that cannot be read as Stata, CSV or Parquet (truncated, compressed, not the
+        format its suffix says).
+    NotRecognisedError
+        A file with none or almost none of the WBES variables.
+    MissingColumnsError
+        Required WBES variables missing (all listed), the chosen weight absent, or a
+        ``keep`` variable the file does not have.
+    InvalidValueError
+        Text in a numeric column, a CSV row with more or fewer fields than the header,
+        variable names that differ only by case, missing firm ids, strata, economy or year.
+    InvalidWeightError
+        A missing, zero or negative expansion weight.
+    DuplicateIdError
+        A firm id repeated within a survey; its subclass
+        :class:`~msme_stats.errors.DuplicateSurveyError` when the same survey is reached
+        through two files.
+    UnknownCountryError
+        Country codes without value labels, or an economy name that is not recognised.
+    InputError
+        ``country``/``year``/``surveys`` contradicting what a file says about itself, or a
+        file that says neither its economy nor its survey year (the message says which
+        option to pass). Every error derives from
+        :class:`~msme_stats.errors.MsmeStatsError` and names the file and the column.
+
+    Stata/R equivalent
+    ------------------
+    Stata: ``use "Kenya-2018-full-data.dta", clear`` then ``mvdecode _all, mv(-9/-1)``
+    (this function recodes negative codes per variable, see ``wbes_columns``) and
+    ``svyset idstd [pweight=wmedian], strata(strata) singleunit(scaled)``. R:
+    ``haven::read_dta()`` with ``haven::as_factor()`` for the value labels, then
+    ``survey::svydesign(ids = ~1, strata = ~strata, weights = ~wmedian, data = d)``
+    (:func:`msme_stats.svyset` holds the design conventions).
+
+    Examples
+    --------
+    One bundled synthetic survey (the files in ``data/wbes_synthetic`` are SYNTHETIC,
+    generated by :mod:`msme_stats.samples.wbes`; real files load the same way):
+
+    >>> import msme_stats as ms
+    >>> from msme_stats._paths import data_dir
+    >>> wbes = data_dir() / "wbes_synthetic"
+    >>> firms = ms.load_wbes(wbes / "KEN_2013_synthetic.dta", cache=False)
+    >>> firms.shape
+    (420, 37)
+    >>> firms.loc[0, ["survey_id", "strata", "size_class", "sector"]].tolist()
+    ['KEN_2013', 'KEN_2013:29', 'medium', 'other_services']
+    >>> firms.attrs["weight_var"], firms.attrs["synthetic"]
+    ('wmedian', True)
+
+    Negative codes are set to missing and logged, never silently:
+
+    >>> log = firms.attrs["recodes"].to_frame()
+    >>> log.loc[log["variable"] == "d3c", ["code", "label", "n"]].to_numpy().tolist()
+    [[-9.0, "Don't know", 6], [-8.0, 'Refused', 2]]
+
+    Several files (a list, a folder or a glob) pool into one frame:
+
+    >>> two = ms.load_wbes([wbes / "KEN_2007_synthetic.dta", wbes / "KEN_2013_synthetic.dta"],
+    ...                    weights="strict", cache=False)
+    >>> two.groupby("survey_id", observed=True).size().to_dict(), two.attrs["weight_var"]
+    ({'KEN_2007': 320, 'KEN_2013': 420}, 'wstrict')
     """
     opts, overrides = _load_options(weights=weights, size_scheme=size_scheme, below5=below5, split_large=split_large,
                                     keep=keep, country=country, year=year, surveys=surveys,
