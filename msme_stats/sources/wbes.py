@@ -1393,7 +1393,8 @@ def load_wbes(
     Stata/R equivalent
     ------------------
     Stata: ``use "Kenya-2018-full-data.dta", clear`` then ``mvdecode _all, mv(-9/-1)``
-    (this function recodes negative codes per variable, see ``wbes_columns``) and
+    (this function recodes only the variables whose ``negative_codes`` is ``missing`` in
+    ``reference/wbes_variables.csv``, never ids, strata or weights) and
     ``svyset idstd [pweight=wmedian], strata(strata) singleunit(scaled)``. R:
     ``haven::read_dta()`` with ``haven::as_factor()`` for the value labels, then
     ``survey::svydesign(ids = ~1, strata = ~strata, weights = ~wmedian, data = d)``
