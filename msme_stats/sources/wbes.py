@@ -106,7 +106,27 @@ class RecodeLog(FrozenTuple):
     __slots__ = ()
 
     def to_frame(self) -> pd.DataFrame:
-        """The log as a DataFrame."""
+        """The log as a DataFrame.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per file, variable and code: ``file``, ``variable``, ``code``,
+            ``label`` (the file's value label, ``""`` if none) and ``n`` (firms recoded).
+
+        Raises
+        ------
+        None
+            The log is built by :func:`load_wbes`.
+
+        Examples
+        --------
+        >>> from msme_stats.sources.wbes import RecodeLog
+        >>> log = RecodeLog([{"file": "KEN.dta", "variable": "d3c", "code": -9.0,
+        ...                   "label": "Don't know", "n": 6}])
+        >>> log.to_frame()[["variable", "code", "n"]].to_numpy().tolist()
+        [['d3c', -9.0, 6]]
+        """
         return pd.DataFrame(list(self), columns=["file", "variable", "code", "label", "n"])
 
 
