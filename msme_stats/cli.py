@@ -37,7 +37,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import MsmeStatsError, OptionError
 
@@ -67,6 +67,40 @@ def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
     out = [line.rstrip(), "  ".join("-" * w for w in widths)]
     out += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     return "\n".join(out)
+
+
+class _InspectLine(NamedTuple):
+    """The columns of :func:`~msme_stats.replicate.inspect_wbes` that ``inspect`` prints
+    (text or counts; missing on a file that cannot be used)."""
+
+    file: object
+    usable: bool
+    error: object
+    survey_id: object
+    country: object
+    country_source: object
+    year: object
+    year_source: object
+    firms: object
+    strata: object
+    single_firm_strata: object
+    weights: object
+    sectors: object
+    interview_years: object
+    sector_labels: object
+    recoded: object
+    odd: object
+
+
+class _ReplicateLine(NamedTuple):
+    """The columns of :func:`~msme_stats.replicate.replicate_published` that ``replicate`` prints."""
+
+    survey_id: str
+    wb_code: str
+    published: float  # NaN when not published
+    decimals: float | None  # of the published value; None or NaN when unknown
+    recomputed: float  # NaN when not computable
+    status: str
 
 
 # --------------------------------------------------------------------------- commands
@@ -154,7 +188,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         from ._atomic import atomic_write_text
 
         atomic_write_text(args.csv, table.to_csv(index=False))
-    for r in table.itertuples(index=False):
+    for r in (_InspectLine(*t) for t in table[list(_InspectLine._fields)].itertuples(index=False, name=None)):
         name = Path(str(r.file)).name
         if not r.usable:
             print(f"UNUSABLE  {name}: {r.error}")
@@ -195,8 +229,8 @@ def _cmd_replicate(args: argparse.Namespace) -> int:
         from ._atomic import atomic_write_text
 
         atomic_write_text(args.csv, table.to_csv(index=False))
-    rows = []
-    for r in table.itertuples(index=False):
+    rows: list[tuple[str, str, str, str, str]] = []
+    for r in (_ReplicateLine(*t) for t in table[list(_ReplicateLine._fields)].itertuples(index=False, name=None)):
         dec = 1 if r.decimals is None or r.decimals != r.decimals else int(r.decimals)
         rows.append((r.survey_id, r.wb_code, "" if r.published != r.published else f"{r.published:.{dec}f}",
                      "" if r.recomputed != r.recomputed else f"{r.recomputed:.{dec + 2}f}", r.status))
@@ -209,7 +243,32 @@ def _cmd_replicate(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- parser
 def make_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``msme-stats``."""
+    """The argument parser of ``msme-stats``: global options and one subparser per command.
+
+    Each subcommand sets ``func`` (the function :func:`main` calls with the parsed
+    arguments); the options are listed in this module's docstring and by ``msme-stats
+    COMMAND --help``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        A new parser (``prog="msme-stats"``).
+
+    Raises
+    ------
+    None
+        Building the parser does not raise; its ``parse_args`` raises :class:`SystemExit`
+        (status 2) on a usage error and (status 0) after ``--help``/``--version``.
+
+    Examples
+    --------
+    >>> from msme_stats.cli import make_parser
+    >>> args = make_parser().parse_args(["build", "--only", "wbes_headline_sme_vs_large", "--quiet"])
+    >>> args.command, args.only, args.out, args.quiet, args.wait
+    ('build', ['wbes_headline_sme_vs_large'], 'figures', True, 0.0)
+    >>> make_parser().parse_args(["indicators", "--family", "tec"]).family
+    'tec'
+    """
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Recompute World Trade Report 2016-style statistics on SMEs in trade.",
@@ -274,6 +333,37 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Exit status: 0 success, 1 any failure (one line on stderr naming the file and what to
     do), 2 usage error, 130 SIGINT, 143 SIGTERM. ``--debug`` shows the traceback instead.
+
+    Parameters
+    ----------
+    argv
+        The command line without the program name, e.g. ``["build", "--out", "figs"]``;
+        None reads ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit status above (the ``msme-stats`` script passes it to :func:`sys.exit`).
+
+    Raises
+    ------
+    SystemExit
+        From :mod:`argparse`: status 0 after ``--help`` or ``--version``, status 2 for an
+        unknown command or option (with the usage on stderr).
+    MsmeStatsError
+        Only with ``--debug``: every error (an :class:`~msme_stats.errors.MsmeStatsError`
+        subclass, :class:`OSError`, :class:`KeyboardInterrupt`, or a bug) propagates with its
+        traceback instead of becoming one line on stderr and an exit status.
+
+    Examples
+    --------
+    >>> from msme_stats.cli import main
+    >>> from msme_stats._paths import data_dir
+    >>> main(["inspect", str(data_dir() / "wbes_synthetic" / "KEN_2013_synthetic.dta")])
+    OK        KEN_2013_synthetic.dta: KEN_2013 (country KEN from country variable; ...); 420 firms; 45 strata (4 single-firm); ...
+    0
+    >>> main(["build", "--wait", "-1"])  # a bad option value: one line on stderr, status 2
+    2
     """
     parser = make_parser()
     args = parser.parse_args(argv)

@@ -516,6 +516,11 @@ def test_plausible_ranges_are_documented_data():
     assert plausible_range("unit_mult") == (0, 24)
 
 
+def test_plausible_range_unknown_name():
+    with pytest.raises(OptionError, match=r"'tec_years'.*'counts_year', 'tec_year', 'unit_mult'"):
+        plausible_range("tec_years")
+
+
 # ------------------------------------------------------------------------------------
 # tec_indicators
 # ------------------------------------------------------------------------------------
@@ -848,16 +853,34 @@ def test_permission_denied_simulated(tmp_path, monkeypatch):
         load_tec(path)
 
 
-def test_cache_not_writable_simulated(tmp_path, monkeypatch):
-    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: _Resp(b"x,y\n"))
+def _disk_full(fd):
+    raise OSError(28, "No space left on device")
 
-    def denied(self, data):
-        raise PermissionError(13, "Permission denied", str(self))
 
-    monkeypatch.setattr(Path, "write_bytes", denied)
-    with pytest.raises(WriteError, match="Permission denied"):
-        download_tec("ext_tec01", cache_dir=tmp_path / "c")
-    assert not any((tmp_path / "c").iterdir())
+def _rename_denied(src, dst):
+    raise PermissionError(13, "Permission denied", str(src), None, str(dst))
+
+
+@pytest.mark.parametrize(("step", "failure", "message"),
+                         [("fsync", _disk_full, "No space left on device"),
+                          ("replace", _rename_denied, "Permission denied")],
+                         ids=["disk-full-while-writing", "rename-denied"])
+def test_cache_not_writable_simulated(step, failure, message, tmp_path, monkeypatch):
+    """As root the chmod test above is skipped; make the OS fail inside the atomic writer
+    instead (while the bytes are flushed, or at the final rename). A refresh that fails
+    leaves the previously cached file and its sidecar as they were and no temporary file."""
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: _Resp(b"x,y\n1,2\n"))
+    cache = tmp_path / "c"
+    first = download_tec("ext_tec01", cache_dir=cache)
+    sidecar = first.with_name(first.name + ".json")
+    before = {p.name: p.read_bytes() for p in cache.iterdir()}
+    assert set(before) == {first.name, sidecar.name} and before[first.name] == b"x,y\n1,2\n"
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: _Resp(b"x,y\n3,4\n"))
+    monkeypatch.setattr(os, step, failure)
+    with pytest.raises(WriteError, match=message):
+        download_tec("ext_tec01", cache_dir=cache, refresh=True)
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in cache.iterdir()} == before
 
 
 @pytest.mark.parametrize(

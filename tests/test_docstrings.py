@@ -30,7 +30,6 @@ PENDING: set[str] = {
     "msme_stats.aggregate.tec",
     "msme_stats.build",
     "msme_stats.classify",
-    "msme_stats.cli",
     "msme_stats.engines",
     "msme_stats.engines.duckdb_engine",
     "msme_stats.engines.pandas_engine",
@@ -49,11 +48,7 @@ PENDING: set[str] = {
     "msme_stats.samples.transactions",
     "msme_stats.samples.wbes",
     "msme_stats.screens",
-    "msme_stats.sources.business_counts",
     "msme_stats.sources.customs",
-    "msme_stats.sources.download",
-    "msme_stats.sources.tec",
-    "msme_stats.sources.wbes",
     "msme_stats.survey",
     "msme_stats.tables",
 }
@@ -78,6 +73,10 @@ STATA_R: set[str] = {
     "msme_stats.aggregate.es.cross_country_average",
     "msme_stats.aggregate.tec.tec_cross_country_average",
     "msme_stats.tables.publication_table",
+    "msme_stats.sources.wbes.load_wbes",
+    "msme_stats.sources.tec.load_tec",
+    "msme_stats.sources.business_counts.load_business_counts",
+    "msme_stats.sources.download.download_tec",
 }
 
 

@@ -258,12 +258,43 @@ def load_business_counts(source: Source, *,
         confidential (never imputed). Rows for other measures (e.g. employees) and overlapping
         size aggregates are left out with an :class:`~msme_stats.errors.ExclusionWarning`.
 
+    Raises
+    ------
+    EmptyInputError, UnreadableFileError, NotRecognisedError, MissingColumnsError,
+    UnknownCodeError, InvalidValueError, DuplicateIdError, OptionError
+        From the same readers as :func:`msme_stats.load_tec`; messages name the file, the
+        column and the line: an empty or unreadable file, a layout that is neither SDBS nor
+        SBS SDMX-CSV, a missing column, an unknown size, measure, flag or reporter code, a
+        count that is negative or not a number, a ``TIME_PERIOD`` outside ``year_range``,
+        a repeated cell, no enterprise-count row at all, or a ``source``/``year_range``
+        that is not allowed.
+
+    Stata/R equivalent
+    ------------------
+    R: ``eurostat::get_eurostat("sbs_sc_ovw")`` (the Eurostat SBS table) or ``read.csv()``
+    on the downloaded SDMX-CSV file; Stata: ``import delimited``. This function also maps
+    the size classes onto the TEC classes and combines ``S10T19 + S20T49``, which those
+    leave to the user.
+
     Notes
     -----
     Caveat (METHODS §3.4): the SDBS micro class is ``S1T9`` (1-9 persons employed) while TEC
     micro (``LT10``/``S0T9``) includes enterprises with no employees, so a micro export
     participation rate built from the two is biased upward. ``size_code`` records the class
     used so that :func:`msme_stats.tec_indicators` can report it.
+
+    Examples
+    --------
+    The bundled OECD SDBS specimen (PARTLY SYNTHETIC values in the real layout, written by
+    :mod:`msme_stats.samples.tec`); its employment rows are left out with an
+    :class:`~msme_stats.errors.ExclusionWarning`:
+
+    >>> import msme_stats as ms
+    >>> from msme_stats._paths import data_dir
+    >>> counts = ms.load_business_counts(data_dir() / "tec_samples" / "oecd_DF_SDBS_synthetic_sdmx.csv")
+    >>> aut = counts.query("country == 'AUT' and year == 2016 and activity == 'TOTAL'")
+    >>> aut[["size_class", "enterprises", "size_code"]].to_numpy().tolist()
+    [['0-9', 804000.0, 'S1T9'], ['50-249', 5586.0, 'S50T249'], ['250+', 1948.0, 'S_GE250'], ['10-49', 25462.0, 'S10T19+S20T49']]
     """
     years = _year_range_option(year_range, "counts_year")
     paths = _resolve_paths(source, "load_business_counts")

@@ -20,6 +20,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from .._atomic import atomic_write_bytes
 from .._options import TecFormat, check_choice, choices
 from ..errors import OfflineError, OptionError, UnreadableFileError, WriteError
 
@@ -76,6 +77,24 @@ def tec_url(
         The URL (Eurostat: ``.../sdmx/2.1/data/EXT_TEC01[/key]?format=SDMX-CSV``; OECD:
         ``.../rest/data/OECD.SDD.TPS,DSD_TEC_ISIC4@DF_TEC01,<version>/<key>?format=
         csvfilewithlabels&dimensionAtObservation=AllDimensions``).
+
+    Raises
+    ------
+    OptionError
+        ``dataset`` is not a Eurostat TEC id or OECD TEC dataflow, ``fmt`` is not allowed
+        (``"tsv"`` for an OECD dataflow), ``key`` holds spaces or URL delimiters (or, for
+        the OECD, does not have 15 positions), or ``version`` is not ``"latest"`` or a
+        dotted number.
+
+    Examples
+    --------
+    >>> from msme_stats.sources.download import tec_url
+    >>> tec_url("ext_tec01")
+    'https://ec.europa.eu/eurostat/api/dissemination/sdmx/2.1/data/EXT_TEC01?format=SDMX-CSV'
+    >>> tec_url("ext_tec10", key="A.THS_EUR..EXP.WORLD.DE", fmt="tsv").split("/data/")[1]
+    'EXT_TEC10/A.THS_EUR..EXP.WORLD.DE?format=TSV&compressed=true'
+    >>> tec_url("DF_TEC01", version="1.1").split("/data/")[1]
+    'OECD.SDD.TPS,DSD_TEC_ISIC4@DF_TEC01,1.1/..............?format=csvfilewithlabels&dimensionAtObservation=AllDimensions'
     """
     fmt = check_choice("fmt", fmt, choices(TecFormat))
     provider = _provider(dataset)
@@ -149,31 +168,20 @@ def _fetch(url: str, dataset: str, timeout: float) -> bytes:
 
 
 def _save_download(cache: Path, target: Path, data: bytes, url: str, dataset: str) -> None:
-    """Write the file and its ``.json`` sidecar (URL, UTC time, sha256) atomically.
+    """Write the file and its ``.json`` sidecar (URL, UTC time, sha256), each atomically
+    through :func:`msme_stats._atomic.atomic_write_bytes`.
 
-    A failure raises :class:`~msme_stats.errors.WriteError`; no temporary file is left.
-    (Written through ``Path.write_bytes`` and a rename rather than
-    :func:`msme_stats._atomic.atomic_write_bytes`: the corpus tests simulate a denied write
-    by patching ``Path.write_bytes``.)
+    A failure raises :class:`~msme_stats.errors.WriteError`; no temporary file is left and a
+    file that was not replaced keeps its old content.
     """
     meta = {"url": url, "downloaded_utc": _dt.datetime.now(_dt.UTC).isoformat(),
             "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
     sidecar = target.with_name(target.name + ".json")
-    written: list[Path] = []
     try:
         cache.mkdir(parents=True, exist_ok=True)
-        for path, payload in ((target, data),
-                              (sidecar, json.dumps(meta, indent=2).encode("utf-8"))):
-            tmp = path.with_name(path.name + ".part")
-            written.append(tmp)
-            tmp.write_bytes(payload)
-            tmp.replace(path)  # atomic: a reader never sees a partial file
+        atomic_write_bytes(target, data)  # a reader never sees a partial file
+        atomic_write_bytes(sidecar, json.dumps(meta, indent=2).encode("utf-8"))
     except OSError as exc:
-        for tmp in written:
-            try:
-                tmp.unlink(missing_ok=True)
-            except OSError:
-                pass  # the folder itself cannot be written: nothing was left there
         raise WriteError(
             f"cannot write the download of {dataset!r} to {str(target)!r}: "
             f"{exc.strerror or exc}. Pass a cache_dir you can write to.") from exc
@@ -223,6 +231,26 @@ def download_tec(
     OptionError
         ``dataset``, ``key``, ``version``, ``fmt``, ``cache_dir`` or ``timeout`` is not
         allowed.
+
+    Stata/R equivalent
+    ------------------
+    R: ``eurostat::get_eurostat("ext_tec01", cache = TRUE, cache_dir = "cache")`` (Eurostat
+    only; it returns the tidied table, where this function keeps the publisher's file and
+    records its URL and sha256 for :func:`msme_stats.load_tec`); for the OECD,
+    ``rsdmx::readSDMX(url)`` with the URL of :func:`tec_url`. Stata: ``copy "<url>"
+    ext_tec01.csv`` then ``import delimited``.
+
+    Examples
+    --------
+    Needs internet access (the doctest is skipped); without it the call raises
+    :class:`~msme_stats.errors.OfflineError`:
+
+    >>> import msme_stats as ms
+    >>> from msme_stats.sources.download import download_tec
+    >>> path = download_tec("ext_tec10", cache_dir="tec_cache")  # doctest: +SKIP
+    >>> path.name  # doctest: +SKIP
+    'ext_tec10.csv'
+    >>> tec = ms.load_tec(path)  # doctest: +SKIP
     """
     url = tec_url(dataset, key=key, fmt=fmt, version=version)
     _check_download_options(cache_dir, timeout)

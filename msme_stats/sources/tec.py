@@ -31,7 +31,7 @@ import logging
 import re
 import warnings
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -118,9 +118,26 @@ _FLOATLIKE = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?\d+[eE][
 def tec_codes() -> pd.DataFrame:
     """Return the TEC code lists (``msme_stats/reference/tec_codes.csv``).
 
-    Columns: ``provider`` (eurostat, oecd, oecd_sdbs, eurostat_sbs, all), ``dimension``,
-    ``code``, ``value`` (package value), ``unit``, ``multiplier`` (power of ten),
-    ``is_country``, ``role``, ``source``.
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``provider`` (eurostat, oecd, oecd_sdbs, eurostat_sbs, all), ``dimension``,
+        ``code``, ``value`` (package value), ``unit``, ``multiplier`` (power of ten),
+        ``is_country``, ``role``, ``source``, all as text (empty cells as ``""``). Cached:
+        do not modify it in place.
+
+    Raises
+    ------
+    None
+        The table is the package's own ``reference/tec_codes.csv``.
+
+    Examples
+    --------
+    >>> from msme_stats.sources.tec import tec_codes
+    >>> codes = tec_codes()
+    >>> sizes = codes[(codes["provider"] == "eurostat") & (codes["dimension"] == "sizeclas")]
+    >>> dict(zip(sizes["code"], sizes["value"]))["GE250"]
+    '250+'
     """
     ref = resources.files("msme_stats.reference").joinpath("tec_codes.csv")
     with ref.open("r", encoding="utf-8") as fh:
@@ -135,7 +152,27 @@ def _codemap(provider: str, dimension: str, field: str = "value") -> dict[str, s
 
 
 def series_break_year() -> int:
-    """First reference year on the new TEC size basis (employees plus self-employed)."""
+    """First reference year on the new TEC size basis (employees plus self-employed).
+
+    Read from the ``series_break`` row of ``reference/tec_codes.csv`` (source there); TEC
+    rows from this year on get ``series_break=True`` in :func:`load_tec`.
+
+    Returns
+    -------
+    int
+        The first reference year on the new basis.
+
+    Raises
+    ------
+    None
+        The year is the package's own reference data.
+
+    Examples
+    --------
+    >>> from msme_stats.sources.tec import series_break_year
+    >>> series_break_year()
+    2022
+    """
     codes = tec_codes()
     row = codes[(codes["dimension"] == "series_break") & (codes["code"] == "size_basis")]
     return int(row["value"].iloc[0])
@@ -148,9 +185,35 @@ def plausible_range(name: str) -> tuple[int, int]:
     year), ``"counts_year"`` (business counts, 1990 to the current year) or ``"unit_mult"``
     (SDMX ``UNIT_MULT`` exponents, 0 to 24). A bound written ``current`` is the current
     calendar year (UTC) at the time of the call. Sources are in the ``source`` column.
+
+    Parameters
+    ----------
+    name
+        ``"tec_year"``, ``"counts_year"`` or ``"unit_mult"``.
+
+    Returns
+    -------
+    tuple of (int, int)
+        The lowest and the highest plausible value, both included.
+
+    Raises
+    ------
+    OptionError
+        ``name`` is not one of the ranges in ``tec_codes.csv``.
+
+    Examples
+    --------
+    >>> from msme_stats.sources.tec import plausible_range
+    >>> plausible_range("unit_mult")
+    (0, 24)
+    >>> plausible_range("tec_year")  # up to the current year
+    (2000, ...)
     """
     codes = tec_codes()
     sel = codes[codes["dimension"] == "plausible_range"].set_index("code")["value"]
+    names = sorted({c.rsplit("_", 1)[0] for c in sel.index})
+    if name not in names:
+        raise OptionError(f"plausible_range({name!r}): use one of {names} (tec_codes.csv).")
     bounds = []
     for end in ("min", "max"):
         text = sel[f"{name}_{end}"]
@@ -261,7 +324,9 @@ def _decode(raw: bytes, path: Path) -> str:
     if not text.strip():
         raise EmptyInputError(f"file {str(path)!r} is empty.")
     if "\r" in text and text.count("\r") != text.count("\r\n"):
-        pos = re.search("\r(?!\n)", text).start()
+        lone_cr = re.search("\r(?!\n)", text)
+        assert lone_cr is not None  # the counts differ, so a lone \r exists
+        pos = lone_cr.start()
         raise UnreadableFileError(
             f"file {str(path)!r}, line {text.count(chr(10), 0, pos) + 1}: a carriage return "
             "(\\r) that does not end a line; the file is corrupt or uses old Mac line endings. "
@@ -303,10 +368,10 @@ def _check_field_counts(raw: bytes, sep: str, path: Path) -> np.ndarray | None:
         if (qcount % 2).any():  # a quoted field spans lines: count records with csv
             text = raw.decode("utf-8-sig", errors="replace")
             sizes = [len(r) for r in csv.reader(io.StringIO(text), delimiter=sep) if r]
-            bad = [i for i, k in enumerate(sizes) if k != sizes[0]]
-            if bad:
-                raise _field_count_error(path, [b + 1 for b in bad], sizes[0],
-                                         [sizes[b] for b in bad], "record")
+            bad_records = [i for i, k in enumerate(sizes) if k != sizes[0]]
+            if bad_records:
+                raise _field_count_error(path, [b + 1 for b in bad_records], sizes[0],
+                                         [sizes[b] for b in bad_records], "record")
             return None
         for i in np.flatnonzero(qcount > 0):
             line = raw[starts[i]:nl[i]].decode("utf-8-sig", errors="replace").rstrip("\r")
@@ -378,7 +443,7 @@ def _check_codes(
         )
 
 
-def _map(series: pd.Series, mapping: dict[str, str]) -> np.ndarray:
+def _map(series: pd.Series, mapping: Mapping[str, object]) -> np.ndarray:
     codes, uniques = pd.factorize(series, use_na_sentinel=False)
     mapped = np.array([mapping[u] for u in uniques], dtype=object)
     return mapped[codes]
@@ -895,7 +960,9 @@ def _canonical_tec(raw: pd.DataFrame, dims: list[str], provider: str, path: Path
     out["unit"] = unit
     out["unit_code"] = raw[unit_col].to_numpy(dtype=object)
     _tec_values(raw, provider, path, mult, out)
-    out["series_break"] = out["year"] >= series_break_year()
+    year = out["year"]
+    assert isinstance(year, np.ndarray)  # set by _tec_dimensions
+    out["series_break"] = year >= series_break_year()
     out["source"], out["dataflow"] = _dataset_id(raw, provider, path, dataset)
     out["breakdown"] = _tec_breakdown(raw, dims, known_dims)
     out["file"] = np.full(n, str(path), dtype=object)
@@ -1040,6 +1107,13 @@ def load_tec(source: Source, *, dataset: str | None = None,
         named). Confidential and missing-flagged cells are kept with ``value`` NaN and
         counted in the log.
 
+    Stata/R equivalent
+    ------------------
+    R: ``eurostat::get_eurostat("ext_tec01")`` (downloads and tidies a Eurostat table) or
+    ``read.csv()`` on a downloaded SDMX-CSV file; Stata: ``import delimited``. Neither
+    applies the unit multiplier (``THS_EUR`` x 1000, OECD ``UNIT_MULT``), maps the size,
+    partner and reporter codes, or keeps confidential cells apart as this function does.
+
     Notes
     -----
     ``attrs["counts"]`` counts the cells, the confidential ones, those without a value and
@@ -1047,6 +1121,22 @@ def load_tec(source: Source, *, dataset: str | None = None,
     Confidential cells stay in the frame with ``value`` NaN; a suppressed size class is never
     recomputed as TOTAL minus the other classes (METHODS §3.3). Enterprise counts are not
     additive across partners or flows (METHODS §3.1).
+
+    Examples
+    --------
+    A bundled Eurostat TSV specimen (PARTLY SYNTHETIC values in the real ``ext_tec01``
+    layout, written by :mod:`msme_stats.samples.tec`); downloads and SDMX-CSV files load
+    the same way:
+
+    >>> import msme_stats as ms
+    >>> from msme_stats._paths import data_dir
+    >>> tec = ms.load_tec(data_dir() / "tec_samples" / "ext_tec01_synthetic.tsv")
+    >>> tec.shape, tec.attrs["counts"]["confidential"]
+    ((2800, 22), 77)
+    >>> aut = tec.query("country == 'AUT' and year == 2016 and flow == 'exports' "
+    ...                 "and measure == 'trade_value'")
+    >>> aut.set_index("size_class")["value"].div(1e6).round(1).to_dict()  # THS_EUR x 1000 -> EUR
+    {'10-49': 4588.1, '50-249': 5243.6, '250+': 15451.7, '0-9': 3277.2, 'total': 29143.4}
     """
     if dataset is not None and not (isinstance(dataset, str) and _DATASET_ID.fullmatch(dataset)):
         raise OptionError(

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -106,7 +106,27 @@ class RecodeLog(FrozenTuple):
     __slots__ = ()
 
     def to_frame(self) -> pd.DataFrame:
-        """The log as a DataFrame."""
+        """The log as a DataFrame.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per file, variable and code: ``file``, ``variable``, ``code``,
+            ``label`` (the file's value label, ``""`` if none) and ``n`` (firms recoded).
+
+        Raises
+        ------
+        None
+            The log is built by :func:`load_wbes`.
+
+        Examples
+        --------
+        >>> from msme_stats.sources.wbes import RecodeLog
+        >>> log = RecodeLog([{"file": "KEN.dta", "variable": "d3c", "code": -9.0,
+        ...                   "label": "Don't know", "n": 6}])
+        >>> log.to_frame()[["variable", "code", "n"]].to_numpy().tolist()
+        [['d3c', -9.0, 6]]
+        """
         return pd.DataFrame(list(self), columns=["file", "variable", "code", "label", "n"])
 
 
@@ -120,9 +140,21 @@ class _VarSpec:
     description: str
 
 
+class _VariableRow(NamedTuple):
+    """One row of ``reference/wbes_variables.csv`` (every column is text)."""
+
+    canonical: str
+    wbes_vars: str
+    kind: str
+    negative_codes: str
+    required: str
+    description: str
+
+
 @cache
 def _variable_map() -> tuple[_VarSpec, ...]:
     table = pd.read_csv(reference_path("wbes_variables.csv"), keep_default_na=False)
+    rows = (_VariableRow(*t) for t in table[list(_VariableRow._fields)].itertuples(index=False, name=None))
     return tuple(
         _VarSpec(
             r.canonical,
@@ -132,7 +164,7 @@ def _variable_map() -> tuple[_VarSpec, ...]:
             r.required == "yes",
             r.description,
         )
-        for r in table.itertuples(index=False)
+        for r in rows
     )
 
 
@@ -145,6 +177,20 @@ def wbes_columns() -> pd.DataFrame:
         Columns ``column``, ``wbes_variables`` (the raw WBES names tried, in order;
         empty for derived columns), ``kind`` and ``description``. This table is the one
         place where the canonical names are documented.
+
+    Raises
+    ------
+    None
+        The table is built from the package's own ``reference/wbes_variables.csv``.
+
+    Examples
+    --------
+    >>> import msme_stats as ms
+    >>> cols = ms.wbes_columns()
+    >>> cols["column"].head(5).tolist()
+    ['survey_id', 'country', 'year', 'firm_id', 'strata']
+    >>> cols.set_index("column").loc["direct_export_pct", ["wbes_variables", "description"]].tolist()
+    ['d3c', '% of sales exported directly']
     """
     rows = [(c, "", "derived", d) for c, d in DERIVED_COLUMNS]
     rows += [
@@ -183,7 +229,7 @@ def _expand_sources(source) -> list[str | pd.DataFrame]:
             )
             if not found:
                 raise EmptyInputError(f"The folder {s!r} holds no .dta, .csv or .parquet file.")
-            return found
+            return list(found)
         return [s]
     if isinstance(source, Iterable):
         out: list[str | pd.DataFrame] = []
@@ -249,7 +295,9 @@ def _read_dta(path: str, keep) -> _RawFile:
             wanted_lower = set(_needed_raw(lower, keep))
             _case_clash(path, varlist, wanted_lower)
             cols = [v for v, low in zip(varlist, lower, strict=True) if low in wanted_lower]
-            frame = reader.read(columns=cols, convert_categoricals=False, convert_missing=False)
+            # pandas-stubs lacks StataReader.read (public pandas API)
+            frame = reader.read(columns=cols, convert_categoricals=False,  # type: ignore[attr-defined]
+                                convert_missing=False)
             all_labels = reader.value_labels()  # public: label-set name -> {code: label}
     except InvalidValueError:
         raise
@@ -386,7 +434,7 @@ def _numeric(raw: _RawFile, col: str, canonical: str) -> pd.Series:
     if pd.api.types.is_numeric_dtype(s):
         return s.astype("float64")
     text = s.astype("string").str.strip()
-    num = pd.to_numeric(text.replace("", pd.NA), errors="coerce")
+    num = pd.to_numeric(text.mask(text == ""), errors="coerce")  # "" -> <NA>
     bad = num.isna() & text.notna() & (text != "")
     if bad.any():
         rows = list(np.flatnonzero(bad.to_numpy())[:5])
@@ -423,6 +471,32 @@ def file_name_survey(name: str | os.PathLike) -> tuple[str | None, int | None]:
     ``Turkey-2019-full-data.dta``) and ``<ISO3>_<year>`` names (``KEN_2013_synthetic.dta``).
     The year is only taken when the text before it is an economy: ``extract_2019.dta`` says
     nothing.
+
+    Parameters
+    ----------
+    name
+        A file name or path; only its stem (name without folder and suffix) is read.
+
+    Returns
+    -------
+    tuple of (str or None, int or None)
+        The ISO3 code of the economy and the survey year, or ``(None, None)`` when the name
+        does not name both.
+
+    Raises
+    ------
+    None
+        A name that names no economy gives ``(None, None)``; it never raises.
+
+    Examples
+    --------
+    >>> from msme_stats.sources.wbes import file_name_survey
+    >>> file_name_survey("Kenya-2018-full-data.dta")
+    ('KEN', 2018)
+    >>> file_name_survey("data/wbes/Cote-dIvoire-2016-full-data.dta")
+    ('CIV', 2016)
+    >>> file_name_survey("extract_2019.dta")
+    (None, None)
     """
     stem = Path(name).stem
     m = _FILE_ISO_YEAR.search(stem)
@@ -450,8 +524,35 @@ def survey_catalogue() -> pd.DataFrame:
     variable, no ``Kenya2018``-style ``country`` value, no year in the file name): the
     survey is the one of that economy whose fieldwork window holds every interview date
     (``a14y``/``a14m``). Sources in ``reference/SOURCES.md``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per survey: ``iso3``, ``economy``, ``survey_year``, ``fieldwork_start`` and
+        ``fieldwork_end`` (``YYYY-MM``), ``standard_file`` (the Microdata Library file name)
+        and ``source``, all as text. A copy: changing it does not change the catalogue.
+
+    Raises
+    ------
+    None
+        The table is the package's own ``reference/wbes_surveys.csv``.
+
+    Examples
+    --------
+    >>> import msme_stats as ms
+    >>> cat = ms.survey_catalogue()
+    >>> cat.loc[cat["iso3"] == "KEN", ["survey_year", "fieldwork_start", "fieldwork_end"]].to_numpy().tolist()
+    [['2018', '2018-05', '2019-01']]
     """
     return _catalogue().copy()
+
+
+class _CatalogueRow(NamedTuple):
+    """The columns of ``reference/wbes_surveys.csv`` that date a survey."""
+
+    survey_year: str  # read_reference reads text
+    fieldwork_start: str  # YYYY-MM
+    fieldwork_end: str  # YYYY-MM
 
 
 def _catalogue_year(raw: _RawFile, iso: str) -> tuple[int | None, str]:
@@ -465,8 +566,8 @@ def _catalogue_year(raw: _RawFile, iso: str) -> tuple[int | None, str]:
     if not ok.any():
         return None, "no valid interview year a14y"
     months = (y[ok] * 12 + m[ok].where(m[ok].between(1, 12)) - 1)
-    hits = []
-    for r in cat.itertuples(index=False):
+    hits: list[_CatalogueRow] = []
+    for r in (_CatalogueRow(*t) for t in cat[list(_CatalogueRow._fields)].itertuples(index=False, name=None)):
         sy, sm = (int(x) for x in r.fieldwork_start.split("-"))
         ey, em = (int(x) for x in r.fieldwork_end.split("-"))
         lo, hi = sy * 12 + sm - 1, ey * 12 + em - 1
@@ -673,7 +774,7 @@ def _recode_negative(series: pd.Series, raw_name: str, col: str, labels: dict | 
     neg = series < 0
     if neg.any():
         vc = series[neg].value_counts()
-        for code, k in vc.items():
+        for code, k in zip(vc.index.astype("float64").tolist(), vc.tolist(), strict=True):
             label = (labels or {}).get(float(code), "")
             counts.append({"file": raw_name, "variable": col, "code": float(code), "label": label, "n": int(k)})
         return series.where(~neg)
@@ -761,7 +862,7 @@ def _weight(raw: _RawFile, weight_var: str, fid: pd.Series) -> pd.Series:
 
 
 def _size_columns(raw: _RawFile, cols: dict[str, str], out: dict[str, pd.Series], recodes: list,
-                  *, size_scheme: str, below5: str, split_large: bool) -> pd.Series | None:
+                  *, size_scheme: WbesSizeScheme, below5: WbesBelow5, split_large: bool) -> pd.Series | None:
     """Add ``size_stratum``, ``size_class`` and ``size_class_l1`` to ``out``; return the
     employees (negative codes recoded to missing) or None when the file has none."""
     stratum_label = _decode(raw, cols["size_stratum"])
@@ -779,7 +880,7 @@ def _size_columns(raw: _RawFile, cols: dict[str, str], out: dict[str, pd.Series]
 
 
 def _sector(raw: _RawFile, cols: dict[str, str], recodes: list,
-            isic_revision: str) -> tuple[pd.Series, pd.DataFrame]:
+            isic_revision: IsicRevision) -> tuple[pd.Series, pd.DataFrame]:
     """Sector from the survey's own labels (else ISIC codes); warnings name the file.
 
     Returns the sector and the frame of its inputs (``sector_raw``, ``isic``)."""
@@ -844,14 +945,14 @@ def _clean_one(
     raw: _RawFile,
     *,
     weight_var: str,
-    size_scheme: str,
-    below5: str,
+    size_scheme: WbesSizeScheme,
+    below5: WbesBelow5,
     split_large: bool,
     keep,
     country: str | None,
     year: int | None,
     share_tolerance: float,
-    isic_revision: str,
+    isic_revision: IsicRevision,
     override: tuple[str, int, str] | None = None,
 ) -> tuple[pd.DataFrame, list[dict], dict]:
     """Clean one raw WBES file into canonical firm rows.
@@ -994,17 +1095,49 @@ def _read_cache(target: Path) -> tuple[pd.DataFrame, list[dict], dict, dict] | N
 SurveyOverrides = Mapping[str | os.PathLike, tuple[str, int]]
 
 
+class _SurveyTableRow(NamedTuple):
+    """The columns of a ``surveys=`` CSV table (read as text)."""
+
+    file: str
+    iso3: str
+    year: str
+
+
 def read_surveys_csv(path: str | os.PathLike) -> dict[str, tuple[str, int]]:
     """Read a survey-override table (columns ``file``, ``iso3``, ``year``) for ``load_wbes(surveys=...)``.
 
     ``file`` is a path, a file name or a glob (``Kenya*.dta``), matched as in
     :func:`load_wbes`. Column names are case-insensitive.
 
+    Parameters
+    ----------
+    path
+        The CSV file (UTF-8; other columns are ignored).
+
+    Returns
+    -------
+    dict of str to (str, int)
+        ``{file: (iso3, year)}``, ready for ``load_wbes(..., surveys=...)``. The economy is
+        checked when the files are loaded.
+
     Raises
     ------
-    UnreadableFileError, MissingColumnsError, InvalidValueError
-        The table cannot be read, lacks a column, or has an empty file, a bad year or a
-        file listed twice (the row is named).
+    UnreadableFileError
+        The table cannot be read as CSV.
+    MissingColumnsError
+        A column ``file``, ``iso3`` or ``year`` is missing (all missing ones named).
+    InvalidValueError
+        A row has an empty file or economy, a year that is not four digits, or a file
+        listed twice (the row is named).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from msme_stats import read_surveys_csv
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "surveys.csv"
+    >>> _ = table.write_text("File,ISO3,Year\\nKenya*.dta,KEN,2018\\nextract.dta,TUR,2019\\n")
+    >>> read_surveys_csv(table)
+    {'Kenya*.dta': ('KEN', 2018), 'extract.dta': ('TUR', 2019)}
     """
     path = Path(path)
     try:
@@ -1016,7 +1149,9 @@ def read_surveys_csv(path: str | os.PathLike) -> dict[str, tuple[str, int]]:
     if missing:
         raise MissingColumnsError(f"{path}: the survey table needs the columns file, iso3, year; missing: {missing}.")
     out: dict[str, tuple[str, int]] = {}
-    for k, r in enumerate(table.itertuples(index=False), start=1):
+    first = table.loc[:, ~table.columns.duplicated()]  # a repeated header: its first column, as before
+    rows = (_SurveyTableRow(*t) for t in first[list(_SurveyTableRow._fields)].itertuples(index=False, name=None))
+    for k, r in enumerate(rows, start=1):
         f, iso, yr = r.file.strip(), r.iso3.strip(), r.year.strip()
         if not f or not iso or not re.fullmatch(r"(19|20)\d\d", yr):
             raise InvalidValueError(
@@ -1102,7 +1237,8 @@ def _load_files(sources: list, opts: dict, overrides: dict, use_cache: bool, cac
     digests computed; a ``surveys=`` entry that matched no file raises
     :class:`~msme_stats.errors.OptionError`.
     """
-    frames, recodes, names, infos, used = [], [], [], [], set()
+    frames, recodes, names, infos = [], [], [], []
+    used: set[str] = set()
     digests: dict[str, str] = {}
     for src in sources:
         override = _override_for(src, overrides, used)
@@ -1242,11 +1378,76 @@ def load_wbes(
 
     Raises
     ------
-    MsmeStatsError
-        Subclasses name the file and column: missing required columns (all listed),
-        text in numeric columns, duplicate firm ids, the same survey reached through two
-        files (:class:`~msme_stats.errors.DuplicateSurveyError`), bad weights, unknown
-        country, contradicting overrides, empty, truncated or non-WBES files.
+    OptionError
+        An option value that is not allowed (``weights``, ``size_scheme``, ``below5``,
+        ``isic_revision``, ``outlier_k``), a malformed ``surveys`` mapping, ``surveys`` entries that disagree on a file, or an entry that
+        matches none of the files loaded.
+    EmptyInputError
+        A pattern or folder that matches no file, an empty list, an empty (0-byte or
+        row-less) file.
+    UnreadableFileError
+        A file that cannot be read as Stata, CSV or Parquet (truncated, compressed, not the
+        format its suffix says).
+    NotRecognisedError
+        A file with none or almost none of the WBES variables.
+    MissingColumnsError
+        Required WBES variables missing (all listed), the chosen weight absent, or a
+        ``keep`` variable the file does not have.
+    InvalidValueError
+        Text in a numeric column, a CSV row with more or fewer fields than the header,
+        variable names that differ only by case, missing firm ids, strata, economy or year.
+    InvalidWeightError
+        A missing, zero or negative expansion weight.
+    DuplicateIdError
+        A firm id repeated within a survey; its subclass
+        :class:`~msme_stats.errors.DuplicateSurveyError` when the same survey is reached
+        through two files.
+    UnknownCountryError
+        Country codes without value labels, or an economy name that is not recognised.
+    InputError
+        ``country``/``year``/``surveys`` contradicting what a file says about itself, or a
+        file that says neither its economy nor its survey year (the message says which
+        option to pass). Every error derives from
+        :class:`~msme_stats.errors.MsmeStatsError` and names the file and the column.
+
+    Stata/R equivalent
+    ------------------
+    Stata: ``use "Kenya-2018-full-data.dta", clear`` then ``mvdecode _all, mv(-9/-1)``
+    (this function recodes only the variables whose ``negative_codes`` is ``missing`` in
+    ``reference/wbes_variables.csv``, never ids, strata or weights) and
+    ``svyset idstd [pweight=wmedian], strata(strata) singleunit(scaled)``. R:
+    ``haven::read_dta()`` with ``haven::as_factor()`` for the value labels, then
+    ``survey::svydesign(ids = ~1, strata = ~strata, weights = ~wmedian, data = d)``
+    (:func:`msme_stats.svyset` holds the design conventions).
+
+    Examples
+    --------
+    One bundled synthetic survey (the files in ``data/wbes_synthetic`` are SYNTHETIC,
+    generated by :mod:`msme_stats.samples.wbes`; real files load the same way):
+
+    >>> import msme_stats as ms
+    >>> from msme_stats._paths import data_dir
+    >>> wbes = data_dir() / "wbes_synthetic"
+    >>> firms = ms.load_wbes(wbes / "KEN_2013_synthetic.dta", cache=False)
+    >>> firms.shape
+    (420, 37)
+    >>> firms.loc[0, ["survey_id", "strata", "size_class", "sector"]].tolist()
+    ['KEN_2013', 'KEN_2013:29', 'medium', 'other_services']
+    >>> firms.attrs["weight_var"], firms.attrs["synthetic"]
+    ('wmedian', True)
+
+    Negative codes are set to missing and logged, never silently:
+
+    >>> log = firms.attrs["recodes"].to_frame()
+    >>> log.loc[log["variable"] == "d3c", ["code", "label", "n"]].to_numpy().tolist()
+    [[-9.0, "Don't know", 6], [-8.0, 'Refused', 2]]
+
+    Several files (a list, a folder or a glob) pool into one frame:
+
+    >>> two = ms.load_wbes([wbes / "KEN_2007_synthetic.dta", wbes / "KEN_2013_synthetic.dta"],
+    ...                    weights="strict", cache=False)
+    >>> two.groupby("survey_id", observed=True).size().to_dict(), two.attrs["weight_var"]
+    ({'KEN_2007': 320, 'KEN_2013': 420}, 'wstrict')
     """
     opts, overrides = _load_options(weights=weights, size_scheme=size_scheme, below5=below5, split_large=split_large,
                                     keep=keep, country=country, year=year, surveys=surveys,
@@ -1378,7 +1579,7 @@ def _check_one_survey_once(frames: list[pd.DataFrame], names: list[str], digests
     where: dict[str, list[str]] = {}
     for fr, n in zip(frames, names, strict=True):
         s = fr["survey_id"]
-        sids = s.cat.categories[pd.unique(s.cat.codes[s.cat.codes >= 0])] if isinstance(s.dtype, pd.CategoricalDtype) else s.unique()
+        sids = s.cat.categories[pd.unique(s.cat.codes[s.cat.codes >= 0].to_numpy())] if isinstance(s.dtype, pd.CategoricalDtype) else s.unique()
         for sid in sids:
             where.setdefault(str(sid), []).append(str(n))
     twice = {sid: fs for sid, fs in where.items() if len(fs) > 1}
