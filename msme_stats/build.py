@@ -412,7 +412,7 @@ class _Report:
             items = record.setdefault("warnings", [])
             for w in caught:
                 if issubclass(w.category, MsmeStatsWarning):
-                    items.append({"category": w.category.__name__, "message": self._clean(w.message)})
+                    items.append({"category": w.category.__name__, "message": self._clean(str(w.message))})
                 else:
                     others.append(w)
             for rec in handler.records:
@@ -534,7 +534,8 @@ class BuildContext:
         """
         self._check_declared(name)
         spec = self.registry.input(name)
-        fn = loader or (spec.loader if spec else None)
+        # a loader takes the file list, and the build parameters when it names ``params``
+        fn: Callable[..., Any] | None = loader or (spec.loader if spec else None)
         if fn is None:
             raise BuildError(
                 f"output {self.output.id if self.output else '?'!r}: input {name!r} has no "
@@ -622,11 +623,11 @@ def _resolve_input(
     spec = registry.input(name)
     candidates = spec.candidates if spec else (name,)
     if Path(candidates[0]).is_absolute():
-        pattern = Path(candidates[0])
-        base, rel = pattern.anchor, str(pattern.relative_to(pattern.anchor))
+        absolute = Path(candidates[0])
+        base, rel = absolute.anchor, str(absolute.relative_to(absolute.anchor))
         files = [p for p in sorted(Path(base).glob(rel)) if p.is_file()]
         if not files:
-            raise BuildError(f"input {name!r}: no file matches {pattern}. Put the data there.")
+            raise BuildError(f"input {name!r}: no file matches {absolute}. Put the data there.")
         return files, None
     if data_dir is None:
         raise BuildError(

@@ -14,6 +14,7 @@ import os
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,10 +34,10 @@ def _counts(series: pd.Series) -> str:
     return "; ".join(f"{k} {v}" for k, v in vc.items())
 
 
-def _inspect_one(src: str) -> dict:
+def _inspect_one(src: str | pd.DataFrame) -> dict[str, Any]:
     from .sources import wbes as w
 
-    row: dict = {c: None for c in INSPECT_COLUMNS}
+    row: dict[str, Any] = {c: None for c in INSPECT_COLUMNS}
     row["file"] = str(src)
     odd: list[str] = []
     try:
@@ -84,12 +85,11 @@ def _inspect_one(src: str) -> dict:
             pairs.append(f"{format_code(code)} {lab if lab is not None else '(no label)'}->{sec.astype(object).iloc[0] if len(sec) else ''}")
         row["sector_labels"] = "; ".join(pairs)
     for var in ("a4a", "a6a", "strata"):
-        col = var if var in raw.frame.columns else None
-        if col and col in raw.value_labels and pd.api.types.is_numeric_dtype(raw.frame[col]):
-            vals = pd.to_numeric(raw.frame[col], errors="coerce").dropna()
-            unknown = sorted(v for v in pd.unique(vals) if v >= 0 and v not in raw.value_labels[col])
+        if var in raw.frame.columns and var in raw.value_labels and pd.api.types.is_numeric_dtype(raw.frame[var]):
+            vals = pd.to_numeric(raw.frame[var], errors="coerce").dropna()
+            unknown = sorted(v for v in pd.unique(vals) if v >= 0 and v not in raw.value_labels[var])
             if unknown:
-                odd.append(f"{col}: code(s) without a label: {', '.join(format_code(v) for v in unknown[:5])}")
+                odd.append(f"{var}: code(s) without a label: {', '.join(format_code(v) for v in unknown[:5])}")
     if "interview_year" in frame:
         row["interview_years"] = _counts(frame["interview_year"].dropna().astype(int))
     if rec:
@@ -141,7 +141,7 @@ def inspect_wbes(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.D
 
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for p in paths:
         try:
             srcs = _expand_sources(p)
@@ -193,7 +193,7 @@ def published_survey_values(reference_values: str | os.PathLike | pd.DataFrame |
     for r in reg.itertuples(index=False):
         for code in [r.wb_code, *str(r.aliases or "").split("|")]:
             if isinstance(code, str) and code.startswith("IC."):
-                code_to_id[code] = r.id
+                code_to_id[code] = str(r.id)
     rows = []
     path = Path(tr5) if tr5 is not None else data_dir() / "worldbank_tr5" / "fig_sdg17_enterprise_exports.csv"
     if path.is_file():
@@ -207,12 +207,12 @@ def published_survey_values(reference_values: str | os.PathLike | pd.DataFrame |
                              "source": f"World Bank {code} extract ({path.name}, CC BY 4.0)"})
     refs = published_values(reference_values)
     refs = refs[refs.index.str.startswith("WBES_")]
-    for ref_id, r in refs.iterrows():
-        code = str(r["indicator"]).split()[0]
-        if code in code_to_id and len(str(r["geo"])) == 3 and str(r["year"]).isdigit():
-            rows.append({"country": r["geo"], "year": int(r["year"]), "indicator": code_to_id[code], "wb_code": code,
-                         "published": float(r["value"]), "published_text": str(r["value"]),
-                         "source": f"{ref_id}: {r['source']}"})
+    for ref_id, ref in refs.iterrows():
+        code = str(ref["indicator"]).split()[0]
+        if code in code_to_id and len(str(ref["geo"])) == 3 and str(ref["year"]).isdigit():
+            rows.append({"country": ref["geo"], "year": int(str(ref["year"])), "indicator": code_to_id[code],
+                         "wb_code": code, "published": float(str(ref["value"])), "published_text": str(ref["value"]),
+                         "source": f"{ref_id}: {ref['source']}"})
     out = pd.DataFrame(rows, columns=["country", "year", "indicator", "wb_code", "published", "published_text", "source"])
     # one value per survey and indicator: the same number from two sources is kept once
     return out.drop_duplicates(["country", "year", "indicator", "published_text"]).reset_index(drop=True)
@@ -264,32 +264,37 @@ def replicate_published(
         except MsmeStatsError as exc:
             errors[ind] = " ".join(str(exc).split())
     rows = []
-    for s in surveys.itertuples(index=False):
+    for sid, iso3, yr in surveys.itertuples(index=False, name=None):
+        survey_id, country, year = str(sid), str(iso3), int(yr)
         for ind in official.itertuples(index=False):
-            got = est.get(ind.id)
-            hit = got[got["survey_id"].astype(str) == s.survey_id] if got is not None else None
+            ind_id = str(ind.id)
+            got = est.get(ind_id)
+            hit = got[got["survey_id"].astype(str) == survey_id] if got is not None else None
             value = float(hit["estimate"].iloc[0]) if hit is not None and len(hit) == 1 else np.nan
             n = int(hit["n"].iloc[0]) if hit is not None and len(hit) == 1 and "n" in hit else None
-            p = pub[(pub["country"] == s.country) & (pub["year"] == int(s.year)) & (pub["indicator"] == ind.id)]
+            p = pub[(pub["country"] == country) & (pub["year"] == year) & (pub["indicator"] == ind_id)]
             if p.empty:
                 p = pd.DataFrame([{"published": np.nan, "published_text": "", "source": ""}])
-            for q in p.itertuples(index=False):
-                dec = _decimals(q.published_text) if q.published_text else None
+            for published_value, published_text, source in p[["published", "published_text", "source"]].itertuples(
+                index=False, name=None
+            ):
+                published, text = float(published_value), str(published_text)
+                dec = _decimals(text) if text else None  # None: no published value
                 rounded = round(value, dec) if dec is not None and np.isfinite(value) else np.nan
-                if ind.id in errors:
-                    status = f"not computable: {errors[ind.id]}"
-                elif not q.published_text:
+                if ind_id in errors:
+                    status = f"not computable: {errors[ind_id]}"
+                elif dec is None:
                     status = "no published value"
                 elif not np.isfinite(value):
                     status = "not computable: no firm answered"
                 else:
-                    diff = round(rounded - q.published, dec)
+                    diff = round(rounded - published, dec)
                     status = "match" if diff == 0 else f"differs by {diff:+.{dec}f}"
                 rows.append({
-                    "survey_id": s.survey_id, "country": s.country, "year": int(s.year), "indicator": ind.id,
-                    "wb_code": ind.wb_code, "published": q.published, "decimals": dec, "recomputed": value,
+                    "survey_id": survey_id, "country": country, "year": year, "indicator": ind_id,
+                    "wb_code": ind.wb_code, "published": published_value, "decimals": dec, "recomputed": value,
                     "recomputed_rounded": rounded,
-                    "difference": (round(rounded - q.published, dec) if dec is not None and np.isfinite(rounded) else np.nan),
-                    "status": status, "n": n, "source": q.source,
+                    "difference": (round(rounded - published, dec) if dec is not None and np.isfinite(rounded) else np.nan),
+                    "status": status, "n": n, "source": source,
                 })
     return pd.DataFrame(rows)

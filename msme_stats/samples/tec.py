@@ -98,10 +98,10 @@ def _eurostat_cells(rng: np.random.Generator) -> pd.DataFrame:
                         v_tot = v_world * pf[partner]
                         vals = _class_split(v_tot, sme * (1 - unknown_v), unknown_v,
                                             0.25, 0.35)
-                        n_tot = round(n_world * nf)
+                        n_tot: float = round(n_world * nf)
                         unknown_n = unknown_v * 1.5
                         n_known = n_tot * (1 - unknown_n)
-                        counts = [round(n_known * f) for f in (0.68, 0.22, 0.075)]
+                        counts: list[float] = [round(n_known * f) for f in (0.68, 0.22, 0.075)]
                         counts.append(round(n_known) - sum(counts))
                         for unit, tot, cls in (("THS_EUR", v_tot, vals),
                                                ("NR_ENT", float(n_tot), counts)):
@@ -159,11 +159,14 @@ def _write_sdmx_api(frame: pd.DataFrame, path: Path) -> None:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["DATAFLOW", "LAST UPDATE", "freq", "nace_r2", "sizeclas", "stk_flow", "partner",
                 "unit", "geo", "TIME_PERIOD", "OBS_VALUE", "OBS_FLAG", "CONF_STATUS"])
-    for r in frame.itertuples(index=False):
-        value = "" if r.CONF_STATUS == "C" else _fmt(r.value, r.unit)
-        w.writerow(["ESTAT:EXT_TEC01(1.0)", "15/01/26 23:00:00", "A", r.nace_r2, r.sizeclas,
-                    r.stk_flow, r.partner, r.unit, r.geo, r.TIME_PERIOD, value, r.OBS_FLAG,
-                    r.CONF_STATUS])
+    cols = ["nace_r2", "sizeclas", "stk_flow", "partner", "unit", "geo", "TIME_PERIOD", "value", "OBS_FLAG",
+            "CONF_STATUS"]
+    for nace, size, flow, partner, unit, geo, period, value, flag, conf in frame[cols].itertuples(
+        index=False, name=None
+    ):
+        text = "" if conf == "C" else _fmt(value, unit)
+        w.writerow(["ESTAT:EXT_TEC01(1.0)", "15/01/26 23:00:00", "A", nace, size, flow, partner, unit, geo,
+                    period, text, flag, conf])
     path.write_text(buf.getvalue(), encoding="utf-8")
 
 
@@ -189,7 +192,7 @@ def _write_tsv(frame: pd.DataFrame, path: Path, *, legacy: bool) -> None:
     first = ",".join(dims) + ("\\time" if legacy else "\\TIME_PERIOD")
     lines = [first + "\t" + "\t".join(f"{y} " for y in wide.columns)]
     for key, row in wide.iterrows():
-        lines.append(key + "\t" + "\t".join(row.tolist()))
+        lines.append(f"{key}\t" + "\t".join(row.tolist()))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -259,24 +262,25 @@ def _sdbs(rng: np.random.Generator, eurostat: pd.DataFrame, oecd: pd.DataFrame) 
     lines = ["STRUCTURE,STRUCTURE_ID,ACTION,FREQ,REF_AREA,MEASURE,ACTIVITY,SIZE_CLASS,"
              "UNIT_MEASURE,TIME_PERIOD,OBS_VALUE,OBS_STATUS,UNIT_MULT"]
     sid = "DATAFLOW,OECD.SDD.TPS:DSD_SDBSBSC_ISIC4@DF_SDBS_ISIC4(1.0),I,A"
-    for r in exp[exp["sizeclas"] != "TOTAL"].itertuples(index=False):
-        mu, sd = rates[r.sizeclas]
-        rate = float(np.clip(rng.normal(mu, sd), 0.02, 0.95)) * scale[r.nace_r2]
-        if r.sizeclas == "LT10":
-            rate = rate * (0.5 if r.nace_r2 == "TOTAL" else 1.0)
-        n_exp = r.value if np.isfinite(r.value) and r.value > 0 else 10.0
+    cells = exp.loc[exp["sizeclas"] != "TOTAL", ["sizeclas", "nace_r2", "value", "geo", "TIME_PERIOD"]]
+    for sizeclas, nace_r2, value, geo, period in cells.itertuples(index=False, name=None):
+        mu, sd = rates[sizeclas]
+        rate = float(np.clip(rng.normal(mu, sd), 0.02, 0.95)) * scale[nace_r2]
+        if sizeclas == "LT10":
+            rate = rate * (0.5 if nace_r2 == "TOTAL" else 1.0)
+        n_exp = value if np.isfinite(value) and value > 0 else 10.0
         ent = n_exp / max(rate, 0.005)
-        act = "_T" if r.nace_r2 == "TOTAL" else "C"
-        c3 = iso_map[r.geo]
-        if r.sizeclas == "10-49":
+        act = "_T" if nace_r2 == "TOTAL" else "C"
+        c3 = iso_map[geo]
+        if sizeclas == "10-49":
             part = float(rng.uniform(0.6, 0.75))
-            lines.append(f"{sid},{c3},ENTR,{act},S10T19,ENT,{r.TIME_PERIOD},"
+            lines.append(f"{sid},{c3},ENTR,{act},S10T19,ENT,{period},"
                          f"{ent * part:.0f},A,0")
-            lines.append(f"{sid},{c3},ENTR,{act},S20T49,ENT,{r.TIME_PERIOD},"
+            lines.append(f"{sid},{c3},ENTR,{act},S20T49,ENT,{period},"
                          f"{ent * (1 - part):.0f},A,0")
         else:
-            code = {"LT10": "S1T9", "50-249": "S50T249", "GE250": "S_GE250"}[r.sizeclas]
-            lines.append(f"{sid},{c3},ENTR,{act},{code},ENT,{r.TIME_PERIOD},{ent:.0f},A,0")
+            code = {"LT10": "S1T9", "50-249": "S50T249", "GE250": "S_GE250"}[sizeclas]
+            lines.append(f"{sid},{c3},ENTR,{act},{code},ENT,{period},{ent:.0f},A,0")
     # one confidential cell and an employees row (left out by the loader)
     lines.append(f"{sid},AUT,ENTR,C,S_GE250,ENT,2015,,C,0")
     lines.append(f"{sid},AUT,EMPE,_T,_T,PS,2016,4000000,A,0")

@@ -47,6 +47,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -333,7 +334,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 def _draw_categorical(rng: np.random.Generator, cum: np.ndarray) -> np.ndarray:
     """Draw one category per row of a cumulative-probability table ``cum`` (rows, k)."""
-    u = rng.random(cum.shape[0])
+    u = rng.random((cum.shape[0],))
     return (u[:, None] > cum[:, :-1]).sum(axis=1)
 
 
@@ -1061,21 +1062,22 @@ def _survey_spec(
             )
         country_name = str(row["country_name"])
     target = _plan_target(row, iso3, year, target_tr5)
-    same_year = row is not None and int(row["year"]) == int(year)
+    # the plan's design values apply to its own wave only
+    wave = row if row is not None and int(row["year"]) == int(year) else None
     if sector_scheme is None:
-        sector_scheme = str(row["sector_scheme"]) if same_year else "standard"
+        sector_scheme = str(wave["sector_scheme"]) if wave is not None else "standard"
     sector_scheme = check_choice("sector_scheme", sector_scheme, tuple(_SCHEMES))
     if split_large is None:
-        split_large = _is_yes(row["split_large"]) if same_year else False
+        split_large = _is_yes(wave["split_large"]) if wave is not None else False
     if isic_rev is None:
-        isic_rev = str(row["isic_rev"]) if same_year else ("4" if year >= 2015 else "3.1")
+        isic_rev = str(wave["isic_rev"]) if wave is not None else ("4" if year >= 2015 else "3.1")
     isic_rev = check_choice("isic_rev", str(isic_rev), ("3.1", "4"))
     if n_regions is None:
-        n_regions = int(row["n_regions"]) if same_year else 4
+        n_regions = int(wave["n_regions"]) if wave is not None else 4
     if not 1 <= int(n_regions) <= len(_REGION_LABELS):
         raise OptionError(f"n_regions={n_regions!r} is not allowed; use 1 to 5.")
     if survey_code is None:
-        survey_code = int(row["survey_code"]) if same_year else 99
+        survey_code = int(wave["survey_code"]) if wave is not None else 99
     return {
         "survey_code": int(survey_code),
         "iso3": iso3,
@@ -1190,29 +1192,31 @@ def write_wbes_samples(
     paths: list[Path] = []
     manifest = []
     stats = []
-    for row in plan.itertuples(index=False):
+    for iso3, year, n_firms, target_tr5 in plan[["iso3", "year", "n_firms", "target_tr5"]].itertuples(
+        index=False, name=None
+    ):
         frame = synthetic_wbes_survey(
-            row.iso3,
-            int(row.year),
-            n_firms=int(row.n_firms),
-            target_tr5=float(row.target_tr5),
+            iso3,
+            int(year),
+            n_firms=int(n_firms),
+            target_tr5=float(target_tr5),
             seed=seed,
         )
-        path = out / f"{row.iso3}_{int(row.year)}_synthetic.dta"
+        path = out / f"{iso3}_{int(year)}_synthetic.dta"
         _write_dta(frame, path, seed)
         paths.append(path)
         manifest.append(
             {
                 "file": path.name,
-                "iso3": row.iso3,
-                "year": int(row.year),
+                "iso3": iso3,
+                "year": int(year),
                 "n_firms": len(frame),
-                "target_tr5": float(row.target_tr5),
+                "target_tr5": float(target_tr5),
                 "achieved_tr5": round(_weighted_tr5(frame), 4),
                 "sha256": _sha256(path),
             }
         )
-        stats.append(_survey_stats(frame, row))
+        stats.append(_survey_stats(frame, iso3, int(year)))
         logger.info("wrote %s", path)
     if write_readme:
         pd.DataFrame(manifest).to_csv(out / "MANIFEST.csv", index=False, lineterminator="\n")
@@ -1227,7 +1231,7 @@ def _wmean(y: np.ndarray, w: np.ndarray, mask: np.ndarray) -> float:
     return float((w[m] * y[m]).sum() / w[m].sum()) if w[m].sum() > 0 else float("nan")
 
 
-def _survey_stats(frame: pd.DataFrame, row: object) -> dict:
+def _survey_stats(frame: pd.DataFrame, iso3: str, year: int) -> dict[str, Any]:
     """Per-survey summary used in the README (wmedian-weighted, negatives excluded)."""
     w = frame["wmedian"].to_numpy(float)
     d3c = frame["d3c"].to_numpy(float)
@@ -1248,8 +1252,8 @@ def _survey_stats(frame: pd.DataFrame, row: object) -> dict:
     d3_valid = (d3a >= 0) & (d3b >= 0) & (d3c >= 0)
     d3_sum = d3a + d3b + d3c
     return {
-        "iso3": row.iso3,
-        "year": int(row.year),
+        "iso3": iso3,
+        "year": year,
         "manuf_sme_direct": _wmean(d3c, w, manuf & sme),
         "manuf_large_direct": _wmean(d3c, w, manuf & large),
         "manuf_sme_indirect": _wmean(d3b, w, manuf & sme),
@@ -1448,6 +1452,7 @@ def _extra_columns(rng: np.random.Generator, n: int, k: int) -> pd.DataFrame:
     for j in range(k):
         name = f"{_EXTRA_PREFIXES[j % len(_EXTRA_PREFIXES)]}{101 + j // len(_EXTRA_PREFIXES)}"
         kind = j % 3
+        v: np.ndarray
         if kind == 0:
             v = np.where(rng.random(n) < 0.4, 1, 2).astype(np.int8)
         elif kind == 1:
