@@ -28,7 +28,6 @@ import msme_stats
 PENDING: set[str] = {
     "msme_stats.aggregate.es",
     "msme_stats.aggregate.tec",
-    "msme_stats.build",
     "msme_stats.classify",
     "msme_stats.cli",
     "msme_stats.engines",
@@ -38,16 +37,12 @@ PENDING: set[str] = {
     "msme_stats.indicators.dynamics",
     "msme_stats.indicators.es",
     "msme_stats.indicators.tec",
-    "msme_stats.outputs.wbes",
     "msme_stats.plots.bars",
     "msme_stats.plots.dots",
     "msme_stats.plots.lines",
     "msme_stats.plots.style",
     "msme_stats.reference",
-    "msme_stats.replicate",
-    "msme_stats.samples.tec",
     "msme_stats.samples.transactions",
-    "msme_stats.samples.wbes",
     "msme_stats.screens",
     "msme_stats.sources.business_counts",
     "msme_stats.sources.customs",
@@ -78,6 +73,7 @@ STATA_R: set[str] = {
     "msme_stats.aggregate.es.cross_country_average",
     "msme_stats.aggregate.tec.tec_cross_country_average",
     "msme_stats.tables.publication_table",
+    "msme_stats.replicate.inspect_wbes",
 }
 
 

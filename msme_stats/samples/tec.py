@@ -302,7 +302,39 @@ def write_tec_samples(out_dir: str | Path, *, seed: int = 20160927) -> dict[str,
     Returns
     -------
     dict of str to pathlib.Path
-        Format name -> file written.
+        Format name -> file written: ``eurostat_sdmx``, ``eurostat_tsv``,
+        ``eurostat_tsv_legacy``, ``oecd_sdmx``, ``oecd_sdbs``.
+
+    Raises
+    ------
+    InvalidValueError
+        When ``tec_sample_reporters.csv`` lists a reporter that is not an EU member in 2015
+        (``reference/country_groups.csv``).
+    OSError
+        When ``out_dir`` cannot be created or written.
+
+    Notes
+    -----
+    ``make data`` (``msme-stats make-samples``) writes the bundled ``data/tec_samples/``
+    with this function.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import msme_stats as ms
+    >>> from msme_stats.samples.tec import write_tec_samples
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     files = write_tec_samples(folder)
+    ...     first_row = files["eurostat_tsv"].read_text().splitlines()[1]
+    ...     tec = ms.load_tec(files["eurostat_sdmx"])
+    >>> sorted(files)
+    ['eurostat_sdmx', 'eurostat_tsv', 'eurostat_tsv_legacy', 'oecd_sdbs', 'oecd_sdmx']
+    >>> print(first_row)  # Eurostat TSV: key columns, then one cell per year (2016-2022)
+    A,TOTAL,10-49,EXP,WORLD,NR_ENT,AT 1300 1300 1300 1300 1300 1300 1300
+    >>> sorted(tec["size_class"].unique())
+    ['0-9', '10-49', '250+', '50-249', 'total']
+    >>> tec.groupby("measure").size().to_dict()
+    {'enterprises': 8440, 'trade_value': 8440}
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -276,12 +276,29 @@ def wbes_sample_plan() -> pd.DataFrame:
         4 = 250+), ``isic_rev`` (``"3.1"`` or ``"4"``), ``n_regions``, ``target_source``,
         ``design_source``.
 
+    Raises
+    ------
+    FileNotFoundError
+        When ``wbes_sample_plan.csv`` is missing from the installed package (a broken
+        installation; reinstall it).
+
     Notes
     -----
     35 developing economies with a published TR5 value, 10 of them with two waves
     (45 surveys, 150-600 firms each). Only the TR5 targets are real (World Bank, CC BY
     4.0); sample sizes, sector schemes, regions and the large-firm split are synthetic
     design choices.
+
+    Examples
+    --------
+    >>> from msme_stats.samples.wbes import wbes_sample_plan
+    >>> plan = wbes_sample_plan()
+    >>> len(plan), plan["iso3"].nunique()
+    (45, 35)
+    >>> print(plan.loc[plan["iso3"] == "KEN", ["iso3", "year", "n_firms", "target_tr5"]].to_string(index=False))
+    iso3  year  n_firms  target_tr5
+     KEN  2007      320         2.3
+     KEN  2013      420        10.9
     """
     plan = pd.read_csv(PLAN_FILE, dtype={"isic_rev": str, "split_large": str})
     return plan
@@ -983,6 +1000,42 @@ def synthetic_wbes_survey(
 
     *Source* of the targets: World Bank, Enterprise Surveys (IC.FRM.TRD.TR5), via the
     World Bank Atlas of Sustainable Development Goals 2018 (CC BY 4.0).
+
+    Raises
+    ------
+    OptionError
+        When ``n_firms`` is not an integer >= 30, ``target_tr5`` is outside [0, 100) or
+        not given for a survey outside the plan, ``n_regions`` is not 1 to 5, or
+        ``sector_scheme`` or ``isic_rev`` is not one of its choices.
+    UnknownCountryError
+        When ``iso3`` is not in the plan and ``country_name`` is not given.
+    InvalidValueError
+        When ``min_single_strata`` single-firm strata cannot be made with ``n_firms``
+        firms, or the generator's parameter file is damaged.
+
+    Warns
+    -----
+    MsmeStatsWarning
+        When no draw out of ``max_attempts`` has the size gradient (the last is returned),
+        or the weighted mean of ``d3c`` misses the target by more than 0.3 pp.
+
+    Examples
+    --------
+    >>> from msme_stats.samples.wbes import synthetic_wbes_survey
+    >>> raw = synthetic_wbes_survey("KEN", 2013, n_firms=200)
+    >>> raw.shape, raw.attrs["target_tr5"], raw.attrs["synthetic"]
+    ((200, 29), 10.9, True)
+    >>> raw[["idstd", "country", "a4a", "a6a", "d3c", "strata"]].head(3)
+         idstd    country  a4a  a6a  d3c  strata
+    0  1000001  Kenya2013    1    3   22      31
+    1  1000002  Kenya2013    1    1    0       1
+    2  1000003  Kenya2013    3    2   48      27
+    >>> answered = raw["d3c"] >= 0  # the calibration: Stata  mean d3c [pw=wmedian] if d3c>=0
+    >>> w = raw.loc[answered, "wmedian"]
+    >>> round(float((raw.loc[answered, "d3c"] * w).sum() / w.sum()), 1)
+    10.9
+    >>> raw.attrs["value_labels"]["a6a"]
+    {1: 'Small(5-19)', 2: 'Medium(20-99)', 3: 'Large(100 and over)'}
     """
     spec = _survey_spec(
         iso3, int(year), n_firms=n_firms, target_tr5=target_tr5, country_name=country_name,
@@ -1172,12 +1225,38 @@ def write_wbes_samples(
         The ``{ISO3}_{YEAR}_synthetic.dta`` files written, in plan order
         (README.md and MANIFEST.csv are not listed).
 
+    Raises
+    ------
+    OptionError
+        When ``n_countries`` is not between 1 and the number of economies of the plan (35).
+    OSError
+        When ``out_dir`` cannot be created or written.
+
     Notes
     -----
     Each file is a Stata 118 file with value labels (including −9/−8/−7), variable labels,
     a fixed time stamp and the data label ``"SYNTHETIC WBES-schema sample ..."``.
     ``MANIFEST.csv`` columns: ``file, iso3, year, n_firms, target_tr5, achieved_tr5,
-    sha256``.
+    sha256``. ``make data`` (``msme-stats make-samples``) writes the bundled
+    ``data/wbes_synthetic/`` with this function.
+
+    Examples
+    --------
+    The first economy of the plan (Bangladesh, two waves), read back with the package's
+    loader:
+
+    >>> import tempfile
+    >>> import msme_stats as ms
+    >>> from msme_stats.samples.wbes import write_wbes_samples
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     files = write_wbes_samples(folder, n_countries=1, write_readme=False)
+    ...     firms = ms.load_wbes(folder, cache=False)
+    >>> [f.name for f in files]
+    ['BGD_2007_synthetic.dta', 'BGD_2013_synthetic.dta']
+    >>> firms.groupby("survey_id", observed=True).size().to_dict()
+    {'BGD_2007': 450, 'BGD_2013': 560}
+    >>> firms.attrs["synthetic"]
+    True
     """
     out = Path(out_dir)
     plan = wbes_sample_plan()
@@ -1423,6 +1502,25 @@ def synthetic_wbes_pool(
     pandas.DataFrame
         The columns of :func:`synthetic_wbes_survey` followed by the extra columns;
         ``n_surveys * firms_per_survey`` rows. ``attrs['synthetic'] = True``.
+
+    Raises
+    ------
+    OptionError
+        When ``n_surveys`` < 1, ``firms_per_survey`` < 30 or ``extra_vars`` < 0.
+    InvalidValueError
+        When a survey cannot get its two single-firm strata, or the generator's parameter
+        file is damaged.
+
+    Examples
+    --------
+    >>> from msme_stats.samples.wbes import synthetic_wbes_pool
+    >>> pool = synthetic_wbes_pool(3, 50, extra_vars=4)
+    >>> pool.shape
+    (150, 33)
+    >>> pool["country"].unique().tolist()
+    ['Bangladesh2007', 'Bangladesh2013', 'Egypt2013']
+    >>> pool.columns[-4:].tolist()
+    ['b101', 'c101', 'e101', 'f101']
     """
     if int(n_surveys) < 1:
         raise OptionError(f"n_surveys={n_surveys!r} is not allowed; use an integer >= 1.")
