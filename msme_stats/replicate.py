@@ -341,13 +341,15 @@ def replicate_published(
         Propagated from :func:`published_survey_values` when ``reference_values`` or
         ``tr5`` is not a file.
 
-    An indicator that :func:`msme_stats.estimate` cannot compute on these data raises
-    nothing: its rows say ``not computable:`` and why.
-
     See Also
     --------
     published_survey_values : the published values used.
     msme_stats.estimate : the recomputation (its Stata/R equivalents are given there).
+
+    Notes
+    -----
+    An indicator that :func:`msme_stats.estimate` cannot compute on these data raises
+    nothing: its rows say ``not computable:`` and why.
 
     Examples
     --------
