@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._atomic import atomic_write_text
 from ..errors import InvalidValueError
 from ..reference import group_members, to_iso3
 
@@ -168,7 +169,7 @@ def _write_sdmx_api(frame: pd.DataFrame, path: Path) -> None:
         text = "" if conf == "C" else _fmt(value, unit)
         w.writerow(["ESTAT:EXT_TEC01(1.0)", "15/01/26 23:00:00", "A", nace, size, flow, partner, unit, geo,
                     period, text, flag, conf])
-    path.write_text(buf.getvalue(), encoding="utf-8")
+    atomic_write_text(path, buf.getvalue())
 
 
 def _write_tsv(frame: pd.DataFrame, path: Path, *, legacy: bool) -> None:
@@ -194,7 +195,7 @@ def _write_tsv(frame: pd.DataFrame, path: Path, *, legacy: bool) -> None:
     lines = [first + "\t" + "\t".join(f"{y} " for y in wide.columns)]
     for key, cells in zip(wide.index, wide.to_numpy(dtype=object).tolist(), strict=True):
         lines.append(f"{key}\t" + "\t".join(cells))
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    atomic_write_text(path, "\n".join(lines) + "\n")
 
 
 def _oecd_cells(rng: np.random.Generator) -> pd.DataFrame:
@@ -245,7 +246,7 @@ def _write_oecd(frame: pd.DataFrame, path: Path) -> None:
                     r.REF_AREA, "W", r.MEASURE, r.ACTIVITY, r.SIZE_CLASS, "_Z", "_Z", "_Z",
                     "_Z", "_Z", "_Z", r.FLOW, r.UNIT_MEASURE, r.TIME_PERIOD, r.OBS_VALUE,
                     r.OBS_STATUS, r.UNIT_MULT, "1" if r.MEASURE == "TUTT_TEC" else "0"])
-    path.write_text(buf.getvalue(), encoding="utf-8")
+    atomic_write_text(path, buf.getvalue())
 
 
 def _sdbs(rng: np.random.Generator, eurostat: pd.DataFrame, oecd: pd.DataFrame) -> str:
@@ -290,7 +291,10 @@ def _sdbs(rng: np.random.Generator, eurostat: pd.DataFrame, oecd: pd.DataFrame) 
 
 
 def write_tec_samples(out_dir: str | Path, *, seed: int = 20160927) -> dict[str, Path]:
-    """Write the partly synthetic TEC specimen files and a README into ``out_dir``.
+    """Write the five partly synthetic TEC specimen files into ``out_dir``.
+
+    Each file is written atomically; no README is written (the one of the bundled
+    ``data/tec_samples/`` is kept by hand).
 
     Parameters
     ----------
@@ -352,7 +356,7 @@ def write_tec_samples(out_dir: str | Path, *, seed: int = 20160927) -> dict[str,
     _write_tsv(eurostat, files["eurostat_tsv"], legacy=False)
     _write_tsv(eurostat, files["eurostat_tsv_legacy"], legacy=True)
     _write_oecd(oecd, files["oecd_sdmx"])
-    files["oecd_sdbs"].write_text(_sdbs(rng, eurostat, oecd), encoding="utf-8")
+    atomic_write_text(files["oecd_sdbs"], _sdbs(rng, eurostat, oecd))
     return files
 
 

@@ -41,6 +41,7 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import hashlib
+import io
 import logging
 import warnings
 import zlib
@@ -52,6 +53,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._atomic import atomic_write_bytes, atomic_write_text
 from .._options import check_choice
 from ..errors import InvalidValueError, MsmeStatsWarning, OptionError, UnknownCountryError
 
@@ -1183,8 +1185,9 @@ def _weighted_tr5(frame: pd.DataFrame) -> float:
 
 
 def _write_dta(frame: pd.DataFrame, path: Path, seed: int) -> None:
+    buf = io.BytesIO()
     frame.to_stata(
-        path,
+        buf,
         version=118,
         write_index=False,
         value_labels=frame.attrs["value_labels"],
@@ -1192,6 +1195,7 @@ def _write_dta(frame: pd.DataFrame, path: Path, seed: int) -> None:
         time_stamp=_TIME_STAMP,
         data_label=_DATA_LABEL.format(seed=seed)[:80],
     )
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def _sha256(path: Path) -> str:
@@ -1298,10 +1302,8 @@ def write_wbes_samples(
         stats.append(_survey_stats(frame, iso3, int(year)))
         logger.info("wrote %s", path)
     if write_readme:
-        pd.DataFrame(manifest).to_csv(out / "MANIFEST.csv", index=False, lineterminator="\n")
-        (out / "README.md").write_text(
-            _readme(pd.DataFrame(manifest), pd.DataFrame(stats), seed), encoding="utf-8"
-        )
+        atomic_write_text(out / "MANIFEST.csv", pd.DataFrame(manifest).to_csv(index=False, lineterminator="\n"))
+        atomic_write_text(out / "README.md", _readme(pd.DataFrame(manifest), pd.DataFrame(stats), seed))
     return paths
 
 
