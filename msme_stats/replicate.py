@@ -146,8 +146,8 @@ def inspect_wbes(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.D
 
     Stata/R equivalent
     ------------------
-    No single command. Stata: ``describe using FILE``, then ``use FILE``, ``label list
-    a4a`` and ``tabulate a4a, missing`` per file; R: ``haven::read_dta()`` then
+    No single command. Stata, per file: ``describe using FILE``, then ``use FILE``,
+    ``codebook a4a a6a strata`` and ``label list``; R: ``haven::read_dta()`` then
     ``haven::print_labels(df$a4a)`` and ``table(df$a4a, useNA = "ifany")``.
 
     See Also

@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from .._atomic import atomic_write_bytes, atomic_write_text
+from .._docs import fill_pieces
 from .._options import check_choice
 from ..errors import InvalidValueError, MsmeStatsWarning, OptionError, UnknownCountryError
 
@@ -935,6 +936,58 @@ def _spec_frame(rows: Sequence[dict]) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------
 # Public API
 # ---------------------------------------------------------------------------------------
+_SURVEY_RAISES_NOTES_EXAMPLES = """\
+    Raises
+    ------
+    OptionError
+        When ``n_firms`` is not an integer >= 30, ``target_tr5`` is outside [0, 100) or
+        not given for a survey outside the plan, ``n_regions`` is not 1 to 5, or
+        ``sector_scheme`` or ``isic_rev`` is not one of its choices.
+    UnknownCountryError
+        When ``iso3`` is not in the plan and ``country_name`` is not given.
+    InvalidValueError
+        When ``min_single_strata`` single-firm strata cannot be made with ``n_firms``
+        firms, or the generator's parameter file is damaged.
+
+    Warns
+    -----
+    MsmeStatsWarning
+        When no draw out of ``max_attempts`` has the size gradient (the last is returned),
+        or the weighted mean of ``d3c`` misses the target by more than 0.3 pp.
+
+    Notes
+    -----
+    *Definition* of the calibration: ``Σ w·d3c / Σ w`` over firms with ``d3c >= 0``,
+    ``w = wmedian`` (the official TR5 formula, METHODS §2.6); Stata
+    ``mean d3c [pw=wmedian] if d3c>=0``; R ``weighted.mean(d3c, wmedian)``. It is hit to
+    within one firm's 1-pp step (usually < 0.05 pp). Participation and intensity rise
+    with ``a6a`` and are higher in manufacturing than in services (logit and beta
+    parameters in ``wbes_generator_params.csv``; synthetic design choices).
+
+    *Source* of the targets: World Bank, Enterprise Surveys (IC.FRM.TRD.TR5), via the
+    World Bank Atlas of Sustainable Development Goals 2018 (CC BY 4.0).
+
+    Examples
+    --------
+    >>> from msme_stats.samples.wbes import synthetic_wbes_survey
+    >>> raw = synthetic_wbes_survey("KEN", 2013, n_firms=200)
+    >>> raw.shape, raw.attrs["target_tr5"], raw.attrs["synthetic"]
+    ((200, 29), 10.9, True)
+    >>> raw[["idstd", "country", "a4a", "a6a", "d3c", "strata"]].head(3)
+         idstd    country  a4a  a6a  d3c  strata
+    0  1000001  Kenya2013    1    3   22      31
+    1  1000002  Kenya2013    1    1    0       1
+    2  1000003  Kenya2013    3    2   48      27
+    >>> answered = raw["d3c"] >= 0  # the calibration: Stata  mean d3c [pw=wmedian] if d3c>=0
+    >>> w = raw.loc[answered, "wmedian"]
+    >>> round(float((raw.loc[answered, "d3c"] * w).sum() / w.sum()), 1)
+    10.9
+    >>> raw.attrs["value_labels"]["a6a"]
+    {1: 'Small(5-19)', 2: 'Medium(20-99)', 3: 'Large(100 and over)'}
+"""
+
+
+@fill_pieces(survey_raises_notes_examples=_SURVEY_RAISES_NOTES_EXAMPLES)
 def synthetic_wbes_survey(
     iso3: str,
     year: int,
@@ -991,53 +1044,7 @@ def synthetic_wbes_survey(
         integer codes with −9/−8/−7 missing codes. ``frame.attrs``: ``value_labels``,
         ``variable_labels``, ``target_tr5``, ``iso3``, ``year``, ``attempt``, ``synthetic``.
 
-    Notes
-    -----
-    *Definition* of the calibration: ``Σ w·d3c / Σ w`` over firms with ``d3c >= 0``,
-    ``w = wmedian`` (the official TR5 formula, METHODS §2.6); Stata
-    ``mean d3c [pw=wmedian] if d3c>=0``; R ``weighted.mean(d3c, wmedian)``. It is hit to
-    within one firm's 1-pp step (usually < 0.05 pp). Participation and intensity rise
-    with ``a6a`` and are higher in manufacturing than in services (logit and beta
-    parameters in ``wbes_generator_params.csv``; synthetic design choices).
-
-    *Source* of the targets: World Bank, Enterprise Surveys (IC.FRM.TRD.TR5), via the
-    World Bank Atlas of Sustainable Development Goals 2018 (CC BY 4.0).
-
-    Raises
-    ------
-    OptionError
-        When ``n_firms`` is not an integer >= 30, ``target_tr5`` is outside [0, 100) or
-        not given for a survey outside the plan, ``n_regions`` is not 1 to 5, or
-        ``sector_scheme`` or ``isic_rev`` is not one of its choices.
-    UnknownCountryError
-        When ``iso3`` is not in the plan and ``country_name`` is not given.
-    InvalidValueError
-        When ``min_single_strata`` single-firm strata cannot be made with ``n_firms``
-        firms, or the generator's parameter file is damaged.
-
-    Warns
-    -----
-    MsmeStatsWarning
-        When no draw out of ``max_attempts`` has the size gradient (the last is returned),
-        or the weighted mean of ``d3c`` misses the target by more than 0.3 pp.
-
-    Examples
-    --------
-    >>> from msme_stats.samples.wbes import synthetic_wbes_survey
-    >>> raw = synthetic_wbes_survey("KEN", 2013, n_firms=200)
-    >>> raw.shape, raw.attrs["target_tr5"], raw.attrs["synthetic"]
-    ((200, 29), 10.9, True)
-    >>> raw[["idstd", "country", "a4a", "a6a", "d3c", "strata"]].head(3)
-         idstd    country  a4a  a6a  d3c  strata
-    0  1000001  Kenya2013    1    3   22      31
-    1  1000002  Kenya2013    1    1    0       1
-    2  1000003  Kenya2013    3    2   48      27
-    >>> answered = raw["d3c"] >= 0  # the calibration: Stata  mean d3c [pw=wmedian] if d3c>=0
-    >>> w = raw.loc[answered, "wmedian"]
-    >>> round(float((raw.loc[answered, "d3c"] * w).sum() / w.sum()), 1)
-    10.9
-    >>> raw.attrs["value_labels"]["a6a"]
-    {1: 'Small(5-19)', 2: 'Medium(20-99)', 3: 'Large(100 and over)'}
+    {survey_raises_notes_examples}
     """
     spec = _survey_spec(
         iso3, int(year), n_firms=n_firms, target_tr5=target_tr5, country_name=country_name,
@@ -1202,33 +1209,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def write_wbes_samples(
-    out_dir: str | Path = "data/wbes_synthetic",
-    *,
-    seed: int = DEFAULT_SEED,
-    n_countries: int | None = None,
-    write_readme: bool = True,
-) -> list[Path]:
-    """Write the bundled SYNTHETIC WBES-schema sample files.
-
-    Parameters
-    ----------
-    out_dir
-        Folder to write into (created if needed).
-    seed
-        Master seed (default 20160927). The same seed gives byte-identical files.
-    n_countries
-        Write only the first ``n_countries`` economies of the plan (all their waves),
-        in plan order; ``None`` (default) writes all 35 economies / 45 surveys.
-    write_readme
-        Also write ``README.md`` (with the calibration table) and ``MANIFEST.csv``.
-
-    Returns
-    -------
-    list of pathlib.Path
-        The ``{ISO3}_{YEAR}_synthetic.dta`` files written, in plan order
-        (README.md and MANIFEST.csv are not listed).
-
+_SAMPLES_RAISES_NOTES_EXAMPLES = """\
     Raises
     ------
     OptionError
@@ -1261,6 +1242,38 @@ def write_wbes_samples(
     {'BGD_2007': 450, 'BGD_2013': 560}
     >>> firms.attrs["synthetic"]
     True
+"""
+
+
+@fill_pieces(samples_raises_notes_examples=_SAMPLES_RAISES_NOTES_EXAMPLES)
+def write_wbes_samples(
+    out_dir: str | Path = "data/wbes_synthetic",
+    *,
+    seed: int = DEFAULT_SEED,
+    n_countries: int | None = None,
+    write_readme: bool = True,
+) -> list[Path]:
+    """Write the bundled SYNTHETIC WBES-schema sample files.
+
+    Parameters
+    ----------
+    out_dir
+        Folder to write into (created if needed).
+    seed
+        Master seed (default 20160927). The same seed gives byte-identical files.
+    n_countries
+        Write only the first ``n_countries`` economies of the plan (all their waves),
+        in plan order; ``None`` (default) writes all 35 economies / 45 surveys.
+    write_readme
+        Also write ``README.md`` (with the calibration table) and ``MANIFEST.csv``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The ``{ISO3}_{YEAR}_synthetic.dta`` files written, in plan order
+        (README.md and MANIFEST.csv are not listed).
+
+    {samples_raises_notes_examples}
     """
     out = Path(out_dir)
     plan = wbes_sample_plan()
