@@ -293,6 +293,10 @@ class Registry:
         """Remove an output (for tests and interactive use)."""
         self._outputs.pop(id, None)
 
+    def unregister_input(self, name: str) -> None:
+        """Remove an input (for tests and interactive use)."""
+        self._inputs.pop(name, None)
+
     def outputs(self) -> list[OutputSpec]:
         """Registered outputs, sorted by id."""
         return [self._outputs[k] for k in sorted(self._outputs)]
@@ -329,7 +333,65 @@ def register_output(
     func: Callable[[BuildContext], Any] | None = None,
     float_format: str = "{:.2f}",
 ) -> Any:
-    """Register an output in the package registry (see :meth:`Registry.register_output`)."""
+    """Register a figure or table in the package registry; usable as a decorator.
+
+    The output-definition modules of :mod:`msme_stats.outputs` call it at import time;
+    :func:`build` (``make figures``, ``msme-stats build``) then regenerates every
+    registered output.
+
+    Parameters
+    ----------
+    id
+        Output id, also the file name stem (``<id>.png``, ``<id>.csv``, ...): no spaces,
+        path separators or wildcards.
+    kind
+        ``"figure"`` (the function returns a matplotlib Figure, or an Axes whose figure is
+        used; written as PNG and SVG) or ``"table"`` (it returns a DataFrame; written as
+        CSV, Markdown and LaTeX; a non-default index is written as columns).
+    title
+        Human title, listed by ``msme-stats list`` and written to the manifest.
+    inputs
+        Names of the inputs the output uses (registered with :func:`register_input`, or a
+        glob relative to the data directory). Only declared inputs can be loaded through
+        the context, and all of them are hashed into the manifest.
+    func
+        ``func(ctx: BuildContext)``. When omitted, a decorator is returned.
+    float_format
+        Format of floats in the Markdown and LaTeX versions of a table (the CSV keeps all
+        digits), e.g. ``"{:.1f}"``.
+
+    Returns
+    -------
+    callable
+        ``func`` itself when given, else a decorator that registers the function it
+        decorates and returns it unchanged.
+
+    Raises
+    ------
+    OptionError
+        When ``id`` is not usable as a file name, ``kind`` is not ``"figure"`` or
+        ``"table"``, ``title`` is empty, ``float_format`` is not a format string, or
+        ``func`` is not callable.
+    BuildError
+        When another function is already registered under ``id`` (registering the same
+        function again is allowed).
+
+    See Also
+    --------
+    Registry.register_output : the same on a registry of one's own.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from msme_stats.build import REGISTRY, register_output
+    >>> @register_output("demo_shares", kind="table", title="Demo shares")
+    ... def _demo(ctx):
+    ...     return pd.DataFrame({"size": ["SME", "large"], "share": [31.25, 68.75]})
+    >>> spec = REGISTRY.output("demo_shares")
+    >>> spec.kind, spec.extensions
+    ('table', ('csv', 'md', 'tex'))
+    >>> REGISTRY.unregister("demo_shares")  # a demonstration only: leave the registry as it was
+    """
     return REGISTRY.register_output(
         id, kind=kind, title=title, inputs=inputs, func=func, float_format=float_format
     )
@@ -343,7 +405,57 @@ def register_input(
     description: str = "",
     alternatives: Sequence[str] = (),
 ) -> InputSpec:
-    """Register a named input in the package registry (see :class:`InputSpec`)."""
+    """Register a named input in the package registry (see :class:`InputSpec`).
+
+    An input is the files of ONE named folder under the data directory and the function
+    that loads them; outputs name the inputs they use, and a build loads each input once.
+
+    Parameters
+    ----------
+    name
+        Input name, as listed in an output's ``inputs``.
+    pattern
+        ``"FOLDER/GLOB"`` relative to the data directory (e.g. ``"wbes/*.dta"``); the folder
+        part holds no wildcard and no ``..``. An absolute path is used as is.
+    loader
+        ``loader(paths)`` receives the sorted list of matched files and returns anything (a
+        frame, a dict of frames, ...); a loader that names a ``params`` argument also
+        receives the build parameters. ``None``: outputs pass a loader to ``ctx.load``.
+    description
+        One line for ``msme-stats list`` and the manifest.
+    alternatives
+        Other patterns for the same input (e.g. the bundled samples
+        ``"wbes_synthetic/*.dta"`` beside ``"wbes/*.dta"``); a data directory holding more
+        than one of these folders makes the build stop with
+        :class:`~msme_stats.errors.AmbiguousInputError`.
+
+    Returns
+    -------
+    InputSpec
+        The registered input.
+
+    Raises
+    ------
+    OptionError
+        When ``name`` is not usable as a name, or a pattern is empty or has a wildcard or
+        ``..`` in its folder part.
+    BuildError
+        When ``name`` is already registered with other patterns or another loader.
+
+    Examples
+    --------
+    >>> from msme_stats.build import REGISTRY, register_input
+    >>> from msme_stats.sources.tec import load_tec
+    >>> spec = register_input("demo_tec01", pattern="tec_samples/ext_tec01_synthetic_sdmx.csv",
+    ...                       loader=load_tec, description="ext_tec01 specimen")
+    >>> spec.candidates
+    ('tec_samples/ext_tec01_synthetic_sdmx.csv',)
+    >>> register_input("demo_tec01", pattern="my_tec/*.csv", loader=load_tec)
+    Traceback (most recent call last):
+    ...
+    msme_stats.errors.BuildError: input 'demo_tec01' is registered twice with different patterns or loaders ...
+    >>> REGISTRY.unregister_input("demo_tec01")  # a demonstration only
+    """
     return REGISTRY.register_input(name, pattern=pattern, loader=loader, description=description,
                                    alternatives=alternatives)
 
@@ -351,8 +463,23 @@ def register_input(
 def load_output_modules() -> None:
     """Import :mod:`msme_stats.outputs` (which imports every output-definition module).
 
-    A module that fails to import makes this raise :class:`~msme_stats.errors.BuildError`
-    naming the module, never a silently shorter list of outputs.
+    Importing the modules registers their inputs and outputs in :data:`REGISTRY`; importing
+    them again does nothing.
+
+    Raises
+    ------
+    BuildError
+        When an output-definition module fails to import; the message names the module, so
+        that a build never runs with a silently shorter list of outputs.
+
+    Examples
+    --------
+    >>> from msme_stats.build import REGISTRY, load_output_modules
+    >>> load_output_modules()
+    >>> "wbes_headline_sme_vs_large" in {spec.id for spec in REGISTRY.outputs()}
+    True
+    >>> REGISTRY.input("wbes").candidates
+    ('wbes/*.dta', 'wbes_synthetic/*.dta')
     """
     try:
         importlib.import_module("msme_stats.outputs")
@@ -366,7 +493,34 @@ def load_output_modules() -> None:
 
 
 def registered_outputs(registry: Registry | None = None) -> list[OutputSpec]:
-    """Outputs of ``registry`` (default: the package registry, after importing the outputs)."""
+    """The registered outputs, sorted by id (what ``msme-stats list`` shows).
+
+    Parameters
+    ----------
+    registry
+        Registry to list (default: the package registry :data:`REGISTRY`, after importing
+        :mod:`msme_stats.outputs` with :func:`load_output_modules`).
+
+    Returns
+    -------
+    list of OutputSpec
+        One per output: ``id``, ``kind`` (``"figure"`` or ``"table"``), ``title``,
+        ``inputs``, ``func``, ``float_format``, and the ``module`` that defines it and the
+        file ``extensions`` it writes.
+
+    Raises
+    ------
+    BuildError
+        Propagated from :func:`load_output_modules` when an output module fails to import.
+
+    Examples
+    --------
+    >>> from msme_stats.build import registered_outputs
+    >>> tables = [spec for spec in registered_outputs() if spec.kind == "table"]
+    >>> spec = next(spec for spec in tables if spec.id == "wbes_headline_sme_vs_large")
+    >>> spec.inputs, spec.extensions
+    (('wbes',), ('csv', 'md', 'tex'))
+    """
     if registry is None:
         load_output_modules()
         registry = REGISTRY
@@ -412,7 +566,7 @@ class _Report:
             items = record.setdefault("warnings", [])
             for w in caught:
                 if issubclass(w.category, MsmeStatsWarning):
-                    items.append({"category": w.category.__name__, "message": self._clean(w.message)})
+                    items.append({"category": w.category.__name__, "message": self._clean(str(w.message))})
                 else:
                     others.append(w)
             for rec in handler.records:
@@ -465,7 +619,56 @@ class _ListHandler(logging.Handler):
 
 
 def report_summary(manifest: Manifest, *, width: int = 150) -> list[str]:
-    """Short lines on what the build did to the data (the CLI prints them on stderr)."""
+    """Short lines on what the build did to the data (the CLI prints them on stderr).
+
+    Summarises the manifest's ``report``: per input and per output, the cells set to
+    missing (recodes), the exclusions counted, and each distinct msme_stats warning or
+    WARNING log record, so that nothing the loaders did to the data goes unseen.
+
+    Parameters
+    ----------
+    manifest
+        The manifest returned by :func:`build`.
+    width
+        Longest warning message shown in full; longer ones are cut with ``...`` (the
+        manifest keeps them whole).
+
+    Returns
+    -------
+    list of str
+        A heading naming the manifest file and one line per input or output with anything
+        to report; empty when there is nothing.
+
+    Raises
+    ------
+    KeyError
+        When the manifest's ``report`` was not written by :func:`build` (a recode record
+        without its ``cells`` or ``by_variable`` count).
+
+    Examples
+    --------
+    A build of one table from the SYNTHETIC WBES samples of one economy, written into a
+    data folder of its own:
+
+    >>> import pathlib, tempfile
+    >>> import msme_stats as ms
+    >>> from msme_stats.build import Registry, build, report_summary
+    >>> from msme_stats.samples.wbes import write_wbes_samples
+    >>> registry = Registry()
+    >>> spec = registry.register_input("wbes", pattern="wbes/*.dta",
+    ...                                loader=lambda paths: ms.load_wbes(paths, cache=False))
+    >>> @registry.register_output("firms_per_survey", kind="table", title="Firms per survey",
+    ...                           inputs=("wbes",))
+    ... def _firms(ctx):
+    ...     return ctx.load("wbes").groupby("survey_id").size().rename("firms").reset_index()
+    >>> with tempfile.TemporaryDirectory() as data, tempfile.TemporaryDirectory() as out:
+    ...     files = write_wbes_samples(pathlib.Path(data) / "wbes", n_countries=1, write_readme=False)
+    ...     manifest = build(data_dir=data, out_dir=out, registry=registry, progress=False)
+    ...     for line in report_summary(manifest, width=60):
+    ...         print(line)
+    msme-stats build: what the build did to the data (details: .../manifest.json, "report"):
+      input wbes: 2,980 cell(s) set to missing in 15 variable(s); load_wbes: 10 firm(s) have d3a+d3b+d3c off 100 by mo...
+    """
     report = manifest.data.get("report") or {}
     lines = []
     for kind, items in (("input", report.get("inputs", {})), ("output", report.get("outputs", {}))):
@@ -534,7 +737,8 @@ class BuildContext:
         """
         self._check_declared(name)
         spec = self.registry.input(name)
-        fn = loader or (spec.loader if spec else None)
+        # a loader takes the file list, and the build parameters when it names ``params``
+        fn: Callable[..., Any] | None = loader or (spec.loader if spec else None)
         if fn is None:
             raise BuildError(
                 f"output {self.output.id if self.output else '?'!r}: input {name!r} has no "
@@ -622,11 +826,11 @@ def _resolve_input(
     spec = registry.input(name)
     candidates = spec.candidates if spec else (name,)
     if Path(candidates[0]).is_absolute():
-        pattern = Path(candidates[0])
-        base, rel = pattern.anchor, str(pattern.relative_to(pattern.anchor))
+        absolute = Path(candidates[0])
+        base, rel = absolute.anchor, str(absolute.relative_to(absolute.anchor))
         files = [p for p in sorted(Path(base).glob(rel)) if p.is_file()]
         if not files:
-            raise BuildError(f"input {name!r}: no file matches {pattern}. Put the data there.")
+            raise BuildError(f"input {name!r}: no file matches {absolute}. Put the data there.")
         return files, None
     if data_dir is None:
         raise BuildError(
@@ -1037,13 +1241,50 @@ def build(
     Raises
     ------
     BuildError
-        (or a subclass) when an input is missing, ambiguous or unreadable, an output function
-        raises or returns the wrong type, the output folder cannot be used or holds a file
-        the build did not write under an output's name, or another build holds its lock.
+        (or a subclass) when an input is missing, ambiguous
+        (:class:`~msme_stats.errors.AmbiguousInputError`) or unreadable
+        (:class:`~msme_stats.errors.InputLoadError`), an output function raises or returns
+        the wrong type, the output folder cannot be used
+        (:class:`~msme_stats.errors.OutputDirError`) or holds a file the build did not write
+        under an output's name (:class:`~msme_stats.errors.OutputClashError`), another build
+        holds its lock (:class:`~msme_stats.errors.BuildLockedError`), or an interrupted
+        commit cannot be completed or undone (:class:`~msme_stats.errors.RecoveryError`).
         ``out_dir`` is then exactly as before; also after SIGINT or SIGTERM (raised as
         :class:`KeyboardInterrupt`), which make the commit undo its renames. After SIGKILL
         or a power loss, the next build (or :func:`recover`) completes or undoes the commit
         from its journal (see :mod:`msme_stats._commit`).
+    OptionError
+        When ``only`` names an output that is not registered, or ``params`` is not
+        JSON-serialisable.
+
+    See Also
+    --------
+    report_summary : what loading the inputs did to the data.
+    register_output : add a figure or table to the build.
+
+    Examples
+    --------
+    A build of one table, defined on a registry of its own, into a temporary folder
+    (``make figures`` builds every registered output from the bundled ``data/`` folder):
+
+    >>> import pathlib, tempfile
+    >>> import pandas as pd
+    >>> from msme_stats.build import Registry, build, digest_dir
+    >>> registry = Registry()
+    >>> @registry.register_output("sme_shares", kind="table", title="Export value by size",
+    ...                           float_format="{:.1f}")
+    ... def _shares(ctx):
+    ...     return pd.DataFrame({"size": ["SME", "large"], "share": [31.25, 68.75]})
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     manifest = build(out_dir=out, registry=registry, progress=False)
+    ...     print(manifest.built, sorted(digest_dir(out)))
+    ...     print((pathlib.Path(out) / "sme_shares.md").read_text())
+    ['sme_shares'] ['manifest.json', 'sme_shares.csv', 'sme_shares.md', 'sme_shares.tex']
+    | size | share |
+    |:---|---:|
+    | SME | 31.2 |
+    | large | 68.8 |
+    <BLANKLINE>
     """
     t_start = time.perf_counter()
     if registry is None:
@@ -1165,10 +1406,41 @@ def recover(out_dir: str | os.PathLike[str] = "figures", *, lock_timeout: float 
     """Finish or undo the commit of a build into ``out_dir`` that was killed (SIGKILL, power
     loss), and remove its work folder (``msme-stats build --recover``).
 
-    Returns ``None`` when there was nothing to do, ``"removed"`` when an unfinished build
-    that had not started its commit was cleaned up, ``"forward"`` or ``"back"`` when its
-    commit was completed or undone. Afterwards ``out_dir`` holds exactly the files its
-    ``manifest.json`` lists (the old or the new ones, never a mix).
+    Afterwards ``out_dir`` holds exactly the files its ``manifest.json`` lists (the old or
+    the new ones, never a mix). :func:`build` does the same before it starts, so this is
+    needed only to repair a folder without building.
+
+    Parameters
+    ----------
+    out_dir
+        The output folder of the interrupted build.
+    lock_timeout
+        Seconds to wait when a build holds the folder's lock (default 0: fail at once).
+
+    Returns
+    -------
+    str or None
+        ``None`` when there was nothing to do, ``"removed"`` when an unfinished build that
+        had not started its commit was cleaned up, ``"forward"`` or ``"back"`` when its
+        commit was completed or undone from its journal.
+
+    Raises
+    ------
+    OutputDirError
+        When ``out_dir`` is a file, a dangling symbolic link, or cannot be used.
+    BuildLockedError
+        When another build holds the folder's lock for longer than ``lock_timeout``.
+    RecoveryError
+        When the unfinished commit can be neither completed nor undone (the message says
+        what failed; fix the cause and run it again).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from msme_stats.build import recover
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     print(recover(out))
+    None
     """
     out_path = _check_out_dir(Path(out_dir))
     work = WorkDir(out_path)
@@ -1286,6 +1558,31 @@ def _manifest(
 
 
 def digest_dir(path: str | os.PathLike[str]) -> dict[str, str]:
-    """``{file name: sha256}`` of the files in a directory (to compare two builds)."""
+    """``{file name: sha256}`` of the files in a directory (to compare two builds).
+
+    Parameters
+    ----------
+    path
+        A directory, e.g. the ``out_dir`` of a build. Sub-folders are not read.
+
+    Returns
+    -------
+    dict of str to str
+        File name to the hex SHA-256 of its bytes, sorted by name.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` does not exist (:class:`NotADirectoryError` when it is a file).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from msme_stats.build import digest_dir
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = (pathlib.Path(folder) / "a.csv").write_text("x,y")
+    ...     digest_dir(folder)
+    {'a.csv': '...'}
+    """
     return {p.name: sha256_file(p) for p in sorted(Path(path).iterdir()) if p.is_file()}
 

@@ -14,12 +14,13 @@ import os
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ._options import format_code
-from .errors import MsmeStatsError
+from .errors import MissingColumnsError, MsmeStatsError, UnreadableFileError
 
 INSPECT_COLUMNS = (
     "file", "usable", "survey_id", "country", "country_source", "year", "year_source", "firms", "strata",
@@ -33,10 +34,10 @@ def _counts(series: pd.Series) -> str:
     return "; ".join(f"{k} {v}" for k, v in vc.items())
 
 
-def _inspect_one(src: str) -> dict:
+def _inspect_one(src: str | pd.DataFrame) -> dict[str, Any]:
     from .sources import wbes as w
 
-    row: dict = {c: None for c in INSPECT_COLUMNS}
+    row: dict[str, Any] = {c: None for c in INSPECT_COLUMNS}
     row["file"] = str(src)
     odd: list[str] = []
     try:
@@ -84,12 +85,11 @@ def _inspect_one(src: str) -> dict:
             pairs.append(f"{format_code(code)} {lab if lab is not None else '(no label)'}->{sec.astype(object).iloc[0] if len(sec) else ''}")
         row["sector_labels"] = "; ".join(pairs)
     for var in ("a4a", "a6a", "strata"):
-        col = var if var in raw.frame.columns else None
-        if col and col in raw.value_labels and pd.api.types.is_numeric_dtype(raw.frame[col]):
-            vals = pd.to_numeric(raw.frame[col], errors="coerce").dropna()
-            unknown = sorted(v for v in pd.unique(vals) if v >= 0 and v not in raw.value_labels[col])
+        if var in raw.frame.columns and var in raw.value_labels and pd.api.types.is_numeric_dtype(raw.frame[var]):
+            vals = pd.to_numeric(raw.frame[var], errors="coerce").dropna()
+            unknown = sorted(v for v in pd.unique(vals) if v >= 0 and v not in raw.value_labels[var])
             if unknown:
-                odd.append(f"{col}: code(s) without a label: {', '.join(format_code(v) for v in unknown[:5])}")
+                odd.append(f"{var}: code(s) without a label: {', '.join(format_code(v) for v in unknown[:5])}")
     if "interview_year" in frame:
         row["interview_years"] = _counts(frame["interview_year"].dropna().astype(int))
     if rec:
@@ -136,12 +136,55 @@ def inspect_wbes(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.D
         undefined label sets, codes without a label, synthetic data, ...). A survey reached
         through two files makes the later file unusable. Files are read with the
         defaults of ``load_wbes`` and without the cache.
+
+    Raises
+    ------
+    TypeError
+        When ``paths`` is neither a path nor an iterable of paths. A file, folder or glob
+        that cannot be read raises nothing: it becomes a row with ``usable`` False and the
+        reason (the message :func:`msme_stats.load_wbes` would raise) in ``error``.
+
+    Stata/R equivalent
+    ------------------
+    No single command. Stata, per file: ``describe using FILE``, then ``use FILE``,
+    ``codebook a4a a6a strata`` and ``label list``; R: ``haven::read_dta()`` then
+    ``haven::print_labels(df$a4a)`` and ``table(df$a4a, useNA = "ifany")``.
+
+    See Also
+    --------
+    msme_stats.load_wbes : loads the files this function checks.
+    replicate_published : published values beside the recomputed ones.
+
+    Examples
+    --------
+    Two SYNTHETIC surveys (Bangladesh 2007 and 2013) written into a temporary folder:
+
+    >>> import tempfile
+    >>> from msme_stats.replicate import inspect_wbes
+    >>> from msme_stats.samples.wbes import write_wbes_samples
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     files = write_wbes_samples(folder, n_countries=1, write_readme=False)
+    ...     checks = inspect_wbes(folder)
+    >>> checks[["survey_id", "usable", "firms", "strata", "single_firm_strata"]]
+      survey_id  usable  firms  strata  single_firm_strata
+    0  BGD_2007    True    450      36                   2
+    1  BGD_2013    True    560      85                  11
+    >>> print(checks.loc[0, "sector_labels"])
+    1 Manufacturing->manufacturing; 2 Retail->retail; 3 Other Services->other_services
+    >>> print(checks.loc[0, "odd"])
+    SYNTHETIC data (data label: 'SYNTHETIC WBES-schema sample ...') | 4 firm(s) with d3a+d3b+d3c off 100
+
+    A file that cannot be used is a row saying why, not an error:
+
+    >>> bad = inspect_wbes("no_such_folder/*.dta")
+    >>> print(bad.loc[0, "usable"], bad.loc[0, "error"])
+    False The pattern 'no_such_folder/*.dta' matched no file. Check the folder and the pattern.
     """
     from .sources.wbes import _expand_sources
 
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for p in paths:
         try:
             srcs = _expand_sources(p)
@@ -165,6 +208,10 @@ def inspect_wbes(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.D
 
 
 # --------------------------------------------------------------------------- replicate
+#: columns of a World Bank indicator extract (the bundled TR5 file)
+_TR5_COLUMNS = ("Country Code", "Series Code", "Time", "Value")
+
+
 def _decimals(text: str) -> int:
     text = str(text).strip()
     return len(text.split(".")[1]) if "." in text else 0
@@ -176,13 +223,44 @@ def published_survey_values(reference_values: str | os.PathLike | pd.DataFrame |
 
     Sources: the bundled extract of ``IC.FRM.TRD.TR5`` (``data/worldbank_tr5/``, CC BY 4.0)
     and the ``WBES_*`` rows of the published reference values
-    (:func:`msme_stats.published_values`, e.g. ``IC.CUS.DURS.EX`` for Kenya 2018).
+    (:func:`msme_stats.published_values`, e.g. ``IC.CUS.DURS.EX`` for Kenya 2018). Only
+    codes of the indicator registry (its ``wb_code`` or an alias) are kept; the same value
+    of a survey and indicator from two sources is kept once.
+
+    Parameters
+    ----------
+    reference_values
+        Published reference values: a path or frame in the layout of
+        ``data/published_reference_values/reference_values.csv`` (default: that file).
+    tr5
+        A World Bank indicator extract in the layout of
+        ``data/worldbank_tr5/fig_sdg17_enterprise_exports.csv`` (columns ``Country Code``,
+        ``Series Code``, ``Time``, ``Value``; ``..`` for no value). Default: that bundled
+        file, skipped when it is not there.
 
     Returns
     -------
     pandas.DataFrame
         ``country``, ``year``, ``indicator`` (registry id), ``wb_code``, ``published``
         (float), ``published_text`` (as published, which gives the precision) and ``source``.
+
+    Raises
+    ------
+    UnreadableFileError
+        When ``reference_values`` or a ``tr5`` given explicitly is not a file.
+    MissingColumnsError
+        When the ``tr5`` extract lacks one of its four columns.
+
+    Examples
+    --------
+    >>> from msme_stats.replicate import published_survey_values
+    >>> pub = published_survey_values()
+    >>> ken = pub[pub["country"] == "KEN"].sort_values("year")
+    >>> print(ken[["year", "indicator", "wb_code", "published_text"]].to_string(index=False))
+     year                  indicator        wb_code published_text
+     2007 es_direct_export_intensity IC.FRM.TRD.TR5            2.3
+     2013 es_direct_export_intensity IC.FRM.TRD.TR5           10.9
+     2018      es_days_clear_exports IC.CUS.DURS.EX            9.7
     """
     from ._paths import data_dir
     from .aggregate import published_values
@@ -193,26 +271,33 @@ def published_survey_values(reference_values: str | os.PathLike | pd.DataFrame |
     for r in reg.itertuples(index=False):
         for code in [r.wb_code, *str(r.aliases or "").split("|")]:
             if isinstance(code, str) and code.startswith("IC."):
-                code_to_id[code] = r.id
+                code_to_id[code] = str(r.id)
     rows = []
     path = Path(tr5) if tr5 is not None else data_dir() / "worldbank_tr5" / "fig_sdg17_enterprise_exports.csv"
+    if tr5 is not None and not path.is_file():
+        raise UnreadableFileError(
+            f"{path}: World Bank indicator extract not found; pass tr5= the path of a CSV with the columns "
+            f"{list(_TR5_COLUMNS)} (the bundled one is data/worldbank_tr5/fig_sdg17_enterprise_exports.csv)."
+        )
     if path.is_file():
         raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+        missing = [c for c in _TR5_COLUMNS if c not in raw.columns]
+        if missing:
+            raise MissingColumnsError(f"{path}: lacks column(s) {missing}; a World Bank extract has {list(_TR5_COLUMNS)}.")
         raw = raw[(raw["Country Code"] != "..") & (raw["Value"] != "..") & (raw["Value"] != "")]
-        for r in raw.itertuples(index=False):
-            code = r[1]
+        for iso3, code, year, value in raw[list(_TR5_COLUMNS)].itertuples(index=False, name=None):
             if code in code_to_id:
-                rows.append({"country": r[0], "year": int(r[2]), "indicator": code_to_id[code], "wb_code": code,
-                             "published": float(r[3]), "published_text": r[3],
+                rows.append({"country": iso3, "year": int(year), "indicator": code_to_id[code], "wb_code": code,
+                             "published": float(value), "published_text": value,
                              "source": f"World Bank {code} extract ({path.name}, CC BY 4.0)"})
     refs = published_values(reference_values)
     refs = refs[refs.index.str.startswith("WBES_")]
-    for ref_id, r in refs.iterrows():
-        code = str(r["indicator"]).split()[0]
-        if code in code_to_id and len(str(r["geo"])) == 3 and str(r["year"]).isdigit():
-            rows.append({"country": r["geo"], "year": int(r["year"]), "indicator": code_to_id[code], "wb_code": code,
-                         "published": float(r["value"]), "published_text": str(r["value"]),
-                         "source": f"{ref_id}: {r['source']}"})
+    for ref_id, ref in refs.iterrows():
+        code = str(ref["indicator"]).split()[0]
+        if code in code_to_id and len(str(ref["geo"])) == 3 and str(ref["year"]).isdigit():
+            rows.append({"country": ref["geo"], "year": int(str(ref["year"])), "indicator": code_to_id[code],
+                         "wb_code": code, "published": float(str(ref["value"])), "published_text": str(ref["value"]),
+                         "source": f"{ref_id}: {ref['source']}"})
     out = pd.DataFrame(rows, columns=["country", "year", "indicator", "wb_code", "published", "published_text", "source"])
     # one value per survey and indicator: the same number from two sources is kept once
     return out.drop_duplicates(["country", "year", "indicator", "published_text"]).reset_index(drop=True)
@@ -246,9 +331,48 @@ def replicate_published(
         ``difference`` (rounded minus published), ``status`` (``match``, ``differs by
         +0.3``, ``no published value``, or ``not computable: ...``), ``n`` (firms used),
         ``source``.
+
+    Raises
+    ------
+    MissingColumnsError
+        When ``firms`` lacks ``survey_id``, ``country`` or ``year`` (a frame not from
+        :func:`msme_stats.load_wbes`), or the ``tr5`` extract lacks a column.
+    UnreadableFileError
+        Propagated from :func:`published_survey_values` when ``reference_values`` or
+        ``tr5`` is not a file.
+
+    See Also
+    --------
+    published_survey_values : the published values used.
+    msme_stats.estimate : the recomputation (its Stata/R equivalents are given there).
+
+    Notes
+    -----
+    An indicator that :func:`msme_stats.estimate` cannot compute on these data raises
+    nothing: its rows say ``not computable:`` and why.
+
+    Examples
+    --------
+    A SYNTHETIC Kenya 2013 survey, calibrated to the published TR5 value (10.9 %):
+
+    >>> import msme_stats as ms
+    >>> from msme_stats.replicate import replicate_published
+    >>> from msme_stats.samples.wbes import synthetic_wbes_survey
+    >>> firms = ms.load_wbes(synthetic_wbes_survey("KEN", 2013, n_firms=200), cache=False)
+    >>> checks = replicate_published(firms)
+    >>> checks.loc[checks["published"].notna(), ["wb_code", "published", "recomputed_rounded", "status"]]
+              wb_code  published  recomputed_rounded status
+    0  IC.FRM.TRD.TR5       10.9                10.9  match
+    >>> checks["status"].value_counts().to_dict()
+    {'no published value': 10, 'match': 1}
     """
     from .indicators import estimate, list_indicators
 
+    missing = [c for c in ("survey_id", "country", "year") if c not in firms.columns]
+    if missing:
+        raise MissingColumnsError(
+            f"replicate_published: firms lacks column(s) {missing}; pass the firm frame of msme_stats.load_wbes."
+        )
     reg = list_indicators("es")
     official = reg[reg["wb_code"].fillna("").str.startswith("IC.")]
     pub = published_survey_values(reference_values, tr5)
@@ -264,32 +388,37 @@ def replicate_published(
         except MsmeStatsError as exc:
             errors[ind] = " ".join(str(exc).split())
     rows = []
-    for s in surveys.itertuples(index=False):
+    for sid, iso3, yr in surveys.itertuples(index=False, name=None):
+        survey_id, country, year = str(sid), str(iso3), int(yr)
         for ind in official.itertuples(index=False):
-            got = est.get(ind.id)
-            hit = got[got["survey_id"].astype(str) == s.survey_id] if got is not None else None
+            ind_id = str(ind.id)
+            got = est.get(ind_id)
+            hit = got[got["survey_id"].astype(str) == survey_id] if got is not None else None
             value = float(hit["estimate"].iloc[0]) if hit is not None and len(hit) == 1 else np.nan
             n = int(hit["n"].iloc[0]) if hit is not None and len(hit) == 1 and "n" in hit else None
-            p = pub[(pub["country"] == s.country) & (pub["year"] == int(s.year)) & (pub["indicator"] == ind.id)]
+            p = pub[(pub["country"] == country) & (pub["year"] == year) & (pub["indicator"] == ind_id)]
             if p.empty:
                 p = pd.DataFrame([{"published": np.nan, "published_text": "", "source": ""}])
-            for q in p.itertuples(index=False):
-                dec = _decimals(q.published_text) if q.published_text else None
+            for published_value, published_text, source in p[["published", "published_text", "source"]].itertuples(
+                index=False, name=None
+            ):
+                published, text = float(published_value), str(published_text)
+                dec = _decimals(text) if text else None  # None: no published value
                 rounded = round(value, dec) if dec is not None and np.isfinite(value) else np.nan
-                if ind.id in errors:
-                    status = f"not computable: {errors[ind.id]}"
-                elif not q.published_text:
+                if ind_id in errors:
+                    status = f"not computable: {errors[ind_id]}"
+                elif dec is None:
                     status = "no published value"
                 elif not np.isfinite(value):
                     status = "not computable: no firm answered"
                 else:
-                    diff = round(rounded - q.published, dec)
+                    diff = round(rounded - published, dec)
                     status = "match" if diff == 0 else f"differs by {diff:+.{dec}f}"
                 rows.append({
-                    "survey_id": s.survey_id, "country": s.country, "year": int(s.year), "indicator": ind.id,
-                    "wb_code": ind.wb_code, "published": q.published, "decimals": dec, "recomputed": value,
+                    "survey_id": survey_id, "country": country, "year": year, "indicator": ind_id,
+                    "wb_code": ind.wb_code, "published": published_value, "decimals": dec, "recomputed": value,
                     "recomputed_rounded": rounded,
-                    "difference": (round(rounded - q.published, dec) if dec is not None and np.isfinite(rounded) else np.nan),
-                    "status": status, "n": n, "source": q.source,
+                    "difference": (round(rounded - published, dec) if dec is not None and np.isfinite(rounded) else np.nan),
+                    "status": status, "n": n, "source": source,
                 })
     return pd.DataFrame(rows)

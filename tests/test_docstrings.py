@@ -28,7 +28,6 @@ import msme_stats
 PENDING: set[str] = {
     "msme_stats.aggregate.es",
     "msme_stats.aggregate.tec",
-    "msme_stats.build",
     "msme_stats.classify",
     "msme_stats.engines",
     "msme_stats.engines.duckdb_engine",
@@ -37,16 +36,12 @@ PENDING: set[str] = {
     "msme_stats.indicators.dynamics",
     "msme_stats.indicators.es",
     "msme_stats.indicators.tec",
-    "msme_stats.outputs.wbes",
     "msme_stats.plots.bars",
     "msme_stats.plots.dots",
     "msme_stats.plots.lines",
     "msme_stats.plots.style",
     "msme_stats.reference",
-    "msme_stats.replicate",
-    "msme_stats.samples.tec",
     "msme_stats.samples.transactions",
-    "msme_stats.samples.wbes",
     "msme_stats.screens",
     "msme_stats.sources.customs",
     "msme_stats.survey",
@@ -77,6 +72,7 @@ STATA_R: set[str] = {
     "msme_stats.sources.tec.load_tec",
     "msme_stats.sources.business_counts.load_business_counts",
     "msme_stats.sources.download.download_tec",
+    "msme_stats.replicate.inspect_wbes",
 }
 
 

@@ -91,3 +91,25 @@ def test_real_microdata_match_every_published_value():
         pytest.skip("no survey in MSME_STATS_WBES_DIR has a bundled published value")
     off = published[published["status"] != "match"]
     assert off.empty, off[["survey_id", "wb_code", "published", "recomputed", "status"]].to_string()
+
+
+def test_published_survey_values_names_a_missing_or_wrong_tr5_file(tmp_path):
+    with pytest.raises(ms.errors.UnreadableFileError, match="no_such.csv"):
+        ms.published_survey_values(tr5=tmp_path / "no_such.csv")
+    wrong = tmp_path / "extract.csv"
+    wrong.write_text('"Country Code","Time","Value"\n"KEN",2013,10.9\n', encoding="utf-8")
+    with pytest.raises(ms.errors.MissingColumnsError, match="Series Code"):
+        ms.published_survey_values(tr5=wrong)
+    # the same extract with all four columns is read
+    right = tmp_path / "right.csv"
+    right.write_text('"Country Code","Series Code","Time","Value"\n"KEN","IC.FRM.TRD.TR5",2013,10.9\n',
+                     encoding="utf-8")
+    pub = ms.published_survey_values(tr5=right)
+    assert pub.loc[pub["source"].str.contains("right.csv"), ["country", "year", "published"]].values.tolist() == [
+        ["KEN", 2013, 10.9]
+    ]
+
+
+def test_replicate_published_names_missing_columns():
+    with pytest.raises(ms.errors.MissingColumnsError, match="survey_id"):
+        ms.replicate_published(pd.DataFrame({"x": [1]}))

@@ -52,6 +52,35 @@ def data_note(firms: pd.DataFrame) -> str:
     synthetic: ``"SYNTHETIC sample data"``; none: ``"Enterprise Surveys microdata, N file(s)"``;
     a mix says how many files are synthetic, so SYNTHETIC is never missing from synthetic
     data nor left on real data.
+
+    Parameters
+    ----------
+    firms
+        Firm frame from :func:`msme_stats.load_wbes` (its ``attrs["files"]``), or any frame
+        with ``attrs["source_files"]``; a frame with neither is ``"firm-level data"``.
+
+    Returns
+    -------
+    str
+        The note, for a chart source line or a table footnote.
+
+    Raises
+    ------
+    AttributeError
+        When ``firms`` is not a DataFrame (it has no ``attrs``); any frame is accepted.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from msme_stats.outputs.wbes import data_note
+    >>> firms = pd.DataFrame({"survey_id": ["KEN_2018", "BGD_2013"]})
+    >>> firms.attrs["files"] = [{"file": "KEN_2018.dta", "synthetic": False},
+    ...                         {"file": "BGD_2013_synthetic.dta", "synthetic": True}]
+    >>> data_note(firms)
+    'includes SYNTHETIC data: 1 of 2 files'
+    >>> firms.attrs["files"] = firms.attrs["files"][:1]
+    >>> data_note(firms)
+    'Enterprise Surveys microdata, 1 file'
     """
     files = firms.attrs.get("files")
     if files:

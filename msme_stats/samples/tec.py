@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._atomic import atomic_write_text
 from ..errors import InvalidValueError
 from ..reference import group_members, to_iso3
 
@@ -98,10 +99,10 @@ def _eurostat_cells(rng: np.random.Generator) -> pd.DataFrame:
                         v_tot = v_world * pf[partner]
                         vals = _class_split(v_tot, sme * (1 - unknown_v), unknown_v,
                                             0.25, 0.35)
-                        n_tot = round(n_world * nf)
+                        n_tot: float = round(n_world * nf)
                         unknown_n = unknown_v * 1.5
                         n_known = n_tot * (1 - unknown_n)
-                        counts = [round(n_known * f) for f in (0.68, 0.22, 0.075)]
+                        counts: list[float] = [round(n_known * f) for f in (0.68, 0.22, 0.075)]
                         counts.append(round(n_known) - sum(counts))
                         for unit, tot, cls in (("THS_EUR", v_tot, vals),
                                                ("NR_ENT", float(n_tot), counts)):
@@ -159,12 +160,16 @@ def _write_sdmx_api(frame: pd.DataFrame, path: Path) -> None:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["DATAFLOW", "LAST UPDATE", "freq", "nace_r2", "sizeclas", "stk_flow", "partner",
                 "unit", "geo", "TIME_PERIOD", "OBS_VALUE", "OBS_FLAG", "CONF_STATUS"])
-    for r in frame.itertuples(index=False):
-        value = "" if r.CONF_STATUS == "C" else _fmt(r.value, r.unit)
-        w.writerow(["ESTAT:EXT_TEC01(1.0)", "15/01/26 23:00:00", "A", r.nace_r2, r.sizeclas,
-                    r.stk_flow, r.partner, r.unit, r.geo, r.TIME_PERIOD, value, r.OBS_FLAG,
-                    r.CONF_STATUS])
-    path.write_text(buf.getvalue(), encoding="utf-8")
+    cols = ["nace_r2", "sizeclas", "stk_flow", "partner", "unit", "geo", "TIME_PERIOD", "value", "OBS_FLAG",
+            "CONF_STATUS"]
+    # object columns: iterating Python values is much faster than Arrow-backed strings
+    for nace, size, flow, partner, unit, geo, period, value, flag, conf in frame[cols].astype(object).itertuples(
+        index=False, name=None
+    ):
+        text = "" if conf == "C" else _fmt(value, unit)
+        w.writerow(["ESTAT:EXT_TEC01(1.0)", "15/01/26 23:00:00", "A", nace, size, flow, partner, unit, geo,
+                    period, text, flag, conf])
+    atomic_write_text(path, buf.getvalue())
 
 
 def _write_tsv(frame: pd.DataFrame, path: Path, *, legacy: bool) -> None:
@@ -184,13 +189,13 @@ def _write_tsv(frame: pd.DataFrame, path: Path, *, legacy: bool) -> None:
         return f"{text} {r.OBS_FLAG}" if r.OBS_FLAG else text
 
     sub["cell"] = [cell(r) for r in sub.itertuples(index=False)]
-    sub["key"] = sub[dims].astype(str).agg(",".join, axis=1)
+    sub["key"] = [",".join(map(str, t)) for t in sub[dims].itertuples(index=False, name=None)]
     wide = sub.pivot(index="key", columns="TIME_PERIOD", values="cell").fillna(":")
     first = ",".join(dims) + ("\\time" if legacy else "\\TIME_PERIOD")
     lines = [first + "\t" + "\t".join(f"{y} " for y in wide.columns)]
-    for key, row in wide.iterrows():
-        lines.append(key + "\t" + "\t".join(row.tolist()))
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for key, cells in zip(wide.index, wide.to_numpy(dtype=object).tolist(), strict=True):
+        lines.append(f"{key}\t" + "\t".join(cells))
+    atomic_write_text(path, "\n".join(lines) + "\n")
 
 
 def _oecd_cells(rng: np.random.Generator) -> pd.DataFrame:
@@ -241,7 +246,7 @@ def _write_oecd(frame: pd.DataFrame, path: Path) -> None:
                     r.REF_AREA, "W", r.MEASURE, r.ACTIVITY, r.SIZE_CLASS, "_Z", "_Z", "_Z",
                     "_Z", "_Z", "_Z", r.FLOW, r.UNIT_MEASURE, r.TIME_PERIOD, r.OBS_VALUE,
                     r.OBS_STATUS, r.UNIT_MULT, "1" if r.MEASURE == "TUTT_TEC" else "0"])
-    path.write_text(buf.getvalue(), encoding="utf-8")
+    atomic_write_text(path, buf.getvalue())
 
 
 def _sdbs(rng: np.random.Generator, eurostat: pd.DataFrame, oecd: pd.DataFrame) -> str:
@@ -259,24 +264,25 @@ def _sdbs(rng: np.random.Generator, eurostat: pd.DataFrame, oecd: pd.DataFrame) 
     lines = ["STRUCTURE,STRUCTURE_ID,ACTION,FREQ,REF_AREA,MEASURE,ACTIVITY,SIZE_CLASS,"
              "UNIT_MEASURE,TIME_PERIOD,OBS_VALUE,OBS_STATUS,UNIT_MULT"]
     sid = "DATAFLOW,OECD.SDD.TPS:DSD_SDBSBSC_ISIC4@DF_SDBS_ISIC4(1.0),I,A"
-    for r in exp[exp["sizeclas"] != "TOTAL"].itertuples(index=False):
-        mu, sd = rates[r.sizeclas]
-        rate = float(np.clip(rng.normal(mu, sd), 0.02, 0.95)) * scale[r.nace_r2]
-        if r.sizeclas == "LT10":
-            rate = rate * (0.5 if r.nace_r2 == "TOTAL" else 1.0)
-        n_exp = r.value if np.isfinite(r.value) and r.value > 0 else 10.0
+    cells = exp.loc[exp["sizeclas"] != "TOTAL", ["sizeclas", "nace_r2", "value", "geo", "TIME_PERIOD"]]
+    for sizeclas, nace_r2, value, geo, period in cells.itertuples(index=False, name=None):
+        mu, sd = rates[sizeclas]
+        rate = float(np.clip(rng.normal(mu, sd), 0.02, 0.95)) * scale[nace_r2]
+        if sizeclas == "LT10":
+            rate = rate * (0.5 if nace_r2 == "TOTAL" else 1.0)
+        n_exp = value if np.isfinite(value) and value > 0 else 10.0
         ent = n_exp / max(rate, 0.005)
-        act = "_T" if r.nace_r2 == "TOTAL" else "C"
-        c3 = iso_map[r.geo]
-        if r.sizeclas == "10-49":
+        act = "_T" if nace_r2 == "TOTAL" else "C"
+        c3 = iso_map[geo]
+        if sizeclas == "10-49":
             part = float(rng.uniform(0.6, 0.75))
-            lines.append(f"{sid},{c3},ENTR,{act},S10T19,ENT,{r.TIME_PERIOD},"
+            lines.append(f"{sid},{c3},ENTR,{act},S10T19,ENT,{period},"
                          f"{ent * part:.0f},A,0")
-            lines.append(f"{sid},{c3},ENTR,{act},S20T49,ENT,{r.TIME_PERIOD},"
+            lines.append(f"{sid},{c3},ENTR,{act},S20T49,ENT,{period},"
                          f"{ent * (1 - part):.0f},A,0")
         else:
-            code = {"LT10": "S1T9", "50-249": "S50T249", "GE250": "S_GE250"}[r.sizeclas]
-            lines.append(f"{sid},{c3},ENTR,{act},{code},ENT,{r.TIME_PERIOD},{ent:.0f},A,0")
+            code = {"LT10": "S1T9", "50-249": "S50T249", "GE250": "S_GE250"}[sizeclas]
+            lines.append(f"{sid},{c3},ENTR,{act},{code},ENT,{period},{ent:.0f},A,0")
     # one confidential cell and an employees row (left out by the loader)
     lines.append(f"{sid},AUT,ENTR,C,S_GE250,ENT,2015,,C,0")
     lines.append(f"{sid},AUT,EMPE,_T,_T,PS,2016,4000000,A,0")
@@ -285,7 +291,10 @@ def _sdbs(rng: np.random.Generator, eurostat: pd.DataFrame, oecd: pd.DataFrame) 
 
 
 def write_tec_samples(out_dir: str | Path, *, seed: int = 20160927) -> dict[str, Path]:
-    """Write the partly synthetic TEC specimen files and a README into ``out_dir``.
+    """Write the five partly synthetic TEC specimen files into ``out_dir``.
+
+    Each file is written atomically; no README is written (the one of the bundled
+    ``data/tec_samples/`` is kept by hand).
 
     Parameters
     ----------
@@ -297,7 +306,39 @@ def write_tec_samples(out_dir: str | Path, *, seed: int = 20160927) -> dict[str,
     Returns
     -------
     dict of str to pathlib.Path
-        Format name -> file written.
+        Format name -> file written: ``eurostat_sdmx``, ``eurostat_tsv``,
+        ``eurostat_tsv_legacy``, ``oecd_sdmx``, ``oecd_sdbs``.
+
+    Raises
+    ------
+    InvalidValueError
+        When ``tec_sample_reporters.csv`` lists a reporter that is not an EU member in 2015
+        (``reference/country_groups.csv``).
+    OSError
+        When ``out_dir`` cannot be created or written.
+
+    Notes
+    -----
+    ``make data`` (``msme-stats make-samples``) writes the bundled ``data/tec_samples/``
+    with this function.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import msme_stats as ms
+    >>> from msme_stats.samples.tec import write_tec_samples
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     files = write_tec_samples(folder)
+    ...     first_row = files["eurostat_tsv"].read_text().splitlines()[1]
+    ...     tec = ms.load_tec(files["eurostat_sdmx"])
+    >>> sorted(files)
+    ['eurostat_sdmx', 'eurostat_tsv', 'eurostat_tsv_legacy', 'oecd_sdbs', 'oecd_sdmx']
+    >>> print(first_row)  # Eurostat TSV: key columns, then one cell per year (2016-2022)
+    A,TOTAL,10-49,EXP,WORLD,NR_ENT,AT 1300 1300 1300 1300 1300 1300 1300
+    >>> sorted(tec["size_class"].unique())
+    ['0-9', '10-49', '250+', '50-249', 'total']
+    >>> tec.groupby("measure").size().to_dict()
+    {'enterprises': 8440, 'trade_value': 8440}
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -315,7 +356,7 @@ def write_tec_samples(out_dir: str | Path, *, seed: int = 20160927) -> dict[str,
     _write_tsv(eurostat, files["eurostat_tsv"], legacy=False)
     _write_tsv(eurostat, files["eurostat_tsv_legacy"], legacy=True)
     _write_oecd(oecd, files["oecd_sdmx"])
-    files["oecd_sdbs"].write_text(_sdbs(rng, eurostat, oecd), encoding="utf-8")
+    atomic_write_text(files["oecd_sdbs"], _sdbs(rng, eurostat, oecd))
     return files
 
 

@@ -41,16 +41,20 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import hashlib
+import io
 import logging
 import warnings
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._atomic import atomic_write_bytes, atomic_write_text
+from .._docs import fill_pieces
 from .._options import check_choice
 from ..errors import InvalidValueError, MsmeStatsWarning, OptionError, UnknownCountryError
 
@@ -275,12 +279,29 @@ def wbes_sample_plan() -> pd.DataFrame:
         4 = 250+), ``isic_rev`` (``"3.1"`` or ``"4"``), ``n_regions``, ``target_source``,
         ``design_source``.
 
+    Raises
+    ------
+    FileNotFoundError
+        When ``wbes_sample_plan.csv`` is missing from the installed package (a broken
+        installation; reinstall it).
+
     Notes
     -----
     35 developing economies with a published TR5 value, 10 of them with two waves
     (45 surveys, 150-600 firms each). Only the TR5 targets are real (World Bank, CC BY
     4.0); sample sizes, sector schemes, regions and the large-firm split are synthetic
     design choices.
+
+    Examples
+    --------
+    >>> from msme_stats.samples.wbes import wbes_sample_plan
+    >>> plan = wbes_sample_plan()
+    >>> len(plan), plan["iso3"].nunique()
+    (45, 35)
+    >>> print(plan.loc[plan["iso3"] == "KEN", ["iso3", "year", "n_firms", "target_tr5"]].to_string(index=False))
+    iso3  year  n_firms  target_tr5
+     KEN  2007      320         2.3
+     KEN  2013      420        10.9
     """
     plan = pd.read_csv(PLAN_FILE, dtype={"isic_rev": str, "split_large": str})
     return plan
@@ -333,7 +354,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 def _draw_categorical(rng: np.random.Generator, cum: np.ndarray) -> np.ndarray:
     """Draw one category per row of a cumulative-probability table ``cum`` (rows, k)."""
-    u = rng.random(cum.shape[0])
+    u = rng.random((cum.shape[0],))
     return (u[:, None] > cum[:, :-1]).sum(axis=1)
 
 
@@ -915,6 +936,58 @@ def _spec_frame(rows: Sequence[dict]) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------
 # Public API
 # ---------------------------------------------------------------------------------------
+_SURVEY_RAISES_NOTES_EXAMPLES = """\
+    Raises
+    ------
+    OptionError
+        When ``n_firms`` is not an integer >= 30, ``target_tr5`` is outside [0, 100) or
+        not given for a survey outside the plan, ``n_regions`` is not 1 to 5, or
+        ``sector_scheme`` or ``isic_rev`` is not one of its choices.
+    UnknownCountryError
+        When ``iso3`` is not in the plan and ``country_name`` is not given.
+    InvalidValueError
+        When ``min_single_strata`` single-firm strata cannot be made with ``n_firms``
+        firms, or the generator's parameter file is damaged.
+
+    Warns
+    -----
+    MsmeStatsWarning
+        When no draw out of ``max_attempts`` has the size gradient (the last is returned),
+        or the weighted mean of ``d3c`` misses the target by more than 0.3 pp.
+
+    Notes
+    -----
+    *Definition* of the calibration: ``Σ w·d3c / Σ w`` over firms with ``d3c >= 0``,
+    ``w = wmedian`` (the official TR5 formula, METHODS §2.6); Stata
+    ``mean d3c [pw=wmedian] if d3c>=0``; R ``weighted.mean(d3c, wmedian)``. It is hit to
+    within one firm's 1-pp step (usually < 0.05 pp). Participation and intensity rise
+    with ``a6a`` and are higher in manufacturing than in services (logit and beta
+    parameters in ``wbes_generator_params.csv``; synthetic design choices).
+
+    *Source* of the targets: World Bank, Enterprise Surveys (IC.FRM.TRD.TR5), via the
+    World Bank Atlas of Sustainable Development Goals 2018 (CC BY 4.0).
+
+    Examples
+    --------
+    >>> from msme_stats.samples.wbes import synthetic_wbes_survey
+    >>> raw = synthetic_wbes_survey("KEN", 2013, n_firms=200)
+    >>> raw.shape, raw.attrs["target_tr5"], raw.attrs["synthetic"]
+    ((200, 29), 10.9, True)
+    >>> raw[["idstd", "country", "a4a", "a6a", "d3c", "strata"]].head(3)
+         idstd    country  a4a  a6a  d3c  strata
+    0  1000001  Kenya2013    1    3   22      31
+    1  1000002  Kenya2013    1    1    0       1
+    2  1000003  Kenya2013    3    2   48      27
+    >>> answered = raw["d3c"] >= 0  # the calibration: Stata  mean d3c [pw=wmedian] if d3c>=0
+    >>> w = raw.loc[answered, "wmedian"]
+    >>> round(float((raw.loc[answered, "d3c"] * w).sum() / w.sum()), 1)
+    10.9
+    >>> raw.attrs["value_labels"]["a6a"]
+    {1: 'Small(5-19)', 2: 'Medium(20-99)', 3: 'Large(100 and over)'}
+"""
+
+
+@fill_pieces(survey_raises_notes_examples=_SURVEY_RAISES_NOTES_EXAMPLES)
 def synthetic_wbes_survey(
     iso3: str,
     year: int,
@@ -971,17 +1044,7 @@ def synthetic_wbes_survey(
         integer codes with −9/−8/−7 missing codes. ``frame.attrs``: ``value_labels``,
         ``variable_labels``, ``target_tr5``, ``iso3``, ``year``, ``attempt``, ``synthetic``.
 
-    Notes
-    -----
-    *Definition* of the calibration: ``Σ w·d3c / Σ w`` over firms with ``d3c >= 0``,
-    ``w = wmedian`` (the official TR5 formula, METHODS §2.6); Stata
-    ``mean d3c [pw=wmedian] if d3c>=0``; R ``weighted.mean(d3c, wmedian)``. It is hit to
-    within one firm's 1-pp step (usually < 0.05 pp). Participation and intensity rise
-    with ``a6a`` and are higher in manufacturing than in services (logit and beta
-    parameters in ``wbes_generator_params.csv``; synthetic design choices).
-
-    *Source* of the targets: World Bank, Enterprise Surveys (IC.FRM.TRD.TR5), via the
-    World Bank Atlas of Sustainable Development Goals 2018 (CC BY 4.0).
+    {survey_raises_notes_examples}
     """
     spec = _survey_spec(
         iso3, int(year), n_firms=n_firms, target_tr5=target_tr5, country_name=country_name,
@@ -1061,21 +1124,22 @@ def _survey_spec(
             )
         country_name = str(row["country_name"])
     target = _plan_target(row, iso3, year, target_tr5)
-    same_year = row is not None and int(row["year"]) == int(year)
+    # the plan's design values apply to its own wave only
+    wave = row if row is not None and int(row["year"]) == int(year) else None
     if sector_scheme is None:
-        sector_scheme = str(row["sector_scheme"]) if same_year else "standard"
+        sector_scheme = str(wave["sector_scheme"]) if wave is not None else "standard"
     sector_scheme = check_choice("sector_scheme", sector_scheme, tuple(_SCHEMES))
     if split_large is None:
-        split_large = _is_yes(row["split_large"]) if same_year else False
+        split_large = _is_yes(wave["split_large"]) if wave is not None else False
     if isic_rev is None:
-        isic_rev = str(row["isic_rev"]) if same_year else ("4" if year >= 2015 else "3.1")
+        isic_rev = str(wave["isic_rev"]) if wave is not None else ("4" if year >= 2015 else "3.1")
     isic_rev = check_choice("isic_rev", str(isic_rev), ("3.1", "4"))
     if n_regions is None:
-        n_regions = int(row["n_regions"]) if same_year else 4
+        n_regions = int(wave["n_regions"]) if wave is not None else 4
     if not 1 <= int(n_regions) <= len(_REGION_LABELS):
         raise OptionError(f"n_regions={n_regions!r} is not allowed; use 1 to 5.")
     if survey_code is None:
-        survey_code = int(row["survey_code"]) if same_year else 99
+        survey_code = int(wave["survey_code"]) if wave is not None else 99
     return {
         "survey_code": int(survey_code),
         "iso3": iso3,
@@ -1128,8 +1192,9 @@ def _weighted_tr5(frame: pd.DataFrame) -> float:
 
 
 def _write_dta(frame: pd.DataFrame, path: Path, seed: int) -> None:
+    buf = io.BytesIO()
     frame.to_stata(
-        path,
+        buf,
         version=118,
         write_index=False,
         value_labels=frame.attrs["value_labels"],
@@ -1137,12 +1202,50 @@ def _write_dta(frame: pd.DataFrame, path: Path, seed: int) -> None:
         time_stamp=_TIME_STAMP,
         data_label=_DATA_LABEL.format(seed=seed)[:80],
     )
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+_SAMPLES_RAISES_NOTES_EXAMPLES = """\
+    Raises
+    ------
+    OptionError
+        When ``n_countries`` is not between 1 and the number of economies of the plan (35).
+    OSError
+        When ``out_dir`` cannot be created or written.
+
+    Notes
+    -----
+    Each file is a Stata 118 file with value labels (including −9/−8/−7), variable labels,
+    a fixed time stamp and the data label ``"SYNTHETIC WBES-schema sample ..."``.
+    ``MANIFEST.csv`` columns: ``file, iso3, year, n_firms, target_tr5, achieved_tr5,
+    sha256``. ``make data`` (``msme-stats make-samples``) writes the bundled
+    ``data/wbes_synthetic/`` with this function.
+
+    Examples
+    --------
+    The first economy of the plan (Bangladesh, two waves), read back with the package's
+    loader:
+
+    >>> import tempfile
+    >>> import msme_stats as ms
+    >>> from msme_stats.samples.wbes import write_wbes_samples
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     files = write_wbes_samples(folder, n_countries=1, write_readme=False)
+    ...     firms = ms.load_wbes(folder, cache=False)
+    >>> [f.name for f in files]
+    ['BGD_2007_synthetic.dta', 'BGD_2013_synthetic.dta']
+    >>> firms.groupby("survey_id", observed=True).size().to_dict()
+    {'BGD_2007': 450, 'BGD_2013': 560}
+    >>> firms.attrs["synthetic"]
+    True
+"""
+
+
+@fill_pieces(samples_raises_notes_examples=_SAMPLES_RAISES_NOTES_EXAMPLES)
 def write_wbes_samples(
     out_dir: str | Path = "data/wbes_synthetic",
     *,
@@ -1170,12 +1273,7 @@ def write_wbes_samples(
         The ``{ISO3}_{YEAR}_synthetic.dta`` files written, in plan order
         (README.md and MANIFEST.csv are not listed).
 
-    Notes
-    -----
-    Each file is a Stata 118 file with value labels (including −9/−8/−7), variable labels,
-    a fixed time stamp and the data label ``"SYNTHETIC WBES-schema sample ..."``.
-    ``MANIFEST.csv`` columns: ``file, iso3, year, n_firms, target_tr5, achieved_tr5,
-    sha256``.
+    {samples_raises_notes_examples}
     """
     out = Path(out_dir)
     plan = wbes_sample_plan()
@@ -1190,35 +1288,35 @@ def write_wbes_samples(
     paths: list[Path] = []
     manifest = []
     stats = []
-    for row in plan.itertuples(index=False):
+    for iso3, year, n_firms, target_tr5 in plan[["iso3", "year", "n_firms", "target_tr5"]].itertuples(
+        index=False, name=None
+    ):
         frame = synthetic_wbes_survey(
-            row.iso3,
-            int(row.year),
-            n_firms=int(row.n_firms),
-            target_tr5=float(row.target_tr5),
+            iso3,
+            int(year),
+            n_firms=int(n_firms),
+            target_tr5=float(target_tr5),
             seed=seed,
         )
-        path = out / f"{row.iso3}_{int(row.year)}_synthetic.dta"
+        path = out / f"{iso3}_{int(year)}_synthetic.dta"
         _write_dta(frame, path, seed)
         paths.append(path)
         manifest.append(
             {
                 "file": path.name,
-                "iso3": row.iso3,
-                "year": int(row.year),
+                "iso3": iso3,
+                "year": int(year),
                 "n_firms": len(frame),
-                "target_tr5": float(row.target_tr5),
+                "target_tr5": float(target_tr5),
                 "achieved_tr5": round(_weighted_tr5(frame), 4),
                 "sha256": _sha256(path),
             }
         )
-        stats.append(_survey_stats(frame, row))
+        stats.append(_survey_stats(frame, iso3, int(year)))
         logger.info("wrote %s", path)
     if write_readme:
-        pd.DataFrame(manifest).to_csv(out / "MANIFEST.csv", index=False, lineterminator="\n")
-        (out / "README.md").write_text(
-            _readme(pd.DataFrame(manifest), pd.DataFrame(stats), seed), encoding="utf-8"
-        )
+        atomic_write_text(out / "MANIFEST.csv", pd.DataFrame(manifest).to_csv(index=False, lineterminator="\n"))
+        atomic_write_text(out / "README.md", _readme(pd.DataFrame(manifest), pd.DataFrame(stats), seed))
     return paths
 
 
@@ -1227,7 +1325,7 @@ def _wmean(y: np.ndarray, w: np.ndarray, mask: np.ndarray) -> float:
     return float((w[m] * y[m]).sum() / w[m].sum()) if w[m].sum() > 0 else float("nan")
 
 
-def _survey_stats(frame: pd.DataFrame, row: object) -> dict:
+def _survey_stats(frame: pd.DataFrame, iso3: str, year: int) -> dict[str, Any]:
     """Per-survey summary used in the README (wmedian-weighted, negatives excluded)."""
     w = frame["wmedian"].to_numpy(float)
     d3c = frame["d3c"].to_numpy(float)
@@ -1248,8 +1346,8 @@ def _survey_stats(frame: pd.DataFrame, row: object) -> dict:
     d3_valid = (d3a >= 0) & (d3b >= 0) & (d3c >= 0)
     d3_sum = d3a + d3b + d3c
     return {
-        "iso3": row.iso3,
-        "year": int(row.year),
+        "iso3": iso3,
+        "year": year,
         "manuf_sme_direct": _wmean(d3c, w, manuf & sme),
         "manuf_large_direct": _wmean(d3c, w, manuf & large),
         "manuf_sme_indirect": _wmean(d3b, w, manuf & sme),
@@ -1419,6 +1517,25 @@ def synthetic_wbes_pool(
     pandas.DataFrame
         The columns of :func:`synthetic_wbes_survey` followed by the extra columns;
         ``n_surveys * firms_per_survey`` rows. ``attrs['synthetic'] = True``.
+
+    Raises
+    ------
+    OptionError
+        When ``n_surveys`` < 1, ``firms_per_survey`` < 30 or ``extra_vars`` < 0.
+    InvalidValueError
+        When a survey cannot get its two single-firm strata, or the generator's parameter
+        file is damaged.
+
+    Examples
+    --------
+    >>> from msme_stats.samples.wbes import synthetic_wbes_pool
+    >>> pool = synthetic_wbes_pool(3, 50, extra_vars=4)
+    >>> pool.shape
+    (150, 33)
+    >>> pool["country"].unique().tolist()
+    ['Bangladesh2007', 'Bangladesh2013', 'Egypt2013']
+    >>> pool.columns[-4:].tolist()
+    ['b101', 'c101', 'e101', 'f101']
     """
     if int(n_surveys) < 1:
         raise OptionError(f"n_surveys={n_surveys!r} is not allowed; use an integer >= 1.")
@@ -1448,6 +1565,7 @@ def _extra_columns(rng: np.random.Generator, n: int, k: int) -> pd.DataFrame:
     for j in range(k):
         name = f"{_EXTRA_PREFIXES[j % len(_EXTRA_PREFIXES)]}{101 + j // len(_EXTRA_PREFIXES)}"
         kind = j % 3
+        v: np.ndarray
         if kind == 0:
             v = np.where(rng.random(n) < 0.4, 1, 2).astype(np.int8)
         elif kind == 1:
