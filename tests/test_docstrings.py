@@ -54,7 +54,6 @@ PENDING: set[str] = {
     "msme_stats.sources.download",
     "msme_stats.sources.tec",
     "msme_stats.sources.wbes",
-    "msme_stats.survey",
     "msme_stats.tables",
 }
 
