@@ -253,17 +253,18 @@ def _prepare_domain_inputs(
         yd, wd, sd, dd = y[rows], w[rows], strata_codes[rows], domain_codes[rows]
         xd = None if x is None else np.asarray(x)[rows]
     valid = ~np.isnan(yd)
+    xr: np.ndarray | None = None  # the denominators of a ratio, shape (n, k)
     if kind == "ratio":
         if xd is None:
             raise ValueError("kind='ratio' needs x")
-        xd = np.asarray(xd, dtype=float)
-        if xd.ndim == 1:
-            xd = xd[:, None]
-        valid &= ~np.isnan(xd)
+        xr = np.asarray(xd, dtype=float)
+        if xr.ndim == 1:
+            xr = xr[:, None]
+        valid &= ~np.isnan(xr)
     vflat = valid.ravel()
     wv = (wd[:, None] * valid).ravel()  # weight in S, 0 outside
     wy = np.where(vflat, wv * yd.ravel(), 0.0)
-    wx = np.where(vflat, wv * xd.ravel(), 0.0) if kind == "ratio" else wv
+    wx = np.where(vflat, wv * xr.ravel(), 0.0) if xr is not None else wv
     return yd, sd, dd, vflat, wv, wy, wx
 
 
@@ -309,6 +310,7 @@ def _domain_scores(
     used, sum of weights and estimate; the linearised score of each value ``z`` and its sum
     over each pair ``sz``.
     """
+    m: np.ndarray
     if vflat.all():
         m = np.bincount(pidx, minlength=PK).astype(np.float64)
     else:
@@ -339,7 +341,7 @@ def _check_lonely(
     pk_str: np.ndarray,
     *,
     lonely_psu: str,
-    stratum_labels: Sequence[Any] | None,
+    stratum_labels: _StratumLabels | Sequence[Any] | None,
 ) -> None:
     """Raise :class:`LonelyStratumError` when ``lonely_psu="fail"`` and a used stratum has one firm."""
     if lonely.any() and lonely_psu == "fail":
@@ -370,7 +372,7 @@ def _domain_variance(
     domain_mode: str,
     lonely_psu: str,
     adjust_center: str,
-    stratum_labels: Sequence[Any] | None,
+    stratum_labels: _StratumLabels | Sequence[Any] | None,
 ) -> tuple[np.ndarray, ...]:
     """Between-PSU variance of the scores per stratum, summed per domain, with the lonely rule.
 
@@ -560,7 +562,7 @@ def _domain_estimates(
     domain_mode: str = "full_design",
     lonely_psu: str = "scaled",
     adjust_center: str = "grand",
-    stratum_labels: Sequence[Any] | None = None,
+    stratum_labels: _StratumLabels | Sequence[Any] | None = None,
     deff_srs: str = "without_replacement",
     extras: bool = True,
 ) -> dict[str, np.ndarray]:
@@ -680,6 +682,7 @@ def _confidence_interval(
             n_eff = p * (1 - p) / (se * se)
             nf = n.astype(float)
             t_n = np.where(nf > 1, special.stdtrit(np.where(nf > 1, nf - 1, 1.0), alpha / 2), np.nan)
+            t_df: np.ndarray | np.floating[Any]
             if ci_df == "normal":
                 t_df = special.ndtri(alpha / 2)
             else:
@@ -983,11 +986,12 @@ def _where_series(data: pd.DataFrame, where: Any, *, who: str) -> tuple[pd.Serie
         else:
             try:
                 names = set(re.findall(r"[A-Za-z_]\w*", where)) & set(map(str, data.columns))
+                value: object
                 if "`" in where or "@" in where:
-                    wser = data.eval(where, engine="python")
+                    value = data.eval(where, engine="python")
                 else:  # resolve only the columns the query names (DataFrame.eval builds all)
                     res = {c: data[c] for c in names}
-                    wser = pd.eval(where, engine="python", resolvers=(res,))
+                    value = pd.eval(where, engine="python", resolvers=[res])
             except Exception as err:  # any parse or eval error comes from the user's query
                 raise OptionError(
                     f"{who}: where={where!r} is neither a column nor a query that can be evaluated on "
@@ -995,11 +999,12 @@ def _where_series(data: pd.DataFrame, where: Any, *, who: str) -> tuple[pd.Serie
                     "would, e.g. \"sector == 'manufacturing'\", or pass a boolean mask."
                 ) from None
             wname = f"where={where!r}"
-            if not isinstance(wser, pd.Series) or len(wser) != n:
+            if not isinstance(value, pd.Series) or len(value) != n:
                 raise OptionError(
                     f"{who}: where={where!r} does not give one True/False per firm; write a "
                     "comparison such as \"sector == 'manufacturing'\"."
                 )
+            wser = value
     elif isinstance(where, pd.Series):
         wname = "where mask"
         if len(where) != n or not where.index.equals(data.index):

@@ -26,7 +26,7 @@ from ..errors import ExclusionWarning, InvalidValueError
 from ..reference import read_reference
 from . import _common as common
 from ._docs import fill_doc
-from .style import category_colors, category_labels, house_style
+from .style import _figure_of, category_colors, category_labels, house_style
 
 __all__ = ["bars_by_size", "direct_vs_indirect", "size_shares"]
 
@@ -129,7 +129,7 @@ def _whiskers_and_labels(
     if err is not None:
         yerr = np.vstack([err_lo, err_hi])
         if np.isfinite(yerr).any():
-            ekw = {"xerr": yerr} if horizontal else {"yerr": yerr}
+            ekw: dict[str, Any] = {"xerr": yerr} if horizontal else {"yerr": yerr}
             xs, ys = (vals, pos_arr) if horizontal else (pos_arr, vals)
             ax.errorbar(xs, ys, fmt="none", ecolor=common.ERR_COLOR, elinewidth=1.0, capsize=3, **ekw)
     if value_labels:
@@ -236,14 +236,14 @@ def _set_category_ticks(
         ax.grid(True, axis="x")
         return
     n = len(ticks)
-    width_in = ax.figure.get_figwidth()
+    width_in = _figure_of(ax).get_figwidth()
     per_tick = max(6, int(width_in * 72 / max(n, 1) / 5.2))
     wrapped = [common._wrap(t, per_tick) for t in texts]
     ax.set_xticks(ticks, wrapped)
     if max(len(max(w.split("\n"), key=len)) for w in wrapped) > per_tick + 4:
         ax.tick_params(axis="x", labelrotation=30)
         for lab in ax.get_xticklabels():
-            lab.set_ha("right")
+            lab.set_horizontalalignment("right")
     if by is not None:
         seen: dict[Any, list[float]] = {}
         for t, (b, _) in zip(ticks, tick_keys, strict=True):

@@ -86,7 +86,8 @@ def _draw_dots(
 
 
 def _category_rows(
-    ax: Axes, ticks: Sequence[float], cats: list[Any], labels: Mapping[Any, str], *, stripes: bool
+    ax: Axes, ticks: Sequence[float] | np.ndarray, cats: list[Any], labels: Mapping[Any, str], *,
+    stripes: bool,
 ) -> None:
     """Category tick labels top-down (wrapped), x grid only, optional faint row lines."""
     ax.set_yticks(ticks, [common._wrap(labels[c], 24) for c in cats])

@@ -26,7 +26,9 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.text import Annotation
+from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine, TightLayoutEngine
+from matplotlib.text import Annotation, Text
 
 from ..errors import InvalidValueError, MissingColumnsError, OptionError
 
@@ -256,6 +258,12 @@ def _sentence(prefix: str, text: str) -> str:
     return f"{prefix}: {text}" if prefix else text
 
 
+def _figure_of(ax: Axes) -> Figure:
+    """The Figure holding ``ax``: ``ax.figure``, or the root figure when ``ax`` is in a SubFigure."""
+    fig = ax.figure
+    return fig if isinstance(fig, Figure) else fig.figure  # SubFigure.figure: the root Figure
+
+
 def add_source_note(
     ax: Axes,
     *,
@@ -288,7 +296,7 @@ def add_source_note(
     if not parts:
         return None
     if wrap is None:
-        width_pt = fig.get_figwidth() * 72
+        width_pt = _figure_of(ax).get_figwidth() * 72
         wrap = max(40, int(width_pt * 0.95 / (fontsize * 0.56)))
     lines = [line for part in parts for line in textwrap.wrap(part, wrap) or [""]]
     text = "\n".join(lines)
@@ -313,9 +321,9 @@ def add_source_note(
     ann._msme_ax = ax  # type: ignore[attr-defined]  # which chart the note belongs to
     fig.add_artist(ann)
     engine = fig.get_layout_engine()
-    if engine is not None and hasattr(engine, "set") and len(fig.axes) == 1:
+    if isinstance(engine, ConstrainedLayoutEngine | TightLayoutEngine) and len(fig.axes) == 1:
         height_pt = len(lines) * fontsize * 1.3 + 10
-        frac = min(0.4, height_pt / (fig.get_figheight() * 72))
+        frac = min(0.4, height_pt / (_figure_of(ax).get_figheight() * 72))
         with contextlib.suppress(TypeError, ValueError):
             engine.set(rect=(0, frac, 1, 1 - frac))
     return ann
@@ -324,6 +332,6 @@ def add_source_note(
 def source_note(ax: Axes) -> str | None:
     """Return the text of the source note under ``ax`` (None if there is none)."""
     for artist in ax.figure.artists:
-        if artist.get_gid() == NOTE_GID and getattr(artist, "_msme_ax", None) is ax:
+        if isinstance(artist, Text) and artist.get_gid() == NOTE_GID and getattr(artist, "_msme_ax", None) is ax:
             return artist.get_text()
     return None
