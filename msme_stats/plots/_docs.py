@@ -90,6 +90,25 @@ sample
     "returns": """\
 matplotlib.axes.Axes
     The Axes drawn on (its figure carries the source note).""",
+    "raises": """\
+MissingColumnsError
+    A column named by the options is not in ``data``.
+InvalidValueError
+    ``data`` is not a DataFrame or has no rows; two rows for the same category (or
+    category and ``hue``/``by``); non-numeric values; an interval that does not contain
+    its estimate.
+OptionError
+    An option value that is not allowed (the message lists the allowed ones).""",
+    "example_setup": """\
+>>> import matplotlib
+>>> matplotlib.use("Agg")  # no window: examples and tests draw off screen
+>>> import matplotlib.pyplot as plt
+>>> import pandas as pd
+>>> from msme_stats import plots""",
+    "palette_file_raises": """\
+MissingColumnsError, InvalidValueError
+    The bundled ``palettes.csv`` or ``columns.csv`` lacks a column or repeats a key
+    (raised on first use, naming the file).""",
 }
 
 #: fill the placeholders of a chart docstring from :data:`PARAMS` (see :mod:`msme_stats._docs`)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from .._options import check_choice
+from .._options import BarOrient, ChannelLayout, check_choice, choices
 from ..errors import ExclusionWarning, InvalidValueError
 from ..reference import read_reference
 from . import _common as common
@@ -331,7 +331,7 @@ def bars_by_size(
     hue_order: Sequence[Any] | None = None,
     labels: Mapping[Any, str] | None = None,
     ci: bool = True,
-    orient: Literal["auto", "v", "h"] = "auto",
+    orient: BarOrient = "auto",
     value_labels: bool = True,
     fmt: str = "{:.1f}",
     ylabel: str | None = None,
@@ -371,13 +371,25 @@ def bars_by_size(
     -------
     {returns}
 
+    Raises
+    ------
+    {raises}
+
     Examples
     --------
-    >>> ax = bars_by_size(est, hue="group", ylabel="% of sales",            # doctest: +SKIP
-    ...                   source="WTO Secretariat calculations based on WBES")
+    {example_setup}
+    >>> est = pd.DataFrame({"size_class": ["large", "small", "medium"],
+    ...                     "estimate": [32.0, 8.5, 15.2], "ci_low": [28.0, 6.0, 12.0],
+    ...                     "ci_high": [36.0, 11.0, 18.4], "unit": "%"})
+    >>> ax = plots.bars_by_size(est, source="WTO Secretariat calculations based on WBES")
+    >>> [t.get_text() for t in ax.get_xticklabels()], ax.get_ylabel(), len(ax.patches)
+    (['Small (5-19)', 'Medium (20-99)', 'Large (100+)'], '%', 3)
+    >>> plots.source_note(ax)
+    'Source: WTO Secretariat calculations based on WBES.'
+    >>> plt.close(ax.figure)
     """
     func = "bars_by_size"
-    orient = check_choice("orient", orient, ("auto", "v", "h"))
+    orient = check_choice("orient", orient, choices(BarOrient))
     common._require(data, [x, y, hue], func)
     data = common._drop_missing_keys(data, [x, hue], func)
     common._check_unique(data, [x, hue], func)
@@ -435,7 +447,7 @@ def direct_vs_indirect(
     direct: Any = "es_direct_export_intensity",
     indirect: Any = "es_indirect_export_intensity",
     by: str | None = None,
-    kind: Literal["stacked", "side"] = "side",
+    kind: ChannelLayout = "side",
     ax: Axes | None = None,
     order: Sequence[Any] | None = None,
     by_order: Sequence[Any] | None = None,
@@ -487,9 +499,25 @@ def direct_vs_indirect(
     Returns
     -------
     {returns}
+
+    Raises
+    ------
+    {raises}
+
+    Examples
+    --------
+    {example_setup}
+    >>> est = pd.DataFrame({"size_class": ["small", "small", "large", "large"],
+    ...                     "channel": ["direct", "indirect"] * 2,
+    ...                     "estimate": [5.0, 3.0, 20.0, 4.0]})
+    >>> ax = plots.direct_vs_indirect(est, channel="channel", direct="direct",
+    ...                               indirect="indirect", kind="stacked", source="WBES")
+    >>> len(ax.patches), ax.get_legend_handles_labels()[1]
+    (4, ['Direct exports', 'Indirect exports'])
+    >>> plt.close(ax.figure)
     """
     func = "direct_vs_indirect"
-    kind = check_choice("kind", kind, ("stacked", "side"))
+    kind = check_choice("kind", kind, choices(ChannelLayout))
     common._require(data, [x, y, channel, by], func)
     data = common._drop_missing_keys(data, [x, channel, by], func)
     frame = _channel_frame(data, channel=channel, direct=direct, indirect=indirect, func=func)
@@ -642,15 +670,32 @@ def size_shares(
     {annotations}
     {kwargs_bar}
 
+    Returns
+    -------
+    {returns}
+
+    Raises
+    ------
+    {raises}
+
     Notes
     -----
     When the shares of a measure do not add up to 100 (within 0.5 points) in a block, the
     chart says so in its note: with ``tec_denominator="total"`` the unknown-size part of
     TOTAL is not in any class (METHODS 3.5).
 
-    Returns
-    -------
-    {returns}
+    Examples
+    --------
+    {example_setup}
+    >>> shares = pd.DataFrame({"size_class": ["0-9", "10-49", "50-249", "250+"] * 2,
+    ...                        "measure": ["export_value"] * 4 + ["exporters"] * 4,
+    ...                        "estimate": [5.0, 10, 20, 65, 60, 25, 10, 5]})
+    >>> ax = plots.size_shares(shares, source="Eurostat, TEC (ext_tec01)")
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['Micro (0-9)', 'Small (10-49)', 'Medium (50-249)', 'Large (250+)']
+    >>> ax.get_legend_handles_labels()[1], ax.get_ylabel()
+    (['Share of export value', 'Share of exporters'], '% of total')
+    >>> plt.close(ax.figure)
     """
     func = "size_shares"
     common._require(data, [x, y, measure, by], func)

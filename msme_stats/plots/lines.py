@@ -131,6 +131,21 @@ def time_lines(
     Returns
     -------
     {returns}
+
+    Raises
+    ------
+    {raises}
+
+    Examples
+    --------
+    {example_setup}
+    >>> shares = pd.DataFrame({"year": [2015, 2016, 2017] * 2,
+    ...                        "size_class": ["sme"] * 3 + ["large"] * 3,
+    ...                        "value": [30.0, 31, 33, 60, 59, 58], "unit": "%"})
+    >>> ax = plots.time_lines(shares, x="year", hue="size_class", source="Illustrative values")
+    >>> len(ax.lines), ax.get_legend_handles_labels()[1], ax.get_xlabel()
+    (2, ['SMEs', 'Large (100+)'], 'Year')
+    >>> plt.close(ax.figure)
     """
     func = "time_lines"
     common._require(data, [x, y, hue], func)
