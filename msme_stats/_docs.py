@@ -20,6 +20,8 @@ import textwrap
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
+from . import _options as _o
+
 F = TypeVar("F", bound=Callable[..., object])
 
 _PLACEHOLDER = re.compile(r"^(?P<indent>[ \t]*)\{(?P<name>\w+)\}[ \t]*$", re.MULTILINE)
@@ -143,19 +145,17 @@ complete_cells_only
 
 
 def _values(option_type: object) -> str:
-    """``'a'``, ``'b'`` or ``'c'``: the allowed values of a Literal option type, for the docs."""
-    from ._options import choices
-
-    vals = [f'"{v}"' if isinstance(v, str) else repr(v) for v in choices(option_type)]
+    """``"a"``, ``"b"`` or ``"c"``: the allowed values of a Literal option type, for the docs."""
+    vals = [f'"{v}"' if isinstance(v, str) else repr(v) for v in _o.choices(option_type)]
     return ", ".join(f"``{v}``" for v in vals[:-1]) + f" or ``{vals[-1]}``" if len(vals) > 1 else f"``{vals[0]}``"
 
 
-def _survey_pieces() -> dict[str, str]:
-    """Pieces of :mod:`msme_stats.survey`: the design keywords of :func:`~msme_stats.svyset`
-    (also the ``**design`` of the ``svy_*`` functions), the estimator options and sections."""
-    from . import _options as o
-
-    design_basic = f"""\
+# --------------------------------------------------------------------------------------
+# pieces of msme_stats.survey: the design keywords of svyset (also the ``**design`` of the
+# svy_* functions), the estimator options and whole sections; allowed values of an option
+# are written from its Literal type (msme_stats._options)
+# --------------------------------------------------------------------------------------
+_DESIGN_BASIC = f"""\
 weight
     Weight column, or a weight name of the package's one vocabulary: ``"median"``,
     ``"strict"``, ``"weak"`` (aliases ``"wmedian"``, ``"wstrict"``, ``"wweak"``), as in
@@ -167,27 +167,27 @@ firm_id
     Firm id column: repeated ``(survey, firm_id)`` rows raise
     :class:`~msme_stats.errors.DuplicateIdError` (a firm would count twice). Default None.
 domain_mode
-    {_values(o.DomainMode)} (default ``"full_design"``): domains as subpopulations of the
+    {_values(_o.DomainMode)} (default ``"full_design"``): domains as subpopulations of the
     full design (R ``svyby``, Stata ``subpop()``) or a design re-declared on the firms used
     (Stata ``if``); see the module docstring.
 lonely_psu
-    Single-firm strata, Stata ``singleunit()`` names: {_values(o.LonelyPsu)} (default
-    ``"scaled"``); the R ``survey.lonely.psu`` names {_values(o.LonelyPsuAlias)} are
+    Single-firm strata, Stata ``singleunit()`` names: {_values(_o.LonelyPsu)} (default
+    ``"scaled"``); the R ``survey.lonely.psu`` names {_values(_o.LonelyPsuAlias)} are
     aliases. ``"fail"`` raises :class:`~msme_stats.errors.LonelyStratumError`.
 adjust_center
-    Centre of ``lonely_psu="centered"``: {_values(o.AdjustCenter)} (default ``"grand"``,
+    Centre of ``lonely_psu="centered"``: {_values(_o.AdjustCenter)} (default ``"grand"``,
     R survey >= 4.3; ``"zero"`` is R survey <= 4.2).
 ci_df
-    {_values(o.CiDf)} (default ``"design"``): t quantile with the design df (Stata, R
+    {_values(_o.CiDf)} (default ``"design"``): t quantile with the design df (Stata, R
     ``confint(m, df=degf(des))``) or the normal quantile (R ``confint`` default).
 level
     Confidence level of the intervals, in (0, 1) (default 0.95).
 min_n
     Estimates from fewer firms are flagged ``few_firms`` (default 30, a common publication
     rule of thumb for survey cells; the ES website does not document its own threshold)."""
-    design_more = f"""\
+_DESIGN_MORE = f"""\
 deff
-    Simple random sampling variance in the ``deff`` column: {_values(o.DeffSrs)}
+    Simple random sampling variance in the ``deff`` column: {_values(_o.DeffSrs)}
     (aliases ``True`` and ``"replace"``). ``"without_replacement"`` (default; R
     ``svymean(..., deff=TRUE)``: s^2 (N_hat - n) / (N_hat n) for a mean, N_hat = sum of
     weights) or ``"with_replacement"`` (R ``deff="replace"``: s^2 / n; Stata ``estat
@@ -203,38 +203,39 @@ lonely_threshold
     estimate's sum of squared linearised scores (the part of the variance the design
     cannot estimate and the ``lonely_psu`` rule imputes). Default 0.10. The count of
     single-firm strata touched stays in ``n_lonely_strata`` whatever the share."""
-    forwarded = """\
+_FORWARDED = """\
 **design
     The design keywords below (typed by :class:`~msme_stats.survey.{td}`), passed to
     :func:`~msme_stats.svyset` with its defaults: this function is ``svyset(data,
     **design)`` followed by the :class:`~msme_stats.survey.SurveyDesign` method of the same
     name. An unknown keyword raises ``TypeError``."""
-    p = {
-        "svy_design": design_basic + "\n" + design_more,
-        "svy_design_forwarded": forwarded.format(td="DesignOptions") + "\n" + design_basic + "\n" + design_more,
-        "svy_contrast_forwarded": forwarded.format(td="ContrastDesignOptions") + "\n" + design_basic,
-        "svy_data": """\
+#: numpydoc text of the survey pieces (bundled into whole runs by :func:`_survey_bundles`)
+SURVEY_PARAMS: dict[str, str] = {
+    "svy_design": _DESIGN_BASIC + "\n" + _DESIGN_MORE,
+    "svy_design_forwarded": _FORWARDED.format(td="DesignOptions") + "\n" + _DESIGN_BASIC + "\n" + _DESIGN_MORE,
+    "svy_contrast_forwarded": _FORWARDED.format(td="ContrastDesignOptions") + "\n" + _DESIGN_BASIC,
+    "svy_data": """\
 data
     One row per firm (PSU) of the full design (all surveys, all firms).""",
-        "svy_by": """\
+    "svy_by": """\
 by
     None, a column name or a list of columns; one row per observed combination (domain).
     Firms with a missing ``by`` value are in no domain but stay in the design
     (ExclusionWarning with the count); a ``by`` column missing for every firm in scope
     raises InvalidValueError.""",
-        "svy_where": """\
+    "svy_where": """\
 where
     None, a boolean Series with ``data``'s index (or a boolean array of ``len(data)``), the
     name of a boolean column, or a query string evaluated on ``data`` like
     :meth:`pandas.DataFrame.eval` (``"sector == 'manufacturing'"``): a scope restriction
     treated as a subpopulation of the full design (Stata ``subpop()``); NaN counts as
     outside (ExclusionWarning). Anything else (a text column, a misaligned Series) raises.""",
-        "svy_scale": """\
+    "svy_scale": """\
 scale
     Multiplies estimate, SE and CI bounds (100 for percentages; METHODS §1).""",
-        "svy_mean_ci": f"""\
+    "svy_mean_ci": f"""\
 ci_method
-    {_values(o.CiMethod)} name the interval methods; a mean or ratio takes ``"wald"``
+    {_values(_o.CiMethod)} name the interval methods; a mean or ratio takes ``"wald"``
     (default without ``bounds``) or, with ``bounds``, ``"logit"`` (the default then): the
     bounded interval of the module docstring. Anything else raises OptionError.
 bounds
@@ -242,13 +243,13 @@ bounds
     default interval becomes the logit interval of (y_hat - low) / (high - low) (delta
     method, R ``svyciprop(~I(y/100), method="logit")``), which stays inside the bounds;
     values outside the bounds raise InvalidValueError.""",
-        "svy_returns": """\
+    "svy_returns": """\
 pandas.DataFrame
     ``by`` columns, ``variable`` (when ``y`` is a list), ``estimate``, ``se``, ``ci_low``,
     ``ci_high``, ``df``, ``n``, ``sum_weight``, ``cv`` (se / |estimate|), ``deff``,
     ``n_lonely_strata``, ``lonely_share``, ``top_firm_share`` (ratios and totals), ``flags``;
     options in ``.attrs["params"]``. See the module docstring for the conventions.""",
-        "svy_raises": """\
+    "svy_raises": """\
 MissingColumnsError
     A ``y``, ``x``, ``by`` or design column is not in the frame.
 InvalidWeightError
@@ -264,23 +265,23 @@ InvalidValueError
     a ``where`` mask that is not boolean or not aligned; no firm in scope.
 OptionError
     An option value that is not allowed (listing the allowed ones).""",
-        "svy_stata_mean": """\
+    "svy_stata_mean": """\
 Stata ``svy: mean y, over(by)`` (``svy, subpop(where): mean y`` for ``where``); R
 ``svymean(~y, design)`` / ``svyby(~y, ~by, design, svymean, na.rm=TRUE)``.""",
-        "svy_stata_proportion": """\
+    "svy_stata_proportion": """\
 Stata ``svy: proportion y, over(by)`` (logit interval; ``citype(exact)`` is close to
 ``"korn_graubard"``); R ``svyciprop(~y, design, method="logit")`` (``method="beta"``) and
 ``svyby(~y, ~by, design, svyciprop, vartype="ci")``.""",
-        "svy_stata_ratio": """\
+    "svy_stata_ratio": """\
 Stata ``svy: ratio (y/x), over(by)``; R ``svyratio(~y, ~x, design)`` /
 ``svyby(~y, ~by, design, svyratio, denominator=~x, na.rm=TRUE)``.""",
-        "svy_stata_total": """\
+    "svy_stata_total": """\
 Stata ``svy: total y, over(by)``; R ``svytotal(~y, design)`` /
 ``svyby(~y, ~by, design, svytotal, na.rm=TRUE)``.""",
-        "svy_stata_contrast": """\
+    "svy_stata_contrast": """\
 Stata ``svy: mean y, over(between)`` then ``lincom _b[a] - _b[b]``; R ``svyby(~y, ~between,
 design, svymean, covmat=TRUE)`` then ``svycontrast(b, c(1, -1))``.""",
-        "svy_contrast_params": f"""\
+    "svy_contrast_params": f"""\
 y
     The variable (one column; NaN = missing).
 between
@@ -291,15 +292,15 @@ levels
 x
     Denominator column, given exactly when ``kind="ratio"``.
 kind
-    The statistic compared: {_values(o.ContrastKind)} (default ``"mean"``;
+    The statistic compared: {_values(_o.ContrastKind)} (default ``"mean"``;
     ``"proportion"`` checks that ``y`` is 0/1).""",
-        "svy_contrast_returns": """\
+    "svy_contrast_returns": """\
 pandas.DataFrame
     One row per ``by`` group: ``by`` columns, ``variable``, ``between``, ``level_a``,
     ``level_b``, ``estimate_a``, ``estimate_b``, ``difference``, ``se``, ``ci_low``,
     ``ci_high``, ``df``, ``t``, ``p_value``, ``n_a``, ``n_b``, ``n_lonely_strata``,
     ``flags``; options in ``.attrs["params"]``.""",
-        "svy_example_firms": """\
+    "svy_example_firms": """\
 >>> import pandas as pd
 >>> import msme_stats as ms
 >>> firms = pd.DataFrame({
@@ -308,17 +309,16 @@ pandas.DataFrame
 ...     "size_class": ["small", "large"] * 4, "exporter": [0, 1, 0, 1, 1, 1, 0, 0],
 ...     "sales": [100.0, 200, 150, 400, 80, 120, 300, 500],
 ...     "exports": [0.0, 50, 0, 100, 20, 30, 0, 0]})""",
-        "svy_total_ci": """\
+    "svy_total_ci": """\
 ci_method
     ``"wald"`` only (anything else raises OptionError).""",
-        "svy_proportion_ci": """\
+    "svy_proportion_ci": """\
 ci_method
     ``"logit"`` (default), ``"wald"`` or ``"korn_graubard"`` (alias ``"beta"``).""",
-        "svy_ratio_share": """\
+    "svy_ratio_share": """\
     ``bounds=(0, 1)`` for a share (numerator part of the denominator) gives the logit
     interval by default.""",
-    }
-    return {**p, **_survey_bundles(p)}
+}
 
 
 def _survey_bundles(p: dict[str, str]) -> dict[str, str]:
@@ -332,11 +332,11 @@ def _survey_bundles(p: dict[str, str]) -> dict[str, str]:
                 f"Stata/R equivalent\n------------------\n{p[stata]}")
 
     bundles = {
-        "svy_options_mean": join("svy_by", "svy_where", "svy_mean_ci", "svy_scale"),
-        "svy_options_ratio": join("svy_by", "svy_where", "svy_mean_ci", "svy_ratio_share", "svy_scale"),
-        "svy_options_proportion": join("svy_proportion_ci", "svy_by", "svy_where", "svy_scale"),
-        "svy_options_total": join("svy_by", "svy_where", "svy_total_ci", "svy_scale"),
-        "svy_options_contrast": join("svy_contrast_params", "svy_by", "svy_where", "svy_scale"),
+    "svy_options_mean": join("svy_by", "svy_where", "svy_mean_ci", "svy_scale"),
+    "svy_options_ratio": join("svy_by", "svy_where", "svy_mean_ci", "svy_ratio_share", "svy_scale"),
+    "svy_options_proportion": join("svy_proportion_ci", "svy_by", "svy_where", "svy_scale"),
+    "svy_options_total": join("svy_by", "svy_where", "svy_total_ci", "svy_scale"),
+    "svy_options_contrast": join("svy_contrast_params", "svy_by", "svy_where", "svy_scale"),
     }
     for name in ("mean", "proportion", "ratio", "total"):
         bundles[f"svy_sections_{name}"] = sections("svy_returns", f"svy_stata_{name}")
@@ -345,7 +345,8 @@ def _survey_bundles(p: dict[str, str]) -> dict[str, str]:
     return bundles
 
 
-PARAMS.update(_survey_pieces())
+SURVEY_PARAMS.update(_survey_bundles(SURVEY_PARAMS))
+PARAMS.update(SURVEY_PARAMS)
 
 #: fill the placeholders of a docstring from :data:`PARAMS`
 fill_doc = doc_filler(PARAMS)

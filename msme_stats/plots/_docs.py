@@ -99,6 +99,12 @@ InvalidValueError
     its estimate.
 OptionError
     An option value that is not allowed (the message lists the allowed ones).""",
+    "palette_raises": """\
+OptionError
+    ``palette`` is not a palette (the message lists them).
+MissingColumnsError, InvalidValueError
+    The bundled ``palettes.csv`` or ``columns.csv`` lacks a column or repeats a key
+    (raised on first use, naming the file).""",
     "example_setup": """\
 >>> import matplotlib
 >>> matplotlib.use("Agg")  # no window: examples and tests draw off screen
@@ -110,6 +116,11 @@ MissingColumnsError, InvalidValueError
     The bundled ``palettes.csv`` or ``columns.csv`` lacks a column or repeats a key
     (raised on first use, naming the file).""",
 }
+
+PARAMS["examples"] = "Examples\n--------\n" + PARAMS["example_setup"]
+PARAMS["returns_raises"] = (
+    "Returns\n-------\n" + PARAMS["returns"] + "\n\nRaises\n------\n" + PARAMS["raises"]
+)
 
 #: fill the placeholders of a chart docstring from :data:`PARAMS` (see :mod:`msme_stats._docs`)
 fill_doc = doc_filler(PARAMS)

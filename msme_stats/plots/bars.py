@@ -367,17 +367,9 @@ def bars_by_size(
     {annotations}
     {kwargs_bar}
 
-    Returns
-    -------
-    {returns}
+    {returns_raises}
 
-    Raises
-    ------
-    {raises}
-
-    Examples
-    --------
-    {example_setup}
+    {examples}
     >>> est = pd.DataFrame({"size_class": ["large", "small", "medium"],
     ...                     "estimate": [32.0, 8.5, 15.2], "ci_low": [28.0, 6.0, 12.0],
     ...                     "ci_high": [36.0, 11.0, 18.4], "unit": "%"})
@@ -496,17 +488,9 @@ def direct_vs_indirect(
     {annotations}
     {kwargs_bar}
 
-    Returns
-    -------
-    {returns}
+    {returns_raises}
 
-    Raises
-    ------
-    {raises}
-
-    Examples
-    --------
-    {example_setup}
+    {examples}
     >>> est = pd.DataFrame({"size_class": ["small", "small", "large", "large"],
     ...                     "channel": ["direct", "indirect"] * 2,
     ...                     "estimate": [5.0, 3.0, 20.0, 4.0]})
@@ -670,13 +654,7 @@ def size_shares(
     {annotations}
     {kwargs_bar}
 
-    Returns
-    -------
-    {returns}
-
-    Raises
-    ------
-    {raises}
+    {returns_raises}
 
     Notes
     -----
@@ -684,9 +662,7 @@ def size_shares(
     chart says so in its note: with ``tec_denominator="total"`` the unknown-size part of
     TOTAL is not in any class (METHODS 3.5).
 
-    Examples
-    --------
-    {example_setup}
+    {examples}
     >>> shares = pd.DataFrame({"size_class": ["0-9", "10-49", "50-249", "250+"] * 2,
     ...                        "measure": ["export_value"] * 4 + ["exporters"] * 4,
     ...                        "estimate": [5.0, 10, 20, 65, 60, 25, 10, 5]})

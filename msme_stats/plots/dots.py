@@ -178,17 +178,9 @@ def country_dots(
     {annotations}
     {kwargs_errorbar}
 
-    Returns
-    -------
-    {returns}
+    {returns_raises}
 
-    Raises
-    ------
-    {raises}
-
-    Examples
-    --------
-    {example_setup}
+    {examples}
     >>> est = pd.DataFrame({"country": ["Kenya", "Bolivia", "Viet Nam"],
     ...                     "estimate": [12.0, 7.5, 20.1], "ci_low": [9.0, 5.0, 15.0],
     ...                     "ci_high": [15.0, 10.0, 25.2], "unit": "% of firms"})
@@ -396,17 +388,9 @@ def vintage_change(
     {annotations}
     {kwargs_scatter}
 
-    Returns
-    -------
-    {returns}
+    {returns_raises}
 
-    Raises
-    ------
-    {raises}
-
-    Examples
-    --------
-    {example_setup}
+    {examples}
     >>> wide = pd.DataFrame({"country": ["Kenya", "Bolivia"], "published": [10.9, 6.0],
     ...                      "recomputed": [11.4, 5.2]})
     >>> ax = plots.vintage_change(wide, xlabel="% of sales", source="WTR 2016; WBES")

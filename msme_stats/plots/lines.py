@@ -128,17 +128,9 @@ def time_lines(
     {annotations}
     {kwargs_plot}
 
-    Returns
-    -------
-    {returns}
+    {returns_raises}
 
-    Raises
-    ------
-    {raises}
-
-    Examples
-    --------
-    {example_setup}
+    {examples}
     >>> shares = pd.DataFrame({"year": [2015, 2016, 2017] * 2,
     ...                        "size_class": ["sme"] * 3 + ["large"] * 3,
     ...                        "value": [30.0, 31, 33, 60, 59, 58], "unit": "%"})

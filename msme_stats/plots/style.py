@@ -349,9 +349,7 @@ def canonical_order(
 
     Raises
     ------
-    OptionError
-        ``palette`` is not a palette.
-    {palette_file_raises}
+    {palette_raises}
 
     Examples
     --------
@@ -425,9 +423,7 @@ def category_labels(
 
     Raises
     ------
-    OptionError
-        ``palette`` is not a palette.
-    {palette_file_raises}
+    {palette_raises}
 
     Examples
     --------
@@ -471,9 +467,7 @@ def category_colors(values: Iterable[Any], palette: str | None) -> dict[Any, str
 
     Raises
     ------
-    OptionError
-        ``palette`` is not a palette.
-    {palette_file_raises}
+    {palette_raises}
 
     Examples
     --------
