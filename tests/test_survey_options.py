@@ -113,3 +113,39 @@ def test_docstrings_document_each_design_keyword():
         for key in _svyset_keywords():
             assert f"\n{key}\n" in doc or f"\n{key}, " in doc or f", {key}\n" in doc, (func.__name__, key)
         assert "{" + "svy_" not in doc  # every placeholder filled
+
+
+@pytest.mark.parametrize(("func", "param", "alias"), [
+    (ms.svyset, "domain_mode", _options.DomainMode),
+    (ms.svyset, "lonely_psu", _options.LonelyPsu | _options.LonelyPsuAlias),
+    (ms.svyset, "adjust_center", _options.AdjustCenter),
+    (ms.svyset, "ci_df", _options.CiDf),
+    (ms.svyset, "deff", _options.DeffSrs | _options.DeffAlias),
+    (ms.svy_proportion, "ci_method", _options.CiMethod | _options.CiMethodAlias),
+    (ms.svy_mean, "ci_method", _options.CiMethod | _options.CiMethodAlias | None),
+    (ms.svy_contrast, "kind", _options.ContrastKind),
+    (survey.SurveyDesign.contrast, "kind", _options.ContrastKind),
+])
+def test_survey_signatures_use_the_literal_types(func, param, alias):
+    assert typing.get_type_hints(func)[param] == alias
+
+
+def test_chart_signatures_use_the_literal_types_and_check_their_values():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from msme_stats.plots import bars, dots
+
+    for func, param, alias in [
+        (bars.bars_by_size, "orient", _options.BarOrient),
+        (bars.direct_vs_indirect, "kind", _options.ChannelLayout),
+        (dots.country_dots, "sort", _options.DotSort),
+        (dots.vintage_change, "sort", _options.VintageSort),
+    ]:
+        assert typing.get_type_hints(func)[param] == alias
+    assert typing.get_type_hints(dots.country_dots)["reference"] == float | _options.ReferenceStat | None
+    est = pd.DataFrame({"size_class": ["small", "large"], "estimate": [1.0, 2.0]})
+    with pytest.raises(OptionError) as info:
+        bars.bars_by_size(est, orient="diagonal", source="test")
+    for v in _options.choices(_options.BarOrient):
+        assert repr(v) in str(info.value)

@@ -439,11 +439,11 @@ def direct_vs_indirect(
     direct: Any = "es_direct_export_intensity",
     indirect: Any = "es_indirect_export_intensity",
     by: str | None = None,
-    kind: ChannelLayout = "side",
     ax: Axes | None = None,
     order: Sequence[Any] | None = None,
     by_order: Sequence[Any] | None = None,
     labels: Mapping[Any, str] | None = None,
+    kind: ChannelLayout = "side",
     ci: bool = True,
     value_labels: bool = True,
     fmt: str = "{:.1f}",
@@ -472,14 +472,14 @@ def direct_vs_indirect(
     by
         Optional column (e.g. ``group`` or ``region``) giving blocks of bars, labelled under
         the axis.
-    kind
-        ``"side"`` (default): direct and indirect bars side by side, with CI whiskers.
-        ``"stacked"``: direct at the bottom, indirect on top, total printed above the stack;
-        no whiskers (the interval of a sum is not the sum of intervals).
     {ax}
     {order}
     {by_order}
     {labels}
+    kind
+        ``"side"`` (default): direct and indirect bars side by side, with CI whiskers.
+        ``"stacked"``: direct at the bottom, indirect on top, total printed above the stack;
+        no whiskers (the interval of a sum is not the sum of intervals).
     {ci}
     {value_labels}
     ylabel
