@@ -203,6 +203,14 @@ lonely_threshold
     estimate's sum of squared linearised scores (the part of the variance the design
     cannot estimate and the ``lonely_psu`` rule imputes). Default 0.10. The count of
     single-firm strata touched stays in ``n_lonely_strata`` whatever the share."""
+#: the errors of declaring a design (svyset), shared by every estimator
+_DESIGN_ERRORS = """\
+InvalidWeightError
+    Missing, zero, negative or infinite weights.
+DesignError
+    No rows, or a firm without a stratum or survey.
+DuplicateIdError
+    A ``(survey, firm_id)`` pair repeats."""
 _FORWARDED = """\
 **design
     The design keywords below (typed by :class:`~msme_stats.survey.{td}`), passed to
@@ -214,6 +222,7 @@ SURVEY_PARAMS: dict[str, str] = {
     "svy_design": _DESIGN_BASIC + "\n" + _DESIGN_MORE,
     "svy_design_forwarded": _FORWARDED.format(td="DesignOptions") + "\n" + _DESIGN_BASIC + "\n" + _DESIGN_MORE,
     "svy_contrast_forwarded": _FORWARDED.format(td="ContrastDesignOptions") + "\n" + _DESIGN_BASIC,
+    "svy_design_errors": _DESIGN_ERRORS,
     "svy_data": """\
 data
     One row per firm (PSU) of the full design (all surveys, all firms).""",
@@ -249,15 +258,10 @@ pandas.DataFrame
     ``ci_high``, ``df``, ``n``, ``sum_weight``, ``cv`` (se / |estimate|), ``deff``,
     ``n_lonely_strata``, ``lonely_share``, ``top_firm_share`` (ratios and totals), ``flags``;
     options in ``.attrs["params"]``. See the module docstring for the conventions.""",
-    "svy_raises": """\
+    "svy_raises": f"""\
 MissingColumnsError
     A ``y``, ``x``, ``by`` or design column is not in the frame.
-InvalidWeightError
-    Missing, zero, negative or infinite weights.
-DesignError
-    No rows, or a firm without a stratum or survey.
-DuplicateIdError
-    A ``(survey, firm_id)`` pair repeats.
+{_DESIGN_ERRORS}
 LonelyStratumError
     ``lonely_psu="fail"`` and the estimate touches a single-firm stratum.
 InvalidValueError

@@ -1867,11 +1867,10 @@ def svyset(
 ) -> SurveyDesign:
     """Declare a stratified single-stage survey design once (Stata ``svyset``, R ``svydesign``).
 
-    *Definition*: Stata ``svyset firm_id [pweight=weight], strata(strata) singleunit(scaled)``;
-    R ``svydesign(ids=~1, strata=~interaction(survey_id, strata), weights=~weight)`` with
-    ``options(survey.lonely.psu="average")``. The returned :class:`SurveyDesign` has
-    ``.mean``, ``.proportion``, ``.ratio``, ``.total``, ``.contrast`` and
-    ``.estimate(indicators, by=...)``.
+    *Definition*: firms are the PSUs, sampled with replacement within strata (unique per
+    survey) with probability weights; no finite-population correction; Taylor-linearised
+    variances (module docstring). The returned :class:`SurveyDesign` has ``.mean``,
+    ``.proportion``, ``.ratio``, ``.total``, ``.contrast`` and ``.estimate(indicators, by=...)``.
 
     *Source*: METHODS §2.9; R survey (Lumley 2004); Stata ``[SVY] svyset``.
 
@@ -1889,12 +1888,7 @@ def svyset(
     ------
     MissingColumnsError
         A design column is not in the frame.
-    InvalidWeightError
-        Missing, zero, negative or infinite weights.
-    DesignError
-        No rows, or a firm without a stratum or survey.
-    DuplicateIdError
-        A ``(survey, firm_id)`` pair repeats.
+    {svy_design_errors}
     InvalidValueError
         ``data`` is not a DataFrame, or a firm id is missing.
     OptionError
