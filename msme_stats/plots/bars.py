@@ -47,6 +47,27 @@ def _measure_aliases() -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- bar drawing
+@dataclass(frozen=True)
+class _BarLook:
+    """How the bars are drawn: whiskers, stacking, orientation and value labels."""
+
+    ci: bool
+    stacked: bool
+    horizontal: bool
+    value_labels: bool
+    fmt: str
+
+
+@dataclass(frozen=True)
+class _Notes:
+    """The chart's title and the Source/Note/Sample lines under it (None: default or none)."""
+
+    title: str | None
+    source: str | None
+    note: str | None
+    sample: str | None
+
+
 @dataclass
 class _BarValues:
     """Values of the rows to draw: estimate, interval (or None) and row of each key."""
@@ -155,11 +176,7 @@ def _draw_bars(
     colors: Mapping[Any, str],
     color_by: Literal["x", "hue"],
     hue_labels: Mapping[Any, str],
-    ci: bool,
-    stacked: bool,
-    horizontal: bool,
-    value_labels: bool,
-    fmt: str,
+    look: _BarLook,
     func: str,
     bar_kw: Mapping[str, Any],
 ) -> tuple[np.ndarray, list[Any], list[tuple[Any, Any]]]:
@@ -168,11 +185,12 @@ def _draw_bars(
     ``bar_kw`` (the chart's ``**kwargs``) goes to every :meth:`~matplotlib.axes.Axes.bar`
     call and overrides the defaults.
     """
+    stacked, horizontal, value_labels, fmt = look.stacked, look.horizontal, look.value_labels, look.fmt
     frame = frame.reset_index(drop=True)
     block = len(x_levels) + 0.6
     width = 0.8 if stacked else 0.8 / len(hue_levels)
     key_cols = [c for c in (by, x, hue) if c is not None]
-    values = _bar_values(frame, y=y, ci=ci, key_cols=key_cols, func=func)
+    values = _bar_values(frame, y=y, ci=look.ci, key_cols=key_cols, func=func)
     slots = [(b, xv, b_i * block + x_i) for b_i, b in enumerate(by_levels) for x_i, xv in enumerate(x_levels)]
     handles, missing = [], 0
     bottoms: dict[tuple[Any, Any], float] = {}
@@ -392,9 +410,9 @@ def bars_by_size(
         ax = common._new_axes(ax, _bar_figsize(len(x_levels) * len(hue_levels), horizontal, len(x_levels)))
         ticks, keys, handles = _draw_bars(
             ax, frame, x=x, y=y, hue=hue, by=None, x_levels=x_levels, hue_levels=hue_levels,
-            by_levels=[None], colors=colors, color_by="hue" if hue else "x",
-            hue_labels=hue_labels, ci=ci, stacked=False, horizontal=horizontal,
-            value_labels=value_labels, fmt=fmt, func=func, bar_kw=kwargs,
+            by_levels=[None], colors=colors, color_by="hue" if hue else "x", hue_labels=hue_labels,
+            look=_BarLook(ci, stacked=False, horizontal=horizontal, value_labels=value_labels, fmt=fmt),
+            func=func, bar_kw=kwargs,
         )
         _set_category_ticks(ax, ticks, keys, x_labels=x_labels, by_labels={}, by=None,
                             horizontal=horizontal)
@@ -511,9 +529,10 @@ def direct_vs_indirect(
         ax, frame, x=x, y=y, series="_channel", series_levels=hue_levels,
         series_labels=category_labels(hue_levels, "channel", labels),
         colors=category_colors(hue_levels, "channel"), by=by, order=order, by_order=by_order,
-        labels=labels, ci=ci, stacked=kind == "stacked", value_labels=value_labels, fmt=fmt,
-        nonneg=None, ylabel=ylabel, xlabel=xlabel, title=title, source=source, note=note,
-        sample=sample, func=func, bar_kw=kwargs,
+        labels=labels,
+        look=_BarLook(ci, stacked=kind == "stacked", horizontal=False, value_labels=value_labels, fmt=fmt),
+        nonneg=None, ylabel=ylabel, xlabel=xlabel, notes=_Notes(title, source, note, sample),
+        func=func, bar_kw=kwargs,
     )
 
 
@@ -531,17 +550,11 @@ def _series_bars(
     order: Sequence[Any] | None,
     by_order: Sequence[Any] | None,
     labels: Mapping[Any, str] | None,
-    ci: bool,
-    stacked: bool,
-    value_labels: bool,
-    fmt: str,
+    look: _BarLook,
     nonneg: bool | None,
     ylabel: str,
     xlabel: str | None,
-    title: str | None,
-    source: str | None,
-    note: str | None,
-    sample: str | None,
+    notes: _Notes,
     func: str,
     bar_kw: Mapping[str, Any],
 ) -> Axes:
@@ -552,14 +565,13 @@ def _series_bars(
     """
     x_levels, _x_pal, x_labels = common._category_axis(frame, x, order, labels)
     by_levels, _by_pal, by_labels = common._category_axis(frame, by, by_order, labels)
-    n_bars = len(x_levels) * len(by_levels) * (1 if stacked else len(series_levels))
+    n_bars = len(x_levels) * len(by_levels) * (1 if look.stacked else len(series_levels))
     with house_style():
         ax = common._new_axes(ax, _bar_figsize(n_bars, False, len(x_levels) * len(by_levels)))
         ticks, keys, handles = _draw_bars(
             ax, frame, x=x, y=y, hue=series, by=by, x_levels=x_levels,
             hue_levels=series_levels, by_levels=by_levels, colors=colors, color_by="hue",
-            hue_labels=series_labels, ci=ci, stacked=stacked, horizontal=False,
-            value_labels=value_labels, fmt=fmt, func=func, bar_kw=bar_kw,
+            hue_labels=series_labels, look=look, func=func, bar_kw=bar_kw,
         )
         _set_category_ticks(ax, ticks, keys, x_labels=x_labels, by_labels=by_labels, by=by,
                             horizontal=False)
@@ -570,8 +582,10 @@ def _series_bars(
             ax.set_xlabel(xlabel or common._cat_label(x))
         elif xlabel:
             ax.set_xlabel(xlabel, labelpad=24)
-        common._legend_above(ax, [c for c, _ in handles], [series_labels[h] for _, h in handles], title)
-        common._finish(ax, frame.drop(columns=series), source=source, note=note, sample=sample, func=func)
+        common._legend_above(ax, [c for c, _ in handles], [series_labels[h] for _, h in handles],
+                             notes.title)
+        common._finish(ax, frame.drop(columns=series), source=notes.source, note=notes.note,
+                       sample=notes.sample, func=func)
     return ax
 
 
@@ -684,8 +698,9 @@ def size_shares(
         ax, frame, x=x, y=y, series="_measure", series_levels=hue_levels,
         series_labels=category_labels(hue_levels, "measure", labels),
         colors=category_colors(hue_levels, "measure"), by=by, order=order, by_order=by_order,
-        labels=labels, ci=ci, stacked=False, value_labels=value_labels, fmt=fmt, nonneg=True,
-        ylabel=ylabel, xlabel=xlabel, title=title, source=source,
-        note=" ".join(t for t in (note, auto_note) if t) or None, sample=sample, func=func,
-        bar_kw=kwargs,
+        labels=labels,
+        look=_BarLook(ci, stacked=False, horizontal=False, value_labels=value_labels, fmt=fmt),
+        nonneg=True, ylabel=ylabel, xlabel=xlabel,
+        notes=_Notes(title, source, " ".join(t for t in (note, auto_note) if t) or None, sample),
+        func=func, bar_kw=kwargs,
     )
