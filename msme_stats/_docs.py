@@ -20,6 +20,8 @@ import textwrap
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
+from . import _options as _o
+
 F = TypeVar("F", bound=Callable[..., object])
 
 _PLACEHOLDER = re.compile(r"^(?P<indent>[ \t]*)\{(?P<name>\w+)\}[ \t]*$", re.MULTILINE)
@@ -139,6 +141,216 @@ complete_cells_only
     Keep only cells where TOTAL and all four size classes are published
     (``implicit_unknown_share`` not NaN), as in the METHODS §3.6 sanity band.""",
 }
+
+
+
+def _values(option_type: object) -> str:
+    """``"a"``, ``"b"`` or ``"c"``: the allowed values of a Literal option type, for the docs."""
+    vals = [f'"{v}"' if isinstance(v, str) else repr(v) for v in _o.choices(option_type)]
+    return ", ".join(f"``{v}``" for v in vals[:-1]) + f" or ``{vals[-1]}``" if len(vals) > 1 else f"``{vals[0]}``"
+
+
+# --------------------------------------------------------------------------------------
+# pieces of msme_stats.survey: the design keywords of svyset (also the ``**design`` of the
+# svy_* functions), the estimator options and whole sections; allowed values of an option
+# are written from its Literal type (msme_stats._options)
+# --------------------------------------------------------------------------------------
+_DESIGN_BASIC = f"""\
+weight
+    Weight column, or a weight name of the package's one vocabulary: ``"median"``,
+    ``"strict"``, ``"weak"`` (aliases ``"wmedian"``, ``"wstrict"``, ``"wweak"``), as in
+    :func:`msme_stats.load_wbes`. ``None`` = unweighted. Default ``"weight"``.
+strata, survey
+    Stratum and survey columns (strata made unique per survey). ``None`` = one stratum /
+    one survey. Defaults ``"strata"`` and ``"survey_id"``.
+firm_id
+    Firm id column: repeated ``(survey, firm_id)`` rows raise
+    :class:`~msme_stats.errors.DuplicateIdError` (a firm would count twice). Default None.
+domain_mode
+    {_values(_o.DomainMode)} (default ``"full_design"``): domains as subpopulations of the
+    full design (R ``svyby``, Stata ``subpop()``) or a design re-declared on the firms used
+    (Stata ``if``); see the module docstring.
+lonely_psu
+    Single-firm strata, Stata ``singleunit()`` names: {_values(_o.LonelyPsu)} (default
+    ``"scaled"``); the R ``survey.lonely.psu`` names {_values(_o.LonelyPsuAlias)} are
+    aliases. ``"fail"`` raises :class:`~msme_stats.errors.LonelyStratumError`.
+adjust_center
+    Centre of ``lonely_psu="centered"``: {_values(_o.AdjustCenter)} (default ``"grand"``,
+    R survey >= 4.3; ``"zero"`` is R survey <= 4.2).
+ci_df
+    {_values(_o.CiDf)} (default ``"design"``): t quantile with the design df (Stata, R
+    ``confint(m, df=degf(des))``) or the normal quantile (R ``confint`` default).
+level
+    Confidence level of the intervals, in (0, 1) (default 0.95).
+min_n
+    Estimates from fewer firms are flagged ``few_firms`` (default 30, a common publication
+    rule of thumb for survey cells; the ES website does not document its own threshold)."""
+_DESIGN_MORE = f"""\
+deff
+    Simple random sampling variance in the ``deff`` column: {_values(_o.DeffSrs)}
+    (aliases ``True`` and ``"replace"``). ``"without_replacement"`` (default; R
+    ``svymean(..., deff=TRUE)``: s^2 (N_hat - n) / (N_hat n) for a mean, N_hat = sum of
+    weights) or ``"with_replacement"`` (R ``deff="replace"``: s^2 / n; Stata ``estat
+    effects`` reports both, DEFF and DEFT, with ``srssubpop``). For totals and ratios the
+    SRS variance is that of the total of y (resp. of the ratio's residual (y - R x) / X_hat),
+    times N_hat^2, as R ``svytotal``/``svyratio``. NaN when the weights sum to no more than
+    n (weights not expansion weights), as R.
+dominant_share
+    ``dominant_firm`` flag: one firm carries more than this share of sum |w y| (the
+    numerator of a ratio or share of a total, or a weighted total). Default 0.5.
+lonely_threshold
+    ``lonely_stratum`` flag: firms of single-firm strata hold more than this share of the
+    estimate's sum of squared linearised scores (the part of the variance the design
+    cannot estimate and the ``lonely_psu`` rule imputes). Default 0.10. The count of
+    single-firm strata touched stays in ``n_lonely_strata`` whatever the share."""
+#: the errors of declaring a design (svyset), shared by every estimator
+_DESIGN_ERRORS = """\
+InvalidWeightError
+    Missing, zero, negative or infinite weights.
+DesignError
+    No rows, or a firm without a stratum or survey.
+DuplicateIdError
+    A ``(survey, firm_id)`` pair repeats."""
+_FORWARDED = """\
+**design
+    The design keywords below (typed by :class:`~msme_stats.survey.{td}`), passed to
+    :func:`~msme_stats.svyset` with its defaults: this function is ``svyset(data,
+    **design)`` followed by the :class:`~msme_stats.survey.SurveyDesign` method of the same
+    name. An unknown keyword raises ``TypeError``."""
+#: numpydoc text of the survey pieces (bundled into whole runs by :func:`_survey_bundles`)
+SURVEY_PARAMS: dict[str, str] = {
+    "svy_design": _DESIGN_BASIC + "\n" + _DESIGN_MORE,
+    "svy_design_forwarded": _FORWARDED.format(td="DesignOptions") + "\n" + _DESIGN_BASIC + "\n" + _DESIGN_MORE,
+    "svy_contrast_forwarded": _FORWARDED.format(td="ContrastDesignOptions") + "\n" + _DESIGN_BASIC,
+    "svy_design_errors": _DESIGN_ERRORS,
+    "svy_data": """\
+data
+    One row per firm (PSU) of the full design (all surveys, all firms).""",
+    "svy_by": """\
+by
+    None, a column name or a list of columns; one row per observed combination (domain).
+    Firms with a missing ``by`` value are in no domain but stay in the design
+    (ExclusionWarning with the count); a ``by`` column missing for every firm in scope
+    raises InvalidValueError.""",
+    "svy_where": """\
+where
+    None, a boolean Series with ``data``'s index (or a boolean array of ``len(data)``), the
+    name of a boolean column, or a query string evaluated on ``data`` like
+    :meth:`pandas.DataFrame.eval` (``"sector == 'manufacturing'"``): a scope restriction
+    treated as a subpopulation of the full design (Stata ``subpop()``); NaN counts as
+    outside (ExclusionWarning). Anything else (a text column, a misaligned Series) raises.""",
+    "svy_scale": """\
+scale
+    Multiplies estimate, SE and CI bounds (100 for percentages; METHODS §1).""",
+    "svy_mean_ci": f"""\
+ci_method
+    {_values(_o.CiMethod)} name the interval methods; a mean or ratio takes ``"wald"``
+    (default without ``bounds``) or, with ``bounds``, ``"logit"`` (the default then): the
+    bounded interval of the module docstring. Anything else raises OptionError.
+bounds
+    ``(low, high)`` range of a bounded variable, e.g. ``(0, 100)`` for a percentage: the
+    default interval becomes the logit interval of (y_hat - low) / (high - low) (delta
+    method, R ``svyciprop(~I(y/100), method="logit")``), which stays inside the bounds;
+    values outside the bounds raise InvalidValueError.""",
+    "svy_returns": """\
+pandas.DataFrame
+    ``by`` columns, ``variable`` (when ``y`` is a list), ``estimate``, ``se``, ``ci_low``,
+    ``ci_high``, ``df``, ``n``, ``sum_weight``, ``cv`` (se / |estimate|), ``deff``,
+    ``n_lonely_strata``, ``lonely_share``, ``top_firm_share`` (ratios and totals), ``flags``;
+    options in ``.attrs["params"]``. See the module docstring for the conventions.""",
+    "svy_raises": f"""\
+MissingColumnsError
+    A ``y``, ``x``, ``by`` or design column is not in the frame.
+{_DESIGN_ERRORS}
+LonelyStratumError
+    ``lonely_psu="fail"`` and the estimate touches a single-firm stratum.
+InvalidValueError
+    Values that are not numbers, infinite, outside ``bounds`` or (proportions) not 0/1;
+    a ``where`` mask that is not boolean or not aligned; no firm in scope.
+OptionError
+    An option value that is not allowed (listing the allowed ones).""",
+    "svy_stata_mean": """\
+Stata ``svy: mean y, over(by)`` (``svy, subpop(where): mean y`` for ``where``); R
+``svymean(~y, design)`` / ``svyby(~y, ~by, design, svymean, na.rm=TRUE)``.""",
+    "svy_stata_proportion": """\
+Stata ``svy: proportion y, over(by)`` (logit interval; ``citype(exact)`` is close to
+``"korn_graubard"``); R ``svyciprop(~y, design, method="logit")`` (``method="beta"``) and
+``svyby(~y, ~by, design, svyciprop, vartype="ci")``.""",
+    "svy_stata_ratio": """\
+Stata ``svy: ratio (y/x), over(by)``; R ``svyratio(~y, ~x, design)`` /
+``svyby(~y, ~by, design, svyratio, denominator=~x, na.rm=TRUE)``.""",
+    "svy_stata_total": """\
+Stata ``svy: total y, over(by)``; R ``svytotal(~y, design)`` /
+``svyby(~y, ~by, design, svytotal, na.rm=TRUE)``.""",
+    "svy_stata_contrast": """\
+Stata ``svy: mean y, over(between)`` then ``lincom _b[a] - _b[b]``; R ``svyby(~y, ~between,
+design, svymean, covmat=TRUE)`` then ``svycontrast(b, c(1, -1))``.""",
+    "svy_contrast_params": f"""\
+y
+    The variable (one column; NaN = missing).
+between
+    Column whose two levels are compared (not one of ``by``).
+levels
+    ``(a, b)``: the difference is a minus b. Text levels match case-insensitively when
+    the match is unique; a level absent from the column raises InvalidValueError.
+x
+    Denominator column, given exactly when ``kind="ratio"``.
+kind
+    The statistic compared: {_values(_o.ContrastKind)} (default ``"mean"``;
+    ``"proportion"`` checks that ``y`` is 0/1).""",
+    "svy_contrast_returns": """\
+pandas.DataFrame
+    One row per ``by`` group: ``by`` columns, ``variable``, ``between``, ``level_a``,
+    ``level_b``, ``estimate_a``, ``estimate_b``, ``difference``, ``se``, ``ci_low``,
+    ``ci_high``, ``df``, ``t``, ``p_value``, ``n_a``, ``n_b``, ``n_lonely_strata``,
+    ``flags``; options in ``.attrs["params"]``.""",
+    "svy_example_firms": """\
+>>> import pandas as pd
+>>> import msme_stats as ms
+>>> firms = pd.DataFrame({
+...     "survey_id": "KEN_2018", "strata": [1, 1, 1, 1, 2, 2, 2, 2],
+...     "weight": [10.0, 10, 20, 20, 5, 5, 15, 15],
+...     "size_class": ["small", "large"] * 4, "exporter": [0, 1, 0, 1, 1, 1, 0, 0],
+...     "sales": [100.0, 200, 150, 400, 80, 120, 300, 500],
+...     "exports": [0.0, 50, 0, 100, 20, 30, 0, 0]})""",
+    "svy_total_ci": """\
+ci_method
+    ``"wald"`` only (anything else raises OptionError).""",
+    "svy_proportion_ci": """\
+ci_method
+    ``"logit"`` (default), ``"wald"`` or ``"korn_graubard"`` (alias ``"beta"``).""",
+    "svy_ratio_share": """\
+    ``bounds=(0, 1)`` for a share (numerator part of the denominator) gives the logit
+    interval by default.""",
+}
+
+
+def _survey_bundles(p: dict[str, str]) -> dict[str, str]:
+    """Whole runs of a survey docstring made of pieces: the options after ``y`` (by, where,
+    ci_method, bounds, scale), and the Returns, Raises and Stata/R equivalent sections."""
+    def join(*names: str) -> str:
+        return "\n".join(p[n] for n in names)
+
+    def sections(returns: str, stata: str) -> str:
+        return (f"Returns\n-------\n{p[returns]}\n\nRaises\n------\n{p['svy_raises']}\n\n"
+                f"Stata/R equivalent\n------------------\n{p[stata]}")
+
+    bundles = {
+    "svy_options_mean": join("svy_by", "svy_where", "svy_mean_ci", "svy_scale"),
+    "svy_options_ratio": join("svy_by", "svy_where", "svy_mean_ci", "svy_ratio_share", "svy_scale"),
+    "svy_options_proportion": join("svy_proportion_ci", "svy_by", "svy_where", "svy_scale"),
+    "svy_options_total": join("svy_by", "svy_where", "svy_total_ci", "svy_scale"),
+    "svy_options_contrast": join("svy_contrast_params", "svy_by", "svy_where", "svy_scale"),
+    }
+    for name in ("mean", "proportion", "ratio", "total"):
+        bundles[f"svy_sections_{name}"] = sections("svy_returns", f"svy_stata_{name}")
+    bundles["svy_sections_contrast"] = sections("svy_contrast_returns", "svy_stata_contrast")
+    bundles["svy_example_design"] = p["svy_example_firms"] + "\n>>> des = ms.svyset(firms)"
+    return bundles
+
+
+SURVEY_PARAMS.update(_survey_bundles(SURVEY_PARAMS))
+PARAMS.update(SURVEY_PARAMS)
 
 #: fill the placeholders of a docstring from :data:`PARAMS`
 fill_doc = doc_filler(PARAMS)

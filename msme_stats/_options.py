@@ -181,6 +181,45 @@ CountryErrors = _typing.Literal["raise", "coerce"]
 #: ``publication_table(uncertainty=)``: standard error or confidence interval (None: neither).
 Uncertainty = _typing.Literal["se", "ci"]
 
+# --------------------------------------------------------------------------------------
+# Literal option types of the survey estimators (svyset, svy_*, SurveyDesign) and of the
+# charts (msme_stats.plots); aliases (other spellings, e.g. R names of Stata options) have
+# their own type and a map to the canonical value
+# --------------------------------------------------------------------------------------
+#: ``svyset(lonely_psu=)``: single-firm strata, Stata ``singleunit()`` names.
+LonelyPsu = _typing.Literal["scaled", "centered", "certainty", "fail"]
+#: R ``options(survey.lonely.psu=)`` names accepted for ``lonely_psu``.
+LonelyPsuAlias = _typing.Literal["average", "adjust", "remove"]
+LONELY_PSU_ALIASES: dict[str, str] = {"average": "scaled", "adjust": "centered", "remove": "certainty"}
+#: ``svyset(domain_mode=)``: domains as subpopulations of the full design, or a re-declared design.
+DomainMode = _typing.Literal["full_design", "drop"]
+#: ``svyset(adjust_center=)``: centre of ``lonely_psu="centered"`` (R survey >= 4.3 or <= 4.2).
+AdjustCenter = _typing.Literal["grand", "zero"]
+#: ``svyset(ci_df=)``: t quantile with the design df, or the normal quantile.
+CiDf = _typing.Literal["design", "normal"]
+#: ``svy_*(ci_method=)``: the interval method (which applies depends on the estimator).
+CiMethod = _typing.Literal["wald", "logit", "korn_graubard"]
+#: other spellings of ``ci_method`` (R ``svyciprop(method="beta")``, ...).
+CiMethodAlias = _typing.Literal["beta", "kg", "mean"]
+CI_METHOD_ALIASES: dict[str, str] = {"beta": "korn_graubard", "kg": "korn_graubard", "mean": "wald"}
+#: ``svyset(deff=)``: the simple-random-sampling variance of the design effect.
+DeffSrs = _typing.Literal["without_replacement", "with_replacement"]
+#: other spellings of ``deff`` (R ``deff=TRUE`` and ``deff="replace"``).
+DeffAlias = _typing.Literal[True, "replace"]
+DEFF_ALIASES: dict[Any, str] = {True: "without_replacement", "replace": "with_replacement"}
+#: ``svy_contrast(kind=)``: the statistic compared between the two domains.
+ContrastKind = _typing.Literal["mean", "proportion", "ratio", "total"]
+#: ``bars_by_size(orient=)``: vertical, horizontal or chosen from the labels.
+BarOrient = _typing.Literal["auto", "v", "h"]
+#: ``direct_vs_indirect(kind=)``: the two channels stacked or side by side.
+ChannelLayout = _typing.Literal["stacked", "side"]
+#: ``country_dots(sort=)``: rank of the economies.
+DotSort = _typing.Literal["descending", "ascending", "none"]
+#: ``country_dots(reference=)``: a statistic of the plotted values (or a number).
+ReferenceStat = _typing.Literal["mean", "median"]
+#: ``vintage_change(sort=)``: row order of the dumbbells.
+VintageSort = _typing.Literal["end", "start", "change", "none"]
+
 
 def choices(option_type: Any) -> tuple[Any, ...]:
     """The allowed values of a ``Literal`` option type, in order (``typing.get_args``).

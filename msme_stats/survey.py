@@ -103,18 +103,40 @@ options used.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import re
 import warnings
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeAlias, TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
 
 from ._dist import norm_ppf, t_ppf_upper_array
-from ._options import as_list, canonical_weight, check_choice, check_number, resolve_weight_column
+from ._docs import fill_doc
+from ._options import (
+    CI_METHOD_ALIASES,
+    DEFF_ALIASES,
+    LONELY_PSU_ALIASES,
+    AdjustCenter,
+    CiDf,
+    CiMethod,
+    CiMethodAlias,
+    ContrastKind,
+    DeffAlias,
+    DeffSrs,
+    DomainMode,
+    LonelyPsu,
+    LonelyPsuAlias,
+    as_list,
+    canonical_weight,
+    check_choice,
+    check_number,
+    choices,
+    resolve_weight_column,
+)
 from .errors import (
     DesignError,
     DuplicateIdError,
@@ -130,15 +152,25 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "SurveyDesign", "svyset", "svy_mean", "svy_proportion", "svy_ratio", "svy_total", "svy_contrast",
+    "DesignOptions", "ContrastDesignOptions",
 ]
 
-LONELY_CHOICES = ("scaled", "centered", "certainty", "fail")
-LONELY_ALIASES = {"average": "scaled", "adjust": "centered", "remove": "certainty"}
-DOMAIN_MODES = ("full_design", "drop")
-ADJUST_CENTERS = ("grand", "zero")
-CI_DFS = ("design", "normal")
-CI_METHODS = ("wald", "logit", "korn_graubard")
-CI_METHOD_ALIASES = {"beta": "korn_graubard", "kg": "korn_graubard", "mean": "wald"}
+# allowed values of the options, derived from their Literal types (msme_stats._options)
+LONELY_CHOICES = choices(LonelyPsu)
+LONELY_ALIASES = LONELY_PSU_ALIASES
+DOMAIN_MODES = choices(DomainMode)
+ADJUST_CENTERS = choices(AdjustCenter)
+CI_DFS = choices(CiDf)
+CI_METHODS = choices(CiMethod)
+CONTRAST_KINDS = choices(ContrastKind)
+
+#: a ``ci_method`` argument: a method or one of its other spellings
+CiMethodArg: TypeAlias = CiMethod | CiMethodAlias
+#: a ``by`` argument: None, one column or several
+By: TypeAlias = str | Sequence[str] | None
+#: a ``where`` argument: None, a boolean mask (Series aligned to the frame, or array), a
+#: boolean column name or a query string
+Where: TypeAlias = pd.Series | np.ndarray | Sequence[bool] | str | None
 
 
 # ======================================================================================
@@ -221,17 +253,18 @@ def _prepare_domain_inputs(
         yd, wd, sd, dd = y[rows], w[rows], strata_codes[rows], domain_codes[rows]
         xd = None if x is None else np.asarray(x)[rows]
     valid = ~np.isnan(yd)
+    xr: np.ndarray | None = None  # the denominators of a ratio, shape (n, k)
     if kind == "ratio":
         if xd is None:
             raise ValueError("kind='ratio' needs x")
-        xd = np.asarray(xd, dtype=float)
-        if xd.ndim == 1:
-            xd = xd[:, None]
-        valid &= ~np.isnan(xd)
+        xr = np.asarray(xd, dtype=float)
+        if xr.ndim == 1:
+            xr = xr[:, None]
+        valid &= ~np.isnan(xr)
     vflat = valid.ravel()
     wv = (wd[:, None] * valid).ravel()  # weight in S, 0 outside
     wy = np.where(vflat, wv * yd.ravel(), 0.0)
-    wx = np.where(vflat, wv * xd.ravel(), 0.0) if kind == "ratio" else wv
+    wx = np.where(vflat, wv * xr.ravel(), 0.0) if xr is not None else wv
     return yd, sd, dd, vflat, wv, wy, wx
 
 
@@ -277,6 +310,7 @@ def _domain_scores(
     used, sum of weights and estimate; the linearised score of each value ``z`` and its sum
     over each pair ``sz``.
     """
+    m: np.ndarray
     if vflat.all():
         m = np.bincount(pidx, minlength=PK).astype(np.float64)
     else:
@@ -307,7 +341,7 @@ def _check_lonely(
     pk_str: np.ndarray,
     *,
     lonely_psu: str,
-    stratum_labels: Sequence[Any] | None,
+    stratum_labels: _StratumLabels | Sequence[Any] | None,
 ) -> None:
     """Raise :class:`LonelyStratumError` when ``lonely_psu="fail"`` and a used stratum has one firm."""
     if lonely.any() and lonely_psu == "fail":
@@ -338,7 +372,7 @@ def _domain_variance(
     domain_mode: str,
     lonely_psu: str,
     adjust_center: str,
-    stratum_labels: Sequence[Any] | None,
+    stratum_labels: _StratumLabels | Sequence[Any] | None,
 ) -> tuple[np.ndarray, ...]:
     """Between-PSU variance of the scores per stratum, summed per domain, with the lonely rule.
 
@@ -528,7 +562,7 @@ def _domain_estimates(
     domain_mode: str = "full_design",
     lonely_psu: str = "scaled",
     adjust_center: str = "grand",
-    stratum_labels: Sequence[Any] | None = None,
+    stratum_labels: _StratumLabels | Sequence[Any] | None = None,
     deff_srs: str = "without_replacement",
     extras: bool = True,
 ) -> dict[str, np.ndarray]:
@@ -648,6 +682,7 @@ def _confidence_interval(
             n_eff = p * (1 - p) / (se * se)
             nf = n.astype(float)
             t_n = np.where(nf > 1, special.stdtrit(np.where(nf > 1, nf - 1, 1.0), alpha / 2), np.nan)
+            t_df: np.ndarray | np.floating[Any]
             if ci_df == "normal":
                 t_df = special.ndtri(alpha / 2)
             else:
@@ -701,8 +736,7 @@ def _flags(
 # ======================================================================================
 # DataFrame layer
 # ======================================================================================
-DEFF_SRS = ("without_replacement", "with_replacement")
-DEFF_ALIASES = {True: "without_replacement", "replace": "with_replacement"}
+DEFF_SRS = choices(DeffSrs)
 
 
 def _check_options(
@@ -952,11 +986,12 @@ def _where_series(data: pd.DataFrame, where: Any, *, who: str) -> tuple[pd.Serie
         else:
             try:
                 names = set(re.findall(r"[A-Za-z_]\w*", where)) & set(map(str, data.columns))
+                value: object
                 if "`" in where or "@" in where:
-                    wser = data.eval(where, engine="python")
+                    value = data.eval(where, engine="python")
                 else:  # resolve only the columns the query names (DataFrame.eval builds all)
                     res = {c: data[c] for c in names}
-                    wser = pd.eval(where, engine="python", resolvers=(res,))
+                    value = pd.eval(where, engine="python", resolvers=[res])
             except Exception as err:  # any parse or eval error comes from the user's query
                 raise OptionError(
                     f"{who}: where={where!r} is neither a column nor a query that can be evaluated on "
@@ -964,11 +999,12 @@ def _where_series(data: pd.DataFrame, where: Any, *, who: str) -> tuple[pd.Serie
                     "would, e.g. \"sector == 'manufacturing'\", or pass a boolean mask."
                 ) from None
             wname = f"where={where!r}"
-            if not isinstance(wser, pd.Series) or len(wser) != n:
+            if not isinstance(value, pd.Series) or len(value) != n:
                 raise OptionError(
                     f"{who}: where={where!r} does not give one True/False per firm; write a "
                     "comparison such as \"sector == 'manufacturing'\"."
                 )
+            wser = value
     elif isinstance(where, pd.Series):
         wname = "where mask"
         if len(where) != n or not where.index.equals(data.index):
@@ -1533,33 +1569,134 @@ class SurveyDesign:
         return out
 
     # ---- estimators -----------------------------------------------------------------
-    def mean(self, y, *, by=None, where=None, ci_method=None, bounds=None, scale=1.0) -> pd.DataFrame:
-        """Weighted (Hajek) mean by domain; see :func:`svy_mean`."""
+    @fill_doc
+    def mean(
+        self, y: str | Sequence[str], *, by: By = None, where: Where = None,
+        ci_method: CiMethodArg | None = None, bounds: tuple[float, float] | None = None,
+        scale: float = 1.0,
+    ) -> pd.DataFrame:
+        """Weighted (Hajek) mean by domain, with Taylor-linearised SE; see :func:`svy_mean`.
+
+        Parameters
+        ----------
+        y
+            Column name, or a list of column names (adds a ``variable`` column). NaN = missing.
+        {svy_options_mean}
+
+        {svy_sections_mean}
+
+        Examples
+        --------
+        {svy_example_design}
+        >>> des.mean("exporter", by="size_class")[["size_class", "estimate", "n"]]
+          size_class  estimate  n
+        0      large       0.7  4
+        1      small       0.1  4
+        """
         return self._public(y, None, kind="mean", estimator="svy_mean", by=by, where=where,
                             scale=scale, ci_method=ci_method, bounds=bounds)
 
-    def proportion(self, y, *, by=None, where=None, ci_method="logit", scale=1.0) -> pd.DataFrame:
-        """Weighted proportion of a 0/1 variable by domain; see :func:`svy_proportion`."""
+    @fill_doc
+    def proportion(
+        self, y: str | Sequence[str], *, by: By = None, where: Where = None,
+        ci_method: CiMethodArg = "logit", scale: float = 1.0,
+    ) -> pd.DataFrame:
+        """Weighted proportion of a 0/1 variable by domain; see :func:`svy_proportion`.
+
+        Parameters
+        ----------
+        y
+            0/1 or boolean column (NaN = missing), or a list of them.
+        {svy_options_proportion}
+
+        {svy_sections_proportion}
+
+        Examples
+        --------
+        {svy_example_design}
+        >>> des.proportion("exporter", scale=100)[["estimate", "ci_low", "ci_high"]].round(1)
+           estimate  ci_low  ci_high
+        0      40.0     ...     ...
+        """
         return self._public(y, None, kind="mean", estimator="svy_proportion", by=by, where=where,
                             scale=scale, ci_method=ci_method)
 
-    def ratio(self, y, x, *, by=None, where=None, ci_method=None, bounds=None, scale=1.0) -> pd.DataFrame:
-        """Ratio of weighted totals by domain; see :func:`svy_ratio`."""
+    @fill_doc
+    def ratio(
+        self, y: str, x: str, *, by: By = None, where: Where = None,
+        ci_method: CiMethodArg | None = None, bounds: tuple[float, float] | None = None,
+        scale: float = 1.0,
+    ) -> pd.DataFrame:
+        """Ratio of weighted totals by domain; see :func:`svy_ratio`.
+
+        Parameters
+        ----------
+        y, x
+            Numerator and denominator columns (NaN = missing); one of each.
+        {svy_options_ratio}
+
+        {svy_sections_ratio}
+
+        Examples
+        --------
+        {svy_example_design}
+        >>> des.ratio("exports", "sales", scale=100)[["estimate", "n"]].round(2)
+           estimate  n
+        0      ...   8
+        """
         if not isinstance(y, str) or not isinstance(x, str):
             raise OptionError("svy_ratio takes one numerator column y and one denominator column x.")
         return self._public(y, x, kind="ratio", estimator="svy_ratio", by=by, where=where,
                             scale=scale, ci_method=ci_method, bounds=bounds)
 
-    def total(self, y, *, by=None, where=None, ci_method=None, scale=1.0) -> pd.DataFrame:
-        """Weighted total by domain; see :func:`svy_total`."""
+    @fill_doc
+    def total(
+        self, y: str | Sequence[str], *, by: By = None, where: Where = None,
+        ci_method: CiMethodArg | None = None, scale: float = 1.0,
+    ) -> pd.DataFrame:
+        """Weighted total by domain; see :func:`svy_total`.
+
+        Parameters
+        ----------
+        y
+            Column name or list of column names (NaN = missing).
+        {svy_options_total}
+
+        {svy_sections_total}
+
+        Examples
+        --------
+        {svy_example_design}
+        >>> des.total("exporter", by="size_class")[["size_class", "estimate"]]
+          size_class  estimate
+        0      large      35.0
+        1      small       5.0
+        """
         return self._public(y, None, kind="total", estimator="svy_total", by=by, where=where,
                             scale=scale, ci_method=ci_method)
 
+    @fill_doc
     def contrast(
-        self, y, *, between, levels, x=None, kind="mean", by=None, where=None, scale=1.0,
+        self, y: str, *, between: str, levels: tuple[Any, Any], x: str | None = None,
+        kind: ContrastKind = "mean", by: By = None, where: Where = None, scale: float = 1.0,
     ) -> pd.DataFrame:
-        """Difference of a mean, proportion, ratio or total between two domains; see :func:`svy_contrast`."""
-        kind = check_choice("kind", kind, ("mean", "proportion", "ratio", "total"))
+        """Difference of a mean, proportion, ratio or total between two domains; see :func:`svy_contrast`.
+
+        Parameters
+        ----------
+        {svy_options_contrast}
+
+        {svy_sections_contrast}
+
+        Examples
+        --------
+        {svy_example_design}
+        >>> d = des.contrast("exporter", between="size_class", levels=("large", "small"))
+        >>> d[["level_a", "level_b", "difference", "n_a", "n_b"]].round(2)
+          level_a level_b  difference  n_a  n_b
+        0   large   small         0.6    4    4
+        """
+        kind = check_choice("kind", kind, CONTRAST_KINDS)
         if not isinstance(y, str):
             raise OptionError("contrast takes one column y.")
         if (kind == "ratio") != (x is not None):
@@ -1655,13 +1792,61 @@ class SurveyDesign:
         }
         return out
 
-    def estimate(self, indicators, **options) -> pd.DataFrame:
-        """Catalogue indicators on this design: :func:`msme_stats.estimate` with the design's conventions."""
+    def estimate(self, indicators: str | Sequence[str], **options: Any) -> pd.DataFrame:
+        """Catalogue indicators on this design: :func:`msme_stats.estimate` with the design's conventions.
+
+        Parameters
+        ----------
+        indicators
+            One or many catalogue ids, World Bank codes or aliases (``"TR5"``,
+            ``"es_direct_export_intensity"``).
+        **options
+            The estimation options of :func:`msme_stats.estimate` (``by``, ``where``,
+            ``threshold``, ``ci_method``, ...); the design options (``weight``,
+            ``lonely_psu``, ...) are the design's and cannot be given again.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per indicator and domain, as :func:`msme_stats.estimate`.
+
+        Raises
+        ------
+        OptionError
+            A design option given again (declare it in :func:`svyset`), or an option value
+            that is not allowed.
+        MsmeStatsError
+            Propagated from :func:`msme_stats.estimate` (unknown indicator, missing or
+            invalid columns, lonely strata with ``lonely_psu="fail"``).
+
+        Stata/R equivalent
+        ------------------
+        Stata ``svy: mean``/``svy: ratio``/``svy: proportion`` of the catalogue variable,
+        ``over(by)``; R ``svyby(~y, ~by, design, svymean, na.rm=TRUE)`` (``svyratio``,
+        ``svyciprop``), one call per indicator.
+
+        Examples
+        --------
+        >>> import msme_stats as ms
+        >>> from msme_stats._paths import data_dir
+        >>> firms = ms.load_wbes(data_dir() / "wbes_synthetic" / "BOL_2017_synthetic.dta")
+        >>> des = ms.svyset(firms, lonely_psu="centered")
+        >>> res = des.estimate("TR5", by="size_class")
+        >>> res[["size_class", "n"]]
+          size_class   n
+        0      small  91
+        1     medium  79
+        2      large  47
+        >>> res.attrs["params"]["lonely_psu"]
+        'centered'
+        """
         from .indicators import estimate as _est
 
-        return _est(self, indicators, **options)
+        # estimate() takes a SurveyDesign as well as a frame; its annotation names the frame only
+        return _est(self, indicators, **options)  # type: ignore[arg-type]
 
 
+@fill_doc
 def svyset(
     data: pd.DataFrame,
     *,
@@ -1669,70 +1854,61 @@ def svyset(
     strata: str | None = "strata",
     survey: str | None = "survey_id",
     firm_id: str | None = None,
-    lonely_psu: str = "scaled",
-    domain_mode: str = "full_design",
-    adjust_center: str = "grand",
-    ci_df: str = "design",
+    lonely_psu: LonelyPsu | LonelyPsuAlias = "scaled",
+    domain_mode: DomainMode = "full_design",
+    adjust_center: AdjustCenter = "grand",
+    ci_df: CiDf = "design",
     level: float = 0.95,
     min_n: int = 30,
-    deff: Any = "without_replacement",
+    deff: DeffSrs | DeffAlias = "without_replacement",
     dominant_share: float = 0.5,
     lonely_threshold: float = 0.10,
     _who: str = "svyset",
 ) -> SurveyDesign:
     """Declare a stratified single-stage survey design once (Stata ``svyset``, R ``svydesign``).
 
-    *Definition*: Stata ``svyset firm_id [pweight=weight], strata(strata) singleunit(scaled)``;
-    R ``svydesign(ids=~1, strata=~interaction(survey_id, strata), weights=~weight)`` with
-    ``options(survey.lonely.psu="average")``. The returned :class:`SurveyDesign` has
-    ``.mean``, ``.proportion``, ``.ratio``, ``.total``, ``.contrast`` and
-    ``.estimate(indicators, by=...)``.
+    *Definition*: firms are the PSUs, sampled with replacement within strata (unique per
+    survey) with probability weights; no finite-population correction; Taylor-linearised
+    variances (module docstring). The returned :class:`SurveyDesign` has ``.mean``,
+    ``.proportion``, ``.ratio``, ``.total``, ``.contrast`` and ``.estimate(indicators, by=...)``.
 
     *Source*: METHODS §2.9; R survey (Lumley 2004); Stata ``[SVY] svyset``.
 
     Parameters
     ----------
-    data
-        One row per firm (PSU) of the full design (all surveys, all firms).
-    weight
-        Weight column, or a weight name of the package's one vocabulary: ``"median"``,
-        ``"strict"``, ``"weak"`` (aliases ``"wmedian"``, ``"wstrict"``, ``"wweak"``), as in
-        :func:`msme_stats.load_wbes`. ``None`` = unweighted.
-    strata, survey
-        Stratum and survey columns (strata made unique per survey). ``None`` = one stratum /
-        one survey.
-    firm_id
-        Firm id column: repeated ``(survey, firm_id)`` rows raise
-        :class:`~msme_stats.errors.DuplicateIdError` (a firm would count twice).
-    lonely_psu, domain_mode, adjust_center, ci_df, level
-        Conventions, see the module docstring.
-    min_n
-        Estimates from fewer firms are flagged ``few_firms`` (default 30, a common publication
-        rule of thumb for survey cells; the ES website does not document its own threshold).
-    deff
-        Simple random sampling variance in the ``deff`` column: ``"without_replacement"``
-        (default; R ``svymean(..., deff=TRUE)``: s^2 (N_hat - n) / (N_hat n) for a mean,
-        N_hat = sum of weights) or ``"with_replacement"`` (R ``deff="replace"``: s^2 / n; Stata
-        ``estat effects`` reports both, DEFF and DEFT, with ``srssubpop``). For totals and
-        ratios the SRS variance is that of the total of y (resp. of the ratio's residual
-        (y - R x) / X_hat), times N_hat^2, as R ``svytotal``/``svyratio``. NaN when the
-        weights sum to no more than n (weights not expansion weights), as R.
-    dominant_share
-        ``dominant_firm`` flag: one firm carries more than this share of sum |w y| (the
-        numerator of a ratio or share of a total, or a weighted total). Default 0.5.
-    lonely_threshold
-        ``lonely_stratum`` flag: firms of single-firm strata hold more than this share of the
-        estimate's sum of squared linearised scores (the part of the variance the design
-        cannot estimate and the ``lonely_psu`` rule imputes). Default 0.10. The count of
-        single-firm strata touched stays in ``n_lonely_strata`` whatever the share.
+    {svy_data}
+    {svy_design}
 
     Returns
     -------
     SurveyDesign
+        The frame with its design arrays and conventions (``.options``).
 
     Raises
     ------
-    MissingColumnsError, InvalidWeightError, DesignError, DuplicateIdError, OptionError
+    MissingColumnsError
+        A design column is not in the frame.
+    {svy_design_errors}
+    InvalidValueError
+        ``data`` is not a DataFrame, or a firm id is missing.
+    OptionError
+        An option value that is not allowed (listing the allowed ones).
+
+    Stata/R equivalent
+    ------------------
+    Stata ``svyset firm_id [pweight=weight], strata(strata) singleunit(scaled)``; R
+    ``svydesign(ids=~1, strata=~interaction(survey_id, strata), weights=~weight)`` with
+    ``options(survey.lonely.psu="average")``.
+
+    Examples
+    --------
+    {svy_example_firms}
+    >>> des = ms.svyset(firms, lonely_psu="adjust")
+    >>> des
+    SurveyDesign(8 firms, 2 strata, 1 survey(s); weight='weight', strata='strata', survey='survey_id', lonely_psu='centered', domain_mode='full_design')
+    >>> des.mean("sales")[["estimate", "n"]]
+       estimate  n
+    0     270.0  8
     """
     opts = _check_options(
         domain_mode, lonely_psu, adjust_center, ci_df, level, min_n, deff, dominant_share,
@@ -1742,40 +1918,39 @@ def svyset(
                         who=_who)
 
 
+class ContrastDesignOptions(TypedDict, total=False):
+    """The design keywords of :func:`svy_contrast` (``**design``), passed to :func:`svyset`.
 
-_DOC_COMMON = """
-    by
-        None, a column name or a list of columns; one row per observed combination (domain).
-        Firms with a missing ``by`` value are in no domain but stay in the design
-        (ExclusionWarning with the count); a ``by`` column missing for every firm in scope
-        raises InvalidValueError.
-    where
-        None, a boolean Series with ``data``'s index (or a boolean array of ``len(data)``), the
-        name of a boolean column, or a query string evaluated on ``data`` like
-        :meth:`pandas.DataFrame.eval` (``"sector == 'manufacturing'"``): a scope restriction
-        treated as a subpopulation of the full design (Stata ``subpop()``); NaN counts as
-        outside (ExclusionWarning). Anything else (a text column, a misaligned Series) raises.
-    weight, strata, survey, firm_id, domain_mode, lonely_psu, adjust_center, ci_df, level, min_n, deff, dominant_share, lonely_threshold
-        The design and its conventions, as in :func:`svyset` (this function is
-        ``svyset(data, ...)`` followed by the method of the same name). ``weight`` accepts a
-        column name or the weight vocabulary ``"median"``/``"strict"``/``"weak"`` (aliases
-        ``"wmedian"``/``"wstrict"``/``"wweak"``).
-    scale
-        Multiplies estimate, SE and CI bounds (100 for percentages; METHODS §1).
+    Each is optional; a key left out takes the :func:`svyset` default.
+    """
 
-    Returns
-    -------
-    pandas.DataFrame
-        ``by`` columns, ``variable`` (when ``y`` is a list), ``estimate``, ``se``, ``ci_low``,
-        ``ci_high``, ``df``, ``n``, ``sum_weight``, ``cv`` (se / |estimate|), ``deff``,
-        ``n_lonely_strata``, ``lonely_share``, ``top_firm_share`` (ratios and totals), ``flags``;
-        options in ``.attrs["params"]``. See the module docstring for the conventions.
+    weight: str | None
+    strata: str | None
+    survey: str | None
+    firm_id: str | None
+    domain_mode: DomainMode
+    lonely_psu: LonelyPsu | LonelyPsuAlias
+    adjust_center: AdjustCenter
+    ci_df: CiDf
+    level: float
+    min_n: int
 
-    Raises
-    ------
-    MissingColumnsError, InvalidWeightError, DesignError, LonelyStratumError, InvalidValueError,
-    DuplicateIdError, OptionError
-"""
+
+class DesignOptions(ContrastDesignOptions, total=False):
+    """The design keywords of :func:`svy_mean`, :func:`svy_proportion`, :func:`svy_ratio` and
+    :func:`svy_total` (``**design``): those of :class:`ContrastDesignOptions` and the
+    diagnostics options of :func:`svyset`."""
+
+    deff: DeffSrs | DeffAlias
+    dominant_share: float
+    lonely_threshold: float
+
+
+#: the svyset defaults of the design keywords (the one place they are written is svyset)
+_SVYSET_DEFAULTS: dict[str, Any] = {
+    name: p.default for name, p in inspect.signature(svyset).parameters.items()
+    if p.kind is inspect.Parameter.KEYWORD_ONLY and not name.startswith("_")
+}
 
 
 def _precheck(data: Any, who: str, cols: list[Any], weight: Any, design_cols: list[Any]) -> None:
@@ -1794,38 +1969,32 @@ def _precheck(data: Any, who: str, cols: list[Any], weight: Any, design_cols: li
         )
 
 
-def _design_of(data, weight, strata, survey, firm_id, domain_mode, lonely_psu, adjust_center, ci_df,
-               level, min_n, deff, dominant_share, lonely_threshold, who="svy", cols=()) -> SurveyDesign:
-    _precheck(data, who, list(cols), weight, [strata, survey, firm_id])
-    return svyset(
-        data, weight=weight, strata=strata, survey=survey, firm_id=firm_id, domain_mode=domain_mode,
-        lonely_psu=lonely_psu, adjust_center=adjust_center, ci_df=ci_df, level=level, min_n=min_n,
-        deff=deff, dominant_share=dominant_share, lonely_threshold=lonely_threshold,
-    )
+def _check_keywords(design: Mapping[str, Any], options: type, *, who: str) -> None:
+    """TypeError for a keyword that is not a key of the TypedDict ``options`` (as Python says it)."""
+    for key in design:
+        if key not in options.__optional_keys__:  # type: ignore[attr-defined]  # a TypedDict class
+            raise TypeError(f"{who}() got an unexpected keyword argument {key!r}")
 
 
+def _design_of(data: Any, design: Mapping[str, Any], *, who: str, cols: Sequence[Any]) -> SurveyDesign:
+    """``svyset(data, **design)`` after checking the keywords and every needed column at once."""
+    _check_keywords(design, DesignOptions, who=who)
+    opts = {**_SVYSET_DEFAULTS, **design}
+    _precheck(data, who, list(cols), opts["weight"], [opts["strata"], opts["survey"], opts["firm_id"]])
+    return svyset(data, **design)
+
+
+@fill_doc
 def svy_mean(
     data: pd.DataFrame,
     y: str | Sequence[str],
     *,
-    by: str | Sequence[str] | None = None,
-    where: pd.Series | str | None = None,
-    ci_method: str | None = None,
+    by: By = None,
+    where: Where = None,
+    ci_method: CiMethodArg | None = None,
     bounds: tuple[float, float] | None = None,
-    weight: str | None = "weight",
-    strata: str | None = "strata",
-    survey: str | None = "survey_id",
-    firm_id: str | None = None,
-    domain_mode: str = "full_design",
-    lonely_psu: str = "scaled",
-    adjust_center: str = "grand",
-    ci_df: str = "design",
-    level: float = 0.95,
-    min_n: int = 30,
     scale: float = 1.0,
-    deff: Any = "without_replacement",
-    dominant_share: float = 0.5,
-    lonely_threshold: float = 0.10,
+    **design: Unpack[DesignOptions],
 ) -> pd.DataFrame:
     """Weighted (Hajek) mean with Taylor-linearised SE, by domain.
 
@@ -1837,46 +2006,36 @@ def svy_mean(
 
     Parameters
     ----------
-    data
-        One row per firm (PSU) of the full design.
+    {svy_data}
     y
         Column name, or a list of column names (adds a ``variable`` column). NaN = missing.
-    ci_method
-        ``"wald"`` (default without ``bounds``) or, with ``bounds``, ``"logit"`` (the default
-        then): the bounded interval of the module docstring. Anything else raises.
-    bounds
-        ``(low, high)`` range of a bounded variable, e.g. ``(0, 100)`` for a percentage: the
-        default interval becomes the logit interval of (y_hat - low) / (high - low) (delta
-        method, R ``svyciprop(~I(y/100), method="logit")``), which stays inside the bounds;
-        values outside the bounds raise.
+    {svy_options_mean}
+    {svy_design_forwarded}
+
+    {svy_sections_mean}
+
+    Examples
+    --------
+    {svy_example_firms}
+    >>> ms.svy_mean(firms, "exporter", by="size_class")[["size_class", "estimate", "n", "flags"]]
+      size_class  estimate  n      flags
+    0      large       0.7  4  few_firms
+    1      small       0.1  4  few_firms
     """
-    d = _design_of(data, weight, strata, survey, firm_id, domain_mode, lonely_psu, adjust_center,
-                   ci_df, level, min_n, deff, dominant_share, lonely_threshold,
-                   who="svy_mean", cols=[*as_list(y), *as_list(by)])
+    d = _design_of(data, design, who="svy_mean", cols=[*as_list(y), *as_list(by)])
     return d.mean(y, by=by, where=where, ci_method=ci_method, bounds=bounds, scale=scale)
 
 
+@fill_doc
 def svy_proportion(
     data: pd.DataFrame,
     y: str | Sequence[str],
     *,
-    ci_method: str = "logit",
-    by: str | Sequence[str] | None = None,
-    where: pd.Series | str | None = None,
-    weight: str | None = "weight",
-    strata: str | None = "strata",
-    survey: str | None = "survey_id",
-    firm_id: str | None = None,
-    domain_mode: str = "full_design",
-    lonely_psu: str = "scaled",
-    adjust_center: str = "grand",
-    ci_df: str = "design",
-    level: float = 0.95,
-    min_n: int = 30,
+    ci_method: CiMethodArg = "logit",
+    by: By = None,
+    where: Where = None,
     scale: float = 1.0,
-    deff: Any = "without_replacement",
-    dominant_share: float = 0.5,
-    lonely_threshold: float = 0.10,
+    **design: Unpack[DesignOptions],
 ) -> pd.DataFrame:
     """Weighted proportion of a 0/1 variable with Taylor-linearised SE and CI, by domain.
 
@@ -1891,42 +2050,37 @@ def svy_proportion(
 
     Parameters
     ----------
-    data
-        One row per firm (PSU) of the full design.
+    {svy_data}
     y
         0/1 or boolean column (NaN = missing), or a list of them.
-    ci_method
-        ``"logit"`` (default), ``"wald"`` or ``"korn_graubard"``.
+    {svy_options_proportion}
+    {svy_design_forwarded}
+
+    {svy_sections_proportion}
+
+    Examples
+    --------
+    {svy_example_firms}
+    >>> p = ms.svy_proportion(firms, "exporter", scale=100, ci_method="korn_graubard")
+    >>> float(p["estimate"].iloc[0]), bool(p["ci_low"].iloc[0] < 40 < p["ci_high"].iloc[0])
+    (40.0, True)
     """
-    d = _design_of(data, weight, strata, survey, firm_id, domain_mode, lonely_psu, adjust_center,
-                   ci_df, level, min_n, deff, dominant_share, lonely_threshold,
-                   who="svy_proportion", cols=[*as_list(y), *as_list(by)])
+    d = _design_of(data, design, who="svy_proportion", cols=[*as_list(y), *as_list(by)])
     return d.proportion(y, by=by, where=where, ci_method=ci_method, scale=scale)
 
 
+@fill_doc
 def svy_ratio(
     data: pd.DataFrame,
     y: str,
     x: str,
     *,
-    by: str | Sequence[str] | None = None,
-    where: pd.Series | str | None = None,
-    ci_method: str | None = None,
+    by: By = None,
+    where: Where = None,
+    ci_method: CiMethodArg | None = None,
     bounds: tuple[float, float] | None = None,
-    weight: str | None = "weight",
-    strata: str | None = "strata",
-    survey: str | None = "survey_id",
-    firm_id: str | None = None,
-    domain_mode: str = "full_design",
-    lonely_psu: str = "scaled",
-    adjust_center: str = "grand",
-    ci_df: str = "design",
-    level: float = 0.95,
-    min_n: int = 30,
     scale: float = 1.0,
-    deff: Any = "without_replacement",
-    dominant_share: float = 0.5,
-    lonely_threshold: float = 0.10,
+    **design: Unpack[DesignOptions],
 ) -> pd.DataFrame:
     """Ratio of weighted totals with Taylor-linearised SE, by domain.
 
@@ -1938,41 +2092,37 @@ def svy_ratio(
 
     Parameters
     ----------
-    data
-        One row per firm (PSU) of the full design.
+    {svy_data}
     y, x
         Numerator and denominator columns (NaN = missing).
-    ci_method, bounds
-        As :func:`svy_mean`: ``bounds=(0, 1)`` for a share (numerator part of the
-        denominator) gives the logit interval by default.
+    {svy_options_ratio}
+    {svy_design_forwarded}
+
+    {svy_sections_ratio}
+
+    Examples
+    --------
+    {svy_example_firms}
+    >>> r = ms.svy_ratio(firms, "exports", "sales", by="size_class", scale=100)
+    >>> r[["size_class", "estimate"]].round(2)
+      size_class  estimate
+    0      large     ...
+    1      small     ...
     """
-    d = _design_of(data, weight, strata, survey, firm_id, domain_mode, lonely_psu, adjust_center,
-                   ci_df, level, min_n, deff, dominant_share, lonely_threshold,
-                   who="svy_ratio", cols=[y, x, *as_list(by)])
+    d = _design_of(data, design, who="svy_ratio", cols=[y, x, *as_list(by)])
     return d.ratio(y, x, by=by, where=where, ci_method=ci_method, bounds=bounds, scale=scale)
 
 
+@fill_doc
 def svy_total(
     data: pd.DataFrame,
     y: str | Sequence[str],
     *,
-    by: str | Sequence[str] | None = None,
-    where: pd.Series | str | None = None,
-    ci_method: str | None = None,
-    weight: str | None = "weight",
-    strata: str | None = "strata",
-    survey: str | None = "survey_id",
-    firm_id: str | None = None,
-    domain_mode: str = "full_design",
-    lonely_psu: str = "scaled",
-    adjust_center: str = "grand",
-    ci_df: str = "design",
-    level: float = 0.95,
-    min_n: int = 30,
+    by: By = None,
+    where: Where = None,
+    ci_method: CiMethodArg | None = None,
     scale: float = 1.0,
-    deff: Any = "without_replacement",
-    dominant_share: float = 0.5,
-    lonely_threshold: float = 0.10,
+    **design: Unpack[DesignOptions],
 ) -> pd.DataFrame:
     """Weighted total with Taylor-linearised SE, by domain.
 
@@ -1983,40 +2133,38 @@ def svy_total(
 
     Parameters
     ----------
-    data
-        One row per firm (PSU) of the full design.
+    {svy_data}
     y
         Column name or list of column names (NaN = missing).
-    ci_method
-        ``"wald"`` only (anything else raises).
+    {svy_options_total}
+    {svy_design_forwarded}
+
+    {svy_sections_total}
+
+    Examples
+    --------
+    {svy_example_firms}
+    >>> ms.svy_total(firms, "exporter", where="size_class == 'large'")[["estimate", "n"]]
+       estimate  n
+    0      35.0  4
     """
-    d = _design_of(data, weight, strata, survey, firm_id, domain_mode, lonely_psu, adjust_center,
-                   ci_df, level, min_n, deff, dominant_share, lonely_threshold,
-                   who="svy_total", cols=[*as_list(y), *as_list(by)])
+    d = _design_of(data, design, who="svy_total", cols=[*as_list(y), *as_list(by)])
     return d.total(y, by=by, where=where, ci_method=ci_method, scale=scale)
 
 
+@fill_doc
 def svy_contrast(
     data: pd.DataFrame,
     y: str,
     *,
     between: str,
     levels: tuple[Any, Any],
-    kind: str = "mean",
+    kind: ContrastKind = "mean",
     x: str | None = None,
-    by: str | Sequence[str] | None = None,
-    where: pd.Series | str | None = None,
-    weight: str | None = "weight",
-    strata: str | None = "strata",
-    survey: str | None = "survey_id",
-    firm_id: str | None = None,
-    domain_mode: str = "full_design",
-    lonely_psu: str = "scaled",
-    adjust_center: str = "grand",
-    ci_df: str = "design",
-    level: float = 0.95,
-    min_n: int = 30,
+    by: By = None,
+    where: Where = None,
     scale: float = 1.0,
+    **design: Unpack[ContrastDesignOptions],
 ) -> pd.DataFrame:
     """Difference of a domain statistic between two levels of a column, with design-based SE.
 
@@ -2038,18 +2186,23 @@ def svy_contrast(
     *Source*: Stata ``svy: mean y, over(g)`` + ``lincom``; R ``svyby(..., covmat=TRUE)`` +
     ``svycontrast``. Checked against R to 1e-10 (tests/goldens/contrast_goldens.csv).
 
-    Returns
-    -------
-    pandas.DataFrame
-        ``by`` columns, ``variable``, ``between``, ``level_a``, ``level_b``, ``estimate_a``,
-        ``estimate_b``, ``difference``, ``se``, ``ci_low``, ``ci_high``, ``df``, ``t``,
-        ``p_value``, ``n_a``, ``n_b``, ``n_lonely_strata``, ``flags``.
+    Parameters
+    ----------
+    {svy_data}
+    {svy_options_contrast}
+    {svy_contrast_forwarded}
+
+    {svy_sections_contrast}
+
+    Examples
+    --------
+    {svy_example_firms}
+    >>> d = ms.svy_contrast(firms, "exports", x="sales", kind="ratio", between="size_class",
+    ...                     levels=("large", "small"), scale=100)
+    >>> d[["level_a", "level_b", "n_a", "n_b"]]
+      level_a level_b  n_a  n_b
+    0   large   small    4    4
     """
-    d = svyset(data, weight=weight, strata=strata, survey=survey, firm_id=firm_id,
-               domain_mode=domain_mode, lonely_psu=lonely_psu, adjust_center=adjust_center,
-               ci_df=ci_df, level=level, min_n=min_n)
+    _check_keywords(design, ContrastDesignOptions, who="svy_contrast")
+    d = svyset(data, **design)
     return d.contrast(y, between=between, levels=levels, x=x, kind=kind, by=by, where=where, scale=scale)
-
-
-for _f in (svy_mean, svy_proportion, svy_ratio, svy_total):
-    _f.__doc__ = (_f.__doc__ or "") + _DOC_COMMON

@@ -36,15 +36,10 @@ PENDING: set[str] = {
     "msme_stats.indicators.dynamics",
     "msme_stats.indicators.es",
     "msme_stats.indicators.tec",
-    "msme_stats.plots.bars",
-    "msme_stats.plots.dots",
-    "msme_stats.plots.lines",
-    "msme_stats.plots.style",
     "msme_stats.reference",
     "msme_stats.samples.transactions",
     "msme_stats.screens",
     "msme_stats.sources.customs",
-    "msme_stats.survey",
     "msme_stats.tables",
 }
 

@@ -21,7 +21,14 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from ..errors import ExclusionWarning, InvalidValueError, MissingColumnsError, MsmeStatsWarning
-from .style import add_source_note, canonical_order, category_labels, column_label, find_palette
+from .style import (
+    _figure_of,
+    add_source_note,
+    canonical_order,
+    category_labels,
+    column_label,
+    find_palette,
+)
 
 #: colour of confidence-interval whiskers
 ERR_COLOR = "#333333"
@@ -42,8 +49,9 @@ def _require(data: pd.DataFrame, columns: Sequence[str | None], func: str) -> No
         raise InvalidValueError(f"{func}(): data has no rows; nothing to plot.")
 
 
-def _check_unique(data: pd.DataFrame, keys: Sequence[str], func: str) -> None:
-    keys = [k for k in dict.fromkeys(keys) if k is not None]
+def _check_unique(data: pd.DataFrame, columns: Sequence[str | None], func: str) -> None:
+    """Raise InvalidValueError when two rows share the same values of the key ``columns`` (None skipped)."""
+    keys = [k for k in dict.fromkeys(columns) if k is not None]
     dup = data.duplicated(keys, keep=False)
     if dup.any():
         example = data.loc[dup, keys].drop_duplicates().head(3).to_dict("records")
@@ -193,7 +201,7 @@ def _pretty_unit(unit: str) -> str:
 def _registry_unit(indicator: str) -> str | None:
     """Unit of an indicator from ``msme_stats.indicators.list_indicators()`` if available."""
     try:
-        from ..indicators import list_indicators  # type: ignore[attr-defined]
+        from ..indicators import list_indicators
 
         table = list_indicators()
     except Exception:  # the registry is optional for charts; any failure means "unknown"
@@ -213,7 +221,7 @@ def _legend_above(ax: Axes, handles: list[Any], labels: list[str], title: str | 
     if not handles:
         return 0
     # as many columns as fit across the figure (about 0.6 em per character plus the key)
-    avail = ax.figure.get_figwidth() * 72 * 0.95
+    avail = _figure_of(ax).get_figwidth() * 72 * 0.95
     widths = [len(str(lab)) * 9 * 0.6 + 30 for lab in labels]
     ncol = 1
     for k in range(min(len(handles), 6), 0, -1):

@@ -90,7 +90,37 @@ sample
     "returns": """\
 matplotlib.axes.Axes
     The Axes drawn on (its figure carries the source note).""",
+    "raises": """\
+MissingColumnsError
+    A column named by the options is not in ``data``.
+InvalidValueError
+    ``data`` is not a DataFrame or has no rows; two rows for the same category (or
+    category and ``hue``/``by``); non-numeric values; an interval that does not contain
+    its estimate.
+OptionError
+    An option value that is not allowed (the message lists the allowed ones).""",
+    "palette_raises": """\
+OptionError
+    ``palette`` is not a palette (the message lists them).
+MissingColumnsError, InvalidValueError
+    The bundled ``palettes.csv`` or ``columns.csv`` lacks a column or repeats a key
+    (raised on first use, naming the file).""",
+    "example_setup": """\
+>>> import matplotlib
+>>> matplotlib.use("Agg")  # no window: examples and tests draw off screen
+>>> import matplotlib.pyplot as plt
+>>> import pandas as pd
+>>> from msme_stats import plots""",
+    "palette_file_raises": """\
+MissingColumnsError, InvalidValueError
+    The bundled ``palettes.csv`` or ``columns.csv`` lacks a column or repeats a key
+    (raised on first use, naming the file).""",
 }
+
+PARAMS["examples"] = "Examples\n--------\n" + PARAMS["example_setup"]
+PARAMS["returns_raises"] = (
+    "Returns\n-------\n" + PARAMS["returns"] + "\n\nRaises\n------\n" + PARAMS["raises"]
+)
 
 #: fill the placeholders of a chart docstring from :data:`PARAMS` (see :mod:`msme_stats._docs`)
 fill_doc = doc_filler(PARAMS)

@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from .._options import check_choice
+from .._options import BarOrient, ChannelLayout, check_choice, choices
 from ..errors import ExclusionWarning, InvalidValueError
 from ..reference import read_reference
 from . import _common as common
 from ._docs import fill_doc
-from .style import category_colors, category_labels, house_style
+from .style import _figure_of, category_colors, category_labels, house_style
 
 __all__ = ["bars_by_size", "direct_vs_indirect", "size_shares"]
 
@@ -47,6 +47,27 @@ def _measure_aliases() -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- bar drawing
+@dataclass(frozen=True)
+class _BarLook:
+    """How the bars are drawn: whiskers, stacking, orientation and value labels."""
+
+    ci: bool
+    stacked: bool
+    horizontal: bool
+    value_labels: bool
+    fmt: str
+
+
+@dataclass(frozen=True)
+class _Notes:
+    """The chart's title and the Source/Note/Sample lines under it (None: default or none)."""
+
+    title: str | None
+    source: str | None
+    note: str | None
+    sample: str | None
+
+
 @dataclass
 class _BarValues:
     """Values of the rows to draw: estimate, interval (or None) and row of each key."""
@@ -129,7 +150,7 @@ def _whiskers_and_labels(
     if err is not None:
         yerr = np.vstack([err_lo, err_hi])
         if np.isfinite(yerr).any():
-            ekw = {"xerr": yerr} if horizontal else {"yerr": yerr}
+            ekw: dict[str, Any] = {"xerr": yerr} if horizontal else {"yerr": yerr}
             xs, ys = (vals, pos_arr) if horizontal else (pos_arr, vals)
             ax.errorbar(xs, ys, fmt="none", ecolor=common.ERR_COLOR, elinewidth=1.0, capsize=3, **ekw)
     if value_labels:
@@ -155,11 +176,7 @@ def _draw_bars(
     colors: Mapping[Any, str],
     color_by: Literal["x", "hue"],
     hue_labels: Mapping[Any, str],
-    ci: bool,
-    stacked: bool,
-    horizontal: bool,
-    value_labels: bool,
-    fmt: str,
+    look: _BarLook,
     func: str,
     bar_kw: Mapping[str, Any],
 ) -> tuple[np.ndarray, list[Any], list[tuple[Any, Any]]]:
@@ -168,11 +185,12 @@ def _draw_bars(
     ``bar_kw`` (the chart's ``**kwargs``) goes to every :meth:`~matplotlib.axes.Axes.bar`
     call and overrides the defaults.
     """
+    stacked, horizontal, value_labels, fmt = look.stacked, look.horizontal, look.value_labels, look.fmt
     frame = frame.reset_index(drop=True)
     block = len(x_levels) + 0.6
     width = 0.8 if stacked else 0.8 / len(hue_levels)
     key_cols = [c for c in (by, x, hue) if c is not None]
-    values = _bar_values(frame, y=y, ci=ci, key_cols=key_cols, func=func)
+    values = _bar_values(frame, y=y, ci=look.ci, key_cols=key_cols, func=func)
     slots = [(b, xv, b_i * block + x_i) for b_i, b in enumerate(by_levels) for x_i, xv in enumerate(x_levels)]
     handles, missing = [], 0
     bottoms: dict[tuple[Any, Any], float] = {}
@@ -236,14 +254,14 @@ def _set_category_ticks(
         ax.grid(True, axis="x")
         return
     n = len(ticks)
-    width_in = ax.figure.get_figwidth()
+    width_in = _figure_of(ax).get_figwidth()
     per_tick = max(6, int(width_in * 72 / max(n, 1) / 5.2))
     wrapped = [common._wrap(t, per_tick) for t in texts]
     ax.set_xticks(ticks, wrapped)
     if max(len(max(w.split("\n"), key=len)) for w in wrapped) > per_tick + 4:
         ax.tick_params(axis="x", labelrotation=30)
         for lab in ax.get_xticklabels():
-            lab.set_ha("right")
+            lab.set_horizontalalignment("right")
     if by is not None:
         seen: dict[Any, list[float]] = {}
         for t, (b, _) in zip(ticks, tick_keys, strict=True):
@@ -331,7 +349,7 @@ def bars_by_size(
     hue_order: Sequence[Any] | None = None,
     labels: Mapping[Any, str] | None = None,
     ci: bool = True,
-    orient: Literal["auto", "v", "h"] = "auto",
+    orient: BarOrient = "auto",
     value_labels: bool = True,
     fmt: str = "{:.1f}",
     ylabel: str | None = None,
@@ -367,17 +385,21 @@ def bars_by_size(
     {annotations}
     {kwargs_bar}
 
-    Returns
-    -------
-    {returns}
+    {returns_raises}
 
-    Examples
-    --------
-    >>> ax = bars_by_size(est, hue="group", ylabel="% of sales",            # doctest: +SKIP
-    ...                   source="WTO Secretariat calculations based on WBES")
+    {examples}
+    >>> est = pd.DataFrame({"size_class": ["large", "small", "medium"],
+    ...                     "estimate": [32.0, 8.5, 15.2], "ci_low": [28.0, 6.0, 12.0],
+    ...                     "ci_high": [36.0, 11.0, 18.4], "unit": "%"})
+    >>> ax = plots.bars_by_size(est, source="WTO Secretariat calculations based on WBES")
+    >>> [t.get_text() for t in ax.get_xticklabels()], ax.get_ylabel(), len(ax.patches)
+    (['Small (5-19)', 'Medium (20-99)', 'Large (100+)'], '%', 3)
+    >>> plots.source_note(ax)
+    'Source: WTO Secretariat calculations based on WBES.'
+    >>> plt.close(ax.figure)
     """
     func = "bars_by_size"
-    orient = check_choice("orient", orient, ("auto", "v", "h"))
+    orient = check_choice("orient", orient, choices(BarOrient))
     common._require(data, [x, y, hue], func)
     data = common._drop_missing_keys(data, [x, hue], func)
     common._check_unique(data, [x, hue], func)
@@ -388,9 +410,9 @@ def bars_by_size(
         ax = common._new_axes(ax, _bar_figsize(len(x_levels) * len(hue_levels), horizontal, len(x_levels)))
         ticks, keys, handles = _draw_bars(
             ax, frame, x=x, y=y, hue=hue, by=None, x_levels=x_levels, hue_levels=hue_levels,
-            by_levels=[None], colors=colors, color_by="hue" if hue else "x",
-            hue_labels=hue_labels, ci=ci, stacked=False, horizontal=horizontal,
-            value_labels=value_labels, fmt=fmt, func=func, bar_kw=kwargs,
+            by_levels=[None], colors=colors, color_by="hue" if hue else "x", hue_labels=hue_labels,
+            look=_BarLook(ci, stacked=False, horizontal=horizontal, value_labels=value_labels, fmt=fmt),
+            func=func, bar_kw=kwargs,
         )
         _set_category_ticks(ax, ticks, keys, x_labels=x_labels, by_labels={}, by=None,
                             horizontal=horizontal)
@@ -435,11 +457,11 @@ def direct_vs_indirect(
     direct: Any = "es_direct_export_intensity",
     indirect: Any = "es_indirect_export_intensity",
     by: str | None = None,
-    kind: Literal["stacked", "side"] = "side",
     ax: Axes | None = None,
     order: Sequence[Any] | None = None,
     by_order: Sequence[Any] | None = None,
     labels: Mapping[Any, str] | None = None,
+    kind: ChannelLayout = "side",
     ci: bool = True,
     value_labels: bool = True,
     fmt: str = "{:.1f}",
@@ -468,14 +490,14 @@ def direct_vs_indirect(
     by
         Optional column (e.g. ``group`` or ``region``) giving blocks of bars, labelled under
         the axis.
-    kind
-        ``"side"`` (default): direct and indirect bars side by side, with CI whiskers.
-        ``"stacked"``: direct at the bottom, indirect on top, total printed above the stack;
-        no whiskers (the interval of a sum is not the sum of intervals).
     {ax}
     {order}
     {by_order}
     {labels}
+    kind
+        ``"side"`` (default): direct and indirect bars side by side, with CI whiskers.
+        ``"stacked"``: direct at the bottom, indirect on top, total printed above the stack;
+        no whiskers (the interval of a sum is not the sum of intervals).
     {ci}
     {value_labels}
     ylabel
@@ -484,12 +506,20 @@ def direct_vs_indirect(
     {annotations}
     {kwargs_bar}
 
-    Returns
-    -------
-    {returns}
+    {returns_raises}
+
+    {examples}
+    >>> est = pd.DataFrame({"size_class": ["small", "small", "large", "large"],
+    ...                     "channel": ["direct", "indirect"] * 2,
+    ...                     "estimate": [5.0, 3.0, 20.0, 4.0]})
+    >>> ax = plots.direct_vs_indirect(est, channel="channel", direct="direct",
+    ...                               indirect="indirect", kind="stacked", source="WBES")
+    >>> len(ax.patches), ax.get_legend_handles_labels()[1]
+    (4, ['Direct exports', 'Indirect exports'])
+    >>> plt.close(ax.figure)
     """
     func = "direct_vs_indirect"
-    kind = check_choice("kind", kind, ("stacked", "side"))
+    kind = check_choice("kind", kind, choices(ChannelLayout))
     common._require(data, [x, y, channel, by], func)
     data = common._drop_missing_keys(data, [x, channel, by], func)
     frame = _channel_frame(data, channel=channel, direct=direct, indirect=indirect, func=func)
@@ -499,9 +529,10 @@ def direct_vs_indirect(
         ax, frame, x=x, y=y, series="_channel", series_levels=hue_levels,
         series_labels=category_labels(hue_levels, "channel", labels),
         colors=category_colors(hue_levels, "channel"), by=by, order=order, by_order=by_order,
-        labels=labels, ci=ci, stacked=kind == "stacked", value_labels=value_labels, fmt=fmt,
-        nonneg=None, ylabel=ylabel, xlabel=xlabel, title=title, source=source, note=note,
-        sample=sample, func=func, bar_kw=kwargs,
+        labels=labels,
+        look=_BarLook(ci, stacked=kind == "stacked", horizontal=False, value_labels=value_labels, fmt=fmt),
+        nonneg=None, ylabel=ylabel, xlabel=xlabel, notes=_Notes(title, source, note, sample),
+        func=func, bar_kw=kwargs,
     )
 
 
@@ -519,17 +550,11 @@ def _series_bars(
     order: Sequence[Any] | None,
     by_order: Sequence[Any] | None,
     labels: Mapping[Any, str] | None,
-    ci: bool,
-    stacked: bool,
-    value_labels: bool,
-    fmt: str,
+    look: _BarLook,
     nonneg: bool | None,
     ylabel: str,
     xlabel: str | None,
-    title: str | None,
-    source: str | None,
-    note: str | None,
-    sample: str | None,
+    notes: _Notes,
     func: str,
     bar_kw: Mapping[str, Any],
 ) -> Axes:
@@ -540,14 +565,13 @@ def _series_bars(
     """
     x_levels, _x_pal, x_labels = common._category_axis(frame, x, order, labels)
     by_levels, _by_pal, by_labels = common._category_axis(frame, by, by_order, labels)
-    n_bars = len(x_levels) * len(by_levels) * (1 if stacked else len(series_levels))
+    n_bars = len(x_levels) * len(by_levels) * (1 if look.stacked else len(series_levels))
     with house_style():
         ax = common._new_axes(ax, _bar_figsize(n_bars, False, len(x_levels) * len(by_levels)))
         ticks, keys, handles = _draw_bars(
             ax, frame, x=x, y=y, hue=series, by=by, x_levels=x_levels,
             hue_levels=series_levels, by_levels=by_levels, colors=colors, color_by="hue",
-            hue_labels=series_labels, ci=ci, stacked=stacked, horizontal=False,
-            value_labels=value_labels, fmt=fmt, func=func, bar_kw=bar_kw,
+            hue_labels=series_labels, look=look, func=func, bar_kw=bar_kw,
         )
         _set_category_ticks(ax, ticks, keys, x_labels=x_labels, by_labels=by_labels, by=by,
                             horizontal=False)
@@ -558,8 +582,10 @@ def _series_bars(
             ax.set_xlabel(xlabel or common._cat_label(x))
         elif xlabel:
             ax.set_xlabel(xlabel, labelpad=24)
-        common._legend_above(ax, [c for c, _ in handles], [series_labels[h] for _, h in handles], title)
-        common._finish(ax, frame.drop(columns=series), source=source, note=note, sample=sample, func=func)
+        common._legend_above(ax, [c for c, _ in handles], [series_labels[h] for _, h in handles],
+                             notes.title)
+        common._finish(ax, frame.drop(columns=series), source=notes.source, note=notes.note,
+                       sample=notes.sample, func=func)
     return ax
 
 
@@ -642,15 +668,24 @@ def size_shares(
     {annotations}
     {kwargs_bar}
 
+    {returns_raises}
+
     Notes
     -----
     When the shares of a measure do not add up to 100 (within 0.5 points) in a block, the
     chart says so in its note: with ``tec_denominator="total"`` the unknown-size part of
     TOTAL is not in any class (METHODS 3.5).
 
-    Returns
-    -------
-    {returns}
+    {examples}
+    >>> shares = pd.DataFrame({"size_class": ["0-9", "10-49", "50-249", "250+"] * 2,
+    ...                        "measure": ["export_value"] * 4 + ["exporters"] * 4,
+    ...                        "estimate": [5.0, 10, 20, 65, 60, 25, 10, 5]})
+    >>> ax = plots.size_shares(shares, source="Eurostat, TEC (ext_tec01)")
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['Micro (0-9)', 'Small (10-49)', 'Medium (50-249)', 'Large (250+)']
+    >>> ax.get_legend_handles_labels()[1], ax.get_ylabel()
+    (['Share of export value', 'Share of exporters'], '% of total')
+    >>> plt.close(ax.figure)
     """
     func = "size_shares"
     common._require(data, [x, y, measure, by], func)
@@ -663,8 +698,9 @@ def size_shares(
         ax, frame, x=x, y=y, series="_measure", series_levels=hue_levels,
         series_labels=category_labels(hue_levels, "measure", labels),
         colors=category_colors(hue_levels, "measure"), by=by, order=order, by_order=by_order,
-        labels=labels, ci=ci, stacked=False, value_labels=value_labels, fmt=fmt, nonneg=True,
-        ylabel=ylabel, xlabel=xlabel, title=title, source=source,
-        note=" ".join(t for t in (note, auto_note) if t) or None, sample=sample, func=func,
-        bar_kw=kwargs,
+        labels=labels,
+        look=_BarLook(ci, stacked=False, horizontal=False, value_labels=value_labels, fmt=fmt),
+        nonneg=True, ylabel=ylabel, xlabel=xlabel,
+        notes=_Notes(title, source, " ".join(t for t in (note, auto_note) if t) or None, sample),
+        func=func, bar_kw=kwargs,
     )

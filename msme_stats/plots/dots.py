@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from .._options import check_choice
+from .._options import DotSort, ReferenceStat, VintageSort, check_choice, choices
 from ..errors import ExclusionWarning, InvalidValueError, OptionError
 from . import _common as common
 from ._docs import fill_doc
@@ -86,7 +86,8 @@ def _draw_dots(
 
 
 def _category_rows(
-    ax: Axes, ticks: Sequence[float], cats: list[Any], labels: Mapping[Any, str], *, stripes: bool
+    ax: Axes, ticks: Sequence[float] | np.ndarray, cats: list[Any], labels: Mapping[Any, str], *,
+    stripes: bool,
 ) -> None:
     """Category tick labels top-down (wrapped), x grid only, optional faint row lines."""
     ax.set_yticks(ticks, [common._wrap(labels[c], 24) for c in cats])
@@ -132,8 +133,8 @@ def country_dots(
     y: str = "country",
     x: str = "estimate",
     hue: str | None = None,
-    sort: Literal["descending", "ascending", "none"] = "descending",
-    reference: float | Literal["mean", "median"] | None = None,
+    sort: DotSort = "descending",
+    reference: float | ReferenceStat | None = None,
     ax: Axes | None = None,
     hue_order: Sequence[Any] | None = None,
     labels: Mapping[Any, str] | None = None,
@@ -177,12 +178,21 @@ def country_dots(
     {annotations}
     {kwargs_errorbar}
 
-    Returns
-    -------
-    {returns}
+    {returns_raises}
+
+    {examples}
+    >>> est = pd.DataFrame({"country": ["Kenya", "Bolivia", "Viet Nam"],
+    ...                     "estimate": [12.0, 7.5, 20.1], "ci_low": [9.0, 5.0, 15.0],
+    ...                     "ci_high": [15.0, 10.0, 25.2], "unit": "% of firms"})
+    >>> ax = plots.country_dots(est, reference="mean", source="WBES")
+    >>> [t.get_text() for t in ax.get_yticklabels()], ax.get_xlabel()
+    (['Viet Nam', 'Kenya', 'Bolivia'], '% of firms')
+    >>> ax.texts[0].get_text()
+    'Simple mean: 13.2'
+    >>> plt.close(ax.figure)
     """
     func = "country_dots"
-    sort = check_choice("sort", sort, ("descending", "ascending", "none"))
+    sort = check_choice("sort", sort, choices(DotSort))
     common._require(data, [y, x, hue], func)
     data = common._drop_missing_keys(data, [y, hue], func)
     common._check_unique(data, [y, hue], func)
@@ -208,7 +218,7 @@ def country_dots(
 
 def _reference_value(values: pd.Series, reference: Any) -> float:
     if isinstance(reference, str):
-        reference = check_choice("reference", reference, ("mean", "median"))
+        reference = check_choice("reference", reference, choices(ReferenceStat))
         return float(values.mean() if reference == "mean" else values.median())
     try:
         return float(reference)
@@ -332,7 +342,7 @@ def vintage_change(
     y: str = "country",
     x: str = "estimate",
     vintage: str = "vintage",
-    sort: Literal["end", "start", "change", "none"] = "end",
+    sort: VintageSort = "end",
     ax: Axes | None = None,
     labels: Mapping[Any, str] | None = None,
     change_labels: bool = True,
@@ -378,12 +388,18 @@ def vintage_change(
     {annotations}
     {kwargs_scatter}
 
-    Returns
-    -------
-    {returns}
+    {returns_raises}
+
+    {examples}
+    >>> wide = pd.DataFrame({"country": ["Kenya", "Bolivia"], "published": [10.9, 6.0],
+    ...                      "recomputed": [11.4, 5.2]})
+    >>> ax = plots.vintage_change(wide, xlabel="% of sales", source="WTR 2016; WBES")
+    >>> [t.get_text() for t in ax.get_yticklabels()], [t.get_text() for t in ax.texts]
+    (['Kenya', 'Bolivia'], ['+0.5', '-0.8'])
+    >>> plt.close(ax.figure)
     """
     func = "vintage_change"
-    sort = check_choice("sort", sort, ("end", "start", "change", "none"))
+    sort = check_choice("sort", sort, choices(VintageSort))
     long = isinstance(data, pd.DataFrame) and vintage in data.columns
     wide, meta = (_long_vintages(data, start=start, end=end, y=y, x=x, vintage=vintage, func=func)
                   if long else _wide_vintages(data, start=start, end=end, y=y, func=func))

@@ -16,7 +16,7 @@ from matplotlib.axes import Axes
 
 from . import _common as common
 from ._docs import fill_doc
-from .style import category_colors, house_style
+from .style import _figure_of, category_colors, house_style
 
 __all__ = ["time_lines"]
 
@@ -40,7 +40,7 @@ def _time_positions(frame: pd.DataFrame, x: str) -> tuple[pd.DataFrame, list[str
 
 def _period_ticks(ax: Axes, periods: list[str]) -> None:
     """Thin the period labels so that they never touch: about 6 pt per character + 12 pt gap."""
-    avail = ax.figure.get_figwidth() * 72 * 0.85
+    avail = _figure_of(ax).get_figwidth() * 72 * 0.85
     per_label = max(len(p) for p in periods) * 6 + 12
     step = max(1, math.ceil(len(periods) / max(1, int(avail // per_label))))
     shown = list(range(0, len(periods), step))
@@ -128,9 +128,16 @@ def time_lines(
     {annotations}
     {kwargs_plot}
 
-    Returns
-    -------
-    {returns}
+    {returns_raises}
+
+    {examples}
+    >>> shares = pd.DataFrame({"year": [2015, 2016, 2017] * 2,
+    ...                        "size_class": ["sme"] * 3 + ["large"] * 3,
+    ...                        "value": [30.0, 31, 33, 60, 59, 58], "unit": "%"})
+    >>> ax = plots.time_lines(shares, x="year", hue="size_class", source="Illustrative values")
+    >>> len(ax.lines), ax.get_legend_handles_labels()[1], ax.get_xlabel()
+    (2, ['SMEs', 'Large (100+)'], 'Year')
+    >>> plt.close(ax.figure)
     """
     func = "time_lines"
     common._require(data, [x, y, hue], func)

@@ -26,9 +26,12 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.text import Annotation
+from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine, TightLayoutEngine
+from matplotlib.text import Annotation, Text
 
 from ..errors import InvalidValueError, MissingColumnsError, OptionError
+from ._docs import fill_doc
 
 __all__ = [
     "COLUMNS_PATH",
@@ -80,14 +83,58 @@ def _column_table() -> dict[str, tuple[str, str]]:
     return {c: (p, lab) for c, p, lab in zip(table["column"], table["palette"], table["axis_label"], strict=True)}
 
 
+@fill_doc
 def column_palette(column: str | None) -> str | None:
-    """Palette whose keys the values of ``column`` are looked up in first (``columns.csv``)."""
+    """Palette whose keys the values of ``column`` are looked up in first (``columns.csv``).
+
+    Parameters
+    ----------
+    column
+        A chart column name (``size_class``, ``group``, ...), or None.
+
+    Returns
+    -------
+    str or None
+        The palette name, or None when ``columns.csv`` gives none for the column.
+
+    Raises
+    ------
+    {palette_file_raises}
+
+    Examples
+    --------
+    >>> from msme_stats.plots import style
+    >>> style.column_palette("group"), style.column_palette("estimate")
+    ('country_group', None)
+    """
     entry = _column_table().get(column) if column is not None else None
     return entry[0] or None if entry else None
 
 
+@fill_doc
 def column_label(column: str) -> str:
-    """Reader-facing axis label of a category column (``columns.csv``, else the name)."""
+    """Reader-facing axis label of a category column (``columns.csv``, else the name).
+
+    Parameters
+    ----------
+    column
+        A chart column name.
+
+    Returns
+    -------
+    str
+        The ``axis_label`` of ``columns.csv``, else the name with spaces, capitalised.
+
+    Raises
+    ------
+    {palette_file_raises}
+
+    Examples
+    --------
+    >>> from msme_stats.plots import style
+    >>> style.column_label("size_class"), style.column_label("my_column")
+    ('Firm size (employees)', 'My column')
+    """
     entry = _column_table().get(column)
     if entry and entry[1]:
         return entry[1]
@@ -113,8 +160,29 @@ def _palette_table() -> pd.DataFrame:
     return table.sort_values(["palette", "order"], kind="stable").reset_index(drop=True)
 
 
+@fill_doc
 def palettes() -> pd.DataFrame:
-    """Return the palette table (a copy) with columns palette, key, order, color, label, source."""
+    """Return the palette table (a copy) with columns palette, key, order, color, label, source.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (palette, key) of ``palettes.csv``, in canonical order within each
+        palette; a copy (changing it does not change the charts).
+
+    Raises
+    ------
+    {palette_file_raises}
+
+    Examples
+    --------
+    >>> from msme_stats import plots
+    >>> table = plots.palettes()
+    >>> list(table.columns)
+    ['palette', 'key', 'order', 'color', 'label', 'source']
+    >>> "size_class" in set(table["palette"])
+    True
+    """
     return _palette_table().loc[:, list(_PALETTE_COLUMNS)].copy()
 
 
@@ -127,29 +195,114 @@ def _rows(name: str) -> pd.DataFrame:
     return rows
 
 
+@fill_doc
 def palette(name: str) -> dict[str, str]:
-    """Return ``{key: colour}`` of one palette, in canonical order."""
+    """Return ``{key: colour}`` of one palette, in canonical order.
+
+    Parameters
+    ----------
+    name
+        Palette name (``size_class``, ``country_group``, ``channel``, ``measure``,
+        ``vintage``, ``series``; see :func:`palettes`).
+
+    Returns
+    -------
+    dict
+        Key -> hex colour.
+
+    Raises
+    ------
+    OptionError
+        ``name`` is not a palette (the message lists them).
+    {palette_file_raises}
+
+    Examples
+    --------
+    >>> from msme_stats import plots
+    >>> plots.palette("channel")
+    {'direct': '#08519c', 'indirect': '#9ecae1'}
+    """
     rows = _rows(name)
     return dict(zip(rows["key"], rows["color"], strict=True))
 
 
 @contextlib.contextmanager
 def house_style() -> Iterator[None]:
-    """Context manager applying the msme_stats style sheet (``msme.mplstyle``)."""
+    """Context manager applying the msme_stats style sheet (``msme.mplstyle``).
+
+    The settings apply inside the ``with`` block only (every chart function draws in it).
+
+    Yields
+    ------
+    None
+
+    Raises
+    ------
+    OSError
+        Propagated from :func:`matplotlib.style.context` when the style sheet is missing
+        from the installation.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from msme_stats import plots
+    >>> with plots.house_style():
+    ...     plt.rcParams["axes.spines.top"]
+    False
+    """
     with plt.style.context(str(STYLE_PATH)):
         yield
 
 
 def use_house_style() -> None:
-    """Apply the msme_stats style sheet globally (for notebooks)."""
+    """Apply the msme_stats style sheet globally (for notebooks).
+
+    Raises
+    ------
+    OSError
+        Propagated from :func:`matplotlib.style.use` when the style sheet is missing from
+        the installation.
+
+    Examples
+    --------
+    >>> import matplotlib as mpl
+    >>> from msme_stats import plots
+    >>> with mpl.rc_context():  # restored afterwards; in a notebook call it once, unwrapped
+    ...     plots.use_house_style()
+    ...     mpl.rcParams["axes.spines.right"]
+    False
+    """
     plt.style.use(str(STYLE_PATH))
 
 
+@fill_doc
 def find_palette(column: str | None, values: Iterable[Any]) -> str | None:
     """Name of the palette that knows every value of ``values``, or None.
 
     The palette associated with ``column`` (``size_class`` -> ``size_class``, ``group`` ->
     ``country_group``, ...) is tried first, then every palette except ``series``.
+
+    Parameters
+    ----------
+    column
+        The column the values come from (or None).
+    values
+        The category values (matched case-insensitively).
+
+    Returns
+    -------
+    str or None
+        The palette name, or None when no palette knows every value.
+
+    Raises
+    ------
+    {palette_file_raises}
+
+    Examples
+    --------
+    >>> from msme_stats.plots import style
+    >>> style.find_palette("size_class", ["Small", "large"]), style.find_palette(None, ["x"])
+    ('size_class', None)
     """
     keys = {str(v).lower() for v in values}
     table = _palette_table()
@@ -167,6 +320,7 @@ def find_palette(column: str | None, values: Iterable[Any]) -> str | None:
     return None
 
 
+@fill_doc
 def canonical_order(
     values: Iterable[Any], *, palette: str | None = "size_class", column: str | None = None
 ) -> list[Any]:
@@ -178,6 +332,32 @@ def canonical_order(
     Missing values (NaN/None) are dropped from the list of categories. With
     ``palette=None`` the palette is guessed from ``column`` and the values
     (:func:`find_palette`); if none fits, the order of first appearance is kept.
+
+    Parameters
+    ----------
+    values
+        The category values.
+    palette
+        Palette giving the order (default ``size_class``), or None to guess it.
+    column
+        With ``palette=None``: the column the values come from, tried first.
+
+    Returns
+    -------
+    list
+        The distinct non-missing values in canonical order.
+
+    Raises
+    ------
+    {palette_raises}
+
+    Examples
+    --------
+    >>> from msme_stats import plots
+    >>> plots.canonical_order(["indirect", "direct", "indirect"], palette="channel")
+    ['direct', 'indirect']
+    >>> plots.canonical_order(["b", "a"], palette=None)
+    ['b', 'a']
     """
     seen = list(dict.fromkeys(v for v in values if not _is_missing(v)))
     if palette is None:
@@ -190,11 +370,34 @@ def canonical_order(
     return known + [v for v in seen if str(v).lower() not in rank]
 
 
+@fill_doc
 def size_order(values: Iterable[Any]) -> list[Any]:
-    """Canonical order of size classes (micro, small, medium, SME, large; 0-9 ... 250+)."""
+    """Canonical order of size classes (micro, small, medium, SME, large; 0-9 ... 250+).
+
+    Parameters
+    ----------
+    values
+        Size-class values (unknown ones follow, in order of first appearance).
+
+    Returns
+    -------
+    list
+        The distinct values in canonical order.
+
+    Raises
+    ------
+    {palette_file_raises}
+
+    Examples
+    --------
+    >>> from msme_stats import plots
+    >>> plots.size_order(["large", "sme", "micro", "small"])
+    ['micro', 'small', 'sme', 'large']
+    """
     return canonical_order(values, palette="size_class")
 
 
+@fill_doc
 def category_labels(
     values: Iterable[Any], palette: str | None, overrides: Mapping[Any, str] | None = None
 ) -> dict[Any, str]:
@@ -203,6 +406,30 @@ def category_labels(
     One rule is not in the CSV: when the WBES split class ``large_250plus`` is present,
     ``large`` means 100-249 employees (``msme_stats.classify.size_from_stratum`` with
     ``split_large=True``) and is labelled so.
+
+    Parameters
+    ----------
+    values
+        The category values.
+    palette
+        Palette whose ``label`` column names them (None: no palette).
+    overrides
+        Value -> label, winning over the palette.
+
+    Returns
+    -------
+    dict
+        Value -> label, for every value.
+
+    Raises
+    ------
+    {palette_raises}
+
+    Examples
+    --------
+    >>> from msme_stats.plots import style
+    >>> style.category_labels(["small", "large"], "size_class", {"large": "Large firms"})
+    {'small': 'Small (5-19)', 'large': 'Large firms'}
     """
     values = list(values)
     labels: dict[str, str] = {}
@@ -221,8 +448,33 @@ def category_labels(
     return out
 
 
+@fill_doc
 def category_colors(values: Iterable[Any], palette: str | None) -> dict[Any, str]:
-    """Colour of each value: from the palette when known, else the ``series`` colours in turn."""
+    """Colour of each value: from the palette when known, else the ``series`` colours in turn.
+
+    Parameters
+    ----------
+    values
+        The category values.
+    palette
+        Palette to take known colours from (None: ``series`` colours only). Unknown values
+        take the ``series`` colours not already used.
+
+    Returns
+    -------
+    dict
+        Value -> hex colour.
+
+    Raises
+    ------
+    {palette_raises}
+
+    Examples
+    --------
+    >>> from msme_stats.plots import style
+    >>> style.category_colors(["small", "other"], "size_class")
+    {'small': '#9ecae1', 'other': '#08519c'}
+    """
     values = list(values)
     known: dict[str, str] = {}
     if palette is not None:
@@ -256,6 +508,12 @@ def _sentence(prefix: str, text: str) -> str:
     return f"{prefix}: {text}" if prefix else text
 
 
+def _figure_of(ax: Axes) -> Figure:
+    """The Figure holding ``ax``: ``ax.figure``, or the root figure when ``ax`` is in a SubFigure."""
+    fig = ax.figure
+    return fig if isinstance(fig, Figure) else fig.figure  # SubFigure.figure: the root Figure
+
+
 def add_source_note(
     ax: Axes,
     *,
@@ -272,7 +530,41 @@ def add_source_note(
     chart. It lies outside the axes, which ``savefig(bbox_inches="tight")`` (the house
     style's default) includes. When the figure has a constrained layout and this is its
     only Axes, room is also reserved at the bottom of the figure. A second call replaces the
-    note. Returns the annotation, or None when all three texts are empty.
+    note.
+
+    Parameters
+    ----------
+    ax
+        The chart's Axes.
+    source, note, sample
+        Texts of the "Source: ", "Note: " and "Sample: " lines (a final full stop is added
+        when missing); None or empty leaves the line out.
+    fontsize
+        Font size in points (default 8).
+    wrap
+        Characters per line; default from the figure width.
+
+    Returns
+    -------
+    matplotlib.text.Annotation or None
+        The note, or None when all three texts are empty.
+
+    Raises
+    ------
+    AttributeError
+        ``ax`` is not a matplotlib Axes (it has no figure to write on).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from msme_stats import plots
+    >>> fig, ax = plt.subplots()
+    >>> note = plots.add_source_note(ax, source="WBES", note="Weighted estimates")
+    >>> print(plots.source_note(ax))
+    Source: WBES. Note: Weighted estimates.
+    >>> plt.close(fig)
     """
     fig = ax.figure
     for artist in list(fig.artists):
@@ -288,7 +580,7 @@ def add_source_note(
     if not parts:
         return None
     if wrap is None:
-        width_pt = fig.get_figwidth() * 72
+        width_pt = _figure_of(ax).get_figwidth() * 72
         wrap = max(40, int(width_pt * 0.95 / (fontsize * 0.56)))
     lines = [line for part in parts for line in textwrap.wrap(part, wrap) or [""]]
     text = "\n".join(lines)
@@ -313,17 +605,44 @@ def add_source_note(
     ann._msme_ax = ax  # type: ignore[attr-defined]  # which chart the note belongs to
     fig.add_artist(ann)
     engine = fig.get_layout_engine()
-    if engine is not None and hasattr(engine, "set") and len(fig.axes) == 1:
+    if isinstance(engine, ConstrainedLayoutEngine | TightLayoutEngine) and len(fig.axes) == 1:
         height_pt = len(lines) * fontsize * 1.3 + 10
-        frac = min(0.4, height_pt / (fig.get_figheight() * 72))
+        frac = min(0.4, height_pt / (_figure_of(ax).get_figheight() * 72))
         with contextlib.suppress(TypeError, ValueError):
             engine.set(rect=(0, frac, 1, 1 - frac))
     return ann
 
 
 def source_note(ax: Axes) -> str | None:
-    """Return the text of the source note under ``ax`` (None if there is none)."""
+    """Return the text of the source note under ``ax`` (None if there is none).
+
+    Parameters
+    ----------
+    ax
+        A chart's Axes.
+
+    Returns
+    -------
+    str or None
+        The text written by :func:`add_source_note` (or a chart function) for ``ax``.
+
+    Raises
+    ------
+    AttributeError
+        ``ax`` is not a matplotlib Axes.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from msme_stats import plots
+    >>> fig, ax = plt.subplots()
+    >>> plots.source_note(ax) is None
+    True
+    >>> plt.close(fig)
+    """
     for artist in ax.figure.artists:
-        if artist.get_gid() == NOTE_GID and getattr(artist, "_msme_ax", None) is ax:
+        if isinstance(artist, Text) and artist.get_gid() == NOTE_GID and getattr(artist, "_msme_ax", None) is ax:
             return artist.get_text()
     return None
