@@ -14,17 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from .._docs import PARAMS, doc_filler
-from .._options import check_choice
+from .._options import PartialMissing, check_choice, choices
 from ..errors import MissingColumnsError
-
-PartialMissing = Literal["strict", "known_component"]
-
 
 #: numpydoc sections shared by the 21 firm-variable functions below (see :mod:`msme_stats._docs`)
 _FIRM_PIECES: dict[str, str] = {
@@ -229,7 +225,7 @@ def direct_exporter_10(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
 
 
 def _any_exporter(firms: pd.DataFrame, conv: Conventions) -> pd.Series:
-    check_choice("partial_missing", conv.partial_missing, ("strict", "known_component"))
+    check_choice("partial_missing", conv.partial_missing, choices(PartialMissing))
     d3b = firms["indirect_export_pct"].astype(float)
     d3c = firms["direct_export_pct"].astype(float)
     both = d3b.notna() & d3c.notna()
