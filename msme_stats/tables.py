@@ -25,13 +25,13 @@ import numpy as np
 import pandas as pd
 
 from ._docs import fill_pieces
-from ._options import Uncertainty, as_list, check_choice, choices
+from ._options import StataVersion, TableFormat, Uncertainty, as_list, check_choice, choices
 from .errors import MissingColumnsError, OptionError
 
 #: formats written by :meth:`PublicationTable.write` by default
-FORMATS = ("csv", "xlsx", "tex", "md")
+FORMATS: tuple[TableFormat, ...] = ("csv", "xlsx", "tex", "md")
 #: every format :meth:`PublicationTable.write` knows
-ALL_FORMATS = ("csv", "xlsx", "tex", "md", "html", "dta")
+ALL_FORMATS: tuple[TableFormat, ...] = choices(TableFormat)
 #: key of ``DataFrame.attrs`` under which a registered build table carries its publication layout
 ATTRS_KEY = "publication_table"
 
@@ -342,10 +342,10 @@ class PublicationTable:
         below = ""
         if est and self.uncertainty == "se" and self.se is not None:
             s = self.se.iat[r, c]
-            below = f"({self._num(s)})" if pd.notna(s) else ""
+            below = f"({self._num(s)})" if _known(s) else ""
         elif est and self.uncertainty == "ci" and self.ci_low is not None and self.ci_high is not None:
             lo, hi = self.ci_low.iat[r, c], self.ci_high.iat[r, c]
-            below = f"[{self._num(lo)}, {self._num(hi)}]" if pd.notna(lo) and pd.notna(hi) else ""
+            below = f"[{self._num(lo)}, {self._num(hi)}]" if _known(lo) and _known(hi) else ""
         return est, below
 
     def _row_keys(self) -> list[list[str]]:
@@ -477,8 +477,8 @@ class PublicationTable:
         bytes
             The workbook; byte-identical for identical inputs.
         """
-        from openpyxl import Workbook
-        from openpyxl.styles import Alignment, Font
+        from openpyxl import Workbook  # type: ignore[import-untyped]  # no stubs (types-openpyxl) installed
+        from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
 
         wb = Workbook()
         ws = wb.active
@@ -509,8 +509,8 @@ class PublicationTable:
                 if mark and _xl(v) is not None:
                     # keep the number numeric; put the marks in the next free column's comment row
                     cell.number_format = f'{fmt_est}"{_xl_escape(mark)}"'
-                for k, (frame, f) in enumerate(extra, start=1):
-                    ec = ws.cell(row=row + k, column=n_keys + 1 + c, value=_xl(frame.iat[r, c]))
+                for i, (frame, f) in enumerate(extra, start=1):
+                    ec = ws.cell(row=row + i, column=n_keys + 1 + c, value=_xl(frame.iat[r, c]))
                     ec.number_format = f
             row += 1 + len(extra)
         row += 1
@@ -524,7 +524,7 @@ class PublicationTable:
         wb.save(buf)
         return _fixed_zip_times(buf.getvalue())
 
-    def to_stata(self, path: str | Path, *, version: int = 118) -> Path:
+    def to_stata(self, path: str | Path, *, version: StataVersion = 118) -> Path:
         """Write the estimates behind the table as a Stata ``.dta`` with variable labels.
 
         One row per table cell (the tidy rows the table was built from: row and column keys,
@@ -585,7 +585,7 @@ class PublicationTable:
         atomic_write_bytes(target, buf.getvalue())
         return target
 
-    def write(self, path: str | Path, *, formats: Sequence[str] = FORMATS) -> list[Path]:
+    def write(self, path: str | Path, *, formats: Sequence[TableFormat] = FORMATS) -> list[Path]:
         """Write ``path`` with each suffix in ``formats`` atomically.
 
         Parameters
@@ -626,6 +626,11 @@ class PublicationTable:
                 atomic_write_bytes(target, self.to_excel_bytes())
             written.append(target)
         return written
+
+
+def _known(v: Any) -> bool:
+    """True for a value that is not missing (one cell of a layout)."""
+    return bool(pd.notna(v))
 
 
 def _fixed_zip_times(data: bytes) -> bytes:
@@ -798,7 +803,8 @@ def _flag_marks(frame: pd.DataFrame, flags: bool, labels: Mapping[str, Any]) -> 
 
 def _layout(frame: pd.DataFrame, rows_l: list[str], cols_l: list[str], value: str,
             uncertainty: str | None, row_order: Sequence[str] | None,
-            column_order: Sequence[str] | None) -> tuple[pd.DataFrame, ...]:
+            column_order: Sequence[str] | None) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None,
+                                                          pd.DataFrame | None, pd.DataFrame]:
     """Spread values (and SEs, CI bounds and marks as asked) over the table, in the order asked.
 
     Returns ``values, se, ci_low, ci_high, marks`` (None for what is not shown)."""
@@ -820,12 +826,11 @@ def _layout(frame: pd.DataFrame, rows_l: list[str], cols_l: list[str], value: st
     return values, se, ci_low, ci_high, marks
 
 
-def _label_axes(tables: list[pd.DataFrame | None], rows_l: list[str], cols_l: list[str],
-                labels: Mapping[str, Any], row_labels: Mapping[str, str] | None,
+def _label_axes(values: pd.DataFrame, others: list[pd.DataFrame | None], rows_l: list[str],
+                cols_l: list[str], labels: Mapping[str, Any], row_labels: Mapping[str, str] | None,
                 column_labels: Mapping[str, str] | None) -> None:
-    """Replace the raw row and column keys of every layout (the first is the values) by
-    their labels, in place."""
-    values = tables[0]
+    """Replace the raw row and column keys of the values layout and of the ``others`` shown
+    (SE, CI bounds, marks; None = not shown) by their labels, in place."""
     col_labellers = [_labeller(c, {**labels.get(c, {}), **dict(column_labels or {})}) for c in cols_l]
     row_labellers = [_labeller(r, {**labels.get(r, {}), **dict(row_labels or {})}) for r in rows_l]
 
@@ -841,7 +846,7 @@ def _label_axes(tables: list[pd.DataFrame | None], rows_l: list[str], cols_l: li
             [tuple(f(str(p)) for f, p in zip(row_labellers, i, strict=True)) for i in values.index])
     head_label = _labeller("column", labels.get("column"))
     new_index.names = [head_label(r) for r in rows_l]
-    for f in tables:
+    for f in [values, *others]:
         if f is not None:
             f.columns = pd.Index(new_cols)
             f.index = new_index
@@ -1088,7 +1093,7 @@ def publication_table(
     flag_notes = _flag_marks(frame, flags, labels)
     values, se, ci_low, ci_high, marks = _layout(frame, rows_l, cols_l, value, uncertainty,
                                                  row_order, column_order)
-    _label_axes([values, se, ci_low, ci_high, marks], rows_l, cols_l, labels, row_labels, column_labels)
+    _label_axes(values, [se, ci_low, ci_high, marks], rows_l, cols_l, labels, row_labels, column_labels)
     contrast_note: list[str] = []
     if contrast is not None:
         contrast_note = _add_contrast(contrast, frame, rows_l, cols_l, value, uncertainty, row_order,
