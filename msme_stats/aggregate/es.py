@@ -589,9 +589,10 @@ def published_targets() -> pd.DataFrame:
 
     Raises
     ------
-    MsmeStatsError
-        None in normal use: the targets are a file of the package
-        (``reference/published_targets.csv``); a missing file raises ``FileNotFoundError``.
+    None
+        In normal use: the targets are a file of the package
+        (``reference/published_targets.csv``); a broken installation without it raises
+        ``FileNotFoundError``.
 
     Examples
     --------
