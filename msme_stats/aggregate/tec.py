@@ -56,6 +56,14 @@ def tec_cross_country_average(
 ) -> pd.DataFrame:
     """Average TEC indicators across countries (simple mean or pooled ratio).
 
+    Definition
+    ----------
+    METHODS §3.5 (cross-country aggregation, parameter ``aggregation``).
+
+    Source
+    ------
+    WTR 2016 Section B ("on average"); METHODS §3.6 for the pooled variant.
+
     Parameters
     ----------
     estimates
@@ -100,14 +108,6 @@ def tec_cross_country_average(
     ``"country_mean"``: Stata ``collapse (mean) estimate, by(indicator flow size_class)``
     on the selected country-years, R ``aggregate(estimate ~ indicator + size_class, data,
     mean)``. ``"pooled"``: ``collapse (sum) numerator denominator`` then the ratio.
-
-    Definition
-    ----------
-    METHODS §3.5 (cross-country aggregation, parameter ``aggregation``).
-
-    Source
-    ------
-    WTR 2016 Section B ("on average"); METHODS §3.6 for the pooled variant.
 
     Examples
     --------
@@ -281,6 +281,14 @@ def _check_estimates(est: pd.DataFrame, aggregation: str) -> None:
 def change_between(estimates: pd.DataFrame, start: int, end: int) -> pd.DataFrame:
     """Change of each indicator between two reference years (``*_change``).
 
+    Definition
+    ----------
+    x_{c,end} - x_{c,start} per country and indicator cell.
+
+    Source
+    ------
+    WTO 2022 update ("MSME shares of export and import values grew"), INDICATORS §5.
+
     Parameters
     ----------
     estimates
@@ -303,14 +311,6 @@ def change_between(estimates: pd.DataFrame, start: int, end: int) -> pd.DataFram
         ``estimates`` is not a DataFrame or ``start``/``end`` is not an integer year.
     InvalidValueError
         ``start`` or ``end`` is not a year of the estimates.
-
-    Definition
-    ----------
-    x_{c,end} - x_{c,start} per country and indicator cell.
-
-    Source
-    ------
-    WTO 2022 update ("MSME shares of export and import values grew"), INDICATORS §5.
 
     Examples
     --------
@@ -381,6 +381,16 @@ def tec_compare_published(
     imports). Values come from ``reference_values.csv`` (WTR 2016) or
     ``published_values_extra.csv`` (the others; sources in the file).
 
+    Definition
+    ----------
+    recomputed = :func:`tec_cross_country_average` of the target indicator; both
+    ``aggregation="country_mean"`` and ``"pooled"`` are reported.
+
+    Source
+    ------
+    WTO, World Trade Report 2016, Section B key facts; WTO MSME page (2022 update, as copied
+    at icsb.org); INDICATORS §4.4-4.6 and §5.
+
     Parameters
     ----------
     tec
@@ -418,16 +428,6 @@ def tec_compare_published(
     MsmeStatsError
         Propagated from :func:`msme_stats.tec_indicators` and
         :func:`tec_cross_country_average` (invalid TEC frames).
-
-    Definition
-    ----------
-    recomputed = :func:`tec_cross_country_average` of the target indicator; both
-    ``aggregation="country_mean"`` and ``"pooled"`` are reported.
-
-    Source
-    ------
-    WTO, World Trade Report 2016, Section B key facts; WTO MSME page (2022 update, as copied
-    at icsb.org); INDICATORS §4.4-4.6 and §5.
 
     Examples
     --------

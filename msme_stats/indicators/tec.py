@@ -404,6 +404,19 @@ def tec_indicators(
 ) -> pd.DataFrame:
     """Compute TEC indicators by enterprise size class, one row per country-year cell.
 
+    Definition
+    ----------
+    See METHODS §3.5 and the ``definition`` column of ``tec_indicators.csv``. E.g.
+    ``msme_share_export_value`` = (V_0-9 + V_10-49 + V_50-249) / V_den x 100 for exports,
+    V_den = V_total (``tec_denominator="total"``) or the sum of the four classes.
+
+    Source
+    ------
+    OECD, *Entrepreneurship at a Glance 2017*, "SMEs and market proximity" (share of SMEs
+    among exporters; SME share of exports to a country); Eurostat Statistics Explained,
+    "International trade in goods by enterprise size" (per-class shares); WTO, World Trade
+    Report 2016, Section B.1(b).
+
     Parameters
     ----------
     tec
@@ -466,19 +479,6 @@ def tec_indicators(
         ``tec`` has no rows.
     DuplicateIdError
         Two rows hold the same cell (country, year, flow, partner, activity, size, measure).
-
-    Definition
-    ----------
-    See METHODS §3.5 and the ``definition`` column of ``tec_indicators.csv``. E.g.
-    ``msme_share_export_value`` = (V_0-9 + V_10-49 + V_50-249) / V_den x 100 for exports,
-    V_den = V_total (``tec_denominator="total"``) or the sum of the four classes.
-
-    Source
-    ------
-    OECD, *Entrepreneurship at a Glance 2017*, "SMEs and market proximity" (share of SMEs
-    among exporters; SME share of exports to a country); Eurostat Statistics Explained,
-    "International trade in goods by enterprise size" (per-class shares); WTO, World Trade
-    Report 2016, Section B.1(b).
 
     Examples
     --------
