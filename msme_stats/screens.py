@@ -75,8 +75,14 @@ def screen_outliers(
 
     Raises
     ------
-    MissingColumnsError, InvalidValueError (negative values: raw WBES codes such as -9 must be
-    recoded first, as load_wbes does), OptionError
+    MissingColumnsError
+        The frame lacks ``sales``/``employees`` (as screened) or a ``by`` column.
+    InvalidValueError
+        ``firms`` is not a DataFrame; sales or employees are not numeric or negative (raw
+        WBES codes such as -9 must be recoded first, as :func:`msme_stats.load_wbes` does).
+    OptionError
+        An unknown or empty ``screens``, ``k`` not a positive number, ``min_firms`` not an
+        integer >= 3.
 
     Examples
     --------

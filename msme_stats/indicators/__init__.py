@@ -406,9 +406,21 @@ def estimate(
 
     Raises
     ------
-    UnknownIndicatorError, OptionError, MissingColumnsError, InvalidValueError (text or raw
-    negative WBES codes in a variable, a by column missing for every firm, an empty scope),
+    UnknownIndicatorError
+        An indicator is not in the catalogue, or is not an Enterprise Surveys indicator.
+    OptionError
+        An option value is not allowed (``ci_method`` that does not apply to an indicator,
+        ``threshold`` outside (0, 100], empty ``indicators``, design options given with a
+        declared design).
+    MissingColumnsError
+        A ``by`` column, a design column or an indicator's variable is missing.
+    InvalidValueError
+        Text or raw negative WBES codes in a variable, percentages outside [0, 100], a
+        ``by`` column missing for every firm, an empty scope; ``firms`` is neither a frame
+        nor a design.
     DuplicateIdError, InvalidWeightError, DesignError
+        Propagated from :func:`msme_stats.svyset` (repeated firm ids, invalid weights, a
+        design that cannot be estimated).
 
     Stata/R equivalent
     ------------------
