@@ -231,3 +231,37 @@ def choices(option_type: Any) -> tuple[Any, ...]:
     if not values:
         raise TypeError(f"{option_type!r} is not a Literal type with values.")
     return values
+
+
+# --- indicators, aggregation and tables options ---
+# (the allowed values of each option are derived from its type with :func:`choices`)
+#: ``list_indicators(family=)``: the catalogue family.
+IndicatorFamily = _typing.Literal["es", "tec", "edd"]
+#: ``estimate(partial_missing=)``: export shares with one of d3b/d3c missing.
+PartialMissing = _typing.Literal["strict", "known_component"]
+#: ``cross_country_average(weighting=)``: weights of the country estimates in the average.
+Weighting = _typing.Literal["simple", "n_firms", "sum_weight"]
+#: ``headline_sme_vs_large(aggregation=)``: how the WTR 2016 headline is aggregated (METHODS 2.8).
+HeadlineAggregation = _typing.Literal["country_mean", "sales_weighted", "pooled", "pooled_sales", "exporters_only"]
+#: ``compare_published(family=)``: which published targets are compared.
+TargetFamily = _typing.Literal["es", "tec"]
+#: ``tec_cross_country_average(aggregation=)``: simple mean of country ratios or one pooled ratio.
+TecAggregation = _typing.Literal["country_mean", "pooled"]
+#: ``year_rule="latest"`` (TEC): each country's latest year with an estimate (else an int or a range).
+YearRuleName = _typing.Literal["latest"]
+#: ``tec_cross_country_average(year_rule=)``: ``"latest"``, one year, or a ``(start, end)`` range.
+YearRule = YearRuleName | int | tuple[int, int]
+#: ``tec_indicators(tec_denominator=)``: the TOTAL cell or the sum of the four size classes.
+TecDenominator = _typing.Literal["total", "sum_of_classes"]
+#: ``tec_indicators(out_of_range=)``: a share outside [0, 100] is flagged or raises.
+OutOfRange = _typing.Literal["flag", "raise"]
+#: ``size_class(scheme=)``: the size-class scheme.
+SizeScheme = _typing.Literal["a6a", "l1", "oecd", "bins"]
+#: ``sme_group(micro=)``: WBES micro firms (fewer than 5 employees) join the SMEs or stay apart.
+MicroRule = _typing.Literal["sme", "separate"]
+#: ``sector_class(source=)``: the sector from the a4a label, the ISIC code, or the label then ISIC.
+SectorSource = _typing.Literal["label_then_isic", "label", "isic"]
+#: ``PublicationTable.write(formats=)``: the file formats of a publication table.
+TableFormat = _typing.Literal["csv", "xlsx", "tex", "md", "html", "dta"]
+#: ``PublicationTable.to_stata(version=)``: the .dta format version (pandas ``to_stata``).
+StataVersion = _typing.Literal[114, 117, 118, 119]

@@ -942,7 +942,7 @@ def _save_table(df: pd.DataFrame, tmp: Path, spec: OutputSpec) -> list[Path]:
         )
     csv, md, tex = (tmp / f"{spec.id}.{ext}" for ext in ("csv", "md", "tex"))
     atomic_write_text(csv, df.to_csv(index=False, lineterminator="\n"))
-    atomic_write_text(md, table_to_markdown(df, float_format=spec.float_format))
+    atomic_write_text(md, table_to_markdown(df, float_format=spec.float_format, title=spec.title))
     atomic_write_text(tex, table_to_latex(df, float_format=spec.float_format, title=spec.title))
     return [csv, md, tex]
 

@@ -17,19 +17,27 @@ import re
 import warnings
 from collections.abc import Sequence
 from functools import cache
-from typing import Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ._options import check_choice
+from ._options import (
+    IsicRevision,
+    MicroRule,
+    SectorSource,
+    SizeScheme,
+    WbesBelow5,
+    check_choice,
+    choices,
+)
 from .errors import ExclusionWarning, InvalidValueError, MissingColumnsError, OptionError
 from .reference import reference_path
 
 logger = logging.getLogger(__name__)
 
-SizeScheme = Literal["a6a", "l1", "oecd", "bins"]
-Below5 = Literal["separate", "merge_small"]
+#: ``size_class(below5=)``: the same choice as ``load_wbes(below5=)``
+Below5 = WbesBelow5
 
 #: Canonical order of the WBES size classes (employees: micro <5, small 5-19, medium 20-99,
 #: large 100+). "micro" only appears for employee-based classes (``below5="separate"``).
@@ -76,8 +84,8 @@ def _cut(x: pd.Series, edges: Sequence[float], labels: Sequence[str], name: str)
             "(load_wbes does this)."
         )
     codes = np.searchsorted(np.asarray(edges[1:-1], dtype=float), x.to_numpy(float), side="right")
-    out = np.asarray(labels, dtype=object)[codes]
-    out = np.where(x.isna().to_numpy(), None, out)
+    out = np.asarray(labels, dtype=object)[codes]  # fancy indexing: a new array
+    out[x.isna().to_numpy()] = None
     return pd.Series(out, index=x.index, name=name)
 
 
@@ -100,6 +108,23 @@ def size_from_stratum(stratum: pd.Series, *, split_large: bool = False, variable
     pandas.Series
         Ordered categorical with categories small, medium, large (and large_250plus when
         split, micro for ``a6b``). Unknown codes raise :class:`InvalidValueError`.
+
+    Raises
+    ------
+    InvalidValueError
+        A code or label that ``reference/wbes_size_codes.csv`` does not know (all are listed).
+
+    Stata/R equivalent
+    ------------------
+    Stata ``recode a6a (1=1 "small") (2=2 "medium") (3 4=3 "large"), gen(size)``; R
+    ``factor(a6a, levels = 1:3, labels = c("small", "medium", "large"))``.
+
+    Examples
+    --------
+    >>> size_from_stratum(pd.Series([1, 2, 3, "Large(100 And Over)"])).tolist()
+    ['small', 'medium', 'large', 'large']
+    >>> size_from_stratum(pd.Series([1, 4]), split_large=True).tolist()
+    ['small', 'large_250plus']
     """
     table = _size_codes()
     table = table[table["variable"] == variable]
@@ -174,9 +199,35 @@ def size_class(
     -------
     pandas.Series
         Ordered categorical named ``size_class``; missing input gives missing output.
+
+    Raises
+    ------
+    OptionError
+        ``scheme``/``below5`` not allowed, or ``bins``/``labels`` missing, of unequal
+        lengths or not increasing.
+    MissingColumnsError
+        The frame lacks the column to classify.
+    InvalidValueError
+        Values below the first edge (raw negative WBES codes), or unknown ``a6a`` codes.
+
+    Stata/R equivalent
+    ------------------
+    ``"l1"``/``"oecd"``/``"bins"``: Stata ``egen size = cut(l1), at(0 5 20 100 1e9)``
+    (``recode``); R ``cut(l1, c(0, 5, 20, 100, Inf), right = FALSE)``. ``"a6a"``: see
+    :func:`size_from_stratum`.
+
+    Examples
+    --------
+    >>> employees = pd.Series([3, 12, 45, 300, np.nan])
+    >>> size_class(employees, scheme="l1").tolist()
+    ['micro', 'small', 'medium', 'large', nan]
+    >>> size_class(employees, scheme="oecd").tolist()
+    ['0-9', '10-49', '10-49', '250+', nan]
+    >>> size_class(pd.DataFrame({"size_stratum": [1, 2, 3]})).tolist()
+    ['small', 'medium', 'large']
     """
-    scheme = check_choice("scheme", scheme, ("a6a", "l1", "oecd", "bins"))
-    below5 = check_choice("below5", below5, ("separate", "merge_small"))
+    scheme = check_choice("scheme", scheme, choices(SizeScheme))
+    below5 = check_choice("below5", below5, choices(WbesBelow5))
     if isinstance(data, pd.DataFrame):
         col = column or ("size_stratum" if scheme == "a6a" else "employees")
         if col not in data.columns:
@@ -207,15 +258,49 @@ def size_class(
     return _ordered(out, list(labels), index=x.index, name="size_class")
 
 
-def sme_group(size: pd.Series, *, micro: Literal["sme", "separate"] = "sme") -> pd.Series:
+def sme_group(size: pd.Series, *, micro: MicroRule = "sme") -> pd.Series:
     """Two-way split of a size class: ``SME`` versus ``large``.
 
     WBES classes: small and medium -> SME (5-99 employees), large (and large_250plus)
     -> large. OECD classes: ``0-9``, ``10-49``, ``50-249`` -> SME (MSME, fewer than 250),
     ``250+`` -> large. ``micro`` (WBES firms under 5) joins SME unless
     ``micro="separate"``.
+
+    Parameters
+    ----------
+    size
+        Size classes (WBES or OECD labels, as :func:`size_class` gives them).
+    micro
+        ``"sme"`` (default): micro firms are SMEs; ``"separate"``: they keep a ``micro`` group.
+
+    Returns
+    -------
+    pandas.Series
+        Ordered categorical named ``sme_group`` (categories ``micro``, ``SME``, ``large``),
+        with the index of ``size``; missing stays missing.
+
+    Raises
+    ------
+    OptionError
+        ``micro`` is not allowed.
+    InvalidValueError
+        A size class that is not a WBES or OECD class.
+
+    Stata/R equivalent
+    ------------------
+    Stata ``recode size (1 2 = 1 "SME") (3 = 2 "large"), gen(sme)``; R
+    ``forcats::fct_collapse(size, SME = c("small", "medium"))``.
+
+    Examples
+    --------
+    >>> sme_group(pd.Series(["micro", "small", "medium", "large"])).tolist()
+    ['SME', 'SME', 'SME', 'large']
+    >>> sme_group(pd.Series(["0-9", "250+"])).tolist()
+    ['SME', 'large']
+    >>> sme_group(pd.Series(["micro", "small"]), micro="separate").tolist()
+    ['micro', 'SME']
     """
-    micro = check_choice("micro", micro, ("sme", "separate"))
+    micro = check_choice("micro", micro, choices(MicroRule))
     mapping = {
         "small": "SME", "medium": "SME", "large": "large", "large_250plus": "large",
         "0-9": "SME", "10-49": "SME", "50-249": "SME", "250+": "large",
@@ -233,8 +318,8 @@ def sector_class(
     *,
     label_column: str = "sector_raw",
     isic_column: str = "isic",
-    isic_revision: Literal["3.1", "4"] = "3.1",
-    source: Literal["label_then_isic", "label", "isic"] = "label_then_isic",
+    isic_revision: IsicRevision = "3.1",
+    source: SectorSource = "label_then_isic",
 ) -> pd.Series:
     """Sector of each firm: ``manufacturing``, ``retail`` or ``other_services``.
 
@@ -243,6 +328,9 @@ def sector_class(
     data
         Frame with the WBES stratification sector label (``a4a``, canonical
         ``sector_raw``) and/or an ISIC code (canonical ``isic``).
+    label_column, isic_column
+        Names of the label and ISIC columns (canonical names by default); a missing
+        column is skipped.
     source
         ``"label_then_isic"`` (default): the ``a4a`` label (patterns in
         ``reference/wbes_sector_labels.csv``), then the ISIC division where the label is
@@ -257,9 +345,21 @@ def sector_class(
     pandas.Series
         Categorical named ``sector``; firms matched by neither source are missing and
         counted in an :class:`~msme_stats.errors.ExclusionWarning`.
+
+    Raises
+    ------
+    OptionError
+        ``source`` or ``isic_revision`` is not allowed.
+
+    Examples
+    --------
+    >>> firms = pd.DataFrame({"sector_raw": ["Manufacturing", "Retail", None],
+    ...                       "isic": [np.nan, np.nan, 55]})
+    >>> sector_class(firms).tolist()
+    ['manufacturing', 'retail', 'other_services']
     """
-    source = check_choice("source", source, ("label_then_isic", "label", "isic"))
-    isic_revision = check_choice("isic_revision", str(isic_revision), ("3.1", "4"))
+    source = check_choice("source", source, choices(SectorSource))
+    isic_revision = check_choice("isic_revision", str(isic_revision), choices(IsicRevision))
     out = pd.Series([None] * len(data), index=data.index, dtype=object)
     if source != "isic" and label_column in data.columns:
         labels = data[label_column].astype(object)
@@ -290,12 +390,36 @@ def sector_class(
     return _ordered(out, SECTOR_ORDER, index=data.index, name="sector")
 
 
-def country_groups(*args, **kwargs):
+def country_groups(*args: Any, **kwargs: Any) -> pd.Series:
     """Deprecated alias of :func:`msme_stats.reference.country_groups` (also
     ``msme_stats.country_groups``); kept for one release.
 
     Issues a :class:`DeprecationWarning` and returns what
     :func:`msme_stats.reference.country_groups` returns for the same arguments.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        The arguments of :func:`msme_stats.reference.country_groups`.
+
+    Returns
+    -------
+    pandas.Series
+        The group of each economy, as :func:`msme_stats.reference.country_groups`.
+
+    Raises
+    ------
+    UnknownCountryError, OptionError
+        Propagated from :func:`msme_stats.reference.country_groups`.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     groups = country_groups(["KEN"], 2015, group_type="income")
+    >>> groups.tolist(), caught[0].category.__name__
+    (['LMC'], 'DeprecationWarning')
     """
     from .reference import country_groups as _cg
 

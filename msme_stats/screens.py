@@ -75,8 +75,25 @@ def screen_outliers(
 
     Raises
     ------
-    MissingColumnsError, InvalidValueError (negative values: raw WBES codes such as -9 must be
-    recoded first, as load_wbes does), OptionError
+    MissingColumnsError
+        The frame lacks ``sales``/``employees`` (as screened) or a ``by`` column.
+    InvalidValueError
+        ``firms`` is not a DataFrame; sales or employees are not numeric or negative (raw
+        WBES codes such as -9 must be recoded first, as :func:`msme_stats.load_wbes` does).
+    OptionError
+        An unknown or empty ``screens``, ``k`` not a positive number, ``min_firms`` not an
+        integer >= 3.
+
+    Examples
+    --------
+    One firm of twelve reports sales a thousand times the others':
+
+    >>> firms = pd.DataFrame({"survey_id": "KEN_2013",
+    ...                       "sales": [100, 120, 90, 110, 105, 95, 130, 80, 115, 100, 100_000, 98],
+    ...                       "employees": [10, 12, 9, 11, 10, 10, 13, 8, 12, 10, 10, 9]})
+    >>> out = screen_outliers(firms, screens=["sales", "employees"])
+    >>> out.index[out["outlier_any"]].tolist(), out.attrs["screens"]["sales"]
+    ([10], {'flagged': 1, 'screened': 12})
     """
     screens, k, bylist = _screen_options(firms, screens, by, k, min_firms)
     needed = sorted({*(c for s in screens for c in ({"sales_per_employee": ("sales", "employees")}

@@ -25,13 +25,13 @@ import numpy as np
 import pandas as pd
 
 from ._docs import fill_pieces
-from ._options import Uncertainty, as_list, check_choice, choices
+from ._options import StataVersion, TableFormat, Uncertainty, as_list, check_choice, choices
 from .errors import MissingColumnsError, OptionError
 
 #: formats written by :meth:`PublicationTable.write` by default
-FORMATS = ("csv", "xlsx", "tex", "md")
+FORMATS: tuple[TableFormat, ...] = ("csv", "xlsx", "tex", "md")
 #: every format :meth:`PublicationTable.write` knows
-ALL_FORMATS = ("csv", "xlsx", "tex", "md", "html", "dta")
+ALL_FORMATS: tuple[TableFormat, ...] = choices(TableFormat)
 #: key of ``DataFrame.attrs`` under which a registered build table carries its publication layout
 ATTRS_KEY = "publication_table"
 
@@ -58,12 +58,19 @@ def _right_align(df: pd.DataFrame, right_align: Sequence[bool] | None) -> list[b
 
 
 def table_to_markdown(
-    df: pd.DataFrame, *, float_format: str = "{:.2f}", right_align: Sequence[bool] | None = None
+    df: pd.DataFrame,
+    *,
+    float_format: str = "{:.2f}",
+    right_align: Sequence[bool] | None = None,
+    title: str = "",
+    footnotes: Sequence[str] = (),
 ) -> str:
     """Pipe table (GitHub Markdown); numeric columns (or ``right_align``) right-aligned, missing cells empty.
 
-    A frame whose ``attrs["publication_table"]`` holds a :class:`PublicationTable` (as the
-    registered build tables do) is written as that table instead.
+    The title, when given, is a bold line above the table and the notes are lines below it,
+    as :meth:`PublicationTable.to_markdown` writes them. A frame whose
+    ``attrs["publication_table"]`` holds a :class:`PublicationTable` (as the registered build
+    tables do) is written as that table instead, with ``title`` as its title when it has none.
 
     Parameters
     ----------
@@ -73,11 +80,25 @@ def table_to_markdown(
         Format of float cells (default two decimals).
     right_align
         One flag per column; default: numeric columns right-aligned.
+    title
+        Title, written in bold on the first line; none when empty.
+    footnotes
+        Notes, one line each after a blank line under the table.
 
     Returns
     -------
     str
-        The Markdown table, ending with a newline.
+        The Markdown text, ending with a newline.
+
+    Raises
+    ------
+    None
+        Every frame can be written (cells are turned into text).
+
+    Stata/R equivalent
+    ------------------
+    R ``knitr::kable(df, format = "pipe", caption = title)``; Stata ``esttab using t.md, md``
+    for estimation tables.
 
     Examples
     --------
@@ -87,9 +108,20 @@ def table_to_markdown(
     | country | tr5 |
     |:---|---:|
     | KEN | 10.94 |
+    >>> print(table_to_markdown(pd.DataFrame({"country": ["KEN"], "tr5": [10.94]}),
+    ...                         title="TR5 by country", footnotes=["Source: WBES."]), end="")
+    **TR5 by country**
+    <BLANKLINE>
+    | country | tr5 |
+    |:---|---:|
+    | KEN | 10.94 |
+    <BLANKLINE>
+    Source: WBES.
     """
     pub = df.attrs.get(ATTRS_KEY)
     if isinstance(pub, PublicationTable):
+        if title and not pub.title:
+            pub = PublicationTable(**{**pub.__dict__, "title": title})
         return pub.to_markdown()
     header = [str(c) for c in df.columns]
     rows = _formatted(df, float_format)
@@ -101,7 +133,16 @@ def table_to_markdown(
     lines = ["| " + " | ".join(esc(h) for h in header) + " |"]
     lines.append("|" + "|".join("---:" if num else ":---" for num in numeric) + "|")
     lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
+    return _markdown_page(title, "\n".join(lines), footnotes)
+
+
+def _markdown_page(title: str, table: str, notes: Sequence[str]) -> str:
+    """A Markdown table with its bold title line above and its notes below (each optional)."""
+    parts = [f"**{title}**", ""] if title else []
+    parts.append(table)
+    if notes:
+        parts += ["", *notes]
+    return "\n".join(parts) + "\n"
 
 
 _TEX_ESCAPES = {
@@ -149,6 +190,16 @@ def table_to_latex(
     -------
     str
         The LaTeX source of the ``table`` float.
+
+    Raises
+    ------
+    None
+        Every frame can be written (cells are turned into text, special characters escaped).
+
+    Stata/R equivalent
+    ------------------
+    R ``knitr::kable(df, format = "latex", booktabs = TRUE, caption = title)``; Stata
+    ``esttab using t.tex, booktabs title()`` for estimation tables.
 
     Examples
     --------
@@ -216,6 +267,12 @@ def default_labels(dimension: str) -> dict[str, str]:
     -------
     dict
         ``{value: label}``; an empty dict when the dimension has no default labels.
+
+    Raises
+    ------
+    OptionError, UnreadableFileError
+        Propagated from :func:`msme_stats.reference.read_reference` (a reference file
+        missing or unreadable: a broken installation).
 
     Examples
     --------
@@ -342,10 +399,10 @@ class PublicationTable:
         below = ""
         if est and self.uncertainty == "se" and self.se is not None:
             s = self.se.iat[r, c]
-            below = f"({self._num(s)})" if pd.notna(s) else ""
+            below = f"({self._num(s)})" if _known(s) else ""
         elif est and self.uncertainty == "ci" and self.ci_low is not None and self.ci_high is not None:
             lo, hi = self.ci_low.iat[r, c], self.ci_high.iat[r, c]
-            below = f"[{self._num(lo)}, {self._num(hi)}]" if pd.notna(lo) and pd.notna(hi) else ""
+            below = f"[{self._num(lo)}, {self._num(hi)}]" if _known(lo) and _known(hi) else ""
         return est, below
 
     def _row_keys(self) -> list[list[str]]:
@@ -377,15 +434,33 @@ class PublicationTable:
         -------
         str
             Markdown text; estimates and their SE/CI share a cell, e.g. ``7.6 (0.4)``.
+
+        Raises
+        ------
+        None
+            The table was checked when :func:`publication_table` built it.
+
+        Examples
+        --------
+        >>> import pandas as pd, msme_stats as ms
+        >>> est = pd.DataFrame({"indicator": ["TR5", "TR5"], "sme_group": ["SME", "large"],
+        ...                     "estimate": [7.61, 14.08], "se": [0.41, 1.2]})
+        >>> t = ms.publication_table(est, rows="indicator", columns="sme_group", uncertainty="se",
+        ...                          title="Direct exports", source="World Bank Enterprise Surveys")
+        >>> print(t.to_markdown(), end="")
+        **Direct exports**
+        <BLANKLINE>
+        | Indicator | SMEs (5-99 employees) | Large firms (100+) |
+        |:---|---:|---:|
+        | Direct exports as % of sales | 7.6 (0.4) | 14.1 (1.2) |
+        <BLANKLINE>
+        Source: World Bank Enterprise Surveys
+        ...
         """
         t = self.table.reset_index()
         t.columns = [*self._row_names(), *self._col_names()]
         right = [False] * len(self._row_names()) + [True] * self.table.shape[1]
-        parts = [f"**{self.title}**", ""] if self.title else []
-        parts.append(table_to_markdown(t, right_align=right).rstrip("\n"))
-        if self.footnotes:
-            parts += ["", *self.footnotes]
-        return "\n".join(parts) + "\n"
+        return table_to_markdown(t, right_align=right, title=self.title, footnotes=self.footnotes)
 
     def to_latex(self) -> str:
         """LaTeX ``table`` float: ``\\caption``, ``\\label``, booktabs rules, ``tablenotes``.
@@ -398,6 +473,27 @@ class PublicationTable:
         -------
         str
             The LaTeX source of the float.
+
+        Raises
+        ------
+        None
+            The table was checked when :func:`publication_table` built it.
+
+        Stata/R equivalent
+        ------------------
+        Stata ``esttab using t.tex, se booktabs title()``; R ``modelsummary(..., output = "latex")``.
+
+        Examples
+        --------
+        >>> import pandas as pd, msme_stats as ms
+        >>> est = pd.DataFrame({"indicator": ["TR5", "TR5"], "sme_group": ["SME", "large"],
+        ...                     "estimate": [7.61, 14.08], "se": [0.41, 1.2]})
+        >>> t = ms.publication_table(est, rows="indicator", columns="sme_group", uncertainty="se",
+        ...                          title="Direct exports", source="World Bank Enterprise Surveys")
+        >>> tex = t.to_latex()
+        >>> print("\\n".join(x for x in tex.splitlines() if x.startswith(("Direct", " & ("))))
+        Direct exports as \\% of sales & 7.6 & 14.1 \\\\
+         & (0.4) & (1.2) \\\\
         """
         keys = self._row_keys()
         n_keys = len(self._row_names())
@@ -422,6 +518,21 @@ class PublicationTable:
         -------
         str
             A self-contained HTML fragment (no CSS).
+
+        Raises
+        ------
+        None
+            The table was checked when :func:`publication_table` built it.
+
+        Examples
+        --------
+        >>> import pandas as pd, msme_stats as ms
+        >>> est = pd.DataFrame({"indicator": ["TR5", "TR5"], "sme_group": ["SME", "large"],
+        ...                     "estimate": [7.61, 14.08], "se": [0.41, 1.2]})
+        >>> t = ms.publication_table(est, rows="indicator", columns="sme_group", uncertainty="se",
+        ...                          title="Direct exports", source="World Bank Enterprise Surveys")
+        >>> print(t.to_html().splitlines()[1])
+        <caption>Direct exports</caption>
         """
         import html
 
@@ -456,6 +567,21 @@ class PublicationTable:
         -------
         str
             CSV text.
+
+        Raises
+        ------
+        None
+            The table was checked when :func:`publication_table` built it.
+
+        Examples
+        --------
+        >>> import pandas as pd, msme_stats as ms
+        >>> est = pd.DataFrame({"indicator": ["TR5", "TR5"], "sme_group": ["SME", "large"],
+        ...                     "estimate": [7.61, 14.08], "se": [0.41, 1.2]})
+        >>> t = ms.publication_table(est, rows="indicator", columns="sme_group", uncertainty="se",
+        ...                          title="Direct exports", source="World Bank Enterprise Surveys")
+        >>> print(t.to_csv().splitlines()[1])
+        Direct exports as % of sales,7.6 (0.4),14.1 (1.2)
         """
         buf = io.StringIO()
         t = self.table.copy()
@@ -476,9 +602,32 @@ class PublicationTable:
         -------
         bytes
             The workbook; byte-identical for identical inputs.
+
+        Raises
+        ------
+        ImportError
+            openpyxl (a dependency of the package) is not installed.
+
+        Stata/R equivalent
+        ------------------
+        Stata ``putexcel``; R ``openxlsx::write.xlsx``.
+
+        Examples
+        --------
+        >>> import pandas as pd, msme_stats as ms
+        >>> est = pd.DataFrame({"indicator": ["TR5", "TR5"], "sme_group": ["SME", "large"],
+        ...                     "estimate": [7.61, 14.08], "se": [0.41, 1.2]})
+        >>> t = ms.publication_table(est, rows="indicator", columns="sme_group", uncertainty="se",
+        ...                          title="Direct exports", source="World Bank Enterprise Surveys")
+        >>> import io, openpyxl
+        >>> ws = openpyxl.load_workbook(io.BytesIO(t.to_excel_bytes())).active
+        >>> ws["A1"].value, ws["B4"].value, ws["B4"].number_format, ws["B5"].value
+        ('Direct exports', 7.61, '#,##0.0', 0.41)
+        >>> t.to_excel_bytes() == t.to_excel_bytes()
+        True
         """
-        from openpyxl import Workbook
-        from openpyxl.styles import Alignment, Font
+        from openpyxl import Workbook  # type: ignore[import-untyped]  # no stubs (types-openpyxl) installed
+        from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
 
         wb = Workbook()
         ws = wb.active
@@ -509,8 +658,8 @@ class PublicationTable:
                 if mark and _xl(v) is not None:
                     # keep the number numeric; put the marks in the next free column's comment row
                     cell.number_format = f'{fmt_est}"{_xl_escape(mark)}"'
-                for k, (frame, f) in enumerate(extra, start=1):
-                    ec = ws.cell(row=row + k, column=n_keys + 1 + c, value=_xl(frame.iat[r, c]))
+                for i, (frame, f) in enumerate(extra, start=1):
+                    ec = ws.cell(row=row + i, column=n_keys + 1 + c, value=_xl(frame.iat[r, c]))
                     ec.number_format = f
             row += 1 + len(extra)
         row += 1
@@ -524,7 +673,7 @@ class PublicationTable:
         wb.save(buf)
         return _fixed_zip_times(buf.getvalue())
 
-    def to_stata(self, path: str | Path, *, version: int = 118) -> Path:
+    def to_stata(self, path: str | Path, *, version: StataVersion = 118) -> Path:
         """Write the estimates behind the table as a Stata ``.dta`` with variable labels.
 
         One row per table cell (the tidy rows the table was built from: row and column keys,
@@ -549,9 +698,11 @@ class PublicationTable:
         OptionError
             When the table was built without its tidy rows.
 
-        Notes
-        -----
-        Stata equivalent of reading it back: ``use table.dta, clear``; R: ``haven::read_dta()``.
+        Stata/R equivalent
+        ------------------
+        Stata ``save table.dta`` after ``label variable``; R ``haven::write_dta()`` with
+        ``labelled`` columns. Read it back with ``use table.dta, clear`` or
+        ``haven::read_dta()``.
 
         Examples
         --------
@@ -585,7 +736,7 @@ class PublicationTable:
         atomic_write_bytes(target, buf.getvalue())
         return target
 
-    def write(self, path: str | Path, *, formats: Sequence[str] = FORMATS) -> list[Path]:
+    def write(self, path: str | Path, *, formats: Sequence[TableFormat] = FORMATS) -> list[Path]:
         """Write ``path`` with each suffix in ``formats`` atomically.
 
         Parameters
@@ -604,6 +755,20 @@ class PublicationTable:
         ------
         OptionError
             For a format not in the list above.
+
+        Examples
+        --------
+        >>> import pandas as pd, msme_stats as ms
+        >>> est = pd.DataFrame({"indicator": ["TR5", "TR5"], "sme_group": ["SME", "large"],
+        ...                     "estimate": [7.61, 14.08], "se": [0.41, 1.2]})
+        >>> t = ms.publication_table(est, rows="indicator", columns="sme_group", uncertainty="se",
+        ...                          title="Direct exports", source="World Bank Enterprise Surveys")
+        >>> import tempfile, pathlib
+        >>> files = t.write(pathlib.Path(tempfile.mkdtemp()) / "tr5", formats=["md", "tex", "xlsx"])
+        >>> [f.name for f in files]
+        ['tr5.md', 'tr5.tex', 'tr5.xlsx']
+        >>> files[0].read_text().splitlines()[0]
+        '**Direct exports**'
         """
         from ._atomic import atomic_write_bytes, atomic_write_text
 
@@ -626,6 +791,11 @@ class PublicationTable:
                 atomic_write_bytes(target, self.to_excel_bytes())
             written.append(target)
         return written
+
+
+def _known(v: Any) -> bool:
+    """True for a value that is not missing (one cell of a layout)."""
+    return bool(pd.notna(v))
 
 
 def _fixed_zip_times(data: bytes) -> bytes:
@@ -798,7 +968,8 @@ def _flag_marks(frame: pd.DataFrame, flags: bool, labels: Mapping[str, Any]) -> 
 
 def _layout(frame: pd.DataFrame, rows_l: list[str], cols_l: list[str], value: str,
             uncertainty: str | None, row_order: Sequence[str] | None,
-            column_order: Sequence[str] | None) -> tuple[pd.DataFrame, ...]:
+            column_order: Sequence[str] | None) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None,
+                                                          pd.DataFrame | None, pd.DataFrame]:
     """Spread values (and SEs, CI bounds and marks as asked) over the table, in the order asked.
 
     Returns ``values, se, ci_low, ci_high, marks`` (None for what is not shown)."""
@@ -820,12 +991,11 @@ def _layout(frame: pd.DataFrame, rows_l: list[str], cols_l: list[str], value: st
     return values, se, ci_low, ci_high, marks
 
 
-def _label_axes(tables: list[pd.DataFrame | None], rows_l: list[str], cols_l: list[str],
-                labels: Mapping[str, Any], row_labels: Mapping[str, str] | None,
+def _label_axes(values: pd.DataFrame, others: list[pd.DataFrame | None], rows_l: list[str],
+                cols_l: list[str], labels: Mapping[str, Any], row_labels: Mapping[str, str] | None,
                 column_labels: Mapping[str, str] | None) -> None:
-    """Replace the raw row and column keys of every layout (the first is the values) by
-    their labels, in place."""
-    values = tables[0]
+    """Replace the raw row and column keys of the values layout and of the ``others`` shown
+    (SE, CI bounds, marks; None = not shown) by their labels, in place."""
     col_labellers = [_labeller(c, {**labels.get(c, {}), **dict(column_labels or {})}) for c in cols_l]
     row_labellers = [_labeller(r, {**labels.get(r, {}), **dict(row_labels or {})}) for r in rows_l]
 
@@ -841,7 +1011,7 @@ def _label_axes(tables: list[pd.DataFrame | None], rows_l: list[str], cols_l: li
             [tuple(f(str(p)) for f, p in zip(row_labellers, i, strict=True)) for i in values.index])
     head_label = _labeller("column", labels.get("column"))
     new_index.names = [head_label(r) for r in rows_l]
-    for f in tables:
+    for f in [values, *others]:
         if f is not None:
             f.columns = pd.Index(new_cols)
             f.index = new_index
@@ -1066,6 +1236,12 @@ def publication_table(
         When two rows fall in the same cell, ``uncertainty`` is not one of the choices,
         ``decimals`` is negative, or ``contrast`` has several rows for one table row.
 
+    Stata/R equivalent
+    ------------------
+    Stata ``esttab``/``estout`` (``se`` or ``ci``, ``star(* 0.10 ** 0.05 *** 0.01)``,
+    ``coeflabels()``, ``title()``, ``addnotes()``); R ``modelsummary::datasummary`` or
+    ``modelsummary(..., stars = TRUE)``, ``gt``/``kableExtra`` for the layout.
+
     See Also
     --------
     msme_stats.tables.default_labels : where the labels come from.
@@ -1088,7 +1264,7 @@ def publication_table(
     flag_notes = _flag_marks(frame, flags, labels)
     values, se, ci_low, ci_high, marks = _layout(frame, rows_l, cols_l, value, uncertainty,
                                                  row_order, column_order)
-    _label_axes([values, se, ci_low, ci_high, marks], rows_l, cols_l, labels, row_labels, column_labels)
+    _label_axes(values, [se, ci_low, ci_high, marks], rows_l, cols_l, labels, row_labels, column_labels)
     contrast_note: list[str] = []
     if contrast is not None:
         contrast_note = _add_contrast(contrast, frame, rows_l, cols_l, value, uncertainty, row_order,

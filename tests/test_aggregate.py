@@ -155,3 +155,33 @@ def test_headline_carries_the_sme_minus_large_difference(aggregation):
             assert diff == pytest.approx(g.loc["SME", "estimate"] - g.loc["large", "estimate"], rel=1e-10)
         p = g["difference_p_value"].iloc[0]
         assert np.isnan(p) or 0 <= p <= 1
+
+
+def test_average_without_key_columns_is_one_average_over_countries():
+    # a frame with only survey ids and statistics used to fail inside pandas ("No group keys")
+    est = pd.DataFrame({"survey_id": ["KEN_2007", "KEN_2013", "GHA_2013"], "estimate": [10.0, 12.0, 6.0],
+                        "se": [1.0, 2.0, 1.5], "n": [300, 400, 350], "unit": "%"})
+    out = ms.cross_country_average(est)
+    assert len(out) == 1 and "_all" not in out.columns
+    assert out["estimate"].iloc[0] == pytest.approx((12.0 + 6.0) / 2)
+    assert out["se"].iloc[0] == pytest.approx(math.sqrt(2.0**2 + 1.5**2) / 2)
+    assert out["n_countries"].iloc[0] == 2 and out["unit"].iloc[0] == "%"
+
+
+def test_option_values_come_from_the_literal_types():
+    from msme_stats import _options
+
+    est = pd.DataFrame({"survey_id": ["KEN_2013"], "estimate": [1.0], "se": [0.1], "n": [10]})
+    with pytest.raises(OptionError, match="'simple', 'n_firms', 'sum_weight'"):
+        ms.cross_country_average(est, weighting="mean")
+    with pytest.raises(OptionError, match="'es', 'tec'"):
+        compare_published(est.assign(indicator="x"), family="edd")
+    with pytest.raises(OptionError, match="'es', 'tec', 'edd'"):
+        ms.list_indicators("wbes")
+    import typing
+
+    from msme_stats.aggregate.es import cross_country_average, headline_sme_vs_large
+    from msme_stats.aggregate.tec import tec_cross_country_average
+    assert typing.get_type_hints(cross_country_average)["weighting"] == _options.Weighting
+    assert typing.get_type_hints(headline_sme_vs_large)["aggregation"] == _options.HeadlineAggregation
+    assert typing.get_type_hints(tec_cross_country_average)["aggregation"] == _options.TecAggregation

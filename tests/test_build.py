@@ -142,7 +142,7 @@ def test_build_writes_files_and_manifest(registry, data_dir, tmp_path):
     assert table["share"].round(2).tolist() == [52.03, 15.5, 32.47]
     assert table["scale"].tolist() == [2, 2, 2]
     md = (out / "tab_exports.md").read_text()
-    assert md.splitlines()[0] == "| size_class | estimate | share | scale |"
+    assert md.splitlines()[:3] == ["**Exports by size**", "", "| size_class | estimate | share | scale |"]
     assert "| large | 14.10 | 52.03 | 2 |" in md
     tex = (out / "tab_exports.tex").read_text()
     assert "size\\_class & estimate & share & scale \\\\" in tex

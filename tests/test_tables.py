@@ -292,3 +292,25 @@ def test_every_built_table_compiles(tmp_path, tex):
     run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-2000:]
+
+
+def test_markdown_has_the_title_and_notes_like_the_other_formats():
+    # plain frames (the build's tables): bold title line, blank line, table, blank line, notes
+    df = pd.DataFrame({"country": ["KEN", "GHA"], "tr5": [10.94, 3.5]})
+    md = table_to_markdown(df, title="TR5 by country", footnotes=["Source: WBES.", "Synthetic data."])
+    assert md.splitlines() == ["**TR5 by country**", "", "| country | tr5 |", "|:---|---:|",
+                               "| KEN | 10.94 |", "| GHA | 3.50 |", "", "Source: WBES.", "Synthetic data."]
+    assert table_to_markdown(df).splitlines()[0] == "| country | tr5 |"  # no title: the table alone
+    # a frame carrying a PublicationTable without a title takes the build's title, as the LaTeX does
+    carried = averages()
+    carried.attrs[ATTRS_KEY] = ms.publication_table(averages(), rows="indicator", columns="sme_group",
+                                                    uncertainty="se", source="WBES")
+    md = table_to_markdown(carried, title="From the registry")
+    assert md.splitlines()[:2] == ["**From the registry**", ""]
+    assert md.splitlines()[-len(carried.attrs[ATTRS_KEY].footnotes):] == carried.attrs[ATTRS_KEY].footnotes
+    tex = table_to_latex(carried, title="From the registry")
+    assert r"\caption{From the registry}" in tex
+    # a table with its own title keeps it
+    titled = averages()
+    titled.attrs[ATTRS_KEY] = ms.publication_table(averages(), rows="indicator", columns="sme_group", title="Own")
+    assert table_to_markdown(titled, title="Other").splitlines()[0] == "**Own**"

@@ -13,19 +13,17 @@ import warnings
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from .._deprecate import _NOT_GIVEN, renamed_option
-from .._options import as_list, check_choice
+from .._options import HeadlineAggregation, TargetFamily, Weighting, as_list, check_choice, choices
 from ..errors import ExclusionWarning, MissingColumnsError, OptionError
 from ..reference import reference_path
 
 logger = logging.getLogger(__name__)
 
-Weighting = Literal["simple", "n_firms", "sum_weight"]
 _STAT_COLUMNS = {
     "estimate", "se", "ci_low", "ci_high", "df", "n", "sum_weight", "n_lonely_strata", "flags", "unit",
     "numerator", "denominator", "tec_denominator", "implicit_unknown_share", "variable",
@@ -112,13 +110,38 @@ def cross_country_average(
         convention, not a World Bank rule), ``ci_low``, ``ci_high``, ``n_countries``,
         ``n_firms``, ``year_min``, ``year_max``, ``countries`` and ``unit``.
 
-    Notes
-    -----
-    Stata equivalent of the default: ``collapse (mean) est, by(indicator size)`` on the
-    latest survey per country.
+    Raises
+    ------
+    MissingColumnsError
+        Neither ``country``/``year`` nor a ``survey_id`` of the form ``ISO_YYYY``.
+    OptionError
+        ``weighting`` is not allowed, both ``by`` and ``group_by`` are given, or no
+        estimate is left to average (for example outside ``posting_window``).
+    MsmeStatsError
+        Propagated from :func:`msme_stats.reference.country_groups` when ``by`` names a
+        group type and a country code is unknown.
+
+    Stata/R equivalent
+    ------------------
+    The default is Stata ``collapse (mean) estimate, by(indicator sme_group)`` on the latest
+    survey per country (R ``aggregate(estimate ~ indicator + sme_group, data, mean)``);
+    ``weighting="n_firms"`` is ``collapse (mean) estimate [aw=n]``.
+
+    Examples
+    --------
+    Kenya's 2013 survey replaces its 2007 one; the average is over Ghana and Kenya:
+
+    >>> est = pd.DataFrame({"survey_id": ["KEN_2007", "KEN_2013", "GHA_2013"], "indicator": "TR5",
+    ...                     "estimate": [10.0, 12.0, 6.0], "se": [1.0, 2.0, 1.5], "n": [300, 400, 350]})
+    >>> avg = cross_country_average(est)
+    >>> avg[["indicator", "estimate", "se", "n_countries", "n_firms", "countries"]]
+      indicator  estimate    se  n_countries  n_firms countries
+    0       TR5       9.0  1.25            2      750   GHA,KEN
+    >>> round(float(cross_country_average(est, weighting="n_firms")["estimate"].iloc[0]), 2)
+    9.2
     """
     by = renamed_option("cross_country_average", "group_by", group_by, "by", by)
-    weighting = check_choice("weighting", weighting, ("simple", "n_firms", "sum_weight"))
+    weighting = check_choice("weighting", weighting, choices(Weighting))
     est = _with_country_year(estimates)
     groups = as_list(by)
     for g in groups:
@@ -126,10 +149,15 @@ def cross_country_average(
     keys = [c for c in est.columns if c not in _STAT_COLUMNS and c not in {"country", "year", "survey_id", *groups}]
     use = _country_estimates(est, keys, latest_only=latest_only, posting_window=posting_window)
     gcols = [*groups, *keys]
-    out = _weighted_country_mean(use, gcols, weighting=weighting, level=level)
+    if not gcols:  # no key column: one average over all countries
+        use = use.assign(_all=0)
+    by_cols = gcols or ["_all"]
+    out = _weighted_country_mean(use, by_cols, weighting=weighting, level=level)
     if "unit" in use.columns:
-        units = use.groupby(gcols, dropna=False, observed=True, sort=True)["unit"].first().reset_index(drop=True)
+        units = use.groupby(by_cols, dropna=False, observed=True, sort=True)["unit"].first().reset_index(drop=True)
         out["unit"] = units.to_numpy()
+    if not gcols:
+        out = out.drop(columns="_all")
     out.attrs["params"] = {
         "by": groups, "latest_only": latest_only, "posting_window": posting_window,
         "weighting": weighting, "level": level, "se_rule": "independent countries",
@@ -193,13 +221,15 @@ def _weighted_country_mean(use: pd.DataFrame, gcols: list[str], *, weighting: st
     from scipy.stats import norm
 
     q = norm.ppf(0.5 + level / 2)
-    out.insert(out.columns.get_loc("_var"), "se", np.sqrt(out.pop("_var")))
-    out.insert(out.columns.get_loc("se") + 1, "ci_low", out["estimate"] - q * out["se"])
-    out.insert(out.columns.get_loc("ci_low") + 1, "ci_high", out["estimate"] + q * out["se"])
+    pos = list(out.columns).index("_var")  # the aggregated columns are unique
+    out.insert(pos, "se", np.sqrt(out.pop("_var")))
+    out.insert(pos + 1, "ci_low", out["estimate"] - q * out["se"])
+    out.insert(pos + 2, "ci_high", out["estimate"] + q * out["se"])
     return out
 
 
-Aggregation = Literal["country_mean", "sales_weighted", "pooled", "pooled_sales", "exporters_only"]
+#: the aggregation variants of :func:`headline_sme_vs_large` (METHODS 2.8)
+Aggregation = HeadlineAggregation
 _SALES_SHARE_INDICATORS = ("es_direct_export_intensity", "es_indirect_export_intensity", "es_total_export_intensity")
 
 
@@ -261,20 +291,76 @@ def headline_sme_vs_large(
     WTR 2016 Section B key facts (ref_ids WTR2016_DEV_SME_MANUF_EXPSHARE,
     WTR2016_DEV_LARGE_MANUF_EXPSHARE, WTR2016_DEV_SME_MANUF_INDIRECT); METHODS 2.6-2.8.
 
+    Parameters
+    ----------
+    firms
+        Canonical firm frame of several surveys (:func:`msme_stats.load_wbes`).
+    indicators
+        Catalogue ids, World Bank codes or aliases (default: direct and indirect export
+        intensity).
+    sector
+        Sector of the firms compared (a subpopulation on the full design); None = all.
+    aggregation
+        ``"country_mean"`` (default), ``"sales_weighted"``, ``"exporters_only"``,
+        ``"pooled"`` or ``"pooled_sales"`` (see Definition).
+    fx
+        Exchange rates by ``survey_id`` (``pooled_sales`` only).
+    by, latest_only, posting_window, weighting
+        As in :func:`cross_country_average` (not used by the pooled variants, except
+        ``latest_only``/``posting_window``, which select the surveys pooled).
+    group_by
+        Deprecated alias of ``by``.
+    **estimate_options
+        Options of :func:`msme_stats.estimate` (``weight``, ``lonely_psu``, ...); the design
+        options are also used for the differences (:func:`msme_stats.contrast`).
+
     Returns
     -------
     pandas.DataFrame
         As :func:`cross_country_average`, with ``indicator`` and ``sme_group`` columns; the
         pooled variants give ``estimate``, ``se``, ``ci_low``, ``ci_high`` (design-based, all
         surveys in one design), ``n_countries`` and ``n_firms``. ``attrs["params"]`` records
-        the aggregation.
+        the aggregation. Every variant adds the SME minus large ``difference`` with its
+        ``difference_se`` and ``difference_p_value``.
+
+    Raises
+    ------
+    OptionError
+        ``aggregation`` or another option is not allowed; a sales-based variant asked for an
+        indicator that is not a % of sales; ``pooled_sales`` without ``fx`` or with a survey
+        missing from it.
+    UnknownIndicatorError
+        An indicator is not in the catalogue.
+    MsmeStatsError
+        Propagated from :func:`msme_stats.estimate`, :func:`msme_stats.contrast` and
+        :func:`cross_country_average` (missing columns, invalid values, design errors).
+
+    Stata/R equivalent
+    ------------------
+    Per survey Stata ``svy, subpop(manuf): mean d3c, over(sme)`` (R ``svyby``), then
+    ``collapse (mean)`` over the latest survey of each country.
+
+    Examples
+    --------
+    Two synthetic surveys bundled with the package (``data/wbes_synthetic``):
+
+    >>> import warnings
+    >>> import msme_stats as ms
+    >>> from msme_stats._paths import data_dir
+    >>> files = [data_dir() / "wbes_synthetic" / f"{s}_synthetic.dta" for s in ("KEN_2013", "GHA_2013")]
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # load_wbes reports its recodes of missing codes
+    ...     firms = ms.load_wbes(files)
+    >>> h = headline_sme_vs_large(firms, indicators=["TR5"])
+    >>> h[["sme_group", "estimate", "se", "n_countries", "difference", "difference_se"]].round(1)
+      sme_group  estimate   se  n_countries  difference  difference_se
+    0       SME       8.8  1.5            2        -9.3            2.9
+    1     large      18.0  2.5            2        -9.3            2.9
     """
     from ..indicators import resolve_indicator
 
     by = renamed_option("headline_sme_vs_large", "group_by", group_by, "by", by)
-    aggregation = check_choice(
-        "aggregation", aggregation, ("country_mean", "sales_weighted", "pooled", "pooled_sales", "exporters_only")
-    )
+    aggregation = check_choice("aggregation", aggregation, choices(HeadlineAggregation))
     ids = [resolve_indicator(i) for i in indicators]
     scope = _headline_scope(firms, sector=sector, aggregation=aggregation, latest_only=latest_only,
                             posting_window=posting_window)
@@ -443,6 +529,28 @@ def published_values(reference_values: str | os.PathLike | pd.DataFrame | None =
     that are not in that file, e.g. the 2022 updates). Both have the columns ``ref_id,
     source, source_url, geo, year, indicator, breakdown, value, unit, basis, notes``;
     values are kept as text so their rounding (the tolerance) is known.
+
+    Parameters
+    ----------
+    reference_values
+        Path of a ``reference_values.csv``, or a frame with its columns; None = the
+        repository's ``data/published_reference_values/reference_values.csv``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``ref_id`` (the first where a ``ref_id`` repeats), text columns.
+
+    Raises
+    ------
+    UnreadableFileError
+        The file does not exist.
+
+    Examples
+    --------
+    >>> pv = published_values()
+    >>> pv.loc["WTR2016_DEV_SME_MANUF_EXPSHARE", ["value", "unit", "year"]].tolist()
+    ['7.6', 'percent', '2016 report']
     """
     from .._paths import data_dir
     from ..errors import UnreadableFileError
@@ -478,6 +586,19 @@ def published_targets() -> pd.DataFrame:
         ``target_id``, ``ref_id_2016`` and ``ref_id_2022`` (rows of
         :func:`published_values`), ``family``, ``description``, ``indicator``, ``filters``
         (``col=value;...``), ``source``, ``tag``.
+
+    Raises
+    ------
+    None
+        In normal use: the targets are a file of the package
+        (``reference/published_targets.csv``); a broken installation without it raises
+        ``FileNotFoundError``.
+
+    Examples
+    --------
+    >>> t = published_targets().set_index("target_id")
+    >>> t.loc["wtr16_direct_export_intensity_manuf_sme", ["indicator", "filters"]].tolist()
+    ['es_direct_export_intensity', 'sme_group=SME']
     """
     return _targets().copy()
 
@@ -485,7 +606,7 @@ def published_targets() -> pd.DataFrame:
 def compare_published(
     recomputed: pd.DataFrame,
     *,
-    family: str | None = None,
+    family: TargetFamily | None = None,
     tolerance: float | None = None,
     reference_values: str | os.PathLike | pd.DataFrame | None = None,
 ) -> pd.DataFrame:
@@ -511,27 +632,49 @@ def compare_published(
         ``update_2022``, ``recomputed``, ``se``, ``n_countries``, ``diff_2016``,
         ``within_rounding_2016``, ``source`` and ``tag``. Targets with no matching row in
         ``recomputed`` have a missing ``recomputed``.
+
+    Raises
+    ------
+    OptionError
+        ``family`` is not ``"es"``, ``"tec"`` or None.
+    UnreadableFileError
+        Propagated from :func:`published_values`.
+
+    Examples
+    --------
+    >>> recomputed = pd.DataFrame({"indicator": "es_direct_export_intensity",
+    ...                            "sme_group": ["SME", "large"], "estimate": [7.62, 18.0],
+    ...                            "se": [1.5, 2.5], "n_countries": [2, 2]})
+    >>> cmp = compare_published(recomputed, family="es")
+    >>> print(cmp[["target_id", "published_2016", "recomputed", "within_rounding_2016"]].head(2)
+    ...       .to_string(index=False))
+                                target_id  published_2016  recomputed  within_rounding_2016
+      wtr16_direct_export_intensity_manuf_sme             7.6        7.62                  True
+    wtr16_direct_export_intensity_manuf_large            14.1       18.00                 False
     """
     targets = published_targets()
     values = published_values(reference_values)
+    if family is not None:
+        family = check_choice("family", family, choices(TargetFamily))
     if family:
         targets = targets[targets["family"] == family]
     rows = []
     for t in targets.itertuples(index=False):
         sel = recomputed["indicator"] == t.indicator if "indicator" in recomputed else pd.Series(False, index=recomputed.index)
-        for cond in filter(None, t.filters.split(";")):
-            col, val = cond.split("=", 1)
+        for cond in filter(None, str(t.filters).split(";")):
+            col, want = cond.split("=", 1)
             if col not in recomputed.columns:
                 sel &= False
                 continue
-            sel &= recomputed[col].astype(str) == val
+            sel &= recomputed[col].astype(str) == want
         hit = recomputed[sel]
         val = float(hit["estimate"].iloc[0]) if len(hit) == 1 else np.nan
         se = float(hit["se"].iloc[0]) if len(hit) == 1 and "se" in hit else np.nan
         ncty = int(hit["n_countries"].iloc[0]) if len(hit) == 1 and "n_countries" in hit else np.nan
-        text16 = values.loc[t.ref_id_2016, "value"] if t.ref_id_2016 else ""
+        # values has one row per ref_id (published_values drops duplicates): .at gives the text
+        text16 = str(values.at[str(t.ref_id_2016), "value"]) if t.ref_id_2016 else ""
         pub = float(text16) if text16 else np.nan
-        upd = float(values.loc[t.ref_id_2022, "value"]) if t.ref_id_2022 else np.nan
+        upd = float(str(values.at[str(t.ref_id_2022), "value"])) if t.ref_id_2022 else np.nan
         tol = tolerance if tolerance is not None else _half_unit(text16)
         rows.append({
             "target_id": t.target_id, "description": t.description, "published_2016": pub,

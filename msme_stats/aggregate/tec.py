@@ -13,13 +13,21 @@ import logging
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from .._docs import fill_doc
-from .._options import as_list, check_choice
+from .._options import (
+    TecAggregation,
+    TecDenominator,
+    YearRule,
+    YearRuleName,
+    as_list,
+    check_choice,
+    choices,
+)
 from ..errors import (
     DuplicateIdError,
     InvalidValueError,
@@ -41,12 +49,20 @@ def tec_cross_country_average(
     estimates: pd.DataFrame,
     *,
     countries: Sequence[str] | None = None,
-    year_rule: str | int | tuple[int, int] = "latest",
-    aggregation: str = "country_mean",
+    year_rule: YearRule = "latest",
+    aggregation: TecAggregation = "country_mean",
     exclude_aggregates: bool = True,
     complete_cells_only: bool = False,
 ) -> pd.DataFrame:
     """Average TEC indicators across countries (simple mean or pooled ratio).
+
+    Definition
+    ----------
+    METHODS §3.5 (cross-country aggregation, parameter ``aggregation``).
+
+    Source
+    ------
+    WTR 2016 Section B ("on average"); METHODS §3.6 for the pooled variant.
 
     Parameters
     ----------
@@ -73,15 +89,38 @@ def tec_cross_country_average(
         whose estimate is NaN for the year(s) considered (excluded, not imputed).
         ``numerator``/``denominator`` are the pooled sums (pooled only). ``se`` etc. are NaN.
 
-    Definition
-    ----------
-    METHODS §3.5 (cross-country aggregation, parameter ``aggregation``).
-
-    Source
+    Raises
     ------
-    WTR 2016 Section B ("on average"); METHODS §3.6 for the pooled variant.
+    OptionError
+        ``estimates`` is not a DataFrame, or ``aggregation``/``year_rule`` is not allowed.
+    MissingColumnsError
+        ``estimates`` lacks a cell column, ``country``, ``year``, ``estimate`` (or, for
+        ``"pooled"``, ``numerator``/``denominator``).
+    InvalidValueError
+        Pooled ratios over several currencies, or non-numeric values.
+    DuplicateIdError
+        Two rows hold the same indicator cell, country and year (a country would count twice).
+    UnknownCodeError
+        A code of ``countries`` is not in the estimates.
+
+    Stata/R equivalent
+    ------------------
+    ``"country_mean"``: Stata ``collapse (mean) estimate, by(indicator flow size_class)``
+    on the selected country-years, R ``aggregate(estimate ~ indicator + size_class, data,
+    mean)``. ``"pooled"``: ``collapse (sum) numerator denominator`` then the ratio.
+
+    Examples
+    --------
+    >>> import msme_stats as ms
+    >>> from msme_stats._paths import data_dir
+    >>> tec = ms.load_tec(data_dir() / "tec_samples" / "ext_tec01_synthetic.tsv")  # bundled specimen
+    >>> res = ms.tec_indicators(tec, "msme_share_export_value")
+    >>> avg = tec_cross_country_average(res, year_rule=2018)
+    >>> avg[["indicator", "year", "estimate", "n_countries", "n_missing"]].round(1)
+                     indicator  year  estimate  n_countries  n_missing
+    0  msme_share_export_value  2018      46.7           18          2
     """
-    aggregation = check_choice("aggregation", aggregation, ["country_mean", "pooled"])
+    aggregation = check_choice("aggregation", aggregation, choices(TecAggregation))
     if not isinstance(estimates, pd.DataFrame):
         raise OptionError("tec_cross_country_average: estimates must be a DataFrame from "
                           f"msme_stats.tec_indicators, not {type(estimates).__name__}.")
@@ -111,7 +150,7 @@ def tec_cross_country_average(
 
 
 def _select_estimates(
-    est: pd.DataFrame, *, countries: Sequence[str] | None, year_rule: str | int | tuple[int, int],
+    est: pd.DataFrame, *, countries: Sequence[str] | None, year_rule: YearRule,
     exclude_aggregates: bool, complete_cells_only: bool,
 ) -> pd.DataFrame:
     """Rows of :func:`tec_cross_country_average`: countries only, the chosen ones, complete cells, years."""
@@ -144,7 +183,7 @@ def _select_estimates(
 
 
 def _average_rows(
-    est: pd.DataFrame, *, per_year: bool, aggregation: str, year_rule: str | int | tuple[int, int],
+    est: pd.DataFrame, *, per_year: bool, aggregation: str, year_rule: YearRule,
 ) -> list[dict]:
     """One row per indicator cell (and year): the country mean or pooled ratio, and the countries."""
     ok = est[est["estimate"].notna()]
@@ -181,13 +220,13 @@ def _average_rows(
     return rows
 
 
-def _year_rule_option(year_rule):
+def _year_rule_option(year_rule: Any) -> YearRule:
     """'latest', an integer year or (start, end) with start <= end; anything else raises."""
     def is_int(v):
         return isinstance(v, int | np.integer) and not isinstance(v, bool)
 
     if isinstance(year_rule, str):
-        return check_choice("year_rule", year_rule, ["latest"])
+        return check_choice("year_rule", year_rule, choices(YearRuleName))
     if is_int(year_rule):
         return int(year_rule)
     if isinstance(year_rule, tuple | list) and len(year_rule) == 2 and all(
@@ -242,6 +281,14 @@ def _check_estimates(est: pd.DataFrame, aggregation: str) -> None:
 def change_between(estimates: pd.DataFrame, start: int, end: int) -> pd.DataFrame:
     """Change of each indicator between two reference years (``*_change``).
 
+    Definition
+    ----------
+    x_{c,end} - x_{c,start} per country and indicator cell.
+
+    Source
+    ------
+    WTO 2022 update ("MSME shares of export and import values grew"), INDICATORS §5.
+
     Parameters
     ----------
     estimates
@@ -258,13 +305,26 @@ def change_between(estimates: pd.DataFrame, start: int, end: int) -> pd.DataFram
         (percentage points for shares); NaN if either end is NaN. ``crosses_series_break`` is
         True when start < 2022 <= end (size basis changed to employees plus self-employed).
 
-    Definition
-    ----------
-    x_{c,end} - x_{c,start} per country and indicator cell.
-
-    Source
+    Raises
     ------
-    WTO 2022 update ("MSME shares of export and import values grew"), INDICATORS §5.
+    OptionError
+        ``estimates`` is not a DataFrame or ``start``/``end`` is not an integer year.
+    InvalidValueError
+        ``start`` or ``end`` is not a year of the estimates.
+
+    Examples
+    --------
+    >>> import msme_stats as ms
+    >>> from msme_stats._paths import data_dir
+    >>> tec = ms.load_tec(data_dir() / "tec_samples" / "ext_tec01_synthetic.tsv")  # bundled specimen
+    >>> res = ms.tec_indicators(tec, "msme_share_export_value")
+    >>> ch = change_between(res, 2016, 2022)
+    >>> aut = ch.query("country == 'AUT'")
+    >>> aut[["estimate_start", "estimate_end", "change"]].round(1)
+       estimate_start  estimate_end  change
+    0            45.0          43.6    -1.4
+    >>> aut["change_unit"].iloc[0], bool(aut["crosses_series_break"].iloc[0])
+    ('percentage points', True)
     """
     from ..sources.tec import series_break_year
 
@@ -306,8 +366,8 @@ def tec_compare_published(
     *,
     business_counts: pd.DataFrame | None = None,
     countries: Sequence[str] | None = None,
-    year_rule: str | int | tuple[int, int] = "latest",
-    tec_denominator: str = "total",
+    year_rule: YearRule = "latest",
+    tec_denominator: TecDenominator = "total",
     activity: str = "TOTAL",
     participation_activity: str | Mapping[str, str] | None = None,
     complete_cells_only: bool = False,
@@ -320,6 +380,16 @@ def tec_compare_published(
     by size; needs ``business_counts``), 36 % / 41 % (2022 update, MSME share of exports /
     imports). Values come from ``reference_values.csv`` (WTR 2016) or
     ``published_values_extra.csv`` (the others; sources in the file).
+
+    Definition
+    ----------
+    recomputed = :func:`tec_cross_country_average` of the target indicator; both
+    ``aggregation="country_mean"`` and ``"pooled"`` are reported.
+
+    Source
+    ------
+    WTO, World Trade Report 2016, Section B key facts; WTO MSME page (2022 update, as copied
+    at icsb.org); INDICATORS §4.4-4.6 and §5.
 
     Parameters
     ----------
@@ -347,15 +417,30 @@ def tec_compare_published(
         year_rule, source, note``. Tolerance: half a unit of the last published digit
         (INDICATORS §0.4).
 
-    Definition
-    ----------
-    recomputed = :func:`tec_cross_country_average` of the target indicator; both
-    ``aggregation="country_mean"`` and ``"pooled"`` are reported.
-
-    Source
+    Raises
     ------
-    WTO, World Trade Report 2016, Section B key facts; WTO MSME page (2022 update, as copied
-    at icsb.org); INDICATORS §4.4-4.6 and §5.
+    UnreadableFileError
+        The published values file is not found, or lacks a target's ``ref_id``.
+    OptionError
+        ``reference_values`` is neither a path nor a frame, or an option is not allowed.
+    UnknownCodeError
+        A code of ``countries`` is not in the data.
+    MsmeStatsError
+        Propagated from :func:`msme_stats.tec_indicators` and
+        :func:`tec_cross_country_average` (invalid TEC frames).
+
+    Examples
+    --------
+    The bundled specimen is synthetic, so its values are not the published ones:
+
+    >>> import msme_stats as ms
+    >>> from msme_stats._paths import data_dir
+    >>> tec = ms.load_tec(data_dir() / "tec_samples" / "ext_tec01_synthetic.tsv")  # bundled specimen
+    >>> cmp = tec_compare_published(tec)
+    >>> cmp[["target_id", "published", "aggregation", "recomputed"]].head(2).round(1)
+                           target_id  published   aggregation  recomputed
+    0  wtr16_msme_export_value_share       34.0  country_mean        46.3
+    1  wtr16_msme_export_value_share       34.0        pooled        45.0
     """
     targets = _read_csv_ref("tec_targets.csv")
     published = _published(reference_values)
@@ -373,7 +458,8 @@ def tec_compare_published(
             raise UnreadableFileError(f"published value {t.ref_id!r} not found in "
                                       "reference_values.csv or published_values_extra.csv.")
         rows.extend(_target_rows(
-            t, published.loc[t.ref_id], est, countries=countries, year_rule=year_rule,
+            # published_values drops duplicate ref_ids, so .loc gives one row (a Series)
+            t, cast(pd.Series, published.loc[str(t.ref_id)]), est, countries=countries, year_rule=year_rule,
             complete_cells_only=complete_cells_only, no_counts=business_counts is None,
             tec_denominator=tec_denominator, activity=activity))
     return pd.DataFrame(rows)
@@ -425,7 +511,7 @@ def _check_countries(est: pd.DataFrame, countries: Sequence[str] | None) -> None
 
 def _target_rows(
     t: Any, pub: pd.Series, est: pd.DataFrame, *, countries: Sequence[str] | None,
-    year_rule: str | int | tuple[int, int], complete_cells_only: bool, no_counts: bool,
+    year_rule: YearRule, complete_cells_only: bool, no_counts: bool,
     tec_denominator: str, activity: str,
 ) -> list[dict]:
     """Rows of one target: the published value beside both aggregations of the recomputation."""

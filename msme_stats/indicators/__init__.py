@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._docs import fill_doc
-from .._options import as_list, check_choice, check_number
+from .._options import IndicatorFamily, PartialMissing, as_list, check_choice, check_number, choices
 from ..classify import sme_group
 from ..errors import (
     ExclusionWarning,
@@ -81,7 +81,7 @@ def _edd_catalogue() -> pd.DataFrame:
     })
 
 
-def list_indicators(family: str | None = None) -> pd.DataFrame:
+def list_indicators(family: IndicatorFamily | None = None) -> pd.DataFrame:
     """The indicator registry as a DataFrame.
 
     Parameters
@@ -100,15 +100,53 @@ def list_indicators(family: str | None = None) -> pd.DataFrame:
         ``manufacturing``), ``wb_code`` (World Bank code where one exists), ``aliases``,
         ``source`` and ``wtr_ref`` (World Trade Report key fact or figure). For EDD series
         ``wb_code`` holds the EDD code (``A1`` ... ``E6``) and ``aliases`` the API number.
+
+    Raises
+    ------
+    OptionError
+        ``family`` is not ``"es"``, ``"tec"``, ``"edd"`` or None.
+
+    Examples
+    --------
+    >>> es = list_indicators("es")
+    >>> len(es), len(list_indicators("edd"))
+    (21, 98)
+    >>> es.set_index("id").loc["es_direct_exporter_share_10", ["wb_code", "unit", "estimator"]].tolist()
+    ['IC.FRM.TRD.TR16', '% of firms', 'proportion']
     """
     cat = _catalogue().copy()
     if family is not None:
+        family = check_choice("family", family, choices(IndicatorFamily))
         cat = cat[cat["family"] == family].reset_index(drop=True)
     return cat
 
 
 def resolve_indicator(name: str) -> str:
-    """Return the catalogue id for an id, a World Bank code (``"IC.FRM.TRD.TR5"``) or an alias (``"TR5"``)."""
+    """Return the catalogue id for an id, a World Bank code (``"IC.FRM.TRD.TR5"``) or an alias (``"TR5"``).
+
+    Parameters
+    ----------
+    name
+        A catalogue id, a World Bank code or an alias (codes and aliases are matched without
+        regard to case; surrounding spaces are ignored).
+
+    Returns
+    -------
+    str
+        The catalogue id (column ``id`` of :func:`list_indicators`).
+
+    Raises
+    ------
+    UnknownIndicatorError
+        ``name`` is none of these; the message lists example ids.
+
+    Examples
+    --------
+    >>> resolve_indicator("TR5")
+    'es_direct_export_intensity'
+    >>> resolve_indicator("ic.frm.trd.tr16")
+    'es_direct_exporter_share_10'
+    """
     key = str(name).strip()
     ids, names = _lookup()
     if key in ids:
@@ -182,7 +220,28 @@ _CI_BY_ESTIMATOR = {
 
 def result_unit(catalogue_unit: str) -> str:
     """The ``unit`` column of results: ``"%"`` for percentages (0-100), ``"share"`` for 0-1
-    fractions, else the catalogue unit (``"days"``). One convention for ES, TEC and EDD."""
+    fractions, else the catalogue unit (``"days"``). One convention for ES, TEC and EDD.
+
+    Parameters
+    ----------
+    catalogue_unit
+        The ``unit`` text of a catalogue row (``"% of sales"``, ``"percent"``, ``"days"``, ...).
+
+    Returns
+    -------
+    str
+        ``"%"``, ``"share"`` or the catalogue unit stripped of surrounding spaces.
+
+    Raises
+    ------
+    None
+        Any value is turned into text; nothing is raised.
+
+    Examples
+    --------
+    >>> result_unit("% of sales"), result_unit("share of firms"), result_unit("days")
+    ('%', 'share', 'days')
+    """
     u = str(catalogue_unit).strip()
     low = u.lower()
     if low.startswith("%") or low.startswith("percent") or low in ("pct", "per cent"):
@@ -299,7 +358,7 @@ def estimate(
     by: str | Sequence[str] | None = ("survey_id",),
     where: pd.Series | str | None = None,
     threshold: float = 10.0,
-    partial_missing: str = "strict",
+    partial_missing: PartialMissing = "strict",
     manufacturing_only: bool = True,
     share_over: str | None = None,
     ci_method: str | None = None,
@@ -347,9 +406,47 @@ def estimate(
 
     Raises
     ------
-    UnknownIndicatorError, OptionError, MissingColumnsError, InvalidValueError (text or raw
-    negative WBES codes in a variable, a by column missing for every firm, an empty scope),
+    UnknownIndicatorError
+        An indicator is not in the catalogue, or is not an Enterprise Surveys indicator.
+    OptionError
+        An option value is not allowed (``ci_method`` that does not apply to an indicator,
+        ``threshold`` outside (0, 100], empty ``indicators``, design options given with a
+        declared design).
+    MissingColumnsError
+        A ``by`` column, a design column or an indicator's variable is missing.
+    InvalidValueError
+        Text or raw negative WBES codes in a variable, percentages outside [0, 100], a
+        ``by`` column missing for every firm, an empty scope; ``firms`` is neither a frame
+        nor a design.
     DuplicateIdError, InvalidWeightError, DesignError
+        Propagated from :func:`msme_stats.svyset` (repeated firm ids, invalid weights, a
+        design that cannot be estimated).
+
+    Stata/R equivalent
+    ------------------
+    Stata ``svyset idstd [pw=wmedian], strata(strata) singleunit(scaled)`` then
+    ``svy: mean d3c, over(size)`` (``svy: proportion`` for 0/1 indicators, ``svy: ratio``
+    for ratios of totals); R ``svyby(~d3c, ~size, svydesign(ids=~1, strata=~strata,
+    weights=~wmedian, data=d), svymean, na.rm=TRUE)`` (``svyciprop`` for the logit interval
+    of a proportion, ``svyratio`` for ratios).
+
+    Examples
+    --------
+    A synthetic WBES survey bundled with the package (``data/wbes_synthetic``):
+
+    >>> import warnings
+    >>> import msme_stats as ms
+    >>> from msme_stats._paths import data_dir
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # load_wbes reports its recodes of missing codes
+    ...     firms = ms.load_wbes(data_dir() / "wbes_synthetic" / "KEN_2013_synthetic.dta")
+    >>> res = estimate(firms, ["TR5", "TR16"], by=["survey_id", "sme_group"])
+    >>> res[["indicator", "sme_group", "estimate", "se", "ci_low", "ci_high", "n"]].round(1)
+                         indicator sme_group  estimate   se  ci_low  ci_high    n
+    0   es_direct_export_intensity       SME      10.3  1.3     8.0     13.2  311
+    1   es_direct_export_intensity     large      19.6  2.7    14.9     25.3  101
+    2  es_direct_exporter_share_10       SME      26.0  3.1    20.5     32.5  311
+    3  es_direct_exporter_share_10     large      54.8  6.6    41.9     67.1  101
     """
     design_opts = dict(weight=weight, strata=strata, survey=survey, domain_mode=domain_mode,
                        lonely_psu=lonely_psu, adjust_center=adjust_center, ci_df=ci_df, level=level,
@@ -376,12 +473,12 @@ def estimate(
 
 def _es_options(
     indicators: Any, threshold: Any, partial_missing: Any, manufacturing_only: Any
-) -> tuple[list[str], float, str]:
+) -> tuple[list[str], float, PartialMissing]:
     """Check the options of :func:`estimate`: resolved ids, threshold and partial_missing."""
     ids = [resolve_indicator(i) for i in as_list(indicators)]
     if not ids:
         raise OptionError("indicators is empty; give at least one indicator id.")
-    partial_missing = check_choice("partial_missing", partial_missing, ("strict", "known_component"))
+    partial_missing = check_choice("partial_missing", partial_missing, choices(PartialMissing))
     threshold = check_number("threshold", threshold, low=0.0, high=100.0)
     if not isinstance(manufacturing_only, bool | np.bool_):
         raise OptionError(f"manufacturing_only={manufacturing_only!r} must be True or False.")
@@ -434,7 +531,7 @@ def _es_metas(ids: list[str], ci_method: str | None) -> list[tuple[str, Any, str
                 "indicators. Use msme_stats.tec_indicators for TEC tables and "
                 "msme_stats.exporter_dynamics for EDD series."
             )
-        metas.append((ind, meta, *_ci_for(ind, meta["estimator"], meta["unit"], ci_method)))
+        metas.append((ind, meta, *_ci_for(ind, str(meta["estimator"]), str(meta["unit"]), ci_method)))
     return metas
 
 
@@ -581,7 +678,7 @@ def contrast(
     by: str | Sequence[str] | None = None,
     where: pd.Series | str | None = None,
     threshold: float = 10.0,
-    partial_missing: str = "strict",
+    partial_missing: PartialMissing = "strict",
     manufacturing_only: bool = True,
     weight: str = _UNSET, strata: str = _UNSET, survey: str = _UNSET, domain_mode: str = _UNSET,
     lonely_psu: str = _UNSET, adjust_center: str = _UNSET, ci_df: str = _UNSET,
@@ -628,6 +725,42 @@ def contrast(
         ``estimate_b``, ``difference``, ``se``, ``ci_low``, ``ci_high``, ``df``, ``t``,
         ``p_value``, ``n_a``, ``n_b``, ``n_lonely_strata``, ``flags``, ``unit`` (``"%"``
         points for percentages).
+
+    Raises
+    ------
+    OptionError
+        ``indicator`` is not one string, is a share-of-total indicator, ``between`` is not
+        one column name, or an option value is not allowed.
+    UnknownIndicatorError
+        ``indicator`` is not in the catalogue or not an Enterprise Surveys indicator.
+    MissingColumnsError
+        A ``by``/``between`` column, a design column or a variable is missing.
+    InvalidValueError
+        Text or raw negative WBES codes in a variable; ``firms`` is neither a frame nor a
+        design.
+    DuplicateIdError, InvalidWeightError, DesignError
+        Propagated from :func:`msme_stats.svyset` when the design is declared.
+
+    Stata/R equivalent
+    ------------------
+    Stata ``svy: mean d3c, over(sme)`` then ``lincom [d3c]SME - [d3c]large``; R
+    ``svyby(~d3c, ~sme, design, svymean, covmat=TRUE)`` then
+    ``svycontrast(b, c(1, -1))``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import msme_stats as ms
+    >>> from msme_stats._paths import data_dir
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # load_wbes reports its recodes of missing codes
+    ...     firms = ms.load_wbes(data_dir() / "wbes_synthetic" / "KEN_2013_synthetic.dta")
+    >>> d = contrast(firms, "TR5", between="sme_group", levels=("SME", "large"), by="survey_id")
+    >>> d[["survey_id", "estimate_a", "estimate_b", "difference", "se", "df"]].round(2)
+      survey_id  estimate_a  estimate_b  difference    se  df
+    0  KEN_2013       10.32       19.57       -9.24  2.82  375
+    >>> bool(d["p_value"].iloc[0] < 0.01)
+    True
     """
     design_opts = dict(weight=weight, strata=strata, survey=survey, domain_mode=domain_mode,
                        lonely_psu=lonely_psu, adjust_center=adjust_center, ci_df=ci_df, level=level,
@@ -672,7 +805,7 @@ def _contrast_indicator(indicator: Any) -> tuple[str, Any]:
 
 def _conventions(threshold: Any, partial_missing: Any) -> Conventions:
     """Checked :class:`Conventions` of the firm-level derivations."""
-    partial_missing = check_choice("partial_missing", partial_missing, ("strict", "known_component"))
+    partial_missing = check_choice("partial_missing", partial_missing, choices(PartialMissing))
     threshold = check_number("threshold", threshold, low=0.0, high=100.0)
     return Conventions(threshold=threshold, partial_missing=partial_missing)
 

@@ -14,15 +14,51 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from .._options import check_choice
+from .._docs import PARAMS, doc_filler
+from .._options import PartialMissing, check_choice, choices
 from ..errors import MissingColumnsError
 
-PartialMissing = Literal["strict", "known_component"]
+#: numpydoc sections shared by the 21 firm-variable functions below (see :mod:`msme_stats._docs`)
+_FIRM_PIECES: dict[str, str] = {
+    "firm_params": """\
+Parameters
+----------
+firms
+    Canonical firm frame (:func:`msme_stats.load_wbes`), or any frame holding the
+    canonical columns named in the Definition; it is not modified.
+conv
+    :class:`Conventions` (exporter ``threshold``, ``partial_missing`` rule); only the
+    exporter and trader-type variables read it.""",
+    "firm_returns": """\
+Returns
+-------
+FirmVariable
+    ``y``: one float per firm with the index of ``firms`` (0/1 for an indicator, NaN
+    where the answer is missing); ``x`` is None.""",
+    "firm_returns_ratio": """\
+Returns
+-------
+FirmVariable
+    ``y`` (numerator) and ``x`` (denominator) per firm, floats with the index of
+    ``firms``; NaN where an input is missing. The estimate is a ratio of totals.""",
+    "firm_raises": """\
+Raises
+------
+MissingColumnsError
+    The frame lacks a column the definition needs (the message names it).""",
+    "firm_raises_conv": """\
+Raises
+------
+MissingColumnsError
+    The frame lacks a column the definition needs (the message names it).
+OptionError
+    ``conv.partial_missing`` is not ``"strict"`` or ``"known_component"``.""",
+}
+_fill_firm_doc = doc_filler({**PARAMS, **_FIRM_PIECES})
 
 
 @dataclass(frozen=True)
@@ -67,6 +103,7 @@ def _indicator01(cond: pd.Series, valid: pd.Series) -> pd.Series:
     return pd.Series(np.where(valid, cond.astype(float), np.nan), index=cond.index)
 
 
+@_fill_firm_doc
 def direct_export_pct(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     """Direct exports as % of sales (TR5).
 
@@ -79,11 +116,24 @@ def direct_export_pct(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     ------
     World Bank Enterprise Surveys indicator IC.FRM.TRD.TR5; formula confirmed on real
     microdata (METHODS 2.6). WTR 2016 B.1(a).
+
+    {firm_params}
+
+    {firm_returns}
+
+    {firm_raises}
+
+    Examples
+    --------
+    >>> firms = pd.DataFrame({"direct_export_pct": [0.0, 25.0, np.nan]})
+    >>> direct_export_pct(firms, Conventions()).y.tolist()
+    [0.0, 25.0, nan]
     """
     _need(firms, "direct_export_pct")
     return FirmVariable(firms["direct_export_pct"].astype(float))
 
 
+@_fill_firm_doc
 def indirect_export_pct(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     """Indirect exports as % of sales.
 
@@ -94,6 +144,18 @@ def indirect_export_pct(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     Source
     ------
     METHODS 2.6 (mirrors TR5; assumption); WTR 2016 B.2(a).
+
+    {firm_params}
+
+    {firm_returns}
+
+    {firm_raises}
+
+    Examples
+    --------
+    >>> firms = pd.DataFrame({"indirect_export_pct": [10.0, 0.0, np.nan]})
+    >>> indirect_export_pct(firms, Conventions()).y.tolist()
+    [10.0, 0.0, nan]
     """
     _need(firms, "indirect_export_pct")
     return FirmVariable(firms["indirect_export_pct"].astype(float))
@@ -104,6 +166,7 @@ def _export_total(firms: pd.DataFrame) -> pd.Series:
     return firms["indirect_export_pct"].astype(float) + firms["direct_export_pct"].astype(float)
 
 
+@_fill_firm_doc
 def total_export_pct(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     """Direct plus indirect exports as % of sales.
 
@@ -114,10 +177,24 @@ def total_export_pct(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     Source
     ------
     INDICATORS 3 (derived; assumption).
+
+    {firm_params}
+
+    {firm_returns}
+
+    {firm_raises}
+
+    Examples
+    --------
+    >>> firms = pd.DataFrame({"indirect_export_pct": [10.0, 0.0, 5.0],
+    ...                       "direct_export_pct": [20.0, 0.0, np.nan]})
+    >>> total_export_pct(firms, Conventions()).y.tolist()
+    [30.0, 0.0, nan]
     """
     return FirmVariable(_export_total(firms))
 
 
+@_fill_firm_doc
 def direct_exporter_10(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     """Direct exporter indicator (TR16).
 
@@ -128,13 +205,27 @@ def direct_exporter_10(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     Source
     ------
     World Bank Enterprise Surveys indicator IC.FRM.TRD.TR16 (threshold published).
+
+    {firm_params}
+
+    {firm_returns}
+
+    {firm_raises}
+
+    Examples
+    --------
+    >>> firms = pd.DataFrame({"direct_export_pct": [0.0, 9.5, 10.0, np.nan]})
+    >>> direct_exporter_10(firms, Conventions()).y.tolist()
+    [0.0, 0.0, 1.0, nan]
+    >>> direct_exporter_10(firms, Conventions(threshold=5)).y.tolist()
+    [0.0, 1.0, 1.0, nan]
     """
     d3c = direct_export_pct(firms, conv).y
     return FirmVariable(_indicator01(d3c >= conv.threshold, d3c.notna()))
 
 
 def _any_exporter(firms: pd.DataFrame, conv: Conventions) -> pd.Series:
-    check_choice("partial_missing", conv.partial_missing, ("strict", "known_component"))
+    check_choice("partial_missing", conv.partial_missing, choices(PartialMissing))
     d3b = firms["indirect_export_pct"].astype(float)
     d3c = firms["direct_export_pct"].astype(float)
     both = d3b.notna() & d3c.notna()
@@ -146,6 +237,7 @@ def _any_exporter(firms: pd.DataFrame, conv: Conventions) -> pd.Series:
     return out
 
 
+@_fill_firm_doc
 def exporter_10(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     """Direct or indirect exporter indicator (TR17).
 
@@ -158,11 +250,27 @@ def exporter_10(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     ------
     World Bank Enterprise Surveys indicator IC.FRM.TRD.TR17 (threshold published; the sum
     and the half-missing rule are assumptions, METHODS 2.6).
+
+    {firm_params}
+
+    {firm_returns}
+
+    {firm_raises_conv}
+
+    Examples
+    --------
+    >>> firms = pd.DataFrame({"indirect_export_pct": [5.0, 5.0, 12.0, np.nan],
+    ...                       "direct_export_pct": [0.0, 5.0, np.nan, 0.0]})
+    >>> exporter_10(firms, Conventions()).y.tolist()
+    [0.0, 1.0, nan, nan]
+    >>> exporter_10(firms, Conventions(partial_missing="known_component")).y.tolist()
+    [0.0, 1.0, 1.0, nan]
     """
     _need(firms, "indirect_export_pct", "direct_export_pct")
     return FirmVariable(_any_exporter(firms, conv))
 
 
+@_fill_firm_doc
 def any_exporter(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     """Any-export indicator.
 
@@ -173,11 +281,25 @@ def any_exporter(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     Source
     ------
     INDICATORS 3, ``es_exporter_share`` with threshold "> 0" (assumption).
+
+    {firm_params}
+
+    {firm_returns}
+
+    {firm_raises}
+
+    Examples
+    --------
+    >>> firms = pd.DataFrame({"indirect_export_pct": [0.0, 1.0, np.nan],
+    ...                       "direct_export_pct": [0.0, 0.0, 5.0]})
+    >>> any_exporter(firms, Conventions()).y.tolist()
+    [0.0, 1.0, nan]
     """
     total = _export_total(firms)
     return FirmVariable(_indicator01(total > 0, total.notna()))
 
 
+@_fill_firm_doc
 def export_sales_ratio(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     """Exports as a share of all firms' sales (ratio of totals).
 
@@ -189,12 +311,27 @@ def export_sales_ratio(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     Source
     ------
     METHODS 2.6 ``es_export_sales_ratio`` (assumption).
+
+    {firm_params}
+
+    {firm_returns_ratio}
+
+    {firm_raises}
+
+    Examples
+    --------
+    >>> firms = pd.DataFrame({"sales": [100.0, 200.0], "indirect_export_pct": [0.0, 10.0],
+    ...                       "direct_export_pct": [50.0, 0.0]})
+    >>> fv = export_sales_ratio(firms, Conventions())
+    >>> fv.y.tolist(), fv.x.tolist()
+    ([50.0, 20.0], [100.0, 200.0])
     """
     _need(firms, "sales")
     sales = firms["sales"].astype(float)
     return FirmVariable(sales * _export_total(firms) / 100.0, sales)
 
 
+@_fill_firm_doc
 def export_value(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     """Export value of each firm, for the size-class share of a survey's exports.
 
@@ -207,12 +344,26 @@ def export_value(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     ------
     INDICATORS 3 ``es_size_share_of_exports`` (assumption). Report weighted and unweighted
     versions: a single high-weight firm can dominate it (METHODS 2.10).
+
+    {firm_params}
+
+    {firm_returns_ratio}
+
+    {firm_raises}
+
+    Examples
+    --------
+    >>> firms = pd.DataFrame({"sales": [100.0, 200.0], "indirect_export_pct": [0.0, 10.0],
+    ...                       "direct_export_pct": [50.0, 0.0]})
+    >>> export_value(firms, Conventions()).y.tolist()
+    [50.0, 20.0]
     """
     _need(firms, "sales")
     value = firms["sales"].astype(float) * _export_total(firms) / 100.0
     return FirmVariable(value, value)
 
 
+@_fill_firm_doc
 def employment(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     """Permanent full-time employment, for the size-class share of employment.
 
@@ -223,12 +374,25 @@ def employment(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     Source
     ------
     INDICATORS 3 ``es_sme_employment_share`` (assumption).
+
+    {firm_params}
+
+    {firm_returns_ratio}
+
+    {firm_raises}
+
+    Examples
+    --------
+    >>> firms = pd.DataFrame({"employees": [3, 120]})
+    >>> employment(firms, Conventions()).y.tolist()
+    [3.0, 120.0]
     """
     _need(firms, "employees")
     emp = firms["employees"].astype(float)
     return FirmVariable(emp, emp)
 
 
+@_fill_firm_doc
 def foreign_input_user(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     """Foreign-input user indicator (TR11).
 
@@ -240,12 +404,25 @@ def foreign_input_user(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     ------
     World Bank Enterprise Surveys indicator IC.FRM.TRD.TR11 (variable and manufacturing
     scope: assumption, METHODS 2.5).
+
+    {firm_params}
+
+    {firm_returns}
+
+    {firm_raises}
+
+    Examples
+    --------
+    >>> firms = pd.DataFrame({"foreign_input_pct": [0.0, 40.0, np.nan]})
+    >>> foreign_input_user(firms, Conventions()).y.tolist()
+    [0.0, 1.0, nan]
     """
     _need(firms, "foreign_input_pct")
     d12b = firms["foreign_input_pct"].astype(float)
     return FirmVariable(_indicator01(d12b > 0, d12b.notna()))
 
 
+@_fill_firm_doc
 def foreign_input_pct(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     """Foreign share of material inputs (TR8).
 
@@ -257,6 +434,18 @@ def foreign_input_pct(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     ------
     World Bank Enterprise Surveys indicator IC.FRM.TRD.TR8 (assumption as to variable and
     scope).
+
+    {firm_params}
+
+    {firm_returns}
+
+    {firm_raises}
+
+    Examples
+    --------
+    >>> firms = pd.DataFrame({"foreign_input_pct": [0.0, 40.0, np.nan]})
+    >>> foreign_input_pct(firms, Conventions()).y.tolist()
+    [0.0, 40.0, nan]
     """
     _need(firms, "foreign_input_pct")
     return FirmVariable(firms["foreign_input_pct"].astype(float))
@@ -273,6 +462,7 @@ def _trader_type(firms: pd.DataFrame, conv: Conventions, kind: str) -> FirmVaria
     return FirmVariable(_indicator01(cond, valid))
 
 
+@_fill_firm_doc
 def trader_two_way(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     """Two-way trader indicator (simple GVC participation).
 
@@ -285,10 +475,25 @@ def trader_two_way(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     Source
     ------
     WTR 2016 Section B.2 (trader types as GVC participation; definition assumption).
+
+    {firm_params}
+
+    {firm_returns}
+
+    {firm_raises_conv}
+
+    Examples
+    --------
+    >>> firms = pd.DataFrame({"indirect_export_pct": [0.0, 0.0, 20.0, 0.0],
+    ...                       "direct_export_pct": [15.0, 0.0, 0.0, 0.0],
+    ...                       "foreign_input_pct": [30.0, 30.0, 0.0, 0.0]})
+    >>> trader_two_way(firms, Conventions()).y.tolist()
+    [1.0, 0.0, 0.0, 0.0]
     """
     return _trader_type(firms, conv, "two_way")
 
 
+@_fill_firm_doc
 def trader_exporter_only(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     """Exporter-only indicator.
 
@@ -299,10 +504,25 @@ def trader_exporter_only(firms: pd.DataFrame, conv: Conventions) -> FirmVariable
     Source
     ------
     WTR 2016 Section B.2 (assumption).
+
+    {firm_params}
+
+    {firm_returns}
+
+    {firm_raises_conv}
+
+    Examples
+    --------
+    >>> firms = pd.DataFrame({"indirect_export_pct": [0.0, 0.0, 20.0, 0.0],
+    ...                       "direct_export_pct": [15.0, 0.0, 0.0, 0.0],
+    ...                       "foreign_input_pct": [30.0, 30.0, 0.0, 0.0]})
+    >>> trader_exporter_only(firms, Conventions()).y.tolist()
+    [0.0, 0.0, 1.0, 0.0]
     """
     return _trader_type(firms, conv, "exporter_only")
 
 
+@_fill_firm_doc
 def trader_importer_only(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     """Importer-only indicator.
 
@@ -313,10 +533,25 @@ def trader_importer_only(firms: pd.DataFrame, conv: Conventions) -> FirmVariable
     Source
     ------
     WTR 2016 Section B.2 (assumption).
+
+    {firm_params}
+
+    {firm_returns}
+
+    {firm_raises_conv}
+
+    Examples
+    --------
+    >>> firms = pd.DataFrame({"indirect_export_pct": [0.0, 0.0, 20.0, 0.0],
+    ...                       "direct_export_pct": [15.0, 0.0, 0.0, 0.0],
+    ...                       "foreign_input_pct": [30.0, 30.0, 0.0, 0.0]})
+    >>> trader_importer_only(firms, Conventions()).y.tolist()
+    [0.0, 1.0, 0.0, 0.0]
     """
     return _trader_type(firms, conv, "importer_only")
 
 
+@_fill_firm_doc
 def trader_neither(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     """Non-trader indicator.
 
@@ -327,10 +562,25 @@ def trader_neither(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     Source
     ------
     WTR 2016 Section B.2 (assumption).
+
+    {firm_params}
+
+    {firm_returns}
+
+    {firm_raises_conv}
+
+    Examples
+    --------
+    >>> firms = pd.DataFrame({"indirect_export_pct": [0.0, 0.0, 20.0, 0.0],
+    ...                       "direct_export_pct": [15.0, 0.0, 0.0, 0.0],
+    ...                       "foreign_input_pct": [30.0, 30.0, 0.0, 0.0]})
+    >>> trader_neither(firms, Conventions()).y.tolist()
+    [0.0, 0.0, 0.0, 1.0]
     """
     return _trader_type(firms, conv, "neither")
 
 
+@_fill_firm_doc
 def foreign_owned_10(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     """Foreign-owned indicator (CAR7).
 
@@ -341,12 +591,25 @@ def foreign_owned_10(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     Source
     ------
     World Bank Enterprise Surveys indicator IC.FRM.FCHAR.CAR7 (variable b2b: assumption).
+
+    {firm_params}
+
+    {firm_returns}
+
+    {firm_raises}
+
+    Examples
+    --------
+    >>> firms = pd.DataFrame({"foreign_owned_pct": [0.0, 10.0, 51.0, np.nan]})
+    >>> foreign_owned_10(firms, Conventions()).y.tolist()
+    [0.0, 1.0, 1.0, nan]
     """
     _need(firms, "foreign_owned_pct")
     b2b = firms["foreign_owned_pct"].astype(float)
     return FirmVariable(_indicator01(b2b >= 10, b2b.notna()))
 
 
+@_fill_firm_doc
 def days_clear_exports(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     """Days to clear direct exports (TR1 / IC.CUS.DURS.EX).
 
@@ -359,11 +622,24 @@ def days_clear_exports(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     ------
     World Bank Enterprise Surveys IC.FRM.TRD.TR1, WDI IC.CUS.DURS.EX (confirmed on
     microdata with wmedian, METHODS 2.3).
+
+    {firm_params}
+
+    {firm_returns}
+
+    {firm_raises}
+
+    Examples
+    --------
+    >>> firms = pd.DataFrame({"days_to_clear_exports": [3, np.nan]})
+    >>> days_clear_exports(firms, Conventions()).y.tolist()
+    [3.0, nan]
     """
     _need(firms, "days_to_clear_exports")
     return FirmVariable(firms["days_to_clear_exports"].astype(float))
 
 
+@_fill_firm_doc
 def days_clear_imports(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     """Days to clear imports (TR2 / IC.CUS.DURS.IM).
 
@@ -374,11 +650,24 @@ def days_clear_imports(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     Source
     ------
     World Bank Enterprise Surveys IC.FRM.TRD.TR2 (variable d14: assumption).
+
+    {firm_params}
+
+    {firm_returns}
+
+    {firm_raises}
+
+    Examples
+    --------
+    >>> firms = pd.DataFrame({"days_to_clear_imports": [7, np.nan]})
+    >>> days_clear_imports(firms, Conventions()).y.tolist()
+    [7.0, nan]
     """
     _need(firms, "days_to_clear_imports")
     return FirmVariable(firms["days_to_clear_imports"].astype(float))
 
 
+@_fill_firm_doc
 def customs_major_constraint(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     """Customs as a major constraint (TR9).
 
@@ -390,6 +679,18 @@ def customs_major_constraint(firms: pd.DataFrame, conv: Conventions) -> FirmVari
     Source
     ------
     World Bank Enterprise Surveys IC.FRM.TRD.TR9 (coding: assumption).
+
+    {firm_params}
+
+    {firm_returns}
+
+    {firm_raises}
+
+    Examples
+    --------
+    >>> firms = pd.DataFrame({"customs_obstacle": [0, 2, 3, 4, np.nan]})
+    >>> customs_major_constraint(firms, Conventions()).y.tolist()
+    [0.0, 0.0, 1.0, 1.0, nan]
     """
     _need(firms, "customs_obstacle")
     v = firms["customs_obstacle"].astype(float)
@@ -402,6 +703,7 @@ def _yes(firms: pd.DataFrame, col: str) -> FirmVariable:
     return FirmVariable(pd.Series(np.where(v.isna(), np.nan, v.fillna(False).astype(float)), index=firms.index))
 
 
+@_fill_firm_doc
 def website(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     """Own-website indicator (T5).
 
@@ -412,10 +714,23 @@ def website(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     Source
     ------
     World Bank Enterprise Surveys IC.FRM.INNOV.T5 (variable c22b: assumption); WTR 2016 B.3.
+
+    {firm_params}
+
+    {firm_returns}
+
+    {firm_raises}
+
+    Examples
+    --------
+    >>> firms = pd.DataFrame({"has_website": [True, False, None]})
+    >>> website(firms, Conventions()).y.tolist()
+    [1.0, 0.0, nan]
     """
     return _yes(firms, "has_website")
 
 
+@_fill_firm_doc
 def email(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     """E-mail use indicator (T6).
 
@@ -426,6 +741,18 @@ def email(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     Source
     ------
     World Bank Enterprise Surveys IC.FRM.INNOV.T6 (variable c22a: assumption).
+
+    {firm_params}
+
+    {firm_returns}
+
+    {firm_raises}
+
+    Examples
+    --------
+    >>> firms = pd.DataFrame({"uses_email": [True, False, None]})
+    >>> email(firms, Conventions()).y.tolist()
+    [1.0, 0.0, nan]
     """
     return _yes(firms, "uses_email")
 

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .._docs import fill_doc
-from .._options import as_list, check_choice
+from .._options import OutOfRange, TecDenominator, as_list, check_choice, choices
 from ..errors import (
     DuplicateIdError,
     EmptyInputError,
@@ -397,12 +397,25 @@ def tec_indicators(
     indicators: str | Sequence[str] | None = None,
     *,
     by: str | Sequence[str] | None = None,
-    business_counts: pd.DataFrame | None = None, tec_denominator: str = "total",
+    business_counts: pd.DataFrame | None = None, tec_denominator: TecDenominator = "total",
     partner: str | Sequence[str] | None = "WORLD", partners: str | Sequence[str] | None = None,
     activity: str | Sequence[str] | None = "TOTAL", breakdown: str | None = "",
-    participation_activity: str | Mapping[str, str] | None = None, out_of_range: str = "flag",
+    participation_activity: str | Mapping[str, str] | None = None, out_of_range: OutOfRange = "flag",
 ) -> pd.DataFrame:
     """Compute TEC indicators by enterprise size class, one row per country-year cell.
+
+    Definition
+    ----------
+    See METHODS §3.5 and the ``definition`` column of ``tec_indicators.csv``. E.g.
+    ``msme_share_export_value`` = (V_0-9 + V_10-49 + V_50-249) / V_den x 100 for exports,
+    V_den = V_total (``tec_denominator="total"``) or the sum of the four classes.
+
+    Source
+    ------
+    OECD, *Entrepreneurship at a Glance 2017*, "SMEs and market proximity" (share of SMEs
+    among exporters; SME share of exports to a country); Eurostat Statistics Explained,
+    "International trade in goods by enterprise size" (per-class shares); WTO, World Trade
+    Report 2016, Section B.1(b).
 
     Parameters
     ----------
@@ -447,18 +460,41 @@ def tec_indicators(
         (``V[0-9]:C`` = confidential micro value). ``se``, ``ci_low``, ``ci_high`` are NaN:
         TEC tables are censuses of customs records, with no sampling error.
 
-    Definition
-    ----------
-    See METHODS §3.5 and the ``definition`` column of ``tec_indicators.csv``. E.g.
-    ``msme_share_export_value`` = (V_0-9 + V_10-49 + V_50-249) / V_den x 100 for exports,
-    V_den = V_total (``tec_denominator="total"``) or the sum of the four classes.
-
-    Source
+    Raises
     ------
-    OECD, *Entrepreneurship at a Glance 2017*, "SMEs and market proximity" (share of SMEs
-    among exporters; SME share of exports to a country); Eurostat Statistics Explained,
-    "International trade in goods by enterprise size" (per-class shares); WTO, World Trade
-    Report 2016, Section B.1(b).
+    OptionError
+        ``tec`` is not a DataFrame, an option value is not allowed, ``indicators=[]``, or
+        ``export_participation_rate`` is asked for without ``business_counts``.
+    UnknownIndicatorError
+        An id is not in ``tec_indicators.csv``.
+    UnknownCodeError
+        A ``partner``/``activity`` code asked for is not in the data.
+    MissingColumnsError
+        ``tec`` or ``business_counts`` lacks a column the computation needs.
+    InvalidValueError
+        Values that are not numbers, negative or infinite; years that are not integers;
+        missing keys; unknown measures, flows or size classes; several currencies in one
+        cell; a share outside [0, 100] with ``out_of_range="raise"``.
+    EmptyInputError
+        ``tec`` has no rows.
+    DuplicateIdError
+        Two rows hold the same cell (country, year, flow, partner, activity, size, measure).
+
+    Examples
+    --------
+    >>> import msme_stats as ms
+    >>> from msme_stats._paths import data_dir
+    >>> tec = ms.load_tec(data_dir() / "tec_samples" / "ext_tec01_synthetic.tsv")  # bundled specimen
+    >>> res = tec_indicators(tec, "msme_share_export_value")
+    >>> res.query("country == 'AUT'")[["year", "size_class", "estimate", "status"]].round(1)
+       year size_class  estimate        status
+    0  2016      0-249      45.0            ok
+    1  2017      0-249      45.5            ok
+    2  2018      0-249      45.9            ok
+    3  2019      0-249       NaN  confidential
+    4  2020      0-249      44.5            ok
+    5  2021      0-249       NaN  confidential
+    6  2022      0-249      43.6            ok
     """
     tec_denominator = _check_tec_denominator(tec, tec_denominator)
     wanted = _wanted_tec_ids(indicators, business_counts)
@@ -494,12 +530,12 @@ def _all_indicator_rows(
     return results
 
 
-def _check_tec_denominator(tec: Any, tec_denominator: str) -> str:
+def _check_tec_denominator(tec: Any, tec_denominator: str) -> TecDenominator:
     """Check that ``tec`` is a frame; the checked ``tec_denominator`` of :func:`tec_indicators`."""
     if not isinstance(tec, pd.DataFrame):
         raise OptionError(f"tec must be a DataFrame from msme_stats.load_tec, not "
                           f"{type(tec).__name__}.")
-    return check_choice("tec_denominator", tec_denominator, ["total", "sum_of_classes"])
+    return check_choice("tec_denominator", tec_denominator, choices(TecDenominator))
 
 
 def _wanted_tec_ids(indicators: Any, business_counts: pd.DataFrame | None) -> list[str]:
@@ -533,7 +569,7 @@ def _wanted_tec_ids(indicators: Any, business_counts: pd.DataFrame | None) -> li
 def _tec_frame(
     tec: pd.DataFrame, by_cols: list[str], *, business_counts: Any, participation_activity: Any,
     out_of_range: str, activity: Any, breakdown: Any, partner: Any, partners: Any,
-) -> tuple[pd.DataFrame, str]:
+) -> tuple[pd.DataFrame, OutOfRange]:
     """Check the TEC frame and options of :func:`tec_indicators`; keep the activity and breakdown.
 
     Returns the filtered frame (with ``is_country``, ``source`` and ``breakdown`` defaults) and
@@ -561,7 +597,7 @@ def _tec_frame(
         raise OptionError(
             "business_counts must be a DataFrame from msme_stats.load_business_counts, not "
             f"{type(business_counts).__name__}.")
-    out_of_range = check_choice("out_of_range", out_of_range, ["flag", "raise"])
+    checked: OutOfRange = check_choice("out_of_range", out_of_range, choices(OutOfRange))
     if activity is not None:
         _check_present(frame, "activity", as_list(activity), "TOTAL")
         frame = frame[frame["activity"].isin(as_list(activity))]
@@ -572,7 +608,7 @@ def _tec_frame(
         _check_present(frame, "partner", as_list(partner), "WORLD")
     if partners is not None:
         _check_present(frame, "partner", as_list(partners), None, option="partners")
-    return frame, out_of_range
+    return frame, checked
 
 
 def _indicator_rows(

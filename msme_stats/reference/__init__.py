@@ -85,6 +85,13 @@ def reference_path(name: str) -> Path:
     ------
     OptionError
         If no such file exists; the message lists the files that do.
+
+    Examples
+    --------
+    >>> reference_path("countries").name
+    'countries.csv'
+    >>> reference_path("SOURCES.md").name
+    'SOURCES.md'
     """
     if not isinstance(name, str) or not name or "/" in name or "\\" in name:
         raise OptionError(f"name={name!r} is not a reference file name; pass e.g. 'countries'.")
@@ -125,6 +132,19 @@ def read_reference(name: str) -> pd.DataFrame:
     -------
     pandas.DataFrame
         All columns as ``object`` strings, missing cells as NaN.
+
+    Raises
+    ------
+    OptionError
+        No such reference file (from :func:`reference_path`).
+    UnreadableFileError
+        The file is not UTF-8 CSV.
+
+    Examples
+    --------
+    >>> codes = read_reference("wbes_size_codes")
+    >>> codes.loc[codes["variable"] == "a6a", ["code", "size_class"]].head(3).values.tolist()
+    [['1', 'small'], ['2', 'medium'], ['3', 'large']]
     """
     return _read_cached(name).copy()
 
@@ -177,12 +197,40 @@ def countries() -> pd.DataFrame:
     -----
     *Source*: ISO 3166-1; World Bank OGHIST and CLASS; WTO, OECD and EU membership lists
     (see ``msme_stats/reference/SOURCES.md``).
+
+    Raises
+    ------
+    UnreadableFileError
+        ``countries.csv`` cannot be read (a broken installation).
+
+    Examples
+    --------
+    >>> countries().set_index("iso3").loc["KEN", ["iso2", "name", "wb_region"]].tolist()
+    ['KE', 'Kenya', 'Sub-Saharan Africa']
     """
     return _countries().copy()
 
 
 def country_aliases() -> pd.DataFrame:
-    """Alias table used by :func:`to_iso3` (columns alias, iso3, scheme, match, source, note)."""
+    """Alias table used by :func:`to_iso3` (columns alias, iso3, scheme, match, source, note).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per alias (``country_aliases.csv``): ``alias``, ``iso3``, ``scheme`` (the
+        code scheme or ``name``), ``match``, ``source``, ``note``; text columns.
+
+    Raises
+    ------
+    UnreadableFileError
+        ``country_aliases.csv`` cannot be read (a broken installation).
+
+    Examples
+    --------
+    >>> aliases = country_aliases()
+    >>> aliases.loc[aliases["alias"] == "Ivory Coast", ["iso3", "scheme", "match"]].values.tolist()
+    [['CIV', 'name', 'exact']]
+    """
     return read_reference("country_aliases")
 
 
@@ -194,6 +242,26 @@ def normalize_name(value: Any) -> str:
     Lower case; accents removed (NFKD); ``&`` becomes ``and``; apostrophes removed; every
     other run of non-alphanumeric characters becomes one space. ``"Côte d'Ivoire"`` and
     ``"COTE D’IVOIRE"`` both give ``"cote divoire"``.
+
+    Parameters
+    ----------
+    value
+        A name (anything else is turned into text first).
+
+    Returns
+    -------
+    str
+        The normalised name.
+
+    Raises
+    ------
+    None
+        Any value is accepted.
+
+    Examples
+    --------
+    >>> normalize_name("Côte d'Ivoire"), normalize_name("Bosnia & Herzegovina")
+    ('cote divoire', 'bosnia and herzegovina')
     """
     s = unicodedata.normalize("NFKD", str(value))
     s = "".join(ch for ch in s if not unicodedata.combining(ch))
@@ -462,6 +530,19 @@ def group_table() -> pd.DataFrame:
         Columns ``iso3``, ``group_type``, ``group``, ``valid_from``, ``valid_to`` (``Int64``
         calendar years, inclusive; missing ``valid_from`` = since before coverage, missing
         ``valid_to`` = still in force), ``source``, ``note``.
+
+    Raises
+    ------
+    UnreadableFileError
+        ``country_groups.csv`` cannot be read (a broken installation).
+
+    Examples
+    --------
+    >>> g = group_table()
+    >>> g[(g["iso3"] == "KEN") & (g["group_type"] == "income")][["group", "valid_from", "valid_to"]]
+        group  valid_from  valid_to
+    255   LIC        1988      2014
+    256   LMC        2015      <NA>
     """
     return _groups().copy()
 
@@ -534,7 +615,9 @@ def _warn_unclassified(out: pd.Series, frame: pd.DataFrame, code_str: pd.Series,
     n_missing = int((out.isna() & code_str.notna()).sum())
     if n_missing:
         lost = frame.loc[out.isna().to_numpy() & code_str.notna().to_numpy()].drop_duplicates()
-        shown = ", ".join(f"{r.iso3}/{_year_label(r.year)}" for r in lost.head(10).itertuples())
+        first = lost.head(10)
+        shown = ", ".join(f"{c}/{_year_label(y)}" for c, y in
+                          zip(first["iso3"], first["year"].to_numpy(dtype=float), strict=True))
         more = "" if len(lost) <= 10 else f" and {len(lost) - 10} more"
         warnings.warn(
             f"country_groups: {n_missing} of {len(out)} row(s) have no {group_type!r} classification for the "
@@ -599,6 +682,13 @@ def country_groups(
     *Definition*: interval lookup ``valid_from <= year <= valid_to`` in
     ``country_groups.csv``. *Source*: World Bank OGHIST; UN DESA CDP LDC timeline; WTO
     statistics; see ``SOURCES.md``.
+
+    Examples
+    --------
+    >>> country_groups(["KEN", "DEU"], 2015, group_type="income").tolist()
+    ['LMC', 'HIC']
+    >>> country_groups(["KEN", "DEU"], [2010, 2015], group_type="wto_development").tolist()
+    ['developing', 'developed']
     """
     group_type = check_choice("group_type", group_type, _group_types())
     codes = _as_series(iso3, group_type)
@@ -630,6 +720,11 @@ def group_members(group_type: str, group: str, year: int | None = None) -> list[
     -------
     list of str
         Sorted ISO 3 codes.
+
+    Raises
+    ------
+    OptionError
+        ``group_type`` or ``group`` is unknown, or ``year`` is not one whole year.
 
     Examples
     --------
