@@ -141,3 +141,38 @@ def test_docs_build(tmp_path):
         assert not missing, (name, missing[:5])
     gallery = (out / "gallery.html").read_text(encoding="utf-8")
     assert gallery.count("<img") >= 10
+
+
+def _api_objects() -> set[int]:
+    """ids of every object the API reference page renders (autofunction, autoclass and members)."""
+    import importlib
+
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    targets = re.findall(r"^\.\. auto(?:function|class):: ([\w.]+)", text, flags=re.M)
+    for cls, members in re.findall(r"^\.\. autoclass:: ([\w.]+)\n\s+:members: ([\w, ]+)", text, flags=re.M):
+        targets += [f"{cls}.{m.strip()}" for m in members.split(",")]
+    found: set[int] = set()
+    for target in targets:
+        parts = target.split(".")
+        for cut in range(len(parts), 0, -1):
+            try:
+                obj = importlib.import_module(".".join(parts[:cut]))
+            except ImportError:
+                continue
+            for attr in parts[cut:]:
+                obj = getattr(obj, attr)
+            found.add(id(obj))
+            break
+    return found
+
+
+def test_api_reference_lists_every_public_function():
+    # every function the docstring test holds to the numpydoc sections has a place on the API page
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_docstrings import FUNCTIONS
+
+    listed = _api_objects()
+    missing = [key for key, func in FUNCTIONS.items() if id(func) not in listed]
+    assert not missing, f"add to docs/api.md: {missing}"

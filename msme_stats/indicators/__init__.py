@@ -19,7 +19,23 @@ import numpy as np
 import pandas as pd
 
 from .._docs import fill_doc
-from .._options import IndicatorFamily, PartialMissing, as_list, check_choice, check_number, choices
+from .._options import (
+    AdjustCenter,
+    CiDf,
+    CiMethod,
+    CiMethodAlias,
+    DeffAlias,
+    DeffSrs,
+    DomainMode,
+    IndicatorFamily,
+    LonelyPsu,
+    LonelyPsuAlias,
+    PartialMissing,
+    as_list,
+    check_choice,
+    check_number,
+    choices,
+)
 from ..classify import sme_group
 from ..errors import (
     ExclusionWarning,
@@ -361,10 +377,11 @@ def estimate(
     partial_missing: PartialMissing = "strict",
     manufacturing_only: bool = True,
     share_over: str | None = None,
-    ci_method: str | None = None,
-    weight: str = _UNSET, strata: str = _UNSET, survey: str = _UNSET, domain_mode: str = _UNSET,
-    lonely_psu: str = _UNSET, adjust_center: str = _UNSET, ci_df: str = _UNSET,
-    level: float = _UNSET, min_n: int = _UNSET, deff: str = _UNSET,
+    ci_method: CiMethod | CiMethodAlias | None = None,
+    weight: str = _UNSET, strata: str = _UNSET, survey: str = _UNSET,
+    domain_mode: DomainMode = _UNSET, lonely_psu: LonelyPsu | LonelyPsuAlias = _UNSET,
+    adjust_center: AdjustCenter = _UNSET, ci_df: CiDf = _UNSET,
+    level: float = _UNSET, min_n: int = _UNSET, deff: DeffSrs | DeffAlias = _UNSET,
     dominant_share: float = _UNSET, lonely_threshold: float = _UNSET,
 ) -> pd.DataFrame:
     """Estimate Enterprise Surveys indicators with design-based standard errors.
@@ -680,8 +697,9 @@ def contrast(
     threshold: float = 10.0,
     partial_missing: PartialMissing = "strict",
     manufacturing_only: bool = True,
-    weight: str = _UNSET, strata: str = _UNSET, survey: str = _UNSET, domain_mode: str = _UNSET,
-    lonely_psu: str = _UNSET, adjust_center: str = _UNSET, ci_df: str = _UNSET,
+    weight: str = _UNSET, strata: str = _UNSET, survey: str = _UNSET,
+    domain_mode: DomainMode = _UNSET, lonely_psu: LonelyPsu | LonelyPsuAlias = _UNSET,
+    adjust_center: AdjustCenter = _UNSET, ci_df: CiDf = _UNSET,
     level: float = _UNSET, min_n: int = _UNSET,
 ) -> pd.DataFrame:
     """Difference of an indicator between two domains, with its design-based SE and p-value.
