@@ -1280,6 +1280,8 @@ def build(
     ...     print(manifest.built, sorted(digest_dir(out)))
     ...     print((pathlib.Path(out) / "sme_shares.md").read_text())
     ['sme_shares'] ['manifest.json', 'sme_shares.csv', 'sme_shares.md', 'sme_shares.tex']
+    **Export value by size**
+    <BLANKLINE>
     | size | share |
     |:---|---:|
     | SME | 31.2 |
