@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._docs import fill_pieces
+from ._docs import doc_filler, fill_pieces
 from ._options import StataVersion, TableFormat, Uncertainty, as_list, check_choice, choices
 from .errors import MissingColumnsError, OptionError
 
@@ -328,6 +328,22 @@ FLAG_SYMBOLS = ("a", "b", "c", "d", "e", "f", "g", "h")
 #: significance marks: (p-value threshold, mark), strictest last
 DEFAULT_STARS: tuple[tuple[float, str], ...] = ((0.10, "*"), (0.05, "**"), (0.01, "***"))
 
+#: docstring pieces the PublicationTable methods share (see msme_stats._docs)
+_fill_table_doc = doc_filler({
+    "example_table": """\
+>>> import pandas as pd, msme_stats as ms
+>>> est = pd.DataFrame({"indicator": ["TR5", "TR5"], "sme_group": ["SME", "large"],
+...                     "estimate": [7.61, 14.08], "se": [0.41, 1.2]})
+>>> t = ms.publication_table(est, rows="indicator", columns="sme_group", uncertainty="se",
+...                          title="Direct exports", source="World Bank Enterprise Surveys")""",
+    "checked_raises": """\
+Raises
+------
+None
+    The table was checked when :func:`publication_table` built it.""",
+})
+
+
 
 @dataclass
 class PublicationTable:
@@ -427,6 +443,7 @@ class PublicationTable:
         return t, [False] * n_keys + [True] * self.table.shape[1]
 
     # ----------------------------------------------------------------- formats
+    @_fill_table_doc
     def to_markdown(self) -> str:
         """GitHub pipe table with the title in bold and the notes below.
 
@@ -435,18 +452,11 @@ class PublicationTable:
         str
             Markdown text; estimates and their SE/CI share a cell, e.g. ``7.6 (0.4)``.
 
-        Raises
-        ------
-        None
-            The table was checked when :func:`publication_table` built it.
+        {checked_raises}
 
         Examples
         --------
-        >>> import pandas as pd, msme_stats as ms
-        >>> est = pd.DataFrame({"indicator": ["TR5", "TR5"], "sme_group": ["SME", "large"],
-        ...                     "estimate": [7.61, 14.08], "se": [0.41, 1.2]})
-        >>> t = ms.publication_table(est, rows="indicator", columns="sme_group", uncertainty="se",
-        ...                          title="Direct exports", source="World Bank Enterprise Surveys")
+        {example_table}
         >>> print(t.to_markdown(), end="")
         **Direct exports**
         <BLANKLINE>
@@ -462,6 +472,7 @@ class PublicationTable:
         right = [False] * len(self._row_names()) + [True] * self.table.shape[1]
         return table_to_markdown(t, right_align=right, title=self.title, footnotes=self.footnotes)
 
+    @_fill_table_doc
     def to_latex(self) -> str:
         """LaTeX ``table`` float: ``\\caption``, ``\\label``, booktabs rules, ``tablenotes``.
 
@@ -474,10 +485,7 @@ class PublicationTable:
         str
             The LaTeX source of the float.
 
-        Raises
-        ------
-        None
-            The table was checked when :func:`publication_table` built it.
+        {checked_raises}
 
         Stata/R equivalent
         ------------------
@@ -485,11 +493,7 @@ class PublicationTable:
 
         Examples
         --------
-        >>> import pandas as pd, msme_stats as ms
-        >>> est = pd.DataFrame({"indicator": ["TR5", "TR5"], "sme_group": ["SME", "large"],
-        ...                     "estimate": [7.61, 14.08], "se": [0.41, 1.2]})
-        >>> t = ms.publication_table(est, rows="indicator", columns="sme_group", uncertainty="se",
-        ...                          title="Direct exports", source="World Bank Enterprise Surveys")
+        {example_table}
         >>> tex = t.to_latex()
         >>> print("\\n".join(x for x in tex.splitlines() if x.startswith(("Direct", " & ("))))
         Direct exports as \\% of sales & 7.6 & 14.1 \\\\
@@ -511,6 +515,7 @@ class PublicationTable:
         header = " & ".join([*(_tex(n) for n in self._row_names()), *(_tex_wrap(c, 12, "c") for c in self._col_names())])
         return _latex_float(spec, header, body, title=self.title, label=self.label, notes=self.footnotes)
 
+    @_fill_table_doc
     def to_html(self) -> str:
         """HTML ``<table>`` with ``<caption>`` and the notes in ``<tfoot>``.
 
@@ -519,18 +524,11 @@ class PublicationTable:
         str
             A self-contained HTML fragment (no CSS).
 
-        Raises
-        ------
-        None
-            The table was checked when :func:`publication_table` built it.
+        {checked_raises}
 
         Examples
         --------
-        >>> import pandas as pd, msme_stats as ms
-        >>> est = pd.DataFrame({"indicator": ["TR5", "TR5"], "sme_group": ["SME", "large"],
-        ...                     "estimate": [7.61, 14.08], "se": [0.41, 1.2]})
-        >>> t = ms.publication_table(est, rows="indicator", columns="sme_group", uncertainty="se",
-        ...                          title="Direct exports", source="World Bank Enterprise Surveys")
+        {example_table}
         >>> print(t.to_html().splitlines()[1])
         <caption>Direct exports</caption>
         """
@@ -560,6 +558,7 @@ class PublicationTable:
         out.append("</table>")
         return "\n".join(out) + "\n"
 
+    @_fill_table_doc
     def to_csv(self) -> str:
         """CSV of the display table; notes as trailing comment lines starting with ``#``.
 
@@ -568,18 +567,11 @@ class PublicationTable:
         str
             CSV text.
 
-        Raises
-        ------
-        None
-            The table was checked when :func:`publication_table` built it.
+        {checked_raises}
 
         Examples
         --------
-        >>> import pandas as pd, msme_stats as ms
-        >>> est = pd.DataFrame({"indicator": ["TR5", "TR5"], "sme_group": ["SME", "large"],
-        ...                     "estimate": [7.61, 14.08], "se": [0.41, 1.2]})
-        >>> t = ms.publication_table(est, rows="indicator", columns="sme_group", uncertainty="se",
-        ...                          title="Direct exports", source="World Bank Enterprise Surveys")
+        {example_table}
         >>> print(t.to_csv().splitlines()[1])
         Direct exports as % of sales,7.6 (0.4),14.1 (1.2)
         """
@@ -591,6 +583,7 @@ class PublicationTable:
             buf.write(f"# {n}\n")
         return buf.getvalue()
 
+    @_fill_table_doc
     def to_excel_bytes(self) -> bytes:
         """An ``.xlsx`` workbook: numbers (not strings) with a display format, SE/CI rows, notes.
 
@@ -614,11 +607,7 @@ class PublicationTable:
 
         Examples
         --------
-        >>> import pandas as pd, msme_stats as ms
-        >>> est = pd.DataFrame({"indicator": ["TR5", "TR5"], "sme_group": ["SME", "large"],
-        ...                     "estimate": [7.61, 14.08], "se": [0.41, 1.2]})
-        >>> t = ms.publication_table(est, rows="indicator", columns="sme_group", uncertainty="se",
-        ...                          title="Direct exports", source="World Bank Enterprise Surveys")
+        {example_table}
         >>> import io, openpyxl
         >>> ws = openpyxl.load_workbook(io.BytesIO(t.to_excel_bytes())).active
         >>> ws["A1"].value, ws["B4"].value, ws["B4"].number_format, ws["B5"].value
@@ -736,6 +725,7 @@ class PublicationTable:
         atomic_write_bytes(target, buf.getvalue())
         return target
 
+    @_fill_table_doc
     def write(self, path: str | Path, *, formats: Sequence[TableFormat] = FORMATS) -> list[Path]:
         """Write ``path`` with each suffix in ``formats`` atomically.
 
@@ -758,11 +748,7 @@ class PublicationTable:
 
         Examples
         --------
-        >>> import pandas as pd, msme_stats as ms
-        >>> est = pd.DataFrame({"indicator": ["TR5", "TR5"], "sme_group": ["SME", "large"],
-        ...                     "estimate": [7.61, 14.08], "se": [0.41, 1.2]})
-        >>> t = ms.publication_table(est, rows="indicator", columns="sme_group", uncertainty="se",
-        ...                          title="Direct exports", source="World Bank Enterprise Surveys")
+        {example_table}
         >>> import tempfile, pathlib
         >>> files = t.write(pathlib.Path(tempfile.mkdtemp()) / "tr5", formats=["md", "tex", "xlsx"])
         >>> [f.name for f in files]

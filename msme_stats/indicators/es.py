@@ -57,7 +57,24 @@ MissingColumnsError
     The frame lacks a column the definition needs (the message names it).
 OptionError
     ``conv.partial_missing`` is not ``"strict"`` or ``"known_component"``.""",
+    "trader_frame": """\
+>>> firms = pd.DataFrame({"indirect_export_pct": [0.0, 0.0, 20.0, 0.0],
+...                       "direct_export_pct": [15.0, 0.0, 0.0, 0.0],
+...                       "foreign_input_pct": [30.0, 30.0, 0.0, 0.0]})""",
 }
+# the three sections every definition shares, in the order numpydoc wants them
+for _name, _parts in {
+    "firm_sections": ("firm_params", "firm_returns", "firm_raises"),
+    "firm_sections_conv": ("firm_params", "firm_returns", "firm_raises_conv"),
+    "firm_sections_ratio": ("firm_params", "firm_returns_ratio", "firm_raises"),
+}.items():
+    _FIRM_PIECES[_name] = "\n\n".join(_FIRM_PIECES[k] for k in _parts)
+# the four trader types share their source, sections and example frame
+_FIRM_PIECES["trader_sections"] = "\n\n".join([
+    "Source\n------\nWTR 2016 Section B.2 (assumption).",
+    _FIRM_PIECES["firm_sections_conv"],
+    "Examples\n--------\n" + _FIRM_PIECES["trader_frame"],
+])
 _fill_firm_doc = doc_filler({**PARAMS, **_FIRM_PIECES})
 
 
@@ -117,11 +134,7 @@ def direct_export_pct(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     World Bank Enterprise Surveys indicator IC.FRM.TRD.TR5; formula confirmed on real
     microdata (METHODS 2.6). WTR 2016 B.1(a).
 
-    {firm_params}
-
-    {firm_returns}
-
-    {firm_raises}
+    {firm_sections}
 
     Examples
     --------
@@ -145,11 +158,7 @@ def indirect_export_pct(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     ------
     METHODS 2.6 (mirrors TR5; assumption); WTR 2016 B.2(a).
 
-    {firm_params}
-
-    {firm_returns}
-
-    {firm_raises}
+    {firm_sections}
 
     Examples
     --------
@@ -178,11 +187,7 @@ def total_export_pct(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     ------
     INDICATORS 3 (derived; assumption).
 
-    {firm_params}
-
-    {firm_returns}
-
-    {firm_raises}
+    {firm_sections}
 
     Examples
     --------
@@ -206,11 +211,7 @@ def direct_exporter_10(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     ------
     World Bank Enterprise Surveys indicator IC.FRM.TRD.TR16 (threshold published).
 
-    {firm_params}
-
-    {firm_returns}
-
-    {firm_raises}
+    {firm_sections}
 
     Examples
     --------
@@ -251,11 +252,7 @@ def exporter_10(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     World Bank Enterprise Surveys indicator IC.FRM.TRD.TR17 (threshold published; the sum
     and the half-missing rule are assumptions, METHODS 2.6).
 
-    {firm_params}
-
-    {firm_returns}
-
-    {firm_raises_conv}
+    {firm_sections_conv}
 
     Examples
     --------
@@ -282,11 +279,7 @@ def any_exporter(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     ------
     INDICATORS 3, ``es_exporter_share`` with threshold "> 0" (assumption).
 
-    {firm_params}
-
-    {firm_returns}
-
-    {firm_raises}
+    {firm_sections}
 
     Examples
     --------
@@ -312,11 +305,7 @@ def export_sales_ratio(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     ------
     METHODS 2.6 ``es_export_sales_ratio`` (assumption).
 
-    {firm_params}
-
-    {firm_returns_ratio}
-
-    {firm_raises}
+    {firm_sections_ratio}
 
     Examples
     --------
@@ -345,11 +334,7 @@ def export_value(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     INDICATORS 3 ``es_size_share_of_exports`` (assumption). Report weighted and unweighted
     versions: a single high-weight firm can dominate it (METHODS 2.10).
 
-    {firm_params}
-
-    {firm_returns_ratio}
-
-    {firm_raises}
+    {firm_sections_ratio}
 
     Examples
     --------
@@ -375,11 +360,7 @@ def employment(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     ------
     INDICATORS 3 ``es_sme_employment_share`` (assumption).
 
-    {firm_params}
-
-    {firm_returns_ratio}
-
-    {firm_raises}
+    {firm_sections_ratio}
 
     Examples
     --------
@@ -405,11 +386,7 @@ def foreign_input_user(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     World Bank Enterprise Surveys indicator IC.FRM.TRD.TR11 (variable and manufacturing
     scope: assumption, METHODS 2.5).
 
-    {firm_params}
-
-    {firm_returns}
-
-    {firm_raises}
+    {firm_sections}
 
     Examples
     --------
@@ -435,11 +412,7 @@ def foreign_input_pct(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     World Bank Enterprise Surveys indicator IC.FRM.TRD.TR8 (assumption as to variable and
     scope).
 
-    {firm_params}
-
-    {firm_returns}
-
-    {firm_raises}
+    {firm_sections}
 
     Examples
     --------
@@ -476,17 +449,11 @@ def trader_two_way(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     ------
     WTR 2016 Section B.2 (trader types as GVC participation; definition assumption).
 
-    {firm_params}
-
-    {firm_returns}
-
-    {firm_raises_conv}
+    {firm_sections_conv}
 
     Examples
     --------
-    >>> firms = pd.DataFrame({"indirect_export_pct": [0.0, 0.0, 20.0, 0.0],
-    ...                       "direct_export_pct": [15.0, 0.0, 0.0, 0.0],
-    ...                       "foreign_input_pct": [30.0, 30.0, 0.0, 0.0]})
+    {trader_frame}
     >>> trader_two_way(firms, Conventions()).y.tolist()
     [1.0, 0.0, 0.0, 0.0]
     """
@@ -501,21 +468,7 @@ def trader_exporter_only(firms: pd.DataFrame, conv: Conventions) -> FirmVariable
     ----------
     Exports (``d3b + d3c >= threshold``) and no foreign inputs (``d12b = 0``).
 
-    Source
-    ------
-    WTR 2016 Section B.2 (assumption).
-
-    {firm_params}
-
-    {firm_returns}
-
-    {firm_raises_conv}
-
-    Examples
-    --------
-    >>> firms = pd.DataFrame({"indirect_export_pct": [0.0, 0.0, 20.0, 0.0],
-    ...                       "direct_export_pct": [15.0, 0.0, 0.0, 0.0],
-    ...                       "foreign_input_pct": [30.0, 30.0, 0.0, 0.0]})
+    {trader_sections}
     >>> trader_exporter_only(firms, Conventions()).y.tolist()
     [0.0, 0.0, 1.0, 0.0]
     """
@@ -530,21 +483,7 @@ def trader_importer_only(firms: pd.DataFrame, conv: Conventions) -> FirmVariable
     ----------
     Uses foreign inputs (``d12b > 0``) and does not export (``d3b + d3c < threshold``).
 
-    Source
-    ------
-    WTR 2016 Section B.2 (assumption).
-
-    {firm_params}
-
-    {firm_returns}
-
-    {firm_raises_conv}
-
-    Examples
-    --------
-    >>> firms = pd.DataFrame({"indirect_export_pct": [0.0, 0.0, 20.0, 0.0],
-    ...                       "direct_export_pct": [15.0, 0.0, 0.0, 0.0],
-    ...                       "foreign_input_pct": [30.0, 30.0, 0.0, 0.0]})
+    {trader_sections}
     >>> trader_importer_only(firms, Conventions()).y.tolist()
     [0.0, 1.0, 0.0, 0.0]
     """
@@ -559,21 +498,7 @@ def trader_neither(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     ----------
     Neither exports (``d3b + d3c < threshold``) nor uses foreign inputs (``d12b = 0``).
 
-    Source
-    ------
-    WTR 2016 Section B.2 (assumption).
-
-    {firm_params}
-
-    {firm_returns}
-
-    {firm_raises_conv}
-
-    Examples
-    --------
-    >>> firms = pd.DataFrame({"indirect_export_pct": [0.0, 0.0, 20.0, 0.0],
-    ...                       "direct_export_pct": [15.0, 0.0, 0.0, 0.0],
-    ...                       "foreign_input_pct": [30.0, 30.0, 0.0, 0.0]})
+    {trader_sections}
     >>> trader_neither(firms, Conventions()).y.tolist()
     [0.0, 0.0, 0.0, 1.0]
     """
@@ -592,11 +517,7 @@ def foreign_owned_10(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     ------
     World Bank Enterprise Surveys indicator IC.FRM.FCHAR.CAR7 (variable b2b: assumption).
 
-    {firm_params}
-
-    {firm_returns}
-
-    {firm_raises}
+    {firm_sections}
 
     Examples
     --------
@@ -623,11 +544,7 @@ def days_clear_exports(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     World Bank Enterprise Surveys IC.FRM.TRD.TR1, WDI IC.CUS.DURS.EX (confirmed on
     microdata with wmedian, METHODS 2.3).
 
-    {firm_params}
-
-    {firm_returns}
-
-    {firm_raises}
+    {firm_sections}
 
     Examples
     --------
@@ -651,11 +568,7 @@ def days_clear_imports(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     ------
     World Bank Enterprise Surveys IC.FRM.TRD.TR2 (variable d14: assumption).
 
-    {firm_params}
-
-    {firm_returns}
-
-    {firm_raises}
+    {firm_sections}
 
     Examples
     --------
@@ -680,11 +593,7 @@ def customs_major_constraint(firms: pd.DataFrame, conv: Conventions) -> FirmVari
     ------
     World Bank Enterprise Surveys IC.FRM.TRD.TR9 (coding: assumption).
 
-    {firm_params}
-
-    {firm_returns}
-
-    {firm_raises}
+    {firm_sections}
 
     Examples
     --------
@@ -715,11 +624,7 @@ def website(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     ------
     World Bank Enterprise Surveys IC.FRM.INNOV.T5 (variable c22b: assumption); WTR 2016 B.3.
 
-    {firm_params}
-
-    {firm_returns}
-
-    {firm_raises}
+    {firm_sections}
 
     Examples
     --------
@@ -742,11 +647,7 @@ def email(firms: pd.DataFrame, conv: Conventions) -> FirmVariable:
     ------
     World Bank Enterprise Surveys IC.FRM.INNOV.T6 (variable c22a: assumption).
 
-    {firm_params}
-
-    {firm_returns}
-
-    {firm_raises}
+    {firm_sections}
 
     Examples
     --------
