@@ -1,7 +1,7 @@
 """In-memory engine: pyarrow-streamed, integer-coded keys, block-wise hashing on all cores.
 
 Canonical Parquet files are streamed by pyarrow in record batches of dictionary-encoded keys,
-each summed at once to cells of equal keys (:func:`~._common.coded_from_parquet`); strings
+each summed at once to cells of equal keys (:func:`~._parquet.coded_from_parquet`); strings
 are only handled per distinct label, never per row, and the transactions are never all in
 memory. Frames (and CSV files, loaded with
 :func:`~msme_stats.sources.customs.load_transactions`) are integer-coded with
@@ -22,12 +22,10 @@ from ._common import (
     ReduceOptions,
     Reduction,
     coded_from_frame,
-    coded_from_parquet,
     finish,
-    parquet_files,
     partial_coded,
-    read_parquet_files,
 )
+from ._parquet import coded_from_parquet, parquet_files, read_parquet_files
 
 __all__ = ["reduce"]
 

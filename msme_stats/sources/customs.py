@@ -795,6 +795,104 @@ def _is_null(raw: Any) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 # normalisation (one frame or one file; used per file and per Dask partition)
 # --------------------------------------------------------------------------------------
+def _frame_columns(frame: Any, roles: Mapping[str, str], label: str) -> tuple[Mapping[str, Any], int]:
+    """Columns of a DataFrame, pyarrow Table or mapping by name, and the number of rows
+    (the mapped columns must exist: :class:`MissingColumnsError` otherwise)."""
+    import pyarrow as pa
+
+    columns: Mapping[str, Any]
+    if isinstance(frame, pa.Table):
+        columns = {c: frame.column(c) for c in frame.column_names}
+        n_rows = frame.num_rows
+    else:
+        columns = frame
+        n_rows = len(frame) if not isinstance(frame, Mapping) else len(next(iter(frame.values()), []))
+    names = list(columns.columns) if isinstance(columns, pd.DataFrame) else list(columns)
+    _check_columns(label, names, list(dict.fromkeys(roles.values())))
+    return columns, n_rows
+
+
+class _KeyColumns:
+    """The key role columns coded per distinct value (:class:`_Col`), on demand.
+
+    Large frames (``PARALLEL_ROWS`` rows or more) code every key column at once, one column
+    per thread (numpy and pyarrow release the GIL); otherwise each column is coded when first
+    asked for, so errors come in the order the roles are checked.
+    """
+
+    def __init__(self, columns: Mapping[str, Any], roles: Mapping[str, str], label: str, n_rows: int) -> None:
+        self.columns, self.roles, self.label = columns, roles, label
+        self.cols: dict[str, _Col] = {}
+        key_roles = [r for r in ("product", "trader", "date", "year", "period", "partner", "flow") if r in roles]
+        if n_rows >= PARALLEL_ROWS and len(key_roles) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(min(os.cpu_count() or 1, len(key_roles), 8)) as pool:
+                futures = {r: pool.submit(_Col, columns[roles[r]], r, roles[r], label) for r in key_roles}
+                self.cols.update({r: f.result() for r, f in futures.items()})
+
+    def __call__(self, role: str) -> _Col:
+        """The coded column of ``role``."""
+        if role not in self.cols:
+            self.cols[role] = _Col(self.columns[self.roles[role]], role, self.roles[role], self.label)
+        return self.cols[role]
+
+
+def _period_out(coded: _KeyColumns, roles: Mapping[str, str], period: str, date_format: str | None,
+                valid_years: tuple[int, int], label: str, keep: np.ndarray | None) -> Any:
+    """The canonical ``period`` column from the ``date``, ``year`` or ``period`` role."""
+    if "date" in roles:
+        col = coded("date")
+        return _period_column(col, _period_from_dates(col, period, date_format, valid_years), keep)
+    if "year" in roles:
+        if period != "year":
+            raise OptionError(f"period={period!r} needs a date role; {label} gives only a year (role 'year').")
+        return _period_column(coded("year"), _years(coded("year"), valid_years), keep)
+    return _period_column(coded("period"), _period_labels(coded("period"), valid_years), keep)
+
+
+def _value_out(columns: Mapping[str, Any], roles: Mapping[str, str], label: str,
+               keep: np.ndarray | None) -> np.ndarray:
+    """The ``value`` column as float64; missing, infinite or negative values raise."""
+    vcol = roles["value"]
+    raw = columns[vcol]
+    value = _numbers(raw)
+    bad = ~np.isfinite(value)
+    if bad.any():
+        raise _number_error(raw, bad, label, "value", vcol, "missing, non-numeric or infinite",
+                            "Values must be finite numbers.")
+    neg = value < 0
+    if neg.any():
+        raise _number_error(raw, neg, label, "value", vcol, "negative",
+                            "Export values must be >= 0; net out corrections or drop those rows first.")
+    return value if keep is None else value[keep]
+
+
+def _quantity_out(columns: Mapping[str, Any], roles: Mapping[str, str], label: str,
+                  keep: np.ndarray | None) -> np.ndarray:
+    """The optional ``quantity`` column as float64 (missing kept as NaN; others must be >= 0)."""
+    qcol = roles["quantity"]
+    qraw = columns[qcol]
+    q = _numbers(qraw)
+    unparsed = np.isnan(q) & ~_is_null(qraw)
+    if unparsed.any():
+        raise _number_error(qraw, unparsed, label, "quantity", qcol, "non-numeric", "Quantities must be numbers.")
+    badq = np.isinf(q) | (q < 0)
+    if badq.any():
+        raise _number_error(qraw, badq, label, "quantity", qcol, "negative or infinite",
+                            "Quantities must be finite and >= 0.")
+    return q if keep is None else q[keep]
+
+
+def _frame_of_columns(out: dict[str, Any]) -> pd.DataFrame:
+    """One block per column (no consolidation copy); arrays that may view the input are copied."""
+    for k in ("value", "quantity", "period"):
+        a = out.get(k)
+        if isinstance(a, np.ndarray) and (a.base is not None or not a.flags.writeable):
+            out[k] = a.copy()
+    return pd.DataFrame({k: pd.Series(v, copy=False) for k, v in out.items()}, copy=False)
+
+
 def normalise_transactions(
     frame: Any,
     roles: Mapping[str, str],
@@ -808,44 +906,58 @@ def normalise_transactions(
 ) -> pd.DataFrame:
     """Map one raw frame to the canonical columns, validating every role column.
 
-    ``frame`` is a pandas DataFrame, a pyarrow Table or a mapping from column name to a
-    pandas Series or pyarrow array. Every key column (trader, date/year/period, product,
-    partner) is coded once per distinct value (:func:`pandas.factorize`, pyarrow dictionary
-    encoding, or integer offsets); the distinct values are validated and normalised and the
-    result is mapped back to the rows through the integer codes, so no per-row Python runs
-    and integer inputs stay integer. The frame is not modified. Counts of restored leading
-    zeros and dropped short codes are in ``result.attrs["recoded_hs"]`` and
-    ``result.attrs["dropped_short_hs"]``; warnings are issued when ``warn`` is true.
+    Every key column (trader, date/year/period, product, partner) is coded once per distinct
+    value (:func:`pandas.factorize`, pyarrow dictionary encoding, or integer offsets); the
+    distinct values are validated and normalised and the result is mapped back to the rows
+    through the integer codes, so no per-row Python runs and integer inputs stay integer.
+    The frame is not modified. :func:`load_transactions` calls it once per file (or Dask
+    partition) after checking its options.
+
+    Parameters
+    ----------
+    frame
+        A pandas DataFrame, a pyarrow Table or a mapping from column name to a pandas Series
+        or pyarrow array.
+    roles
+        Validated mapping from role to column (:func:`resolve_roles`).
+    period, short_hs, date_format, valid_years
+        As in :func:`load_transactions` (already checked there).
+    label
+        Name of the input used in error messages and warnings (a file path).
+    warn
+        Issue the restored / dropped HS code warnings (the counts are in ``attrs`` anyway).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The canonical frame of :func:`load_transactions`; ``attrs["recoded_hs"]`` and
+        ``attrs["dropped_short_hs"]`` count the rows whose leading zero was restored and the
+        rows dropped as too short.
+
+    Raises
+    ------
+    MissingColumnsError
+        A mapped column is absent.
+    InvalidValueError
+        Missing ids, unparseable dates, years outside ``valid_years``, non-numeric, infinite
+        or negative values, malformed or ambiguous HS codes (the message names ``label``,
+        the column, the count, the first row and its cell).
+    OptionError
+        ``period`` finer than a ``year`` role allows, or an unusable ``date_format``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> raw = pd.DataFrame({"firm": [7, 7, 9], "yr": [2010, 2011, 2011],
+    ...                     "hs": [10121, 847130, 10121], "dest": ["fra", "DEU", "fra"],
+    ...                     "usd": [5.0, 2.5, 1.0]})
+    >>> roles = {"trader": "firm", "year": "yr", "product": "hs", "partner": "dest", "value": "usd"}
+    >>> out = normalise_transactions(raw, roles, warn=False)
+    >>> out["product"].tolist(), out["partner"].tolist(), out.attrs["recoded_hs"]
+    (['010121', '847130', '010121'], ['FRA', 'DEU', 'FRA'], 2)
     """
-    import pyarrow as pa
-
-    if isinstance(frame, pa.Table):
-        columns: Mapping[str, Any] = {c: frame.column(c) for c in frame.column_names}
-    elif isinstance(frame, pd.DataFrame):
-        columns = frame
-    else:
-        columns = frame
-    names = list(columns.columns) if isinstance(columns, pd.DataFrame) else list(columns)
-    need = list(dict.fromkeys(roles.values()))
-    _check_columns(label, names, need)
-    n_rows = len(frame) if not isinstance(frame, Mapping) else len(next(iter(frame.values()), []))
-    if isinstance(frame, pa.Table):
-        n_rows = frame.num_rows
-    cols: dict[str, _Col] = {}
-    key_roles = [r for r in ("product", "trader", "date", "year", "period", "partner", "flow") if r in roles]
-    if n_rows >= PARALLEL_ROWS and len(key_roles) > 1:
-        # numpy and pyarrow release the GIL while coding: one column per thread
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(min(os.cpu_count() or 1, len(key_roles), 8)) as pool:
-            futures = {r: pool.submit(_Col, columns[roles[r]], r, roles[r], label) for r in key_roles}
-            cols.update({r: f.result() for r, f in futures.items()})
-
-    def coded(role: str) -> _Col:
-        if role not in cols:
-            cols[role] = _Col(columns[roles[role]], role, roles[role], label)
-        return cols[role]
-
+    columns, n_rows = _frame_columns(frame, roles, label)
+    coded = _KeyColumns(columns, roles, label, n_rows)
     # HS first: short_hs='drop' decides which rows every other column keeps
     product = coded("product")
     hs_labels, n_restored, drop_u = _hs6(product, short_hs)
@@ -856,53 +968,19 @@ def normalise_transactions(
     t_text = trader.text()
     _required(trader, t_text, "a trader id")
     out["trader"] = _categorical(trader, t_text, keep)
-    if "date" in roles:
-        out["period"] = _period_column(coded("date"), _period_from_dates(coded("date"), period, date_format,
-                                                                          valid_years), keep)
-    elif "year" in roles:
-        if period != "year":
-            raise OptionError(f"period={period!r} needs a date role; {label} gives only a year (role 'year').")
-        out["period"] = _period_column(coded("year"), _years(coded("year"), valid_years), keep)
-    else:
-        out["period"] = _period_column(coded("period"), _period_labels(coded("period"), valid_years), keep)
+    out["period"] = _period_out(coded, roles, period, date_format, valid_years, label, keep)
     out["product"] = _categorical(product, hs_labels, keep)
     partner = coded("partner")
     p_text = partner.text().str.upper()
     _required(partner, p_text, "a partner")
     out["partner"] = _categorical(partner, p_text, keep)
-    vcol = roles["value"]
-    raw = columns[vcol]
-    value = _numbers(raw)
-    bad = ~np.isfinite(value)
-    if bad.any():
-        raise _number_error(raw, bad, label, "value", vcol, "missing, non-numeric or infinite",
-                            "Values must be finite numbers.")
-    neg = value < 0
-    if neg.any():
-        raise _number_error(raw, neg, label, "value", vcol, "negative",
-                            "Export values must be >= 0; net out corrections or drop those rows first.")
-    out["value"] = value if keep is None else value[keep]
+    out["value"] = _value_out(columns, roles, label, keep)
     if "quantity" in roles:
-        qcol = roles["quantity"]
-        qraw = columns[qcol]
-        q = _numbers(qraw)
-        unparsed = np.isnan(q) & ~_is_null(qraw)
-        if unparsed.any():
-            raise _number_error(qraw, unparsed, label, "quantity", qcol, "non-numeric", "Quantities must be numbers.")
-        badq = np.isinf(q) | (q < 0)
-        if badq.any():
-            raise _number_error(qraw, badq, label, "quantity", qcol, "negative or infinite",
-                                "Quantities must be finite and >= 0.")
-        out["quantity"] = q if keep is None else q[keep]
+        out["quantity"] = _quantity_out(columns, roles, label, keep)
     if "flow" in roles:
         flow = coded("flow")
         out["flow"] = _categorical(flow, flow.text(), keep)
-    # one block per column (no consolidation copy); arrays that may view the input are copied
-    for k in ("value", "quantity", "period"):
-        a = out.get(k)
-        if isinstance(a, np.ndarray) and (a.base is not None or not a.flags.writeable):
-            out[k] = a.copy()
-    result = pd.DataFrame({k: pd.Series(v, copy=False) for k, v in out.items()}, copy=False)
+    result = _frame_of_columns(out)
     if len(result) != (n_rows - n_dropped):  # a programming error, never data-dependent
         raise RuntimeError("normalise_transactions: row count changed")
     result.attrs["recoded_hs"] = n_restored
