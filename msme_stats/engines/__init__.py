@@ -28,10 +28,10 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from .._options import check_choice
+from .._options import DynamicsEngine, check_choice, choices
 from ._common import ReduceOptions, Reduction
 
-ENGINES = ("pandas", "dask", "duckdb")
+ENGINES: tuple[str, ...] = choices(DynamicsEngine)
 
 __all__ = ["ENGINES", "ReduceOptions", "Reduction", "get_engine"]
 

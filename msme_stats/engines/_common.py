@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._options import PeriodGrain
 from ..errors import ExclusionWarning, OptionError, RecodeWarning
 
 __all__ = [
@@ -55,7 +56,7 @@ COUNT_KEYS = (
 class ReduceOptions:
     """Row-level options applied before aggregation (same for every engine)."""
 
-    period: str = "year"
+    period: PeriodGrain = "year"
     exclude_hs27: bool = False
     concordance: Mapping[str, str] | None = None
     placeholder_trader: tuple[str, ...] = ("OTH",)
@@ -321,7 +322,8 @@ def prepare_coded(coded: Coded, options: ReduceOptions) -> tuple[Coded, dict[str
     used = label_masks(labels, options)
     if not used:
         return coded, counts, {}
-    per_label = {k: np.zeros(len(labels[k]), dtype=np.int64) for k in ("trader", "partner", "product")}
+    per_label: dict[str, np.ndarray] = {k: np.zeros(len(labels[k]), dtype=np.int64)
+                                        for k in ("trader", "partner", "product")}
     chunks = []
     for chunk in coded.chunks:
         n = len(chunk)
@@ -329,7 +331,7 @@ def prepare_coded(coded: Coded, options: ReduceOptions) -> tuple[Coded, dict[str
         keep = ~rows["hs27"] if "hs27" in rows else np.ones(n, dtype=bool)
         if "hs27" in rows:
             counts["rows_hs27"] += chunk.n_rows(rows["hs27"])
-        ph = {k: rows[k] & keep for k in ("trader", "partner", "product") if k in rows}
+        ph: dict[str, np.ndarray] = {k: rows[k] & keep for k in ("trader", "partner", "product") if k in rows}
         ph_any = np.zeros(n, dtype=bool)
         for k, m in ph.items():
             counts[f"rows_placeholder_{k}"] += chunk.n_rows(m)
@@ -394,7 +396,7 @@ def _frame_of(labels: dict[str, pd.Index], keys: list[str], key_codes: dict[str,
 
 def _tidy_keys(frame: pd.DataFrame) -> pd.DataFrame:
     """Key columns as categoricals of strings with the used labels only, sorted (any engine)."""
-    out = {}
+    out: dict[str, Any] = {}
     for c in frame.columns:
         s = frame[c]
         if c == "value":
@@ -469,6 +471,8 @@ def _block_sums(block: Chunk, key_sets: list[list[str]], sizes: dict[str, int]) 
 
 def _final_sums(labels: dict[str, pd.Index], ks: list[str], sizes: dict[str, int],
                 parts: list[tuple[np.ndarray, np.ndarray]], categorical: bool = False) -> pd.DataFrame:
+    uniques: Any
+    sums: np.ndarray
     if not parts:
         uniques, sums = np.zeros(0, dtype=np.int64), np.zeros(0)
     elif len(parts) == 1:

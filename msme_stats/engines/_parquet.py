@@ -94,7 +94,7 @@ def _batch_cells(batch: Any) -> tuple[dict[str, Any], Chunk] | None:
     return dictionaries, Chunk(dict.fromkeys(KEYS), cell_idx, sums, rows)
 
 
-def _clean_labels(key: str, labels: pd.Index) -> tuple[Any, int] | None:
+def _clean_labels(key: str, labels: pd.Index) -> tuple[Any, Any] | None:
     """Normalise key labels as :func:`normalise_transactions` does for each row.
 
     Returns the new labels and, for products, a mask of labels whose lost leading zero was

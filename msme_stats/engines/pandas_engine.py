@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._options import PeriodGrain
 from ..errors import OptionError
 from ..sources.customs import CANONICAL_ROLES, load_transactions
 from ._common import (
@@ -59,11 +60,10 @@ def reduce(source: Any, options: ReduceOptions, **engine_kwargs: Any) -> Reducti
         else:
             # fast path; files it cannot take (other types, invalid cells) go through the
             # validating loader, which raises the documented errors
-            coded = coded_from_parquet(files, threads=threads)
-            if coded is None:
-                coded = coded_from_frame(read_parquet_files(files), validate=True)
+            fast = coded_from_parquet(files, threads=threads)
+            coded = coded_from_frame(read_parquet_files(files), validate=True) if fast is None else fast
     return finish(partial_coded(coded, options, threads=threads))
 
 
-def _grain_of(source: Any) -> str:
+def _grain_of(source: Any) -> PeriodGrain:
     return "year"

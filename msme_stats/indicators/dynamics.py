@@ -39,7 +39,22 @@ import numpy as np
 import pandas as pd
 
 from .._frozen import FrozenTuple
-from .._options import check_choice
+from .._options import (
+    D1Denominator,
+    D6Rule,
+    DynamicsEngine,
+    ExitConvention,
+    Growth,
+    IncumbentDef,
+    PeriodGrain,
+    PlaceholderIds,
+    QuantileMethod,
+    SurvivalIndex,
+    SurvivalRule,
+    TopShareK,
+    check_choice,
+    choices,
+)
 from ..engines import ENGINES, ReduceOptions, Reduction, get_engine
 from ..errors import (
     DuplicateIdError,
@@ -56,11 +71,7 @@ __all__ = ["exporter_dynamics", "edd_codes", "kcs_specimen_dynamics", "size_clas
 logger = logging.getLogger(__name__)
 
 _REFERENCE = Path(__file__).resolve().parent.parent / "reference"
-_QUANTILE_METHODS = (
-    "averaged_inverted_cdf", "inverted_cdf", "closest_observation", "interpolated_inverted_cdf",
-    "hazen", "weibull", "linear", "median_unbiased", "normal_unbiased", "lower", "higher",
-    "midpoint", "nearest",
-)
+_QUANTILE_METHODS = choices(QuantileMethod)
 _STATS5 = ("i", "ii", "iii", "iv", "v")
 _STATS3 = ("i", "ii", "iii")
 SIZE_CLASSES = ("SME", "large", "unknown")
@@ -119,7 +130,7 @@ def _break_ordinals(breaks: Iterable[Any], grain: str) -> set[int]:
 class _Stats:
     """Per-period descriptive statistics with the chosen conventions."""
 
-    def __init__(self, periods: np.ndarray, quantile_method: str, sd_ddof: int) -> None:
+    def __init__(self, periods: np.ndarray, quantile_method: QuantileMethod, sd_ddof: int) -> None:
         self.periods = periods
         self.method = quantile_method
         self.ddof = sd_ddof
@@ -571,7 +582,7 @@ def size_classes(register: pd.DataFrame, *, sme_threshold: float = 250) -> pd.Se
                 f"register: column 'size_class' has {int(bad.sum())} unknown value(s), e.g. "
                 f"{raw[bad].iloc[0]!r}; use 'SME', 'large' or leave it empty."
             )
-        cls = lab.map(known).where(raw.notna(), "unknown")
+        cls: pd.Series = lab.map(known).where(raw.notna(), "unknown")
     else:
         emp = pd.to_numeric(register["employees"], errors="coerce")
         bad = register["employees"].notna() & emp.isna()
@@ -623,25 +634,25 @@ def _edd_unit_map(growth: str) -> dict[str, str]:
 def exporter_dynamics(
     transactions: Any,
     *,
-    engine: str = "pandas",
-    period: str = "year",
+    engine: DynamicsEngine = "pandas",
+    period: PeriodGrain = "year",
     register: pd.DataFrame | None = None,
     roles: str | Mapping[str, str] | None = None,
-    exit_convention: str = "A",
-    incumbent_def: str = "continuing",
-    survival_index: str = "t",
-    survival_rule: str = "continuous",
-    growth: str = "pct",
-    d1_denominator: str = "current",
-    d6_rule: str = "all",
+    exit_convention: ExitConvention = "A",
+    incumbent_def: IncumbentDef = "continuing",
+    survival_index: SurvivalIndex = "t",
+    survival_rule: SurvivalRule = "continuous",
+    growth: Growth = "pct",
+    d1_denominator: D1Denominator = "current",
+    d6_rule: D6Rule = "all",
     hhi_scale: int = 1,
-    top_share_k: str | None = None,
-    quantile_method: str | None = None,
+    top_share_k: TopShareK | None = None,
+    quantile_method: QuantileMethod | None = None,
     sd_ddof: int | None = None,
     exclude_hs27: bool | None = None,
     min_value: float | None = None,
     hs_concordance: pd.DataFrame | Mapping[str, str] | None = None,
-    placeholder_ids: str = "error",
+    placeholder_ids: PlaceholderIds = "error",
     id_break_years: Iterable[Any] | None = None,
     edd_compat: bool = False,
     sme_threshold: float = 250,
@@ -814,22 +825,22 @@ def exporter_dynamics(
 def _resolve_params(locals_: dict[str, Any]) -> dict[str, Any]:
     p = dict(locals_)
     p["engine"] = check_choice("engine", p["engine"], ENGINES)
-    p["period"] = check_choice("period", p["period"], ("year", "quarter", "month"))
-    p["exit_convention"] = check_choice("exit_convention", p["exit_convention"], ("A", "B"))
-    p["incumbent_def"] = check_choice("incumbent_def", p["incumbent_def"], ("continuing", "excl_prev_entrants"))
-    p["survival_index"] = check_choice("survival_index", p["survival_index"], ("t", "cohort"))
-    p["survival_rule"] = check_choice("survival_rule", p["survival_rule"], ("continuous", "present"))
-    p["growth"] = check_choice("growth", p["growth"], ("pct", "log"))
-    p["d1_denominator"] = check_choice("d1_denominator", p["d1_denominator"], ("current", "previous"))
-    p["d6_rule"] = check_choice("d6_rule", p["d6_rule"], ("all", "new"))
+    p["period"] = check_choice("period", p["period"], choices(PeriodGrain))
+    p["exit_convention"] = check_choice("exit_convention", p["exit_convention"], choices(ExitConvention))
+    p["incumbent_def"] = check_choice("incumbent_def", p["incumbent_def"], choices(IncumbentDef))
+    p["survival_index"] = check_choice("survival_index", p["survival_index"], choices(SurvivalIndex))
+    p["survival_rule"] = check_choice("survival_rule", p["survival_rule"], choices(SurvivalRule))
+    p["growth"] = check_choice("growth", p["growth"], choices(Growth))
+    p["d1_denominator"] = check_choice("d1_denominator", p["d1_denominator"], choices(D1Denominator))
+    p["d6_rule"] = check_choice("d6_rule", p["d6_rule"], choices(D6Rule))
     p["hhi_scale"] = check_choice("hhi_scale", p["hhi_scale"], (1, 10000))
-    p["placeholder_ids"] = check_choice("placeholder_ids", p["placeholder_ids"], ("error", "drop"))
+    p["placeholder_ids"] = check_choice("placeholder_ids", p["placeholder_ids"], choices(PlaceholderIds))
     p["edd_compat"] = check_choice("edd_compat", p["edd_compat"], (False, True))
     compat = 1 if p["edd_compat"] else 0
     for name, values in _PRESET.items():
         if p[name] is None:
             p[name] = values[compat]
-    p["top_share_k"] = check_choice("top_share_k", p["top_share_k"], ("ceil", "round", "floor"))
+    p["top_share_k"] = check_choice("top_share_k", p["top_share_k"], choices(TopShareK))
     p["quantile_method"] = check_choice("quantile_method", p["quantile_method"], _QUANTILE_METHODS)
     p["sd_ddof"] = check_choice("sd_ddof", p["sd_ddof"], (0, 1))
     p["exclude_hs27"] = check_choice("exclude_hs27", p["exclude_hs27"], (False, True))
@@ -1074,7 +1085,8 @@ def dynamics_from_reduction(
     return out
 
 
-def kcs_specimen_dynamics(*, period: str = "month", engine: str = "pandas", **kwargs: Any) -> pd.DataFrame:
+def kcs_specimen_dynamics(*, period: PeriodGrain = "month", engine: DynamicsEngine = "pandas",
+                          **kwargs: Any) -> pd.DataFrame:
     """EDD indicators of the synthetic Korean import declarations (``data/kcs_customs_synthetic``).
 
     The importer stands in for the exporter and the country of origin for the destination

@@ -111,9 +111,9 @@ def _firm_years(
         rows_t.append(np.full(idx.size, t))
         age[alive] += 1
     f = np.concatenate(rows_f)
-    t = np.concatenate(rows_t)
+    t_all = np.concatenate(rows_t)
     shock = rng.lognormal(0.0, 0.5, f.size)
-    return pd.DataFrame({"f": f, "t": t, "scale": size[f] * shock})
+    return pd.DataFrame({"f": f, "t": t_all, "scale": size[f] * shock})
 
 
 def iter_transaction_blocks(
@@ -266,7 +266,7 @@ def synthetic_transactions(
     n_traders: int = 20_000,
     years: tuple[int, int] | list[int] = (2001, 2010),
     seed: int = 0,
-    **kwargs: float | int,
+    **kwargs: Any,
 ) -> pd.DataFrame:
     """Return a seeded synthetic transaction panel with realistic entry, exit and concentration.
 

@@ -73,7 +73,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._options import check_choice
+from .._options import PeriodGrain, ShortHs, check_choice, choices
 from ..errors import (
     EmptyInputError,
     ExclusionWarning,
@@ -97,7 +97,7 @@ __all__ = [
 
 ROLE_NAMES = ("trader", "date", "year", "period", "product", "partner", "value", "quantity", "flow")
 REQUIRED_ROLES = ("trader", "product", "partner", "value")
-PERIODS = ("year", "quarter", "month")
+PERIODS: tuple[str, ...] = choices(PeriodGrain)
 CANONICAL_COLUMNS = ("trader", "period", "product", "partner", "value")
 #: roles of a frame or Parquet folder that is already canonical
 CANONICAL_ROLES: dict[str, str] = {c: c for c in CANONICAL_COLUMNS}
@@ -123,7 +123,7 @@ def role_presets() -> dict[str, dict[str, str]]:
     """Return the role presets of ``reference/customs_roles.csv`` as ``{preset: {role: column}}``."""
     table = _preset_table()
     return {
-        name: dict(zip(g["role"], g["column"], strict=True)) for name, g in table.groupby("preset")
+        str(name): dict(zip(g["role"], g["column"], strict=True)) for name, g in table.groupby("preset")
     }
 
 
@@ -686,7 +686,7 @@ def _period_from_dates(col: _Col, period: str, date_format: str | None,
             dates = pd.DatetimeIndex(pd.to_datetime(text, format=date_format, errors="coerce"))
         except (ValueError, TypeError) as exc:
             raise OptionError(f"date_format={date_format!r} cannot be used: {exc}") from exc
-    bad = dates.isna()
+    bad = np.asarray(dates.isna(), dtype=bool)
     if col.n_missing or col.hits(bad):
         raise col.error(bad, "missing or unparseable",
                         f"Dates must follow date_format={date_format!r}; fix the cells or pass date_format.",
@@ -1033,8 +1033,8 @@ def load_transactions(
     source: Any,
     *,
     roles: str | Mapping[str, str],
-    period: str = "year",
-    short_hs: str = "restore",
+    period: PeriodGrain = "year",
+    short_hs: ShortHs = "restore",
     date_format: str | None = "ISO8601",
     valid_years: tuple[int, int] = VALID_YEARS,
     engine: str = "pandas",
@@ -1101,12 +1101,12 @@ def load_transactions(
     """
     mapping = resolve_roles(roles)
     period = check_choice("period", period, PERIODS)
-    short_hs = check_choice("short_hs", short_hs, ("restore", "error", "drop"))
+    short_hs = check_choice("short_hs", short_hs, choices(ShortHs))
     engine = check_choice("engine", engine, ("pandas", "dask"))
     valid_years = _check_valid_years(valid_years)
     if "year" in mapping and period != "year":
         raise OptionError(f"period={period!r} needs a date role; roles give only a year.")
-    kw = {"period": period, "short_hs": short_hs, "date_format": date_format, "valid_years": valid_years}
+    kw: dict[str, Any] = {"period": period, "short_hs": short_hs, "date_format": date_format, "valid_years": valid_years}
     if engine == "dask":
         return _load_dask(source, mapping, **kw)
     if _is_dask_frame(source):
