@@ -43,6 +43,28 @@ def reduce(source: Any, options: ReduceOptions, **engine_kwargs: Any) -> Reducti
         Row-level options shared by every engine.
     **engine_kwargs
         None accepted (an error names any given).
+
+    Returns
+    -------
+    Reduction
+        ``firm_product`` and ``firm_partner`` tables (string keys as sorted categoricals),
+        ``counts`` of rows read and dropped, ``placeholder_codes``.
+
+    Raises
+    ------
+    OptionError
+        Any engine option given.
+    MsmeStatsError
+        Propagated from :func:`~msme_stats.load_transactions` (unreadable files, missing
+        columns, invalid cells, each naming the file, column and row).
+
+    Examples
+    --------
+    >>> from msme_stats.engines import ReduceOptions
+    >>> from msme_stats.samples.transactions import synthetic_transactions
+    >>> red = reduce(synthetic_transactions(1_000, n_traders=50, seed=1), ReduceOptions())
+    >>> red.firm_product.columns.tolist(), red.counts["rows"]
+    (['trader', 'period', 'product', 'value'], 1000)
     """
     if engine_kwargs:
         raise OptionError(

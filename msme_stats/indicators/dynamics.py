@@ -85,9 +85,23 @@ def _codes_table() -> pd.DataFrame:
 def edd_codes() -> pd.DataFrame:
     """Return the EDD code table (98 series of World Bank API source 30).
 
-    Columns ``code`` (A1 ... E6iii), ``api_number`` (001-098), ``id``, ``name``,
-    ``base_code``, ``suffix`` (i mean, ii median, iii sd, iv Q1, v Q3; for B2 the top 1/5/25 %),
-    ``statistic`` and ``source``.
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``code`` (A1 ... E6iii), ``api_number`` (001-098), ``id``, ``name``,
+        ``base_code``, ``suffix`` (i mean, ii median, iii sd, iv Q1, v Q3; for B2 the top
+        1/5/25 %), ``statistic`` and ``source``; one row per series (a copy).
+
+    Raises
+    ------
+    OSError
+        The bundled table ``reference/edd_codes.csv`` cannot be read (a broken install).
+
+    Examples
+    --------
+    >>> codes = edd_codes()
+    >>> len(codes), codes.loc[0, "code"], codes.loc[0, "name"]
+    (98, 'A1', 'Number of Exporters')
     """
     return _codes_table().copy()
 
@@ -555,6 +569,29 @@ def size_classes(register: pd.DataFrame, *, sme_threshold: float = 250) -> pd.Se
     -------
     pandas.Series
         Index ``trader`` (str), values ``"SME"``, ``"large"`` or ``"unknown"``.
+
+    Raises
+    ------
+    OptionError
+        ``register`` is not a DataFrame, or ``sme_threshold`` is not a positive number.
+    MissingColumnsError
+        No ``trader`` column, or neither ``employees`` nor ``size_class``.
+    DuplicateIdError
+        A trader appears more than once.
+    UnknownCodeError
+        A ``size_class`` other than SME / large / unknown.
+    InvalidValueError
+        Non-numeric or negative ``employees``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> size_classes(pd.DataFrame({"trader": ["F1", "F2", "F3"], "employees": [12, 400, None]}))
+    trader
+    F1        SME
+    F2      large
+    F3    unknown
+    Name: size_class, dtype: str
     """
     if not isinstance(register, pd.DataFrame):
         raise OptionError("register must be a pandas DataFrame with columns trader and employees or size_class.")
@@ -774,6 +811,21 @@ def exporter_dynamics(
         ``attrs["params"]`` records every parameter value used; ``attrs["exclusions"]`` the
         row and trader-period counts dropped at each step; ``attrs["unmatched_traders"]`` the
         traders missing from the register.
+
+    Raises
+    ------
+    OptionError
+        An option outside its allowed values (the message lists them), ``client=`` or
+        ``scheduler=`` without ``engine="dask"``, a bad ``min_value`` or ``sme_threshold``.
+    MissingColumnsError
+        The transactions (or ``hs_concordance``, ``register``) lack a column.
+    InvalidValueError
+        Invalid cells (each naming the column, row and value), placeholder ids with
+        ``placeholder_ids="error"``, malformed ``hs_concordance`` codes, or no row left.
+    MsmeStatsError
+        Propagated from :func:`~msme_stats.load_transactions` (``roles``) and from
+        :func:`size_classes` (``register``): unreadable files, duplicate or unknown register
+        entries; ``engine="duckdb"`` without duckdb installed.
 
     Examples
     --------
@@ -1091,7 +1143,34 @@ def kcs_specimen_dynamics(*, period: PeriodGrain = "month", engine: DynamicsEngi
 
     The importer stands in for the exporter and the country of origin for the destination
     (METHODS §5). Needs a source checkout (the data folder is not installed with the package).
-    Keyword arguments go to :func:`exporter_dynamics`.
+
+    Parameters
+    ----------
+    period
+        ``"month"`` (default), ``"quarter"`` or ``"year"``.
+    engine
+        As in :func:`exporter_dynamics`.
+    **kwargs
+        Further options of :func:`exporter_dynamics`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The long frame of :func:`exporter_dynamics`; ``attrs["params"]["source"]`` is
+        ``"kcs_customs_synthetic"``.
+
+    Raises
+    ------
+    UnreadableFileError
+        The specimen CSV files are missing (not a source checkout).
+    MsmeStatsError
+        Propagated from :func:`exporter_dynamics` (bad options).
+
+    Examples
+    --------
+    >>> out = kcs_specimen_dynamics(period="year")
+    >>> out.attrs["params"]["source"], out["period"].unique().tolist()
+    ('kcs_customs_synthetic', [2020, 2021])
     """
     folder = Path(__file__).resolve().parents[2] / "data" / "kcs_customs_synthetic"
     files = sorted(folder.glob("df_syn_*_eng.csv"))

@@ -134,9 +134,41 @@ def iter_transaction_blocks(
 ) -> Iterator[pd.DataFrame]:
     """Yield the synthetic transactions block by block (each block within one year).
 
-    Parameters are those of :func:`synthetic_transactions`; ``block_rows`` bounds the rows of
-    one block; ``codes="int"`` gives integer trader, product and partner codes (module
-    docstring).
+    Parameters
+    ----------
+    n_rows, n_traders, years, seed
+        As in :func:`synthetic_transactions`.
+    n_products, n_partners
+        Sizes of the HS6 product and partner universes.
+    block_rows
+        Upper bound on the rows of one block (a trader-year is never split).
+    first_year_exit, later_exit, gap_prob
+        Exit probability after the first year, in later years, and of skipping a year.
+    pareto_alpha
+        Tail index of the traders' Pareto-distributed export values.
+    slot_active
+        Probability that a product (partner) of a trader's portfolio is active in a year.
+    codes
+        ``"str"`` (default: ``F0000123``, ``"010121"``, ``C007``) or ``"int"`` (integer
+        trader, product and partner codes; see the module docstring).
+
+    Returns
+    -------
+    Iterator of pandas.DataFrame
+        Blocks with columns ``trader``, ``period``, ``product``, ``partner``, ``value``; their
+        concatenation is :func:`synthetic_transactions`.
+
+    Raises
+    ------
+    OptionError
+        Unknown ``codes``, non-positive ``n_rows``, ``n_traders`` or ``block_rows``, or an
+        empty ``years``.
+
+    Examples
+    --------
+    >>> blocks = list(iter_transaction_blocks(1_000, n_traders=50, seed=1, block_rows=300))
+    >>> sum(len(b) for b in blocks), all(b["period"].nunique() == 1 for b in blocks)
+    (1000, True)
     """
     if codes not in CODES:
         raise OptionError(f"codes={codes!r} is not allowed; use 'str' or 'int'.")
@@ -291,6 +323,23 @@ def synthetic_transactions(
     -------
     pandas.DataFrame
         Columns ``trader``, ``period``, ``product``, ``partner``, ``value``.
+
+    Raises
+    ------
+    OptionError
+        Propagated from :func:`iter_transaction_blocks` (bad ``codes``, sizes or ``years``).
+
+    Examples
+    --------
+    >>> tx = synthetic_transactions(1_000, n_traders=50, seed=1)
+    >>> tx.head(2)
+         trader  period product partner    value
+    0  F0000000    2001  414928    C047  2966.41
+    1  F0000000    2001  457620    C047  5332.80
+    >>> synthetic_transactions(1_000, n_traders=50, seed=1, codes="int").head(2)
+       trader  period  product  partner    value
+    0       0    2001   414928       48  2966.41
+    1       0    2001   457620       48  5332.80
     """
     blocks = list(
         iter_transaction_blocks(n_rows, n_traders=n_traders, years=years, seed=seed, **kwargs)
@@ -318,10 +367,34 @@ def write_transactions_parquet(
     block (``block_rows``, default 2 million rows) is in memory at a time; ``codes="int"``
     (in ``kwargs``) writes integer codes.
 
+    Parameters
+    ----------
+    path
+        Folder (``layout="hive"``) or file (``layout="file"``) to write.
+    n_rows, n_traders, years, seed, **kwargs
+        As in :func:`synthetic_transactions`.
+    layout
+        ``"hive"`` (default) or ``"file"``.
+    row_group_size
+        Rows per Parquet row group with ``layout="file"``.
+
     Returns
     -------
     pathlib.Path
         The folder or file written.
+
+    Raises
+    ------
+    OptionError
+        Unknown ``layout``; propagated from :func:`iter_transaction_blocks`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = write_transactions_parquet(Path(tempfile.mkdtemp()) / "panel", 2_000, n_traders=80)
+    >>> sorted(p.name for p in folder.iterdir())[:2]
+    ['period=2001', 'period=2002']
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -367,6 +440,31 @@ def write_transactions_csv(
     Columns ``trader``, ``period``, ``product``, ``partner``, ``value``; ``codes="int"`` (in
     ``kwargs``) writes integer codes (HS6 codes then lose their leading zero, as in files
     saved from a spreadsheet).
+
+    Parameters
+    ----------
+    path
+        File to write (``.csv``, or ``.csv.gz`` for gzip).
+    n_rows, n_traders, years, seed, **kwargs
+        As in :func:`synthetic_transactions`.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    OptionError
+        Propagated from :func:`iter_transaction_blocks`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = write_transactions_csv(Path(tempfile.mkdtemp()) / "tx.csv", 500, n_traders=40, codes="int")
+    >>> path.read_text().splitlines()[:2]
+    ['"trader","period","product","partner","value"', '1,2001,133337,1,6420.87']
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv

@@ -120,7 +120,24 @@ def _preset_table() -> pd.DataFrame:
 
 
 def role_presets() -> dict[str, dict[str, str]]:
-    """Return the role presets of ``reference/customs_roles.csv`` as ``{preset: {role: column}}``."""
+    """Return the role presets of ``reference/customs_roles.csv`` as ``{preset: {role: column}}``.
+
+    Returns
+    -------
+    dict
+        ``{preset name: {role: column}}``, for example ``"kcs"`` (synthetic Korean import
+        declarations) and ``"edd"`` (raw EDD extract variables).
+
+    Raises
+    ------
+    OSError
+        The bundled table ``reference/customs_roles.csv`` cannot be read (a broken install).
+
+    Examples
+    --------
+    >>> role_presets()["edd"]
+    {'trader': 'f', 'year': 'y', 'product': 'hs', 'partner': 'd', 'value': 'v'}
+    """
     table = _preset_table()
     return {
         str(name): dict(zip(g["role"], g["column"], strict=True)) for name, g in table.groupby("preset")
@@ -130,11 +147,30 @@ def role_presets() -> dict[str, dict[str, str]]:
 def resolve_roles(roles: str | Mapping[str, str]) -> dict[str, str]:
     """Validate a role mapping (or look up a preset name) and return ``{role: column}``.
 
+    Parameters
+    ----------
+    roles
+        A preset name of :func:`role_presets` or a mapping from role (``trader``, ``date``,
+        ``year``, ``period``, ``product``, ``partner``, ``value``, ``quantity``, ``flow``) to
+        column name.
+
+    Returns
+    -------
+    dict
+        ``{role: column}`` with string keys and values.
+
     Raises
     ------
     OptionError
         Unknown preset, unknown role name, missing required role, or neither ``date``,
         ``year`` nor ``period`` given.
+
+    Examples
+    --------
+    >>> resolve_roles("kcs")["trader"]
+    'Importer ID'
+    >>> resolve_roles({"trader": "firm", "year": "y", "product": "hs", "partner": "d", "value": "v"})
+    {'trader': 'firm', 'year': 'y', 'product': 'hs', 'partner': 'd', 'value': 'v'}
     """
     if isinstance(roles, str):
         presets = role_presets()
@@ -179,6 +215,35 @@ def expand_source(source: Any) -> list[tuple[str, Path]]:
     """Expand a source into ``[(kind, path)]`` with kind ``"csv"``, ``"parquet"`` or ``"dataset"``.
 
     Globs are sorted; a folder is a (possibly hive-partitioned) Parquet dataset.
+
+    Parameters
+    ----------
+    source
+        A path, a glob or a list of these (strings or :class:`pathlib.Path`).
+
+    Returns
+    -------
+    list of (str, pathlib.Path)
+        One entry per file or folder, in order (globs sorted).
+
+    Raises
+    ------
+    OptionError
+        A source of another type (a DataFrame is not a file source).
+    EmptyInputError
+        An empty list, or a glob that matches nothing.
+    UnreadableFileError
+        A missing or inaccessible path, or an unknown file type.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> for name in ("b.csv", "a.csv.gz"):
+    ...     _ = (folder / name).write_bytes(b"")
+    >>> [(kind, p.name) for kind, p in expand_source(str(folder / "*.csv*"))]
+    [('csv', 'a.csv.gz'), ('csv', 'b.csv')]
     """
     if isinstance(source, (str, Path)):
         items: Sequence[Any] = [source]
@@ -1096,8 +1161,28 @@ def load_transactions(
 
     Examples
     --------
-    >>> tx = load_transactions("data/kcs_customs_synthetic/df_syn_*_eng.csv",
-    ...                        roles="kcs", period="month")  # doctest: +SKIP
+    A raw extract with integer codes (HS6 codes that lost their leading zero):
+
+    >>> import pandas as pd
+    >>> raw = pd.DataFrame({"f": [7, 7, 9], "y": [2010, 2011, 2011], "hs": [10121, 847130, 10121],
+    ...                     "d": ["fra", "DEU", "fra"], "v": [5.0, 2.5, 1.0]})
+    >>> tx = load_transactions(raw, roles="edd")
+    >>> tx
+      trader  period product partner  value
+    0      7    2010  010121     FRA    5.0
+    1      7    2011  847130     DEU    2.5
+    2      9    2011  010121     FRA    1.0
+    >>> tx.attrs["recoded_hs"]
+    2
+
+    The same from a CSV file (any number of files, globs, Parquet files or folders):
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "extract.csv"
+    >>> raw.to_csv(path, index=False)
+    >>> load_transactions(path, roles="edd")["product"].tolist()
+    ['010121', '847130', '010121']
     """
     mapping = resolve_roles(roles)
     period = check_choice("period", period, PERIODS)
@@ -1251,10 +1336,39 @@ def key_labels(column: Any, key: str, *, label: str = "transactions",
                valid_years: tuple[int, int] = VALID_YEARS) -> tuple[np.ndarray, pd.Series, int]:
     """Code one key column of a canonical frame and normalise its distinct values.
 
-    Returns the row codes (-1 for a missing key, left to the caller), the normalised label of
-    each code (trimmed ids, upper-case partners, HS6 codes with restored leading zeros,
-    validated periods) and the number of rows whose HS code got its leading zero back.
-    Invalid non-missing values raise the errors of :func:`normalise_transactions`.
+    Used by the engines to validate a canonical frame per distinct value, as
+    :func:`normalise_transactions` does.
+
+    Parameters
+    ----------
+    column
+        The key column (pandas Series or pyarrow array).
+    key
+        ``"trader"``, ``"period"``, ``"product"`` or ``"partner"``.
+    label
+        Name of the input used in error messages.
+    valid_years
+        ``(first, last)`` years a period may fall in.
+
+    Returns
+    -------
+    tuple
+        The row codes (-1 for a missing key, left to the caller), the normalised label of each
+        code (trimmed ids, upper-case partners, HS6 codes with restored leading zeros,
+        validated periods) and the number of rows whose HS code got its leading zero back.
+
+    Raises
+    ------
+    InvalidValueError
+        Invalid non-missing values (malformed HS codes or periods, years outside
+        ``valid_years``), as :func:`normalise_transactions` raises them.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> codes, labels, restored = key_labels(pd.Series([10121, 847130, 10121]), "product")
+    >>> codes.tolist(), labels.tolist(), restored
+    ([0, 1, 0], ['010121', '847130'], 2)
     """
     col = _Col(column, key, key, label)
     col.n_missing = 0  # missing keys are counted and left out by the caller
