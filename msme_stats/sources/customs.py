@@ -803,10 +803,12 @@ def _period_column(col: _Col, labels: pd.Series, keep: np.ndarray | None) -> Any
 
         raw = col.raw
         same = np.array_equal(labels.to_numpy(), col.uniques.to_numpy())
+        # integer years as given: no gather through the codes (a view of the input is copied
+        # once, by _frame_of_columns; a multi-chunk arrow column is already a new array)
         if same and isinstance(raw, pd.Series) and raw.dtype == np.int64:
-            arr = raw.to_numpy().copy()  # integer years as given: no gather through the codes
+            arr = raw.to_numpy()
         elif same and isinstance(raw, pa.ChunkedArray) and pa.types.is_int64(raw.type) and raw.null_count == 0:
-            arr = raw.to_numpy().copy()
+            arr = raw.to_numpy()
         else:
             arr = np.append(labels.to_numpy(dtype=np.int64), 0).take(col.codes)
         return arr if keep is None else arr[keep]
