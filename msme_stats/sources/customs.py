@@ -496,6 +496,38 @@ def _encode_int(v: np.ndarray) -> tuple[np.ndarray, pd.Index, np.ndarray | None]
         return remap.take(off), pd.Index(np.flatnonzero(used).astype(np.int64) + lo), counts[used]
     codes, uniques = pd.factorize(v)
     return codes, pd.Index(uniques), None
+def _encode_int_chunks(arr: Any) -> tuple[np.ndarray, pd.Index, np.ndarray | None]:
+    """:func:`_encode_int` of a pyarrow integer column without nulls, chunk by chunk.
+
+    The offsets are written straight into one int32 array (no int64 copy of the column is
+    made); a sparse range falls back to :func:`_encode_int` on the whole column.
+    """
+    import pyarrow.compute as pc
+
+    n = len(arr)
+    if n == 0:
+        return _encode_int(np.zeros(0, dtype=np.int64))
+    bounds = pc.min_max(arr)
+    lo, hi = int(bounds["min"].as_py()), int(bounds["max"].as_py())
+    span = hi - lo + 1
+    if not (span <= max(4 * n, 1 << 16) and span <= 1 << 27):
+        return _encode_int(arr.to_numpy())
+    off = np.empty(n, dtype=np.int32)
+    counts = np.zeros(span, dtype=np.int64)
+    pos = 0
+    for chunk in arr.chunks:
+        seg = off[pos : pos + len(chunk)]
+        np.subtract(chunk.to_numpy(), lo, out=seg, casting="unsafe")
+        counts += np.bincount(seg, minlength=span)
+        pos += len(chunk)
+    used = counts > 0
+    if used.all():  # every value in the range occurs: the offsets are the codes
+        return off, pd.Index(np.arange(lo, hi + 1, dtype=np.int64)), counts
+    remap = (np.cumsum(used) - 1).astype(np.int32)
+    remap.take(off, out=off, mode="clip")  # in place: each code depends on its own offset only
+    return off, pd.Index(np.flatnonzero(used).astype(np.int64) + lo), counts[used]
+
+
 def _encode_arrow(arr: Any) -> tuple[np.ndarray, pd.Index, np.ndarray | None]:
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -506,7 +538,7 @@ def _encode_arrow(arr: Any) -> tuple[np.ndarray, pd.Index, np.ndarray | None]:
         arr = pa.chunked_array([pa.array([], type=arr.type)])
     t = arr.type
     if pa.types.is_integer(t) and arr.null_count == 0:
-        return _encode_int(arr.to_numpy())
+        return _encode_int_chunks(arr)
     if not pa.types.is_dictionary(t):
         arr = pc.dictionary_encode(arr)
     arr = pa.table({"x": arr}).unify_dictionaries().column(0)
@@ -808,7 +840,7 @@ def _period_column(col: _Col, labels: pd.Series, keep: np.ndarray | None) -> Any
         if same and isinstance(raw, pd.Series) and raw.dtype == np.int64:
             arr = raw.to_numpy()
         elif same and isinstance(raw, pa.ChunkedArray) and pa.types.is_int64(raw.type) and raw.null_count == 0:
-            arr = raw.to_numpy()
+            arr = _arrow_numpy(raw)
         else:
             arr = np.append(labels.to_numpy(dtype=np.int64), 0).take(col.codes)
         return arr if keep is None else arr[keep]
@@ -818,6 +850,16 @@ def _period_column(col: _Col, labels: pd.Series, keep: np.ndarray | None) -> Any
 # --------------------------------------------------------------------------------------
 # numbers
 # --------------------------------------------------------------------------------------
+def _arrow_numpy(arr: Any) -> np.ndarray:
+    """numpy values of a pyarrow array without nulls; several chunks give one new array that
+    owns its memory (``base`` None), so :func:`_frame_of_columns` need not copy it again."""
+    import pyarrow as pa
+
+    if isinstance(arr, pa.ChunkedArray) and arr.num_chunks > 1:
+        return np.concatenate([c.to_numpy(zero_copy_only=False) for c in arr.chunks])
+    return np.asarray(arr.to_numpy(zero_copy_only=False))
+
+
 def _numbers(raw: Any) -> np.ndarray:
     """float64 values of a column (NaN where missing or not a number)."""
     import pyarrow as pa
@@ -831,7 +873,7 @@ def _numbers(raw: Any) -> np.ndarray:
             t = raw.type
         if pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_decimal(t):
             arr = pc.cast(raw, pa.float64()) if not pa.types.is_float64(t) else raw
-            return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=np.float64) if raw.null_count == 0 \
+            return np.asarray(_arrow_numpy(arr), dtype=np.float64) if raw.null_count == 0 \
                 else pc.fill_null(arr, np.nan).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
         raw = raw.to_pandas()
     if pd.api.types.is_bool_dtype(raw.dtype):
