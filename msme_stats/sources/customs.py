@@ -477,6 +477,21 @@ def _read_csv(path: Path, columns: list[str], string_cols: list[str]) -> tuple[d
 # --------------------------------------------------------------------------------------
 # per-distinct-value coding
 # --------------------------------------------------------------------------------------
+#: rows per block of :func:`_bincount`
+_BINCOUNT_ROWS = 1 << 20
+
+
+def _bincount(codes: np.ndarray, n: int) -> np.ndarray:
+    """``numpy.bincount(codes, minlength=n)`` as int64, block by block: bincount converts its
+    input to intp, so int32 codes of 10M rows would otherwise make an 80 MB temporary."""
+    if len(codes) <= _BINCOUNT_ROWS:
+        return np.bincount(codes, minlength=n).astype(np.int64, copy=False)
+    out = np.zeros(n, dtype=np.int64)
+    for lo in range(0, len(codes), _BINCOUNT_ROWS):
+        out += np.bincount(codes[lo : lo + _BINCOUNT_ROWS], minlength=n)
+    return out
+
+
 def _encode_int(v: np.ndarray) -> tuple[np.ndarray, pd.Index, np.ndarray | None]:
     """Codes of an integer array: offsets when the range is dense, else a hash (no Python loop).
 
@@ -488,7 +503,7 @@ def _encode_int(v: np.ndarray) -> tuple[np.ndarray, pd.Index, np.ndarray | None]
     span = hi - lo + 1
     if span <= max(4 * v.size, 1 << 16) and span <= 1 << 27:
         off = np.subtract(v, lo, dtype=np.int32 if v.dtype.itemsize <= 8 else np.int64)
-        counts = np.bincount(off, minlength=span)
+        counts = _bincount(off, span)
         used = counts > 0
         if used.all():  # every value in the range occurs: the offsets are the codes
             return off, pd.Index(np.arange(lo, hi + 1, dtype=np.int64)), counts
@@ -518,7 +533,7 @@ def _encode_int_chunks(arr: Any) -> tuple[np.ndarray, pd.Index, np.ndarray | Non
     for chunk in arr.chunks:
         seg = off[pos : pos + len(chunk)]
         np.subtract(chunk.to_numpy(), lo, out=seg, casting="unsafe")
-        counts += np.bincount(seg, minlength=span)
+        counts += _bincount(seg, span)
         pos += len(chunk)
     used = counts > 0
     if used.all():  # every value in the range occurs: the offsets are the codes
@@ -595,7 +610,7 @@ class _Col:
         """Number of rows of each distinct value (counted on first use)."""
         if self._rows is None:
             c = self.codes[self.codes >= 0] if self._has_missing else self.codes
-            self._rows = np.bincount(c, minlength=len(self.uniques)).astype(np.int64)
+            self._rows = _bincount(c, len(self.uniques))
         return self._rows
 
     @property
