@@ -355,6 +355,7 @@ class _Sets:
 
 
 def _describe_into(res: dict[str, np.ndarray], code: str, stats: list[np.ndarray], suffixes: tuple[str, ...]) -> None:
+    """Store the statistics of one series under ``code`` + suffix (``A6i``, ``A6ii``, ...)."""
     for s, v in zip(suffixes, stats, strict=True):
         res[code + s] = v
 

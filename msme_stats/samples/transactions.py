@@ -147,10 +147,9 @@ def iter_transaction_blocks(
     pareto_alpha
         Tail index of the traders' Pareto-distributed export values.
     slot_active
-        Probability that a product (partner) of a trader's portfolio is active in a year.
+        Probability that a product (partner) of a portfolio is active in a year.
     codes
-        ``"str"`` (default: ``F0000123``, ``"010121"``, ``C007``) or ``"int"`` (integer
-        trader, product and partner codes; see the module docstring).
+        ``"str"`` (default) or ``"int"`` (integer codes; see the module docstring).
 
     Returns
     -------
@@ -170,6 +169,19 @@ def iter_transaction_blocks(
     >>> sum(len(b) for b in blocks), all(b["period"].nunique() == 1 for b in blocks)
     (1000, True)
     """
+    year_list = _block_args(n_rows, n_traders, block_rows, years, codes)
+    rng = np.random.default_rng(seed)
+    fy = _firm_years(n_traders, year_list, rng, first_year_exit=first_year_exit, later_exit=later_exit,
+                     gap_prob=gap_prob, pareto_alpha=pareto_alpha)
+    fy = _shipments_and_portfolios(fy, n_rows, rng)
+    product_codes = np.array([f"{i:06d}" for i in _hs6_universe(n_products)], dtype=object)
+    partner_codes = np.array([f"C{i:03d}" for i in range(n_partners)], dtype=object)
+    yield from _year_blocks(fy, year_list, seed, block_rows, product_codes, partner_codes, slot_active, codes)
+
+
+def _block_args(n_rows: int, n_traders: int, block_rows: int, years: tuple[int, int] | list[int],
+                codes: str) -> list[int]:
+    """Check the sizes and ``codes``; return the list of years."""
     if codes not in CODES:
         raise OptionError(f"codes={codes!r} is not allowed; use 'str' or 'int'.")
     if n_rows < 1 or n_traders < 1 or block_rows < 1:
@@ -180,16 +192,11 @@ def iter_transaction_blocks(
         year_list = [int(y) for y in years]
     if not year_list:
         raise OptionError("years is empty; pass (first, last) or a list of years.")
-    rng = np.random.default_rng(seed)
-    fy = _firm_years(
-        n_traders,
-        year_list,
-        rng,
-        first_year_exit=first_year_exit,
-        later_exit=later_exit,
-        gap_prob=gap_prob,
-        pareto_alpha=pareto_alpha,
-    )
+    return year_list
+
+
+def _shipments_and_portfolios(fy: pd.DataFrame, n_rows: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Shipments per trader-year (``n_tx``) and portfolio sizes (``k_prod``, ``k_part``)."""
     # shipments per trader-year grow with value (elasticity 0.5), at least one
     w = np.sqrt(fy["scale"].to_numpy())
     n_tx = 1 + rng.multinomial(max(n_rows - len(fy), 0), w / w.sum()) if n_rows > len(fy) else None
@@ -202,9 +209,12 @@ def iter_transaction_blocks(
     base = fy.groupby("f")["scale"].transform("max").to_numpy()
     fy["k_prod"] = np.minimum(1 + (np.log10(base / 20_000.0 + 1.0) * 6).astype(int), 40)
     fy["k_part"] = np.minimum(1 + (np.log10(base / 20_000.0 + 1.0) * 4).astype(int), 30)
-    fy = fy.sort_values(["t", "f"], kind="stable").reset_index(drop=True)
-    product_codes = np.array([f"{i:06d}" for i in _hs6_universe(n_products)], dtype=object)
-    partner_codes = np.array([f"C{i:03d}" for i in range(n_partners)], dtype=object)
+    return fy.sort_values(["t", "f"], kind="stable").reset_index(drop=True)
+
+
+def _year_blocks(fy: pd.DataFrame, year_list: list[int], seed: int, block_rows: int, product_codes: np.ndarray,
+                 partner_codes: np.ndarray, slot_active: float, codes: str) -> Iterator[pd.DataFrame]:
+    """Cut the trader-years of each year into blocks of at most ``block_rows`` rows and draw them."""
     block_seeds = np.random.SeedSequence(seed).spawn(1)[0]
     cum = np.cumsum(fy["n_tx"].to_numpy())
     block_id = 0
