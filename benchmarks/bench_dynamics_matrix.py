@@ -10,6 +10,14 @@ same command. Each method runs in its own child process; the timer starts after 
 for the DataFrame forms, after the frame has been built (the frame is the user's input);
 peak memory is the child's ``ru_maxrss``.
 
+``--alloc quiet`` runs every child (DuckDB's too) with ``NUMPY_MADVISE_HUGEPAGE=0`` and
+``ARROW_DEFAULT_MEMORY_POOL=jemalloc``. On a machine whose transparent huge pages are set to
+``defrag=madvise`` (``/sys/kernel/mm/transparent_hugepage/defrag``), numpy's huge-page advice
+on large arrays and pyarrow's default mimalloc pool made fresh allocations stall for seconds
+when memory was fragmented by other processes (measured: the 10M-row Parquet cell at 9.4-20.8 s
+by default, 3.4-5.5 s with ``quiet``; DuckDB 1.3-1.4 s either way). The default (``--alloc
+default``) leaves the environment as it is; report which one was used.
+
 Input forms (all from :mod:`msme_stats.samples.transactions`, same panel for a given size):
 
 * ``parquet_file``: one Parquet file with integer codes (integer trader ids, HS6 codes stored
@@ -163,6 +171,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--forms", default=",".join(FORMS))
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--alloc", choices=("default", "quiet"), default="default",
+                    help="'quiet': children run with NUMPY_MADVISE_HUGEPAGE=0 and "
+                         "ARROW_DEFAULT_MEMORY_POOL=jemalloc (see the module docstring)")
     ap.add_argument("--json", default=None, help="append every run as one JSON line to this file")
     ap.add_argument("--child", nargs=3, metavar=("METHOD", "FORM", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -185,11 +196,20 @@ def main(argv: list[str] | None = None) -> None:
             shutil.rmtree(args.data_dir, ignore_errors=True)
 
 
+def _child_env(alloc: str) -> dict[str, str]:
+    import os
+
+    env = dict(os.environ)
+    if alloc == "quiet":
+        env.update({"NUMPY_MADVISE_HUGEPAGE": "0", "ARROW_DEFAULT_MEMORY_POOL": "jemalloc"})
+    return env
+
+
 def _run(args: argparse.Namespace, rows: int, forms: list[str], methods: list[str]) -> None:
     paths = inputs(rows, Path(args.data_dir), forms)
     with open("/proc/loadavg") as fh:
         print(f"load average at start: {fh.read().split()[:3]}")
-    print(f"rows: {rows:,}")
+    print(f"rows: {rows:,}; allocation settings: {args.alloc}")
     print("| form | method | wall time (s) | peak RSS (MB) | A1 equal to DuckDB's |")
     print("|---|---|---:|---:|---|")
     for form in forms:
@@ -198,7 +218,7 @@ def _run(args: argparse.Namespace, rows: int, forms: list[str], methods: list[st
             for method in methods:
                 proc = subprocess.run(
                     [sys.executable, "-m", "benchmarks.bench_dynamics_matrix", "--child", method, form,
-                     str(paths[form])], capture_output=True, text=True,
+                     str(paths[form])], capture_output=True, text=True, env=_child_env(args.alloc),
                 )
                 if proc.returncode != 0:
                     tail = proc.stderr.strip().splitlines()[-1:] or ["?"]
@@ -211,7 +231,7 @@ def _run(args: argparse.Namespace, rows: int, forms: list[str], methods: list[st
                 print(f"| {form} | {method} | {r['wall_s']:.2f} | {r['peak_mb']:.0f} | {same} |", flush=True)
                 if args.json:
                     with open(args.json, "a") as fh:
-                        fh.write(json.dumps({**r, "rows": rows}) + "\n")
+                        fh.write(json.dumps({**r, "rows": rows, "alloc": args.alloc}) + "\n")
     with open("/proc/loadavg") as fh:
         print(f"load average at end: {fh.read().split()[:3]}")
 

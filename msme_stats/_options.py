@@ -265,3 +265,35 @@ SectorSource = _typing.Literal["label_then_isic", "label", "isic"]
 TableFormat = _typing.Literal["csv", "xlsx", "tex", "md", "html", "dta"]
 #: ``PublicationTable.to_stata(version=)``: the .dta format version (pandas ``to_stata``).
 StataVersion = _typing.Literal[114, 117, 118, 119]
+
+# --- exporter dynamics and customs options ---
+#: ``exporter_dynamics(engine=)`` / ``load_transactions(engine=)``: where the reduction runs.
+DynamicsEngine = _typing.Literal["pandas", "dask", "duckdb"]
+#: ``exporter_dynamics(period=)`` / ``load_transactions(period=)``: the period grain.
+PeriodGrain = _typing.Literal["year", "quarter", "month"]
+#: ``exporter_dynamics(exit_convention=)``: exiters of t leave after t-1 (A) or after t (B).
+ExitConvention = _typing.Literal["A", "B"]
+#: ``exporter_dynamics(incumbent_def=)``: incumbents of t.
+IncumbentDef = _typing.Literal["continuing", "excl_prev_entrants"]
+#: ``exporter_dynamics(survival_index=)``: survival rates labelled by the survival or the entry period.
+SurvivalIndex = _typing.Literal["t", "cohort"]
+#: ``exporter_dynamics(survival_rule=)``: present in every period since entry, or in the last one.
+SurvivalRule = _typing.Literal["continuous", "present"]
+#: ``exporter_dynamics(growth=)``: growth as a fraction or a log difference.
+Growth = _typing.Literal["pct", "log"]
+#: ``exporter_dynamics(d1_denominator=)``: products (partners) of t or of t-1.
+D1Denominator = _typing.Literal["current", "previous"]
+#: ``exporter_dynamics(d6_rule=)``: survival of all products (partners) or of the new ones.
+D6Rule = _typing.Literal["all", "new"]
+#: ``exporter_dynamics(top_share_k=)``: rounding of the top-q % count.
+TopShareK = _typing.Literal["ceil", "round", "floor"]
+#: ``exporter_dynamics(placeholder_ids=)``: placeholder ids raise or are dropped.
+PlaceholderIds = _typing.Literal["error", "drop"]
+#: ``exporter_dynamics(quantile_method=)``: numpy quantile methods (Hyndman-Fan types).
+QuantileMethod = _typing.Literal[
+    "averaged_inverted_cdf", "inverted_cdf", "closest_observation", "interpolated_inverted_cdf",
+    "hazen", "weibull", "linear", "median_unbiased", "normal_unbiased", "lower", "higher",
+    "midpoint", "nearest",
+]
+#: ``load_transactions(short_hs=)``: HS codes that lost digits are restored, rejected or dropped.
+ShortHs = _typing.Literal["restore", "error", "drop"]

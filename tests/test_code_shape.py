@@ -15,12 +15,6 @@ import msme_stats
 MAX_LINES = 80
 ROOT = Path(msme_stats.__file__).parent
 EXEMPT_DIRS = {"samples"}
-#: functions still to be split (issue 15); each leaves this set when it is split
-PENDING = {
-    ("indicators/dynamics.py", "_compute"),
-    ("indicators/dynamics.py", "dynamics_from_reduction"),
-    ("sources/customs.py", "normalise_transactions"),
-}
 
 
 def _code_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
@@ -54,4 +48,4 @@ def test_counter_sees_long_functions():
 
 
 def test_no_function_over_the_limit():
-    assert [f for f in long_functions() if (f[0], f[1]) not in PENDING] == []
+    assert long_functions() == []

@@ -24,16 +24,6 @@ import pytest
 
 import msme_stats
 
-#: modules whose docstrings are still being completed; each leaves this list when it passes
-PENDING: set[str] = {
-    "msme_stats.engines",
-    "msme_stats.engines.duckdb_engine",
-    "msme_stats.engines.pandas_engine",
-    "msme_stats.indicators.dynamics",
-    "msme_stats.samples.transactions",
-    "msme_stats.sources.customs",
-}
-
 #: functions with a Stata or R counterpart, which their docstring must name in a
 #: ``Stata/R equivalent`` section (qualified by module)
 STATA_R: set[str] = {
@@ -148,15 +138,11 @@ def test_stata_r_list_names_real_functions():
     assert STATA_R <= set(FUNCTIONS)
 
 
-@pytest.mark.parametrize("key", [k for k, f in FUNCTIONS.items() if f.__module__ not in PENDING])
+@pytest.mark.parametrize("key", list(FUNCTIONS))
 def test_docstring_sections(key):
     missing = _missing(key, FUNCTIONS[key])
     assert not missing, f"{key}: docstring lacks {', '.join(missing)}"
 
-
-def test_pending_modules_still_exist():
-    modules = set(_public_modules())
-    assert PENDING <= modules
 
 
 def test_no_unfilled_docstring_placeholder():

@@ -22,6 +22,7 @@ from msme_stats.errors import (
     UnknownCodeError,
 )
 from msme_stats.indicators.dynamics import edd_codes, exporter_dynamics, kcs_specimen_dynamics
+from msme_stats.samples.transactions import synthetic_transactions
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "customs"
 ROLES = {"trader": "firm", "year": "year", "product": "hs", "partner": "dest", "value": "value"}
@@ -375,3 +376,35 @@ def test_product_partner_blocks_brute_force(rows):
                 d6 = [len(set(items[(f, t - 1)]) & set(items[(f, t)])) / len(items[(f, t - 1)]) for f in two]
                 got = w.loc[blk + "6i", t]
                 assert got == pytest.approx(np.mean(d6), rel=1e-12) if d6 else math.isnan(got)
+
+
+@pytest.mark.parametrize(("param", "alias"), [
+    ("engine", "DynamicsEngine"), ("period", "PeriodGrain"), ("exit_convention", "ExitConvention"),
+    ("incumbent_def", "IncumbentDef"), ("survival_index", "SurvivalIndex"), ("survival_rule", "SurvivalRule"),
+    ("growth", "Growth"), ("d1_denominator", "D1Denominator"), ("d6_rule", "D6Rule"),
+    ("placeholder_ids", "PlaceholderIds"),
+])
+def test_options_are_literal_types_and_checked_from_them(param, alias):
+    import typing
+
+    from msme_stats import _options
+
+    lit = getattr(_options, alias)
+    assert typing.get_type_hints(exporter_dynamics)[param] == lit
+    tx = synthetic_transactions(2_000, n_traders=100, seed=2)
+    with pytest.raises(OptionError) as info:
+        exporter_dynamics(tx, **{param: "no-such-value"})
+    for v in _options.choices(lit):
+        assert repr(v) in str(info.value)
+
+
+def test_customs_options_are_literal_types():
+    import typing
+
+    from msme_stats import _options
+    from msme_stats.sources.customs import load_transactions
+
+    hints = typing.get_type_hints(load_transactions)
+    assert hints["period"] == _options.PeriodGrain
+    assert hints["short_hs"] == _options.ShortHs
+    assert _options.choices(_options.TopShareK) == ("ceil", "round", "floor")

@@ -16,11 +16,10 @@ from msme_stats.engines import ReduceOptions, get_engine
 from msme_stats.engines._common import (
     Chunk,
     Coded,
-    _batch_cells,
     coded_from_frame,
-    coded_from_parquet,
     group_sums_coded,
 )
+from msme_stats.engines._parquet import _batch_cells, coded_from_parquet
 from msme_stats.errors import ExclusionWarning, InvalidValueError, OptionError, RecodeWarning
 from msme_stats.indicators.dynamics import exporter_dynamics
 from msme_stats.samples.transactions import synthetic_transactions, write_transactions_parquet

@@ -160,3 +160,58 @@ def test_hs_integer_codes_round_trip(code):
         else:  # 1-4 digits: chapter or heading only -> cannot be HS6
             with pytest.raises(InvalidValueError):
                 load_transactions(df, roles="edd")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(st.integers(-(10**6), 10**6), min_size=0, max_size=300),
+    cuts=st.lists(st.integers(0, 300), max_size=4),
+)
+def test_integer_codes_chunk_by_chunk_equal_whole_column(values, cuts):
+    # a pyarrow integer column is coded chunk by chunk exactly as the whole column would be
+    import numpy as np
+    import pyarrow as pa
+
+    from msme_stats.sources.customs import _encode_int, _encode_int_chunks
+
+    v = np.asarray(values, dtype=np.int64)
+    bounds = sorted({min(c, len(v)) for c in cuts} | {0, len(v)})
+    arr = pa.chunked_array([pa.array(v[a:b], type=pa.int64()) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+                           or [pa.array([], type=pa.int64())])
+    codes, uniques, rows = _encode_int(v)
+    codes2, uniques2, rows2 = _encode_int_chunks(arr)
+    assert np.array_equal(codes, codes2) and codes.dtype == codes2.dtype
+    assert uniques.equals(uniques2)
+    assert (rows is None and rows2 is None) or np.array_equal(rows, rows2)
+
+
+def test_block_bincount_equals_numpy():
+    import numpy as np
+
+    from msme_stats.sources import customs
+
+    rng = np.random.default_rng(3)
+    codes = rng.integers(0, 50, customs._BINCOUNT_ROWS * 2 + 11).astype(np.int32)
+    assert np.array_equal(customs._bincount(codes, 60), np.bincount(codes, minlength=60))
+
+
+def test_columns_from_multi_chunk_arrow_are_new_writeable_arrays():
+    # value and year columns read from several Parquet row groups are fresh arrays, not views
+    import numpy as np
+    import pyarrow as pa
+
+    from msme_stats.sources.customs import normalise_transactions
+
+    table = pa.Table.from_batches([
+        pa.record_batch({"trader": ["a", "b"], "period": [2010, 2011], "product": ["010121", "847130"],
+                         "partner": ["FRA", "DEU"], "value": [1.0, 2.0]}),
+        pa.record_batch({"trader": ["a"], "period": [2011], "product": ["010121"],
+                         "partner": ["FRA"], "value": [3.0]}),
+    ])
+    roles = {c: c for c in ("trader", "period", "product", "partner", "value")}
+    out = normalise_transactions(table, roles, warn=False)
+    assert out["value"].tolist() == [1.0, 2.0, 3.0] and out["period"].tolist() == [2010, 2011, 2011]
+    for c in ("value", "period"):
+        a = out[c].to_numpy()
+        assert not any(np.shares_memory(a, np.asarray(ch.buffers()[1]))
+                       for ch in table.column(c).chunks)

@@ -28,15 +28,39 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from .._options import check_choice
+from .._options import DynamicsEngine, check_choice, choices
 from ._common import ReduceOptions, Reduction
 
-ENGINES = ("pandas", "dask", "duckdb")
+ENGINES: tuple[str, ...] = choices(DynamicsEngine)
 
 __all__ = ["ENGINES", "ReduceOptions", "Reduction", "get_engine"]
 
 
 def get_engine(name: str) -> ModuleType:
-    """Return the engine module ``name`` (``"pandas"``, ``"dask"`` or ``"duckdb"``)."""
+    """Return the engine module ``name`` (``"pandas"``, ``"dask"`` or ``"duckdb"``).
+
+    Parameters
+    ----------
+    name
+        One of :data:`ENGINES`.
+
+    Returns
+    -------
+    module
+        The engine module; its ``reduce(source, options, **engine_kwargs)`` returns a
+        :class:`Reduction`.
+
+    Raises
+    ------
+    OptionError
+        Unknown engine name.
+    ImportError
+        The engine's optional dependency (Dask) is not installed.
+
+    Examples
+    --------
+    >>> get_engine("pandas").__name__
+    'msme_stats.engines.pandas_engine'
+    """
     name = check_choice("engine", name, ENGINES)
     return importlib.import_module(f"{__name__}.{name}_engine")

@@ -1,7 +1,7 @@
 """Out-of-core engine: the same per-chunk reduction as the pandas engine, run with Dask.
 
 Each Parquet file (or each partition of a Dask DataFrame) is one task that reads the file
-into integer-coded keys (:func:`~._common.coded_from_parquet`), applies the shared row-level
+into integer-coded keys (:func:`~._parquet.coded_from_parquet`), applies the shared row-level
 steps and aggregates it to
 trader x period x product / partner sums; the partial tables are then combined in a tree
 (fan-in ``split_every``). Only partial tables, never all transactions, are in memory, so the
@@ -24,14 +24,12 @@ from ._common import (
     ReduceOptions,
     Reduction,
     coded_from_frame,
-    coded_from_parquet,
     combine_partials,
     finish,
-    parquet_files,
     partial_coded,
     partial_tables,
-    read_parquet_file,
 )
+from ._parquet import coded_from_parquet, parquet_files, read_parquet_file
 
 __all__ = ["reduce"]
 

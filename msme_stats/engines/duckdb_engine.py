@@ -255,6 +255,31 @@ def reduce(source: Any, options: ReduceOptions, *, roles: str | Mapping[str, str
         DuckDB threads (default ``os.cpu_count()``, at most 8); the result does not depend on it.
     **engine_kwargs
         None accepted (an error names any given).
+
+    Returns
+    -------
+    Reduction
+        ``firm_product`` and ``firm_partner`` tables (string keys as sorted categoricals),
+        ``counts`` of rows read and dropped, ``placeholder_codes``.
+
+    Raises
+    ------
+    OptionError
+        Any other engine option, or ``period`` finer than a ``year`` role allows.
+    MsmeStatsError
+        duckdb is not installed; or propagated from :func:`~msme_stats.load_transactions`
+        for input the SQL path hands to the pandas path (invalid cells are reported by the
+        loader, naming the file, column and row).
+
+    Examples
+    --------
+    >>> from msme_stats.engines import ReduceOptions, get_engine
+    >>> from msme_stats.samples.transactions import synthetic_transactions
+    >>> tx = synthetic_transactions(1_000, n_traders=50, seed=1)
+    >>> red = reduce(tx, ReduceOptions())
+    >>> pandas_red = get_engine("pandas").reduce(tx, ReduceOptions())
+    >>> len(red.firm_product) == len(pandas_red.firm_product), red.counts["rows"]
+    (True, 1000)
     """
     if engine_kwargs:
         raise OptionError(

@@ -1,7 +1,7 @@
 """In-memory engine: pyarrow-streamed, integer-coded keys, block-wise hashing on all cores.
 
 Canonical Parquet files are streamed by pyarrow in record batches of dictionary-encoded keys,
-each summed at once to cells of equal keys (:func:`~._common.coded_from_parquet`); strings
+each summed at once to cells of equal keys (:func:`~._parquet.coded_from_parquet`); strings
 are only handled per distinct label, never per row, and the transactions are never all in
 memory. Frames (and CSV files, loaded with
 :func:`~msme_stats.sources.customs.load_transactions`) are integer-coded with
@@ -16,18 +16,17 @@ from typing import Any
 
 import pandas as pd
 
+from .._options import PeriodGrain
 from ..errors import OptionError
 from ..sources.customs import CANONICAL_ROLES, load_transactions
 from ._common import (
     ReduceOptions,
     Reduction,
     coded_from_frame,
-    coded_from_parquet,
     finish,
-    parquet_files,
     partial_coded,
-    read_parquet_files,
 )
+from ._parquet import coded_from_parquet, parquet_files, read_parquet_files
 
 __all__ = ["reduce"]
 
@@ -44,6 +43,28 @@ def reduce(source: Any, options: ReduceOptions, **engine_kwargs: Any) -> Reducti
         Row-level options shared by every engine.
     **engine_kwargs
         None accepted (an error names any given).
+
+    Returns
+    -------
+    Reduction
+        ``firm_product`` and ``firm_partner`` tables (string keys as sorted categoricals),
+        ``counts`` of rows read and dropped, ``placeholder_codes``.
+
+    Raises
+    ------
+    OptionError
+        Any engine option given.
+    MsmeStatsError
+        Propagated from :func:`~msme_stats.load_transactions` (unreadable files, missing
+        columns, invalid cells, each naming the file, column and row).
+
+    Examples
+    --------
+    >>> from msme_stats.engines import ReduceOptions
+    >>> from msme_stats.samples.transactions import synthetic_transactions
+    >>> red = reduce(synthetic_transactions(1_000, n_traders=50, seed=1), ReduceOptions())
+    >>> red.firm_product.columns.tolist(), red.counts["rows"]
+    (['trader', 'period', 'product', 'value'], 1000)
     """
     if engine_kwargs:
         raise OptionError(
@@ -61,11 +82,10 @@ def reduce(source: Any, options: ReduceOptions, **engine_kwargs: Any) -> Reducti
         else:
             # fast path; files it cannot take (other types, invalid cells) go through the
             # validating loader, which raises the documented errors
-            coded = coded_from_parquet(files, threads=threads)
-            if coded is None:
-                coded = coded_from_frame(read_parquet_files(files), validate=True)
+            fast = coded_from_parquet(files, threads=threads)
+            coded = coded_from_frame(read_parquet_files(files), validate=True) if fast is None else fast
     return finish(partial_coded(coded, options, threads=threads))
 
 
-def _grain_of(source: Any) -> str:
+def _grain_of(source: Any) -> PeriodGrain:
     return "year"

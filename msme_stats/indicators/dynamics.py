@@ -39,7 +39,22 @@ import numpy as np
 import pandas as pd
 
 from .._frozen import FrozenTuple
-from .._options import check_choice
+from .._options import (
+    D1Denominator,
+    D6Rule,
+    DynamicsEngine,
+    ExitConvention,
+    Growth,
+    IncumbentDef,
+    PeriodGrain,
+    PlaceholderIds,
+    QuantileMethod,
+    SurvivalIndex,
+    SurvivalRule,
+    TopShareK,
+    check_choice,
+    choices,
+)
 from ..engines import ENGINES, ReduceOptions, Reduction, get_engine
 from ..errors import (
     DuplicateIdError,
@@ -56,11 +71,7 @@ __all__ = ["exporter_dynamics", "edd_codes", "kcs_specimen_dynamics", "size_clas
 logger = logging.getLogger(__name__)
 
 _REFERENCE = Path(__file__).resolve().parent.parent / "reference"
-_QUANTILE_METHODS = (
-    "averaged_inverted_cdf", "inverted_cdf", "closest_observation", "interpolated_inverted_cdf",
-    "hazen", "weibull", "linear", "median_unbiased", "normal_unbiased", "lower", "higher",
-    "midpoint", "nearest",
-)
+_QUANTILE_METHODS = choices(QuantileMethod)
 _STATS5 = ("i", "ii", "iii", "iv", "v")
 _STATS3 = ("i", "ii", "iii")
 SIZE_CLASSES = ("SME", "large", "unknown")
@@ -74,9 +85,23 @@ def _codes_table() -> pd.DataFrame:
 def edd_codes() -> pd.DataFrame:
     """Return the EDD code table (98 series of World Bank API source 30).
 
-    Columns ``code`` (A1 ... E6iii), ``api_number`` (001-098), ``id``, ``name``,
-    ``base_code``, ``suffix`` (i mean, ii median, iii sd, iv Q1, v Q3; for B2 the top 1/5/25 %),
-    ``statistic`` and ``source``.
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``code`` (A1 ... E6iii), ``api_number`` (001-098), ``id``, ``name``,
+        ``base_code``, ``suffix`` (i mean, ii median, iii sd, iv Q1, v Q3; for B2 the top
+        1/5/25 %), ``statistic`` and ``source``; one row per series (a copy).
+
+    Raises
+    ------
+    OSError
+        The bundled table ``reference/edd_codes.csv`` cannot be read (a broken install).
+
+    Examples
+    --------
+    >>> codes = edd_codes()
+    >>> len(codes), codes.loc[0, "code"], codes.loc[0, "name"]
+    (98, 'A1', 'Number of Exporters')
     """
     return _codes_table().copy()
 
@@ -119,7 +144,7 @@ def _break_ordinals(breaks: Iterable[Any], grain: str) -> set[int]:
 class _Stats:
     """Per-period descriptive statistics with the chosen conventions."""
 
-    def __init__(self, periods: np.ndarray, quantile_method: str, sd_ddof: int) -> None:
+    def __init__(self, periods: np.ndarray, quantile_method: QuantileMethod, sd_ddof: int) -> None:
         self.periods = periods
         self.method = quantile_method
         self.ddof = sd_ddof
@@ -240,104 +265,143 @@ def _neighbours(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return prev, nxt
 
 
-def _compute(
-    fp: pd.DataFrame,
-    fd: pd.DataFrame,
-    periods: np.ndarray,
-    breaks: set[int],
-    p: dict[str, Any],
-) -> dict[str, np.ndarray]:
-    """All 98 series for one (sub-)panel; ``periods`` are the observed ordinals (sorted)."""
-    st = _Stats(periods, p["quantile_method"], p["sd_ddof"])
-    n_per = len(periods)
+def _linked(periods: np.ndarray, breaks: set[int], k: int) -> np.ndarray:
+    """Per period t: t-1 ... t-k all observed and no id break in (t-k, t]."""
     obs = set(periods.tolist())
+    out = np.ones(len(periods), dtype=bool)
+    for i, t in enumerate(periods):
+        if any((t - j) not in obs for j in range(1, k + 1)):
+            out[i] = False
+        elif any(t - k < b <= t for b in breaks):
+            out[i] = False
+    return out
 
-    def linked(k: int) -> np.ndarray:
-        """t-1 ... t-k all observed and no id break in (t-k, t]."""
-        out = np.ones(n_per, dtype=bool)
-        for i, t in enumerate(periods):
-            if any((t - j) not in obs for j in range(1, k + 1)):
-                out[i] = False
-            elif any(t - k < b <= t for b in breaks):
-                out[i] = False
-        return out
 
-    L = {k: linked(k) for k in (1, 2, 3, 4)}
-    res: dict[str, np.ndarray] = {}
+def _period_shift(periods: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
+    """``values`` of period t+k at each period t (NaN where t+k is not observed)."""
+    n_per = len(periods)
+    out = np.full(n_per, np.nan)
+    for i, t in enumerate(periods):
+        j = np.searchsorted(periods, t + k)
+        if j < n_per and periods[j] == t + k:
+            out[i] = values[j]
+    return out
 
-    # firm table ----------------------------------------------------------------------
-    # trader-period key fk = fid * span + (o - base): t-k of the same trader is fk - k
-    span = int(periods.max() - periods.min()) + 10
-    base = int(periods.min()) - 5
 
-    def fkey(fid: np.ndarray, o: np.ndarray) -> np.ndarray:
-        return fid.astype(np.int64) * span + (o - base)
+class _Panel:
+    """The trader-period table of one (sub-)panel and its lags (METHODS §4.2).
 
-    # firm rows in order of first appearance in fp (as groupby(sort=False) gave them)
-    fp_codes, fk = pd.factorize(fkey(fp["fid"].to_numpy(), fp["o"].to_numpy()))
-    fk = np.asarray(fk, dtype=np.int64)
-    n_firm = len(fk)
-    X = _group_sum(fp_codes, fp["value"].to_numpy(dtype=float), n_firm)
-    nP = np.bincount(fp_codes, minlength=n_firm).astype(float)
-    o = fk % span + base
-    fd_codes, fk_d = pd.factorize(fkey(fd["fid"].to_numpy(), fd["o"].to_numpy()))
-    fk_d = np.asarray(fk_d, dtype=np.int64)
-    nD = np.bincount(fd_codes, minlength=len(fk_d)).astype(float)
-    f_index = _KeyIndex(fk)
-    d_index = _KeyIndex(fk_d)
-    d_pos = d_index.find(fk, f_index.order)  # fd trader-period of each firm row
-    nDv = _take(nD, d_pos)
-    lag_pos = {k: f_index.find(fk - k, f_index.order) for k in (1, 2, 3, 4)}
-    Xl = {k: _take(X, lag_pos[k]) for k in lag_pos}
-    Xnext = _take(X, f_index.find(fk + 1, f_index.order))
-    pidx = np.searchsorted(periods, o)  # position of each firm-period's period
+    One row per trader-period of ``fp`` in order of first appearance (as
+    ``groupby(sort=False)`` gave them), keyed by ``fk = fid * span + (o - base)`` so that
+    period t-k of the same trader is ``fk - k``. Attributes: ``X`` (export value), ``nP``
+    (products), ``nDv`` (partners), ``o`` (period ordinal), ``Xl[k]`` (value at t-k, NaN if
+    absent), ``Xnext`` (value at t+1), ``pres[k]`` (present at t-k), ``lag_pos[k]`` (row of
+    t-k), ``pidx`` (position of the period), plus the factorize codes and key indexes of
+    both tables used by the D and E blocks.
+    """
 
-    def at(flag: np.ndarray) -> np.ndarray:
-        return flag[pidx]
+    def __init__(self, fp: pd.DataFrame, fd: pd.DataFrame, periods: np.ndarray) -> None:
+        self.periods = periods
+        self.span = int(periods.max() - periods.min()) + 10
+        self.base = int(periods.min()) - 5
+        fp_codes, fk = pd.factorize(self.key(fp["fid"].to_numpy(), fp["o"].to_numpy()))
+        self.fp_codes = fp_codes
+        self.fk = fk = np.asarray(fk, dtype=np.int64)
+        self.n_firm = len(fk)
+        self.X = _group_sum(fp_codes, fp["value"].to_numpy(dtype=float), self.n_firm)
+        self.nP = np.bincount(fp_codes, minlength=self.n_firm).astype(float)
+        self.o = fk % self.span + self.base
+        fd_codes, fk_d = pd.factorize(self.key(fd["fid"].to_numpy(), fd["o"].to_numpy()))
+        self.fd_codes = fd_codes
+        self.nD = np.bincount(fd_codes, minlength=len(fk_d)).astype(float)
+        self.f_index = _KeyIndex(fk)
+        self.d_index = _KeyIndex(np.asarray(fk_d, dtype=np.int64))
+        self.d_pos = self.d_index.find(fk, self.f_index.order)  # fd trader-period of each firm row
+        self.nDv = _take(self.nD, self.d_pos)
+        self.lag_pos = {k: self.f_index.find(fk - k, self.f_index.order) for k in (1, 2, 3, 4)}
+        self.Xl = {k: _take(self.X, self.lag_pos[k]) for k in self.lag_pos}
+        self.Xnext = _take(self.X, self.f_index.find(fk + 1, self.f_index.order))
+        self.pidx = np.searchsorted(periods, self.o)
+        self.pres = {k: ~np.isnan(self.Xl[k]) for k in self.Xl}
 
-    pres = {k: ~np.isnan(Xl[k]) for k in Xl}
-    ent = at(L[1]) & ~pres[1]
-    if p["incumbent_def"] == "continuing":
-        inc = at(L[1]) & pres[1]
-        inc_def = L[1]
-    else:
-        inc = at(L[2]) & pres[1] & pres[2]
-        inc_def = L[2]
-    se = at(L[2]) & pres[1] & ~pres[2]
+    def key(self, fid: np.ndarray, o: np.ndarray) -> np.ndarray:
+        """Trader-period key of trader codes ``fid`` in period ordinals ``o``."""
+        return fid.astype(np.int64) * self.span + (o - self.base)
 
-    # A-block counts and values --------------------------------------------------------
-    res["A1"] = st.count(o, np.ones(n_per, dtype=bool))
-    res["A2"] = st.count(o[ent], L[1])
-    res["A4"] = st.count(o[se], L[2])
-    res["A5"] = st.count(o[inc], inc_def)
-    tev = st.total(o, X)
-    if p["exit_convention"] == "A":
-        # exiters labelled t: in E_{t-1}, not in E_t; valued at t-1
-        t_next = o + 1
+    def at(self, flag: np.ndarray) -> np.ndarray:
+        """A per-period flag at each trader-period."""
+        return flag[self.pidx]
+
+
+class _Sets:
+    """Entrants, incumbents and surviving entrants of a :class:`_Panel` (METHODS §4.3).
+
+    ``ent``/``inc``/``se`` are masks on the trader-periods; ``inc_def`` the periods where the
+    incumbent set is defined; ``L[k]`` the periods linked to t-k (:func:`_linked`).
+    """
+
+    def __init__(self, pan: _Panel, L: dict[int, np.ndarray], incumbent_def: str) -> None:
+        pres, at = pan.pres, pan.at
+        self.L = L
+        self.ent = at(L[1]) & ~pres[1]
+        if incumbent_def == "continuing":
+            self.inc = at(L[1]) & pres[1]
+            self.inc_def = L[1]
+        else:
+            self.inc = at(L[2]) & pres[1] & pres[2]
+            self.inc_def = L[2]
+        self.se = at(L[2]) & pres[1] & ~pres[2]
+        self.two_year = at(L[2]) & pres[1] & pres[2]
+
+
+def _describe_into(res: dict[str, np.ndarray], code: str, stats: list[np.ndarray], suffixes: tuple[str, ...]) -> None:
+    """Store the statistics of one series under ``code`` + suffix (``A6i``, ``A6ii``, ...)."""
+    for s, v in zip(suffixes, stats, strict=True):
+        res[code + s] = v
+
+
+def _exiters(pan: _Panel, sets: _Sets, a1: np.ndarray, convention: str
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Exiters' periods, values, defined periods and the C2 denominator (``exit_convention``).
+
+    Convention A: exiters labelled t are in E_{t-1}, not in E_t, valued at t-1, C2 over
+    A1_{t-1}; convention B: in E_t, not in E_{t+1}, valued at t, C2 over A1_t.
+    """
+    periods, L = pan.periods, sets.L
+    n_per = len(periods)
+    if convention == "A":
+        t_next = pan.o + 1
         j_next = np.minimum(np.searchsorted(periods, t_next), n_per - 1)
         in_obs = periods[j_next] == t_next
-        ex_mask = in_obs & np.isnan(Xnext)
+        ex_mask = in_obs & np.isnan(pan.Xnext)
         nxt_idx = np.searchsorted(periods, np.where(in_obs, t_next, periods[0]))
         ex_mask &= L[1][nxt_idx]
-        ex_per, ex_val = t_next[ex_mask], X[ex_mask]
-        ex_def = L[1]
         a1_prev = np.full(n_per, np.nan)
         for i, t in enumerate(periods):
             if L[1][i]:
-                a1_prev[i] = res["A1"][np.searchsorted(periods, t - 1)]
-        denom = a1_prev
-    else:
-        # exiters labelled t: in E_t, not in E_{t+1}; valued at t
-        nxt_linked = np.zeros(n_per, dtype=bool)
-        for i, t in enumerate(periods):
-            j = np.searchsorted(periods, t + 1)
-            nxt_linked[i] = j < n_per and periods[j] == t + 1 and L[1][j]
-        ex_mask = at(nxt_linked) & np.isnan(Xnext)
-        ex_per, ex_val = o[ex_mask], X[ex_mask]
-        ex_def = nxt_linked
-        denom = res["A1"]
-    res["A3"] = st.count(ex_per, ex_def)
+                a1_prev[i] = a1[np.searchsorted(periods, t - 1)]
+        return t_next[ex_mask], pan.X[ex_mask], L[1], a1_prev
+    nxt_linked = np.zeros(n_per, dtype=bool)
+    for i, t in enumerate(periods):
+        j = np.searchsorted(periods, t + 1)
+        nxt_linked[i] = j < n_per and periods[j] == t + 1 and L[1][j]
+    ex_mask = pan.at(nxt_linked) & np.isnan(pan.Xnext)
+    return pan.o[ex_mask], pan.X[ex_mask], nxt_linked, a1
+
+
+def _a_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, p: dict[str, Any]) -> np.ndarray:
+    """A1-A12 (counts, values and growth of exporters, entrants, exiters, survivors,
+    incumbents) into ``res``; returns the C2 denominator."""
+    o, X, L = pan.o, pan.X, sets.L
+    ent, inc, se, inc_def = sets.ent, sets.inc, sets.se, sets.inc_def
+    n_per = len(pan.periods)
     all_def = np.ones(n_per, dtype=bool)
+    res["A1"] = st.count(o, all_def)
+    res["A2"] = st.count(o[ent], L[1])
+    res["A4"] = st.count(o[se], L[2])
+    res["A5"] = st.count(o[inc], inc_def)
+    ex_per, ex_val, ex_def, denom = _exiters(pan, sets, res["A1"], p["exit_convention"])
+    res["A3"] = st.count(ex_per, ex_def)
     for code, per, x, d in (
         ("A6", o, X, all_def),
         ("A7", o[ent], X[ent], L[1]),
@@ -345,19 +409,25 @@ def _compute(
         ("A9", o[se], X[se], L[2]),
         ("A10", o[inc], X[inc], inc_def),
     ):
-        for s, v in zip(_STATS5, st.describe(per, x, d, 5), strict=True):
-            res[code + s] = v
+        _describe_into(res, code, st.describe(per, x, d, 5), _STATS5)
     with np.errstate(divide="ignore", invalid="ignore"):
         if p["growth"] == "pct":
-            g = X / Xl[1] - 1.0
+            g = X / pan.Xl[1] - 1.0
         else:
-            g = np.log(X) - np.log(Xl[1])
+            g = np.log(X) - np.log(pan.Xl[1])
     for code, m, d in (("A11", inc, inc_def), ("A12", se, L[2])):
-        for s, v in zip(_STATS5, st.describe(o[m], g[m], d, 5), strict=True):
-            res[code + s] = v
+        _describe_into(res, code, st.describe(o[m], g[m], d, 5), _STATS5)
+    return denom
 
-    # B-block ------------------------------------------------------------------------
-    share = X / tev[pidx]
+
+def _b_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, fp: pd.DataFrame, fd: pd.DataFrame,
+             tev: np.ndarray, p: dict[str, Any]) -> None:
+    """B1-B6 (concentration, top shares, products and partners per exporter, exporters per
+    product and partner) into ``res``."""
+    o, X, periods = pan.o, pan.X, pan.periods
+    n_per = len(periods)
+    all_def = np.ones(n_per, dtype=bool)
+    share = X / tev[pan.pidx]
     res["B1"] = st.total(o, share**2) * p["hhi_scale"]
     res["B1"] = np.where(res["A1"] > 0, res["B1"], np.nan)
     order = np.lexsort((-X, o))
@@ -372,94 +442,111 @@ def _compute(
             if n and k and tev[i] > 0:
                 vals[i] = X_s[lo[i] : lo[i] + k].sum() / tev[i]
         res["B2" + s] = vals
-    for code, x in (("B3", nP), ("B4", nDv)):
-        for s, v in zip(_STATS3, st.describe(o, x, all_def, 3), strict=True):
-            res[code + s] = v
+    for code, x in (("B3", pan.nP), ("B4", pan.nDv)):
+        _describe_into(res, code, st.describe(o, x, all_def, 3), _STATS3)
     for code, tab in (("B5", fp), ("B6", fd)):
         # traders per period x product (partner), cells in order of first appearance
         width = int(tab["pid"].max()) + 1 if len(tab) else 1
-        cell_codes, cells = pd.factorize((tab["o"].to_numpy() - base) * width + tab["pid"].to_numpy())
+        cell_codes, cells = pd.factorize((tab["o"].to_numpy() - pan.base) * width + tab["pid"].to_numpy())
         n_cell = np.bincount(cell_codes, minlength=len(cells)).astype(float)
-        cell_o = np.asarray(cells, dtype=np.int64) // width + base
-        for s, v in zip(_STATS3, st.describe(cell_o, n_cell, all_def, 3), strict=True):
-            res[code + s] = v
+        cell_o = np.asarray(cells, dtype=np.int64) // width + pan.base
+        _describe_into(res, code, st.describe(cell_o, n_cell, all_def, 3), _STATS3)
 
-    # C-block ------------------------------------------------------------------------
+
+def _c_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, tev: np.ndarray,
+             denom: np.ndarray, p: dict[str, Any]) -> None:
+    """C1-C6 (entry and exit rates, survival of entry cohorts, entrants' share) into ``res``."""
+    o, X, pres, L, periods = pan.o, pan.X, pan.pres, sets.L, pan.periods
     with np.errstate(divide="ignore", invalid="ignore"):
         res["C1"] = res["A2"] / res["A1"]
         res["C2"] = res["A3"] / denom
-        a2_prev = np.full(n_per, np.nan)
-        a2_prev2 = np.full(n_per, np.nan)
-        a2_prev3 = np.full(n_per, np.nan)
-        for i, t in enumerate(periods):
-            for arr, k in ((a2_prev, 1), (a2_prev2, 2), (a2_prev3, 3)):
-                j = np.searchsorted(periods, t - k)
-                if j < n_per and periods[j] == t - k:
-                    arr[i] = res["A2"][j]
+        a2_prev, a2_prev2, a2_prev3 = (_period_shift(periods, res["A2"], -k) for k in (1, 2, 3))
         # C3: Ent_{t-1} ∩ E_t / |Ent_{t-1}|
         c3 = np.where(L[2], res["A4"] / a2_prev, np.nan)
         # C5: Ent_{t-2} (present t-2, absent t-3) surviving to t
-        m5 = at(L[3]) & pres[2] & ~pres[3]
-        m6 = at(L[4]) & pres[3] & ~pres[4]
+        m5 = pan.at(L[3]) & pres[2] & ~pres[3]
+        m6 = pan.at(L[4]) & pres[3] & ~pres[4]
         if p["survival_rule"] == "continuous":
             m5 &= pres[1]
             m6 &= pres[1] & pres[2]
         c5 = np.where(L[3], st.count(o[m5], L[3]) / a2_prev2, np.nan)
         c6 = np.where(L[4], st.count(o[m6], L[4]) / a2_prev3, np.nan)
-        res["C4"] = np.where(L[1], st.total(o[ent], X[ent]) / tev, np.nan)
+        res["C4"] = np.where(L[1], st.total(o[sets.ent], X[sets.ent]) / tev, np.nan)
     if p["survival_index"] == "t":
         res["C3"], res["C5"], res["C6"] = c3, c5, c6
     else:  # label the cohort (entry) year: shift back by 1, 2, 3 periods
         for code, arr, k in (("C3", c3, 1), ("C5", c5, 2), ("C6", c6, 3)):
-            out = np.full(n_per, np.nan)
-            for i, t in enumerate(periods):
-                j = np.searchsorted(periods, t + k)
-                if j < n_per and periods[j] == t + k:
-                    out[i] = arr[j]
-            res[code] = out
+            res[code] = _period_shift(periods, arr, k)
 
-    # D- and E-blocks -----------------------------------------------------------------
-    for blk, tab, n_cur, codes, counts, tab_index, cur_pos in (
-        ("D", fp, nP, fp_codes, nP, f_index, np.arange(n_firm)),
-        ("E", fd, nDv, fd_codes, nD, d_index, d_pos),
+
+def _de_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, blk: str, tab: pd.DataFrame,
+              p: dict[str, Any]) -> None:
+    """D1-D6 (``blk="D"``, products of ``fp``) or E1-E6 (``"E"``, partners of ``fd``) into ``res``.
+
+    A product (partner) is new if the trader did not have it in t-1, kept if it has it again
+    in t+1: neighbours of ck = ((fid * width + pid) * span + o - base).
+    """
+    if blk == "D":
+        n_cur, codes, counts = pan.nP, pan.fp_codes, pan.nP
+        cur_pos, prev_pos = np.arange(pan.n_firm), pan.lag_pos[1]
+    else:
+        n_cur, codes, counts = pan.nDv, pan.fd_codes, pan.nD
+        cur_pos, prev_pos = pan.d_pos, pan.d_index.find(pan.fk - 1, pan.f_index.order)
+    width = int(tab["pid"].max()) + 1 if len(tab) else 1
+    fid_t, o_t = tab["fid"].to_numpy().astype(np.int64), tab["o"].to_numpy()
+    prev, nxt = _neighbours((fid_t * width + tab["pid"].to_numpy()) * pan.span + (o_t - pan.base))
+    v = tab["value"].to_numpy(dtype=float)
+    n_tp = len(counts)  # trader-periods of this table, indexed by ``codes``
+    new_c = np.bincount(codes, weights=~prev, minlength=n_tp)
+    kept_c = np.bincount(codes, weights=nxt, minlength=n_tp)
+    newkept_c = np.bincount(codes, weights=~prev & nxt, minlength=n_tp)
+    vnew_c = _group_sum(codes, np.where(prev, 0.0, v), n_tp)
+    n_new = _take(new_c, cur_pos)
+    v_new = _take(vnew_c, cur_pos)
+    kept_prev = _take(kept_c, prev_pos)  # |P_{t-1} ∩ P_t|
+    new_prev = _take(new_c, prev_pos)
+    newkept_prev = _take(newkept_c, prev_pos)
+    n_prev = _take(counts, prev_pos)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entry = n_new / (n_cur if p["d1_denominator"] == "current" else n_prev)
+        newshare = v_new / pan.X
+        exit_ = (n_prev - kept_prev) / n_prev
+        surv = kept_prev / n_prev if p["d6_rule"] == "all" else newkept_prev / new_prev
+    inc, se, inc_def, L = sets.inc, sets.se, sets.inc_def, sets.L
+    for code, x, m, d in (
+        ("1", entry, inc, inc_def),
+        ("2", entry, se, L[2]),
+        ("3", newshare, inc, inc_def),
+        ("4", newshare, se, L[2]),
+        ("5", exit_, inc, inc_def),
+        ("6", surv, sets.two_year, L[2]),
     ):
-        # a product (partner) is new if the trader did not have it in t-1, kept if it has
-        # it again in t+1: neighbours of ck = ((fid * width + pid) * span + o - base)
-        width = int(tab["pid"].max()) + 1 if len(tab) else 1
-        fid_t, o_t = tab["fid"].to_numpy().astype(np.int64), tab["o"].to_numpy()
-        prev, nxt = _neighbours((fid_t * width + tab["pid"].to_numpy()) * span + (o_t - base))
-        v = tab["value"].to_numpy(dtype=float)
-        n_tp = len(counts)  # trader-periods of this table, indexed by ``codes``
-        new_c = np.bincount(codes, weights=~prev, minlength=n_tp)
-        kept_c = np.bincount(codes, weights=nxt, minlength=n_tp)
-        newkept_c = np.bincount(codes, weights=~prev & nxt, minlength=n_tp)
-        vnew_c = _group_sum(codes, np.where(prev, 0.0, v), n_tp)
-        prev_pos = lag_pos[1] if blk == "D" else tab_index.find(fk - 1, f_index.order)
-        n_new = _take(new_c, cur_pos)
-        v_new = _take(vnew_c, cur_pos)
-        kept_prev = _take(kept_c, prev_pos)  # |P_{t-1} ∩ P_t|
-        new_prev = _take(new_c, prev_pos)
-        newkept_prev = _take(newkept_c, prev_pos)
-        n_prev = _take(counts, prev_pos)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            entry = n_new / (n_cur if p["d1_denominator"] == "current" else n_prev)
-            newshare = v_new / X
-            exit_ = (n_prev - kept_prev) / n_prev
-            if p["d6_rule"] == "all":
-                surv = kept_prev / n_prev
-            else:
-                surv = newkept_prev / new_prev
-        two_year = at(L[2]) & pres[1] & pres[2]
-        for code, x, m, d in (
-            ("1", entry, inc, inc_def),
-            ("2", entry, se, L[2]),
-            ("3", newshare, inc, inc_def),
-            ("4", newshare, se, L[2]),
-            ("5", exit_, inc, inc_def),
-            ("6", surv, two_year, L[2]),
-        ):
-            for s, vals in zip(_STATS3, st.describe(o[m], x[m], d, 3), strict=True):
-                res[blk + code + s] = vals
+        _describe_into(res, blk + code, st.describe(pan.o[m], x[m], d, 3), _STATS3)
+
+
+def _compute(
+    fp: pd.DataFrame,
+    fd: pd.DataFrame,
+    periods: np.ndarray,
+    breaks: set[int],
+    p: dict[str, Any],
+) -> dict[str, np.ndarray]:
+    """All 98 series for one (sub-)panel; ``periods`` are the observed ordinals (sorted).
+
+    Steps: the trader-period table and its lags (:class:`_Panel`), the entrant / incumbent /
+    survivor sets (:class:`_Sets`), then the A, B, C and D/E blocks.
+    """
+    st = _Stats(periods, p["quantile_method"], p["sd_ddof"])
+    L = {k: _linked(periods, breaks, k) for k in (1, 2, 3, 4)}
+    pan = _Panel(fp, fd, periods)
+    sets = _Sets(pan, L, p["incumbent_def"])
+    res: dict[str, np.ndarray] = {}
+    denom = _a_block(res, st, pan, sets, p)
+    tev = st.total(pan.o, pan.X)
+    _b_block(res, st, pan, fp, fd, tev, p)
+    _c_block(res, st, pan, sets, tev, denom, p)
+    _de_block(res, st, pan, sets, "D", fp, p)
+    _de_block(res, st, pan, sets, "E", fd, p)
     return res
 
 
@@ -483,6 +570,29 @@ def size_classes(register: pd.DataFrame, *, sme_threshold: float = 250) -> pd.Se
     -------
     pandas.Series
         Index ``trader`` (str), values ``"SME"``, ``"large"`` or ``"unknown"``.
+
+    Raises
+    ------
+    OptionError
+        ``register`` is not a DataFrame, or ``sme_threshold`` is not a positive number.
+    MissingColumnsError
+        No ``trader`` column, or neither ``employees`` nor ``size_class``.
+    DuplicateIdError
+        A trader appears more than once.
+    UnknownCodeError
+        A ``size_class`` other than SME / large / unknown.
+    InvalidValueError
+        Non-numeric or negative ``employees``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> size_classes(pd.DataFrame({"trader": ["F1", "F2", "F3"], "employees": [12, 400, None]}))
+    trader
+    F1        SME
+    F2      large
+    F3    unknown
+    Name: size_class, dtype: str
     """
     if not isinstance(register, pd.DataFrame):
         raise OptionError("register must be a pandas DataFrame with columns trader and employees or size_class.")
@@ -510,7 +620,7 @@ def size_classes(register: pd.DataFrame, *, sme_threshold: float = 250) -> pd.Se
                 f"register: column 'size_class' has {int(bad.sum())} unknown value(s), e.g. "
                 f"{raw[bad].iloc[0]!r}; use 'SME', 'large' or leave it empty."
             )
-        cls = lab.map(known).where(raw.notna(), "unknown")
+        cls: pd.Series = lab.map(known).where(raw.notna(), "unknown")
     else:
         emp = pd.to_numeric(register["employees"], errors="coerce")
         bad = register["employees"].notna() & emp.isna()
@@ -562,25 +672,25 @@ def _edd_unit_map(growth: str) -> dict[str, str]:
 def exporter_dynamics(
     transactions: Any,
     *,
-    engine: str = "pandas",
-    period: str = "year",
+    engine: DynamicsEngine = "pandas",
+    period: PeriodGrain = "year",
     register: pd.DataFrame | None = None,
     roles: str | Mapping[str, str] | None = None,
-    exit_convention: str = "A",
-    incumbent_def: str = "continuing",
-    survival_index: str = "t",
-    survival_rule: str = "continuous",
-    growth: str = "pct",
-    d1_denominator: str = "current",
-    d6_rule: str = "all",
+    exit_convention: ExitConvention = "A",
+    incumbent_def: IncumbentDef = "continuing",
+    survival_index: SurvivalIndex = "t",
+    survival_rule: SurvivalRule = "continuous",
+    growth: Growth = "pct",
+    d1_denominator: D1Denominator = "current",
+    d6_rule: D6Rule = "all",
     hhi_scale: int = 1,
-    top_share_k: str | None = None,
-    quantile_method: str | None = None,
+    top_share_k: TopShareK | None = None,
+    quantile_method: QuantileMethod | None = None,
     sd_ddof: int | None = None,
     exclude_hs27: bool | None = None,
     min_value: float | None = None,
     hs_concordance: pd.DataFrame | Mapping[str, str] | None = None,
-    placeholder_ids: str = "error",
+    placeholder_ids: PlaceholderIds = "error",
     id_break_years: Iterable[Any] | None = None,
     edd_compat: bool = False,
     sme_threshold: float = 250,
@@ -703,6 +813,21 @@ def exporter_dynamics(
         row and trader-period counts dropped at each step; ``attrs["unmatched_traders"]`` the
         traders missing from the register.
 
+    Raises
+    ------
+    OptionError
+        An option outside its allowed values (the message lists them), ``client=`` or
+        ``scheduler=`` without ``engine="dask"``, a bad ``min_value`` or ``sme_threshold``.
+    MissingColumnsError
+        The transactions (or ``hs_concordance``, ``register``) lack a column.
+    InvalidValueError
+        Invalid cells (each naming the column, row and value), placeholder ids with
+        ``placeholder_ids="error"``, malformed ``hs_concordance`` codes, or no row left.
+    MsmeStatsError
+        Propagated from :func:`~msme_stats.load_transactions` (``roles``) and from
+        :func:`size_classes` (``register``): unreadable files, duplicate or unknown register
+        entries; ``engine="duckdb"`` without duckdb installed.
+
     Examples
     --------
     >>> from msme_stats.samples.transactions import synthetic_transactions
@@ -753,22 +878,22 @@ def exporter_dynamics(
 def _resolve_params(locals_: dict[str, Any]) -> dict[str, Any]:
     p = dict(locals_)
     p["engine"] = check_choice("engine", p["engine"], ENGINES)
-    p["period"] = check_choice("period", p["period"], ("year", "quarter", "month"))
-    p["exit_convention"] = check_choice("exit_convention", p["exit_convention"], ("A", "B"))
-    p["incumbent_def"] = check_choice("incumbent_def", p["incumbent_def"], ("continuing", "excl_prev_entrants"))
-    p["survival_index"] = check_choice("survival_index", p["survival_index"], ("t", "cohort"))
-    p["survival_rule"] = check_choice("survival_rule", p["survival_rule"], ("continuous", "present"))
-    p["growth"] = check_choice("growth", p["growth"], ("pct", "log"))
-    p["d1_denominator"] = check_choice("d1_denominator", p["d1_denominator"], ("current", "previous"))
-    p["d6_rule"] = check_choice("d6_rule", p["d6_rule"], ("all", "new"))
+    p["period"] = check_choice("period", p["period"], choices(PeriodGrain))
+    p["exit_convention"] = check_choice("exit_convention", p["exit_convention"], choices(ExitConvention))
+    p["incumbent_def"] = check_choice("incumbent_def", p["incumbent_def"], choices(IncumbentDef))
+    p["survival_index"] = check_choice("survival_index", p["survival_index"], choices(SurvivalIndex))
+    p["survival_rule"] = check_choice("survival_rule", p["survival_rule"], choices(SurvivalRule))
+    p["growth"] = check_choice("growth", p["growth"], choices(Growth))
+    p["d1_denominator"] = check_choice("d1_denominator", p["d1_denominator"], choices(D1Denominator))
+    p["d6_rule"] = check_choice("d6_rule", p["d6_rule"], choices(D6Rule))
     p["hhi_scale"] = check_choice("hhi_scale", p["hhi_scale"], (1, 10000))
-    p["placeholder_ids"] = check_choice("placeholder_ids", p["placeholder_ids"], ("error", "drop"))
+    p["placeholder_ids"] = check_choice("placeholder_ids", p["placeholder_ids"], choices(PlaceholderIds))
     p["edd_compat"] = check_choice("edd_compat", p["edd_compat"], (False, True))
     compat = 1 if p["edd_compat"] else 0
     for name, values in _PRESET.items():
         if p[name] is None:
             p[name] = values[compat]
-    p["top_share_k"] = check_choice("top_share_k", p["top_share_k"], ("ceil", "round", "floor"))
+    p["top_share_k"] = check_choice("top_share_k", p["top_share_k"], choices(TopShareK))
     p["quantile_method"] = check_choice("quantile_method", p["quantile_method"], _QUANTILE_METHODS)
     p["sd_ddof"] = check_choice("sd_ddof", p["sd_ddof"], (0, 1))
     p["exclude_hs27"] = check_choice("exclude_hs27", p["exclude_hs27"], (False, True))
@@ -803,15 +928,9 @@ def _concordance(hs_concordance: Any) -> dict[str, str] | None:
     return mapping
 
 
-def dynamics_from_reduction(
-    reduction: Reduction,
-    *,
-    params: dict[str, Any],
-    register: pd.DataFrame | None = None,
-    id_break_years: list[Any] | None = None,
-) -> pd.DataFrame:
-    """Shared second stage: EDD indicators from an engine's :class:`Reduction`."""
-    counts = dict(reduction.counts)
+def _warn_row_exclusions(reduction: Reduction, params: dict[str, Any]) -> None:
+    """Raise on (or warn about) placeholder rows; warn about chapter 27 and concorded rows."""
+    counts = reduction.counts
     if counts.get("rows_placeholder", 0):
         detail = ", ".join(f"{k}: {v} row(s)" for k, v in sorted(reduction.placeholder_codes.items()))
         if params["placeholder_ids"] == "error":
@@ -820,22 +939,21 @@ def dynamics_from_reduction(
                 "partners or products. Pass placeholder_ids='drop' to drop those rows."
             )
         warnings.warn(f"dropped {counts['rows_placeholder']} row(s) with placeholder ids ({detail}).",
-                      ExclusionWarning, stacklevel=3)
+                      ExclusionWarning, stacklevel=4)
     if counts.get("rows_hs27", 0):
         warnings.warn(f"dropped {counts['rows_hs27']} row(s) of HS chapter 27 (exclude_hs27=True).",
-                      ExclusionWarning, stacklevel=3)
+                      ExclusionWarning, stacklevel=4)
     if counts.get("rows_concorded", 0):
         logger.info("hs_concordance recoded %d row(s)", counts["rows_concorded"])
-    fp = reduction.firm_product
-    fd = reduction.firm_partner
-    labels = pd.unique(fp["period"]) if len(fp) else np.array([])
-    if len(labels) == 0:
-        raise InvalidValueError("transactions: no rows left after the row-level exclusions.")
-    ords = _ordinal(labels)
-    order = np.argsort(ords)
-    periods = ords[order]
-    label_of = dict(zip(ords.tolist(), labels.tolist(), strict=True))
-    # zero-value cells are not exports; then the min_value rule on trader-period totals
+
+
+def _drop_non_exports(fp: pd.DataFrame, fd: pd.DataFrame, min_value: float, counts: dict[str, int]
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Leave out zero-value cells, then trader-periods whose total is below ``min_value``.
+
+    The counts go to ``counts`` (``trader_periods_zero_cells``,
+    ``trader_periods_below_min_value``) and into an :class:`ExclusionWarning`.
+    """
     zero_p = int((fp["value"] <= 0).sum())
     zero_d = int((fd["value"] <= 0).sum())
     if zero_p:
@@ -846,11 +964,11 @@ def dynamics_from_reduction(
         warnings.warn(
             f"{zero_p} trader-period-product and {zero_d} trader-period-partner cell(s) have a "
             "total value of 0 and are not exports; they were left out.",
-            ExclusionWarning, stacklevel=3,
+            ExclusionWarning, stacklevel=4,
         )
-    if params["min_value"] > 0:
+    if min_value > 0:
         tot = fp.groupby(["trader", "period"], sort=False, observed=True)["value"].sum()
-        low = tot[tot < params["min_value"]]
+        low = tot[tot < min_value]
     else:  # every cell left is > 0, so no total is below 0
         low = pd.Series(dtype=float)
     counts["trader_periods_zero_cells"] = zero_p
@@ -858,14 +976,20 @@ def dynamics_from_reduction(
     if len(low):
         warnings.warn(
             f"dropped {len(low)} trader-period(s) with total value below min_value="
-            f"{params['min_value']:g}.", ExclusionWarning, stacklevel=3,
+            f"{min_value:g}.", ExclusionWarning, stacklevel=4,
         )
         drop_idx = low.index
         fp = fp.loc[~pd.MultiIndex.from_frame(fp[["trader", "period"]]).isin(drop_idx)]
         fd = fd.loc[~pd.MultiIndex.from_frame(fd[["trader", "period"]]).isin(drop_idx)]
+    return fp, fd
+
+
+def _integer_tables(fp: pd.DataFrame, fd: pd.DataFrame, per_map: dict[Any, int]
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+    """Both tables with integer keys: ``fid`` (shared trader code), ``o`` (period ordinal),
+    ``pid`` (product or partner code) and ``value``; plus the trader of each ``fid``."""
     trader_codes, trader_uniques = pd.factorize(pd.concat([fp["trader"], fd["trader"]], ignore_index=True))
     n_fp = len(fp)
-    per_map = dict(zip(labels.tolist(), ords.tolist(), strict=True))
     fp_i = pd.DataFrame({
         "fid": trader_codes[:n_fp],
         "o": fp["period"].map(per_map).to_numpy(dtype=np.int64),
@@ -878,27 +1002,43 @@ def dynamics_from_reduction(
         "pid": pd.factorize(fd["partner"])[0],
         "value": fd["value"].to_numpy(dtype=float),
     })
-    grain = params["period"]
-    breaks = _break_ordinals(id_break_years or [], grain)
-    groups: list[tuple[str | None, pd.DataFrame, pd.DataFrame]] = [(None, fp_i, fd_i)]
-    unmatched: list[str] = []
-    if register is not None:
-        classes = size_classes(register, sme_threshold=params["sme_threshold"])
-        cls_of = pd.Series(trader_uniques).map(classes)
-        missing = cls_of.isna().to_numpy()
-        unmatched = [str(t) for t in np.asarray(trader_uniques)[missing]]
-        if unmatched:
-            warnings.warn(
-                f"register: {len(unmatched)} of {len(trader_uniques)} trader(s) are not in the "
-                f"register (e.g. {unmatched[0]!r}); they are reported as size_class 'unknown'.",
-                RecodeWarning, stacklevel=3,
-            )
-        cls_arr = cls_of.fillna("unknown").to_numpy()
-        groups = [("all", fp_i, fd_i)]
-        fid_p, fid_d = fp_i["fid"].to_numpy(), fd_i["fid"].to_numpy()
-        for c in SIZE_CLASSES:
-            member = cls_arr == c  # by trader code
-            groups.append((c, fp_i.loc[member[fid_p]], fd_i.loc[member[fid_d]]))
+    return fp_i, fd_i, trader_uniques
+
+
+_Group = tuple[str | None, pd.DataFrame, pd.DataFrame]
+
+
+def _size_groups(fp_i: pd.DataFrame, fd_i: pd.DataFrame, trader_uniques: Any, register: pd.DataFrame | None,
+                 sme_threshold: float) -> tuple[list[_Group], list[str]]:
+    """The sub-panels to compute: the whole panel, then one per size class of the register.
+
+    Returns ``(size_class, fp, fd)`` per sub-panel (size class None without a register) and
+    the traders missing from the register (warned about; reported as ``"unknown"``).
+    """
+    if register is None:
+        return [(None, fp_i, fd_i)], []
+    classes = size_classes(register, sme_threshold=sme_threshold)
+    cls_of = pd.Series(trader_uniques).map(classes)
+    missing = cls_of.isna().to_numpy()
+    unmatched = [str(t) for t in np.asarray(trader_uniques)[missing]]
+    if unmatched:
+        warnings.warn(
+            f"register: {len(unmatched)} of {len(trader_uniques)} trader(s) are not in the "
+            f"register (e.g. {unmatched[0]!r}); they are reported as size_class 'unknown'.",
+            RecodeWarning, stacklevel=4,
+        )
+    cls_arr = cls_of.fillna("unknown").to_numpy()
+    groups: list[_Group] = [("all", fp_i, fd_i)]
+    fid_p, fid_d = fp_i["fid"].to_numpy(), fd_i["fid"].to_numpy()
+    for c in SIZE_CLASSES:
+        member = cls_arr == c  # by trader code
+        groups.append((c, fp_i.loc[member[fid_p]], fd_i.loc[member[fid_d]]))
+    return groups, unmatched
+
+
+def _long_output(groups: list[_Group], periods: np.ndarray, period_labels: list[Any], breaks: set[int],
+                 params: dict[str, Any], with_class: bool) -> pd.DataFrame:
+    """Compute every sub-panel and stack the series into the long output frame."""
     frames = []
     table = _codes_table()
     code_order = table["code"].tolist()
@@ -909,7 +1049,7 @@ def dynamics_from_reduction(
         if missing_codes:  # a programming error, never data-dependent
             raise RuntimeError(f"EDD codes not computed: {sorted(missing_codes)}")
         block = pd.DataFrame({
-            "period": np.tile([label_of[o] for o in periods], len(code_order)),
+            "period": np.tile(period_labels, len(code_order)),
             "edd_code": np.repeat(code_order, len(periods)),
             "value": np.concatenate([np.asarray(res[c], dtype=float) for c in code_order]),
         })
@@ -919,22 +1059,119 @@ def dynamics_from_reduction(
         frames.append(block)
     out = pd.concat(frames, ignore_index=True)
     out["unit"] = out["edd_code"].map(_edd_unit_map(params["growth"]))
-    cols = (["size_class"] if register is not None else []) + ["period", "edd_code", "indicator", "value", "unit"]
+    cols = (["size_class"] if with_class else []) + ["period", "edd_code", "indicator", "value", "unit"]
     out = out[cols]
-    if grain == "year":
+    if params["period"] == "year":
         out["period"] = out["period"].astype("int64")
+    return out
+
+
+def dynamics_from_reduction(
+    reduction: Reduction,
+    *,
+    params: dict[str, Any],
+    register: pd.DataFrame | None = None,
+    id_break_years: list[Any] | None = None,
+) -> pd.DataFrame:
+    """Shared second stage: EDD indicators from an engine's :class:`Reduction`.
+
+    Steps: placeholder / chapter 27 reports, zero cells and ``min_value``
+    (:func:`_drop_non_exports`), integer tables, size classes of the register, then the 98
+    series per (sub-)panel. :func:`exporter_dynamics` calls it after the engine's reduction;
+    call it directly to compute indicators from a reduction kept from an earlier run.
+
+    Parameters
+    ----------
+    reduction
+        Trader x period x product and x partner tables of an engine
+        (:func:`msme_stats.engines.get_engine` ``(name).reduce(...)``).
+    params
+        Every option of :func:`exporter_dynamics`, resolved (the dictionary that
+        ``exporter_dynamics(...).attrs["params"]`` holds).
+    register
+        Optional firm register, as in :func:`exporter_dynamics`.
+    id_break_years
+        Periods in which trader ids were recoded, as in :func:`exporter_dynamics`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The long frame of :func:`exporter_dynamics`.
+
+    Raises
+    ------
+    InvalidValueError
+        Placeholder ids in the reduction with ``placeholder_ids="error"``, or no row left.
+    MissingColumnsError, DuplicateIdError, UnknownCodeError, OptionError
+        Propagated from :func:`size_classes` for a bad ``register``.
+
+    Examples
+    --------
+    >>> from msme_stats.engines import ReduceOptions, get_engine
+    >>> from msme_stats.samples.transactions import synthetic_transactions
+    >>> tx = synthetic_transactions(5_000, n_traders=200, seed=1)
+    >>> red = get_engine("pandas").reduce(tx, ReduceOptions())
+    >>> params = exporter_dynamics(tx).attrs["params"]
+    >>> out = dynamics_from_reduction(red, params=params)
+    >>> out.equals(exporter_dynamics(tx))
+    True
+    """
+    counts = dict(reduction.counts)
+    _warn_row_exclusions(reduction, params)
+    fp = reduction.firm_product
+    fd = reduction.firm_partner
+    labels = pd.unique(fp["period"]) if len(fp) else np.array([])
+    if len(labels) == 0:
+        raise InvalidValueError("transactions: no rows left after the row-level exclusions.")
+    ords = _ordinal(labels)
+    periods = ords[np.argsort(ords)]
+    label_of = dict(zip(ords.tolist(), labels.tolist(), strict=True))
+    fp, fd = _drop_non_exports(fp, fd, params["min_value"], counts)
+    per_map = dict(zip(labels.tolist(), ords.tolist(), strict=True))
+    fp_i, fd_i, trader_uniques = _integer_tables(fp, fd, per_map)
+    breaks = _break_ordinals(id_break_years or [], params["period"])
+    groups, unmatched = _size_groups(fp_i, fd_i, trader_uniques, register, params["sme_threshold"])
+    out = _long_output(groups, periods, [label_of[o] for o in periods], breaks, params, register is not None)
     out.attrs["params"] = dict(params)
     out.attrs["exclusions"] = counts
     out.attrs["unmatched_traders"] = FrozenTuple(unmatched)  # shared by copies, never deep-copied
     return out
 
 
-def kcs_specimen_dynamics(*, period: str = "month", engine: str = "pandas", **kwargs: Any) -> pd.DataFrame:
+def kcs_specimen_dynamics(*, period: PeriodGrain = "month", engine: DynamicsEngine = "pandas",
+                          **kwargs: Any) -> pd.DataFrame:
     """EDD indicators of the synthetic Korean import declarations (``data/kcs_customs_synthetic``).
 
     The importer stands in for the exporter and the country of origin for the destination
     (METHODS §5). Needs a source checkout (the data folder is not installed with the package).
-    Keyword arguments go to :func:`exporter_dynamics`.
+
+    Parameters
+    ----------
+    period
+        ``"month"`` (default), ``"quarter"`` or ``"year"``.
+    engine
+        As in :func:`exporter_dynamics`.
+    **kwargs
+        Further options of :func:`exporter_dynamics`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The long frame of :func:`exporter_dynamics`; ``attrs["params"]["source"]`` is
+        ``"kcs_customs_synthetic"``.
+
+    Raises
+    ------
+    UnreadableFileError
+        The specimen CSV files are missing (not a source checkout).
+    MsmeStatsError
+        Propagated from :func:`exporter_dynamics` (bad options).
+
+    Examples
+    --------
+    >>> out = kcs_specimen_dynamics(period="year")
+    >>> out.attrs["params"]["source"], out["period"].unique().tolist()
+    ('kcs_customs_synthetic', [2020, 2021])
     """
     folder = Path(__file__).resolve().parents[2] / "data" / "kcs_customs_synthetic"
     files = sorted(folder.glob("df_syn_*_eng.csv"))

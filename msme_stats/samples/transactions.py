@@ -111,9 +111,9 @@ def _firm_years(
         rows_t.append(np.full(idx.size, t))
         age[alive] += 1
     f = np.concatenate(rows_f)
-    t = np.concatenate(rows_t)
+    t_all = np.concatenate(rows_t)
     shock = rng.lognormal(0.0, 0.5, f.size)
-    return pd.DataFrame({"f": f, "t": t, "scale": size[f] * shock})
+    return pd.DataFrame({"f": f, "t": t_all, "scale": size[f] * shock})
 
 
 def iter_transaction_blocks(
@@ -134,10 +134,54 @@ def iter_transaction_blocks(
 ) -> Iterator[pd.DataFrame]:
     """Yield the synthetic transactions block by block (each block within one year).
 
-    Parameters are those of :func:`synthetic_transactions`; ``block_rows`` bounds the rows of
-    one block; ``codes="int"`` gives integer trader, product and partner codes (module
-    docstring).
+    Parameters
+    ----------
+    n_rows, n_traders, years, seed
+        As in :func:`synthetic_transactions`.
+    n_products, n_partners
+        Sizes of the HS6 product and partner universes.
+    block_rows
+        Upper bound on the rows of one block (a trader-year is never split).
+    first_year_exit, later_exit, gap_prob
+        Exit probability after the first year, in later years, and of skipping a year.
+    pareto_alpha
+        Tail index of the traders' Pareto-distributed export values.
+    slot_active
+        Probability that a product (partner) of a portfolio is active in a year.
+    codes
+        ``"str"`` (default) or ``"int"`` (integer codes; see the module docstring).
+
+    Returns
+    -------
+    Iterator of pandas.DataFrame
+        Blocks with columns ``trader``, ``period``, ``product``, ``partner``, ``value``; their
+        concatenation is :func:`synthetic_transactions`.
+
+    Raises
+    ------
+    OptionError
+        Unknown ``codes``, non-positive ``n_rows``, ``n_traders`` or ``block_rows``, or an
+        empty ``years``.
+
+    Examples
+    --------
+    >>> blocks = list(iter_transaction_blocks(1_000, n_traders=50, seed=1, block_rows=300))
+    >>> sum(len(b) for b in blocks), all(b["period"].nunique() == 1 for b in blocks)
+    (1000, True)
     """
+    year_list = _block_args(n_rows, n_traders, block_rows, years, codes)
+    rng = np.random.default_rng(seed)
+    fy = _firm_years(n_traders, year_list, rng, first_year_exit=first_year_exit, later_exit=later_exit,
+                     gap_prob=gap_prob, pareto_alpha=pareto_alpha)
+    fy = _shipments_and_portfolios(fy, n_rows, rng)
+    product_codes = np.array([f"{i:06d}" for i in _hs6_universe(n_products)], dtype=object)
+    partner_codes = np.array([f"C{i:03d}" for i in range(n_partners)], dtype=object)
+    yield from _year_blocks(fy, year_list, seed, block_rows, product_codes, partner_codes, slot_active, codes)
+
+
+def _block_args(n_rows: int, n_traders: int, block_rows: int, years: tuple[int, int] | list[int],
+                codes: str) -> list[int]:
+    """Check the sizes and ``codes``; return the list of years."""
     if codes not in CODES:
         raise OptionError(f"codes={codes!r} is not allowed; use 'str' or 'int'.")
     if n_rows < 1 or n_traders < 1 or block_rows < 1:
@@ -148,16 +192,11 @@ def iter_transaction_blocks(
         year_list = [int(y) for y in years]
     if not year_list:
         raise OptionError("years is empty; pass (first, last) or a list of years.")
-    rng = np.random.default_rng(seed)
-    fy = _firm_years(
-        n_traders,
-        year_list,
-        rng,
-        first_year_exit=first_year_exit,
-        later_exit=later_exit,
-        gap_prob=gap_prob,
-        pareto_alpha=pareto_alpha,
-    )
+    return year_list
+
+
+def _shipments_and_portfolios(fy: pd.DataFrame, n_rows: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Shipments per trader-year (``n_tx``) and portfolio sizes (``k_prod``, ``k_part``)."""
     # shipments per trader-year grow with value (elasticity 0.5), at least one
     w = np.sqrt(fy["scale"].to_numpy())
     n_tx = 1 + rng.multinomial(max(n_rows - len(fy), 0), w / w.sum()) if n_rows > len(fy) else None
@@ -170,9 +209,12 @@ def iter_transaction_blocks(
     base = fy.groupby("f")["scale"].transform("max").to_numpy()
     fy["k_prod"] = np.minimum(1 + (np.log10(base / 20_000.0 + 1.0) * 6).astype(int), 40)
     fy["k_part"] = np.minimum(1 + (np.log10(base / 20_000.0 + 1.0) * 4).astype(int), 30)
-    fy = fy.sort_values(["t", "f"], kind="stable").reset_index(drop=True)
-    product_codes = np.array([f"{i:06d}" for i in _hs6_universe(n_products)], dtype=object)
-    partner_codes = np.array([f"C{i:03d}" for i in range(n_partners)], dtype=object)
+    return fy.sort_values(["t", "f"], kind="stable").reset_index(drop=True)
+
+
+def _year_blocks(fy: pd.DataFrame, year_list: list[int], seed: int, block_rows: int, product_codes: np.ndarray,
+                 partner_codes: np.ndarray, slot_active: float, codes: str) -> Iterator[pd.DataFrame]:
+    """Cut the trader-years of each year into blocks of at most ``block_rows`` rows and draw them."""
     block_seeds = np.random.SeedSequence(seed).spawn(1)[0]
     cum = np.cumsum(fy["n_tx"].to_numpy())
     block_id = 0
@@ -266,7 +308,7 @@ def synthetic_transactions(
     n_traders: int = 20_000,
     years: tuple[int, int] | list[int] = (2001, 2010),
     seed: int = 0,
-    **kwargs: float | int,
+    **kwargs: Any,
 ) -> pd.DataFrame:
     """Return a seeded synthetic transaction panel with realistic entry, exit and concentration.
 
@@ -291,6 +333,23 @@ def synthetic_transactions(
     -------
     pandas.DataFrame
         Columns ``trader``, ``period``, ``product``, ``partner``, ``value``.
+
+    Raises
+    ------
+    OptionError
+        Propagated from :func:`iter_transaction_blocks` (bad ``codes``, sizes or ``years``).
+
+    Examples
+    --------
+    >>> tx = synthetic_transactions(1_000, n_traders=50, seed=1)
+    >>> tx.head(2)
+         trader  period product partner    value
+    0  F0000000    2001  414928    C047  2966.41
+    1  F0000000    2001  457620    C047  5332.80
+    >>> synthetic_transactions(1_000, n_traders=50, seed=1, codes="int").head(2)
+       trader  period  product  partner    value
+    0       0    2001   414928       48  2966.41
+    1       0    2001   457620       48  5332.80
     """
     blocks = list(
         iter_transaction_blocks(n_rows, n_traders=n_traders, years=years, seed=seed, **kwargs)
@@ -318,10 +377,34 @@ def write_transactions_parquet(
     block (``block_rows``, default 2 million rows) is in memory at a time; ``codes="int"``
     (in ``kwargs``) writes integer codes.
 
+    Parameters
+    ----------
+    path
+        Folder (``layout="hive"``) or file (``layout="file"``) to write.
+    n_rows, n_traders, years, seed, **kwargs
+        As in :func:`synthetic_transactions`.
+    layout
+        ``"hive"`` (default) or ``"file"``.
+    row_group_size
+        Rows per Parquet row group with ``layout="file"``.
+
     Returns
     -------
     pathlib.Path
         The folder or file written.
+
+    Raises
+    ------
+    OptionError
+        Unknown ``layout``; propagated from :func:`iter_transaction_blocks`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = write_transactions_parquet(Path(tempfile.mkdtemp()) / "panel", 2_000, n_traders=80)
+    >>> sorted(p.name for p in folder.iterdir())[:2]
+    ['period=2001', 'period=2002']
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -367,6 +450,31 @@ def write_transactions_csv(
     Columns ``trader``, ``period``, ``product``, ``partner``, ``value``; ``codes="int"`` (in
     ``kwargs``) writes integer codes (HS6 codes then lose their leading zero, as in files
     saved from a spreadsheet).
+
+    Parameters
+    ----------
+    path
+        File to write (``.csv``, or ``.csv.gz`` for gzip).
+    n_rows, n_traders, years, seed, **kwargs
+        As in :func:`synthetic_transactions`.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    OptionError
+        Propagated from :func:`iter_transaction_blocks`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = write_transactions_csv(Path(tempfile.mkdtemp()) / "tx.csv", 500, n_traders=40, codes="int")
+    >>> path.read_text().splitlines()[:2]
+    ['"trader","period","product","partner","value"', '1,2001,133337,1,6420.87']
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv

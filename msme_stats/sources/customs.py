@@ -73,7 +73,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._options import check_choice
+from .._options import PeriodGrain, ShortHs, check_choice, choices
 from ..errors import (
     EmptyInputError,
     ExclusionWarning,
@@ -97,7 +97,7 @@ __all__ = [
 
 ROLE_NAMES = ("trader", "date", "year", "period", "product", "partner", "value", "quantity", "flow")
 REQUIRED_ROLES = ("trader", "product", "partner", "value")
-PERIODS = ("year", "quarter", "month")
+PERIODS: tuple[str, ...] = choices(PeriodGrain)
 CANONICAL_COLUMNS = ("trader", "period", "product", "partner", "value")
 #: roles of a frame or Parquet folder that is already canonical
 CANONICAL_ROLES: dict[str, str] = {c: c for c in CANONICAL_COLUMNS}
@@ -120,21 +120,57 @@ def _preset_table() -> pd.DataFrame:
 
 
 def role_presets() -> dict[str, dict[str, str]]:
-    """Return the role presets of ``reference/customs_roles.csv`` as ``{preset: {role: column}}``."""
+    """Return the role presets of ``reference/customs_roles.csv`` as ``{preset: {role: column}}``.
+
+    Returns
+    -------
+    dict
+        ``{preset name: {role: column}}``, for example ``"kcs"`` (synthetic Korean import
+        declarations) and ``"edd"`` (raw EDD extract variables).
+
+    Raises
+    ------
+    OSError
+        The bundled table ``reference/customs_roles.csv`` cannot be read (a broken install).
+
+    Examples
+    --------
+    >>> role_presets()["edd"]
+    {'trader': 'f', 'year': 'y', 'product': 'hs', 'partner': 'd', 'value': 'v'}
+    """
     table = _preset_table()
     return {
-        name: dict(zip(g["role"], g["column"], strict=True)) for name, g in table.groupby("preset")
+        str(name): dict(zip(g["role"], g["column"], strict=True)) for name, g in table.groupby("preset")
     }
 
 
 def resolve_roles(roles: str | Mapping[str, str]) -> dict[str, str]:
     """Validate a role mapping (or look up a preset name) and return ``{role: column}``.
 
+    Parameters
+    ----------
+    roles
+        A preset name of :func:`role_presets` or a mapping from role (``trader``, ``date``,
+        ``year``, ``period``, ``product``, ``partner``, ``value``, ``quantity``, ``flow``) to
+        column name.
+
+    Returns
+    -------
+    dict
+        ``{role: column}`` with string keys and values.
+
     Raises
     ------
     OptionError
         Unknown preset, unknown role name, missing required role, or neither ``date``,
         ``year`` nor ``period`` given.
+
+    Examples
+    --------
+    >>> resolve_roles("kcs")["trader"]
+    'Importer ID'
+    >>> resolve_roles({"trader": "firm", "year": "y", "product": "hs", "partner": "d", "value": "v"})
+    {'trader': 'firm', 'year': 'y', 'product': 'hs', 'partner': 'd', 'value': 'v'}
     """
     if isinstance(roles, str):
         presets = role_presets()
@@ -179,6 +215,35 @@ def expand_source(source: Any) -> list[tuple[str, Path]]:
     """Expand a source into ``[(kind, path)]`` with kind ``"csv"``, ``"parquet"`` or ``"dataset"``.
 
     Globs are sorted; a folder is a (possibly hive-partitioned) Parquet dataset.
+
+    Parameters
+    ----------
+    source
+        A path, a glob or a list of these (strings or :class:`pathlib.Path`).
+
+    Returns
+    -------
+    list of (str, pathlib.Path)
+        One entry per file or folder, in order (globs sorted).
+
+    Raises
+    ------
+    OptionError
+        A source of another type (a DataFrame is not a file source).
+    EmptyInputError
+        An empty list, or a glob that matches nothing.
+    UnreadableFileError
+        A missing or inaccessible path, or an unknown file type.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> for name in ("b.csv", "a.csv.gz"):
+    ...     _ = (folder / name).write_bytes(b"")
+    >>> [(kind, p.name) for kind, p in expand_source(str(folder / "*.csv*"))]
+    [('csv', 'a.csv.gz'), ('csv', 'b.csv')]
     """
     if isinstance(source, (str, Path)):
         items: Sequence[Any] = [source]
@@ -412,6 +477,21 @@ def _read_csv(path: Path, columns: list[str], string_cols: list[str]) -> tuple[d
 # --------------------------------------------------------------------------------------
 # per-distinct-value coding
 # --------------------------------------------------------------------------------------
+#: rows per block of :func:`_bincount`
+_BINCOUNT_ROWS = 1 << 20
+
+
+def _bincount(codes: np.ndarray, n: int) -> np.ndarray:
+    """``numpy.bincount(codes, minlength=n)`` as int64, block by block: bincount converts its
+    input to intp, so int32 codes of 10M rows would otherwise make an 80 MB temporary."""
+    if len(codes) <= _BINCOUNT_ROWS:
+        return np.bincount(codes, minlength=n).astype(np.int64, copy=False)
+    out = np.zeros(n, dtype=np.int64)
+    for lo in range(0, len(codes), _BINCOUNT_ROWS):
+        out += np.bincount(codes[lo : lo + _BINCOUNT_ROWS], minlength=n)
+    return out
+
+
 def _encode_int(v: np.ndarray) -> tuple[np.ndarray, pd.Index, np.ndarray | None]:
     """Codes of an integer array: offsets when the range is dense, else a hash (no Python loop).
 
@@ -423,7 +503,7 @@ def _encode_int(v: np.ndarray) -> tuple[np.ndarray, pd.Index, np.ndarray | None]
     span = hi - lo + 1
     if span <= max(4 * v.size, 1 << 16) and span <= 1 << 27:
         off = np.subtract(v, lo, dtype=np.int32 if v.dtype.itemsize <= 8 else np.int64)
-        counts = np.bincount(off, minlength=span)
+        counts = _bincount(off, span)
         used = counts > 0
         if used.all():  # every value in the range occurs: the offsets are the codes
             return off, pd.Index(np.arange(lo, hi + 1, dtype=np.int64)), counts
@@ -431,6 +511,38 @@ def _encode_int(v: np.ndarray) -> tuple[np.ndarray, pd.Index, np.ndarray | None]
         return remap.take(off), pd.Index(np.flatnonzero(used).astype(np.int64) + lo), counts[used]
     codes, uniques = pd.factorize(v)
     return codes, pd.Index(uniques), None
+def _encode_int_chunks(arr: Any) -> tuple[np.ndarray, pd.Index, np.ndarray | None]:
+    """:func:`_encode_int` of a pyarrow integer column without nulls, chunk by chunk.
+
+    The offsets are written straight into one int32 array (no int64 copy of the column is
+    made); a sparse range falls back to :func:`_encode_int` on the whole column.
+    """
+    import pyarrow.compute as pc
+
+    n = len(arr)
+    if n == 0:
+        return _encode_int(np.zeros(0, dtype=np.int64))
+    bounds = pc.min_max(arr)
+    lo, hi = int(bounds["min"].as_py()), int(bounds["max"].as_py())
+    span = hi - lo + 1
+    if not (span <= max(4 * n, 1 << 16) and span <= 1 << 27):
+        return _encode_int(arr.to_numpy())
+    off = np.empty(n, dtype=np.int32)
+    counts = np.zeros(span, dtype=np.int64)
+    pos = 0
+    for chunk in arr.chunks:
+        seg = off[pos : pos + len(chunk)]
+        np.subtract(chunk.to_numpy(), lo, out=seg, casting="unsafe")
+        counts += _bincount(seg, span)
+        pos += len(chunk)
+    used = counts > 0
+    if used.all():  # every value in the range occurs: the offsets are the codes
+        return off, pd.Index(np.arange(lo, hi + 1, dtype=np.int64)), counts
+    remap = (np.cumsum(used) - 1).astype(np.int32)
+    remap.take(off, out=off, mode="clip")  # in place: each code depends on its own offset only
+    return off, pd.Index(np.flatnonzero(used).astype(np.int64) + lo), counts[used]
+
+
 def _encode_arrow(arr: Any) -> tuple[np.ndarray, pd.Index, np.ndarray | None]:
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -441,7 +553,7 @@ def _encode_arrow(arr: Any) -> tuple[np.ndarray, pd.Index, np.ndarray | None]:
         arr = pa.chunked_array([pa.array([], type=arr.type)])
     t = arr.type
     if pa.types.is_integer(t) and arr.null_count == 0:
-        return _encode_int(arr.to_numpy())
+        return _encode_int_chunks(arr)
     if not pa.types.is_dictionary(t):
         arr = pc.dictionary_encode(arr)
     arr = pa.table({"x": arr}).unify_dictionaries().column(0)
@@ -498,7 +610,7 @@ class _Col:
         """Number of rows of each distinct value (counted on first use)."""
         if self._rows is None:
             c = self.codes[self.codes >= 0] if self._has_missing else self.codes
-            self._rows = np.bincount(c, minlength=len(self.uniques)).astype(np.int64)
+            self._rows = _bincount(c, len(self.uniques))
         return self._rows
 
     @property
@@ -686,7 +798,7 @@ def _period_from_dates(col: _Col, period: str, date_format: str | None,
             dates = pd.DatetimeIndex(pd.to_datetime(text, format=date_format, errors="coerce"))
         except (ValueError, TypeError) as exc:
             raise OptionError(f"date_format={date_format!r} cannot be used: {exc}") from exc
-    bad = dates.isna()
+    bad = np.asarray(dates.isna(), dtype=bool)
     if col.n_missing or col.hits(bad):
         raise col.error(bad, "missing or unparseable",
                         f"Dates must follow date_format={date_format!r}; fix the cells or pass date_format.",
@@ -738,10 +850,12 @@ def _period_column(col: _Col, labels: pd.Series, keep: np.ndarray | None) -> Any
 
         raw = col.raw
         same = np.array_equal(labels.to_numpy(), col.uniques.to_numpy())
+        # integer years as given: no gather through the codes (a view of the input is copied
+        # once, by _frame_of_columns; a multi-chunk arrow column is already a new array)
         if same and isinstance(raw, pd.Series) and raw.dtype == np.int64:
-            arr = raw.to_numpy().copy()  # integer years as given: no gather through the codes
+            arr = raw.to_numpy()
         elif same and isinstance(raw, pa.ChunkedArray) and pa.types.is_int64(raw.type) and raw.null_count == 0:
-            arr = raw.to_numpy().copy()
+            arr = _arrow_numpy(raw)
         else:
             arr = np.append(labels.to_numpy(dtype=np.int64), 0).take(col.codes)
         return arr if keep is None else arr[keep]
@@ -751,6 +865,16 @@ def _period_column(col: _Col, labels: pd.Series, keep: np.ndarray | None) -> Any
 # --------------------------------------------------------------------------------------
 # numbers
 # --------------------------------------------------------------------------------------
+def _arrow_numpy(arr: Any) -> np.ndarray:
+    """numpy values of a pyarrow array without nulls; several chunks give one new array that
+    owns its memory (``base`` None), so :func:`_frame_of_columns` need not copy it again."""
+    import pyarrow as pa
+
+    if isinstance(arr, pa.ChunkedArray) and arr.num_chunks > 1:
+        return np.concatenate([c.to_numpy(zero_copy_only=False) for c in arr.chunks])
+    return np.asarray(arr.to_numpy(zero_copy_only=False))
+
+
 def _numbers(raw: Any) -> np.ndarray:
     """float64 values of a column (NaN where missing or not a number)."""
     import pyarrow as pa
@@ -764,7 +888,7 @@ def _numbers(raw: Any) -> np.ndarray:
             t = raw.type
         if pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_decimal(t):
             arr = pc.cast(raw, pa.float64()) if not pa.types.is_float64(t) else raw
-            return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=np.float64) if raw.null_count == 0 \
+            return np.asarray(_arrow_numpy(arr), dtype=np.float64) if raw.null_count == 0 \
                 else pc.fill_null(arr, np.nan).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
         raw = raw.to_pandas()
     if pd.api.types.is_bool_dtype(raw.dtype):
@@ -795,6 +919,104 @@ def _is_null(raw: Any) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 # normalisation (one frame or one file; used per file and per Dask partition)
 # --------------------------------------------------------------------------------------
+def _frame_columns(frame: Any, roles: Mapping[str, str], label: str) -> tuple[Mapping[str, Any], int]:
+    """Columns of a DataFrame, pyarrow Table or mapping by name, and the number of rows
+    (the mapped columns must exist: :class:`MissingColumnsError` otherwise)."""
+    import pyarrow as pa
+
+    columns: Mapping[str, Any]
+    if isinstance(frame, pa.Table):
+        columns = {c: frame.column(c) for c in frame.column_names}
+        n_rows = frame.num_rows
+    else:
+        columns = frame
+        n_rows = len(frame) if not isinstance(frame, Mapping) else len(next(iter(frame.values()), []))
+    names = list(columns.columns) if isinstance(columns, pd.DataFrame) else list(columns)
+    _check_columns(label, names, list(dict.fromkeys(roles.values())))
+    return columns, n_rows
+
+
+class _KeyColumns:
+    """The key role columns coded per distinct value (:class:`_Col`), on demand.
+
+    Large frames (``PARALLEL_ROWS`` rows or more) code every key column at once, one column
+    per thread (numpy and pyarrow release the GIL); otherwise each column is coded when first
+    asked for, so errors come in the order the roles are checked.
+    """
+
+    def __init__(self, columns: Mapping[str, Any], roles: Mapping[str, str], label: str, n_rows: int) -> None:
+        self.columns, self.roles, self.label = columns, roles, label
+        self.cols: dict[str, _Col] = {}
+        key_roles = [r for r in ("product", "trader", "date", "year", "period", "partner", "flow") if r in roles]
+        if n_rows >= PARALLEL_ROWS and len(key_roles) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(min(os.cpu_count() or 1, len(key_roles), 8)) as pool:
+                futures = {r: pool.submit(_Col, columns[roles[r]], r, roles[r], label) for r in key_roles}
+                self.cols.update({r: f.result() for r, f in futures.items()})
+
+    def __call__(self, role: str) -> _Col:
+        """The coded column of ``role``."""
+        if role not in self.cols:
+            self.cols[role] = _Col(self.columns[self.roles[role]], role, self.roles[role], self.label)
+        return self.cols[role]
+
+
+def _period_out(coded: _KeyColumns, roles: Mapping[str, str], period: str, date_format: str | None,
+                valid_years: tuple[int, int], label: str, keep: np.ndarray | None) -> Any:
+    """The canonical ``period`` column from the ``date``, ``year`` or ``period`` role."""
+    if "date" in roles:
+        col = coded("date")
+        return _period_column(col, _period_from_dates(col, period, date_format, valid_years), keep)
+    if "year" in roles:
+        if period != "year":
+            raise OptionError(f"period={period!r} needs a date role; {label} gives only a year (role 'year').")
+        return _period_column(coded("year"), _years(coded("year"), valid_years), keep)
+    return _period_column(coded("period"), _period_labels(coded("period"), valid_years), keep)
+
+
+def _value_out(columns: Mapping[str, Any], roles: Mapping[str, str], label: str,
+               keep: np.ndarray | None) -> np.ndarray:
+    """The ``value`` column as float64; missing, infinite or negative values raise."""
+    vcol = roles["value"]
+    raw = columns[vcol]
+    value = _numbers(raw)
+    bad = ~np.isfinite(value)
+    if bad.any():
+        raise _number_error(raw, bad, label, "value", vcol, "missing, non-numeric or infinite",
+                            "Values must be finite numbers.")
+    neg = value < 0
+    if neg.any():
+        raise _number_error(raw, neg, label, "value", vcol, "negative",
+                            "Export values must be >= 0; net out corrections or drop those rows first.")
+    return value if keep is None else value[keep]
+
+
+def _quantity_out(columns: Mapping[str, Any], roles: Mapping[str, str], label: str,
+                  keep: np.ndarray | None) -> np.ndarray:
+    """The optional ``quantity`` column as float64 (missing kept as NaN; others must be >= 0)."""
+    qcol = roles["quantity"]
+    qraw = columns[qcol]
+    q = _numbers(qraw)
+    unparsed = np.isnan(q) & ~_is_null(qraw)
+    if unparsed.any():
+        raise _number_error(qraw, unparsed, label, "quantity", qcol, "non-numeric", "Quantities must be numbers.")
+    badq = np.isinf(q) | (q < 0)
+    if badq.any():
+        raise _number_error(qraw, badq, label, "quantity", qcol, "negative or infinite",
+                            "Quantities must be finite and >= 0.")
+    return q if keep is None else q[keep]
+
+
+def _frame_of_columns(out: dict[str, Any]) -> pd.DataFrame:
+    """One block per column (no consolidation copy); arrays that may view the input are copied."""
+    for k in ("value", "quantity", "period"):
+        a = out.get(k)
+        if isinstance(a, np.ndarray) and (a.base is not None or not a.flags.writeable):
+            out[k] = a.copy()
+    return pd.DataFrame({k: pd.Series(v, copy=False) for k, v in out.items()}, copy=False)
+
+
 def normalise_transactions(
     frame: Any,
     roles: Mapping[str, str],
@@ -808,44 +1030,58 @@ def normalise_transactions(
 ) -> pd.DataFrame:
     """Map one raw frame to the canonical columns, validating every role column.
 
-    ``frame`` is a pandas DataFrame, a pyarrow Table or a mapping from column name to a
-    pandas Series or pyarrow array. Every key column (trader, date/year/period, product,
-    partner) is coded once per distinct value (:func:`pandas.factorize`, pyarrow dictionary
-    encoding, or integer offsets); the distinct values are validated and normalised and the
-    result is mapped back to the rows through the integer codes, so no per-row Python runs
-    and integer inputs stay integer. The frame is not modified. Counts of restored leading
-    zeros and dropped short codes are in ``result.attrs["recoded_hs"]`` and
-    ``result.attrs["dropped_short_hs"]``; warnings are issued when ``warn`` is true.
+    Every key column (trader, date/year/period, product, partner) is coded once per distinct
+    value (:func:`pandas.factorize`, pyarrow dictionary encoding, or integer offsets); the
+    distinct values are validated and normalised and the result is mapped back to the rows
+    through the integer codes, so no per-row Python runs and integer inputs stay integer.
+    The frame is not modified. :func:`load_transactions` calls it once per file (or Dask
+    partition) after checking its options.
+
+    Parameters
+    ----------
+    frame
+        A pandas DataFrame, a pyarrow Table or a mapping from column name to a pandas Series
+        or pyarrow array.
+    roles
+        Validated mapping from role to column (:func:`resolve_roles`).
+    period, short_hs, date_format, valid_years
+        As in :func:`load_transactions` (already checked there).
+    label
+        Name of the input used in error messages and warnings (a file path).
+    warn
+        Issue the restored / dropped HS code warnings (the counts are in ``attrs`` anyway).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The canonical frame of :func:`load_transactions`; ``attrs["recoded_hs"]`` and
+        ``attrs["dropped_short_hs"]`` count the rows whose leading zero was restored and the
+        rows dropped as too short.
+
+    Raises
+    ------
+    MissingColumnsError
+        A mapped column is absent.
+    InvalidValueError
+        Missing ids, unparseable dates, years outside ``valid_years``, non-numeric, infinite
+        or negative values, malformed or ambiguous HS codes (the message names ``label``,
+        the column, the count, the first row and its cell).
+    OptionError
+        ``period`` finer than a ``year`` role allows, or an unusable ``date_format``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> raw = pd.DataFrame({"firm": [7, 7, 9], "yr": [2010, 2011, 2011],
+    ...                     "hs": [10121, 847130, 10121], "dest": ["fra", "DEU", "fra"],
+    ...                     "usd": [5.0, 2.5, 1.0]})
+    >>> roles = {"trader": "firm", "year": "yr", "product": "hs", "partner": "dest", "value": "usd"}
+    >>> out = normalise_transactions(raw, roles, warn=False)
+    >>> out["product"].tolist(), out["partner"].tolist(), out.attrs["recoded_hs"]
+    (['010121', '847130', '010121'], ['FRA', 'DEU', 'FRA'], 2)
     """
-    import pyarrow as pa
-
-    if isinstance(frame, pa.Table):
-        columns: Mapping[str, Any] = {c: frame.column(c) for c in frame.column_names}
-    elif isinstance(frame, pd.DataFrame):
-        columns = frame
-    else:
-        columns = frame
-    names = list(columns.columns) if isinstance(columns, pd.DataFrame) else list(columns)
-    need = list(dict.fromkeys(roles.values()))
-    _check_columns(label, names, need)
-    n_rows = len(frame) if not isinstance(frame, Mapping) else len(next(iter(frame.values()), []))
-    if isinstance(frame, pa.Table):
-        n_rows = frame.num_rows
-    cols: dict[str, _Col] = {}
-    key_roles = [r for r in ("product", "trader", "date", "year", "period", "partner", "flow") if r in roles]
-    if n_rows >= PARALLEL_ROWS and len(key_roles) > 1:
-        # numpy and pyarrow release the GIL while coding: one column per thread
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(min(os.cpu_count() or 1, len(key_roles), 8)) as pool:
-            futures = {r: pool.submit(_Col, columns[roles[r]], r, roles[r], label) for r in key_roles}
-            cols.update({r: f.result() for r, f in futures.items()})
-
-    def coded(role: str) -> _Col:
-        if role not in cols:
-            cols[role] = _Col(columns[roles[role]], role, roles[role], label)
-        return cols[role]
-
+    columns, n_rows = _frame_columns(frame, roles, label)
+    coded = _KeyColumns(columns, roles, label, n_rows)
     # HS first: short_hs='drop' decides which rows every other column keeps
     product = coded("product")
     hs_labels, n_restored, drop_u = _hs6(product, short_hs)
@@ -856,53 +1092,19 @@ def normalise_transactions(
     t_text = trader.text()
     _required(trader, t_text, "a trader id")
     out["trader"] = _categorical(trader, t_text, keep)
-    if "date" in roles:
-        out["period"] = _period_column(coded("date"), _period_from_dates(coded("date"), period, date_format,
-                                                                          valid_years), keep)
-    elif "year" in roles:
-        if period != "year":
-            raise OptionError(f"period={period!r} needs a date role; {label} gives only a year (role 'year').")
-        out["period"] = _period_column(coded("year"), _years(coded("year"), valid_years), keep)
-    else:
-        out["period"] = _period_column(coded("period"), _period_labels(coded("period"), valid_years), keep)
+    out["period"] = _period_out(coded, roles, period, date_format, valid_years, label, keep)
     out["product"] = _categorical(product, hs_labels, keep)
     partner = coded("partner")
     p_text = partner.text().str.upper()
     _required(partner, p_text, "a partner")
     out["partner"] = _categorical(partner, p_text, keep)
-    vcol = roles["value"]
-    raw = columns[vcol]
-    value = _numbers(raw)
-    bad = ~np.isfinite(value)
-    if bad.any():
-        raise _number_error(raw, bad, label, "value", vcol, "missing, non-numeric or infinite",
-                            "Values must be finite numbers.")
-    neg = value < 0
-    if neg.any():
-        raise _number_error(raw, neg, label, "value", vcol, "negative",
-                            "Export values must be >= 0; net out corrections or drop those rows first.")
-    out["value"] = value if keep is None else value[keep]
+    out["value"] = _value_out(columns, roles, label, keep)
     if "quantity" in roles:
-        qcol = roles["quantity"]
-        qraw = columns[qcol]
-        q = _numbers(qraw)
-        unparsed = np.isnan(q) & ~_is_null(qraw)
-        if unparsed.any():
-            raise _number_error(qraw, unparsed, label, "quantity", qcol, "non-numeric", "Quantities must be numbers.")
-        badq = np.isinf(q) | (q < 0)
-        if badq.any():
-            raise _number_error(qraw, badq, label, "quantity", qcol, "negative or infinite",
-                                "Quantities must be finite and >= 0.")
-        out["quantity"] = q if keep is None else q[keep]
+        out["quantity"] = _quantity_out(columns, roles, label, keep)
     if "flow" in roles:
         flow = coded("flow")
         out["flow"] = _categorical(flow, flow.text(), keep)
-    # one block per column (no consolidation copy); arrays that may view the input are copied
-    for k in ("value", "quantity", "period"):
-        a = out.get(k)
-        if isinstance(a, np.ndarray) and (a.base is not None or not a.flags.writeable):
-            out[k] = a.copy()
-    result = pd.DataFrame({k: pd.Series(v, copy=False) for k, v in out.items()}, copy=False)
+    result = _frame_of_columns(out)
     if len(result) != (n_rows - n_dropped):  # a programming error, never data-dependent
         raise RuntimeError("normalise_transactions: row count changed")
     result.attrs["recoded_hs"] = n_restored
@@ -955,8 +1157,8 @@ def load_transactions(
     source: Any,
     *,
     roles: str | Mapping[str, str],
-    period: str = "year",
-    short_hs: str = "restore",
+    period: PeriodGrain = "year",
+    short_hs: ShortHs = "restore",
     date_format: str | None = "ISO8601",
     valid_years: tuple[int, int] = VALID_YEARS,
     engine: str = "pandas",
@@ -1018,17 +1220,37 @@ def load_transactions(
 
     Examples
     --------
-    >>> tx = load_transactions("data/kcs_customs_synthetic/df_syn_*_eng.csv",
-    ...                        roles="kcs", period="month")  # doctest: +SKIP
+    A raw extract with integer codes (HS6 codes that lost their leading zero):
+
+    >>> import pandas as pd
+    >>> raw = pd.DataFrame({"f": [7, 7, 9], "y": [2010, 2011, 2011], "hs": [10121, 847130, 10121],
+    ...                     "d": ["fra", "DEU", "fra"], "v": [5.0, 2.5, 1.0]})
+    >>> tx = load_transactions(raw, roles="edd")
+    >>> tx
+      trader  period product partner  value
+    0      7    2010  010121     FRA    5.0
+    1      7    2011  847130     DEU    2.5
+    2      9    2011  010121     FRA    1.0
+    >>> tx.attrs["recoded_hs"]
+    2
+
+    The same from a CSV file (any number of files, globs, Parquet files or folders):
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "extract.csv"
+    >>> raw.to_csv(path, index=False)
+    >>> load_transactions(path, roles="edd")["product"].tolist()
+    ['010121', '847130', '010121']
     """
     mapping = resolve_roles(roles)
     period = check_choice("period", period, PERIODS)
-    short_hs = check_choice("short_hs", short_hs, ("restore", "error", "drop"))
+    short_hs = check_choice("short_hs", short_hs, choices(ShortHs))
     engine = check_choice("engine", engine, ("pandas", "dask"))
     valid_years = _check_valid_years(valid_years)
     if "year" in mapping and period != "year":
         raise OptionError(f"period={period!r} needs a date role; roles give only a year.")
-    kw = {"period": period, "short_hs": short_hs, "date_format": date_format, "valid_years": valid_years}
+    kw: dict[str, Any] = {"period": period, "short_hs": short_hs, "date_format": date_format, "valid_years": valid_years}
     if engine == "dask":
         return _load_dask(source, mapping, **kw)
     if _is_dask_frame(source):
@@ -1173,10 +1395,39 @@ def key_labels(column: Any, key: str, *, label: str = "transactions",
                valid_years: tuple[int, int] = VALID_YEARS) -> tuple[np.ndarray, pd.Series, int]:
     """Code one key column of a canonical frame and normalise its distinct values.
 
-    Returns the row codes (-1 for a missing key, left to the caller), the normalised label of
-    each code (trimmed ids, upper-case partners, HS6 codes with restored leading zeros,
-    validated periods) and the number of rows whose HS code got its leading zero back.
-    Invalid non-missing values raise the errors of :func:`normalise_transactions`.
+    Used by the engines to validate a canonical frame per distinct value, as
+    :func:`normalise_transactions` does.
+
+    Parameters
+    ----------
+    column
+        The key column (pandas Series or pyarrow array).
+    key
+        ``"trader"``, ``"period"``, ``"product"`` or ``"partner"``.
+    label
+        Name of the input used in error messages.
+    valid_years
+        ``(first, last)`` years a period may fall in.
+
+    Returns
+    -------
+    tuple
+        The row codes (-1 for a missing key, left to the caller), the normalised label of each
+        code (trimmed ids, upper-case partners, HS6 codes with restored leading zeros,
+        validated periods) and the number of rows whose HS code got its leading zero back.
+
+    Raises
+    ------
+    InvalidValueError
+        Invalid non-missing values (malformed HS codes or periods, years outside
+        ``valid_years``), as :func:`normalise_transactions` raises them.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> codes, labels, restored = key_labels(pd.Series([10121, 847130, 10121]), "product")
+    >>> codes.tolist(), labels.tolist(), restored
+    ([0, 1, 0], ['010121', '847130'], 2)
     """
     col = _Col(column, key, key, label)
     col.n_missing = 0  # missing keys are counted and left out by the caller
