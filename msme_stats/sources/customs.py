@@ -73,6 +73,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._arrow import read_pool
 from .._options import PeriodGrain, ShortHs, check_choice, choices
 from ..errors import (
     EmptyInputError,
@@ -343,9 +344,12 @@ def _read_parquet(path: Path, columns: list[str], string_cols: list[str], *, bas
         present = [c for c in columns if c in names]
         if row_groups is None:
             # the dataset reader decodes row groups and columns in parallel (ParquetFile.read
-            # took 2-3x as long on a 10M-row file of one-million-row groups)
-            table = pq.read_table(path, columns=present, read_dictionary=dict_cols or None,
-                                  partitioning=None)
+            # took 2-3x as long on a 10M-row file of one-million-row groups), into the
+            # package's read pool (msme_stats._arrow: huge-page stalls of the default pool)
+            import pyarrow.dataset as ds
+
+            fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=dict_cols))
+            table = ds.dataset(str(path), format=fmt).to_table(columns=present, memory_pool=read_pool())
         else:
             table = pf.read_row_groups(row_groups, columns=present)
     except (MissingColumnsError, EmptyInputError):
@@ -443,6 +447,7 @@ def _read_csv(path: Path, columns: list[str], string_cols: list[str]) -> tuple[d
         try:
             table = pacsv.read_csv(
                 path,
+                memory_pool=read_pool(),
                 parse_options=pacsv.ParseOptions(delimiter=sep),
                 convert_options=pacsv.ConvertOptions(
                     include_columns=columns, column_types=types, null_values=[""],

@@ -1,0 +1,55 @@
+"""The read pool of the customs loader (msme_stats._arrow) changes where memory lives, not what is read."""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from msme_stats import _arrow
+from msme_stats.errors import RecodeWarning
+from msme_stats.samples.transactions import write_transactions_csv, write_transactions_parquet
+from msme_stats.sources import customs
+from msme_stats.sources.customs import load_transactions
+
+ARGS = {"n_traders": 200, "years": (2001, 2004), "seed": 11, "block_rows": 3_000}
+ROLES = {c: c for c in ("trader", "period", "product", "partner", "value")}
+
+
+def test_read_pool_is_jemalloc_or_the_default(monkeypatch):
+    pool = _arrow.read_pool()
+    assert isinstance(pool, pa.MemoryPool)
+
+    def no_jemalloc():
+        raise NotImplementedError("built without jemalloc")
+
+    monkeypatch.setattr(pa, "jemalloc_memory_pool", no_jemalloc)
+    assert _arrow.read_pool().backend_name == pa.default_memory_pool().backend_name
+
+
+@pytest.mark.parametrize("form", ["parquet", "csv"])
+def test_same_frame_whichever_pool_reads(tmp_path, monkeypatch, form):
+    if form == "parquet":
+        path = write_transactions_parquet(tmp_path / "tx.parquet", 9_000, **ARGS, codes="int",
+                                          layout="file", row_group_size=2_000)
+    else:
+        path = write_transactions_csv(tmp_path / "tx.csv", 9_000, **ARGS, codes="int")
+    used: list[str] = []
+
+    def tracking(pool):
+        def read_pool():
+            used.append(pool.backend_name)
+            return pool
+        return read_pool
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RecodeWarning)
+        monkeypatch.setattr(customs, "read_pool", tracking(pa.system_memory_pool()))
+        a = load_transactions(path, roles=ROLES)
+        monkeypatch.setattr(customs, "read_pool", tracking(_arrow.read_pool()))
+        b = load_transactions(path, roles=ROLES)
+    assert used and used[0] == "system"  # the reader asked for the pool (and got the one given)
+    assert len(a) == 9_000
+    pd.testing.assert_frame_equal(a, b)
