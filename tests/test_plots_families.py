@@ -4,7 +4,6 @@ pieces (msme_stats.plots._docs), the column map (columns.csv) and the TEC measur
 
 from __future__ import annotations
 
-import ast
 import importlib
 import inspect
 import sys
@@ -59,21 +58,6 @@ def test_old_charts_module_still_imports_with_a_deprecation_warning():
         charts = importlib.import_module("msme_stats.plots.charts")
     for name in CHARTS:
         assert getattr(charts, name) is getattr(mp, name)
-
-
-def test_no_function_over_80_lines_in_plots_and_samples():
-    long = []
-    for folder in ("plots", "samples"):
-        for path in sorted((ROOT / "msme_stats" / folder).glob("*.py")):
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                    n = node.end_lineno - node.lineno + 1
-                    body = node.body
-                    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                        n -= body[0].end_lineno - body[0].lineno + 1  # docstrings are not counted
-                    if n > 80:
-                        long.append(f"{path.name}:{node.lineno} {node.name} ({n} lines)")
-    assert long == []
 
 
 # --------------------------------------------------------------------------- docstrings
