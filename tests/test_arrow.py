@@ -53,3 +53,71 @@ def test_same_frame_whichever_pool_reads(tmp_path, monkeypatch, form):
     assert used and used[0] == "system"  # the reader asked for the pool (and got the one given)
     assert len(a) == 9_000
     pd.testing.assert_frame_equal(a, b)
+
+
+# --- numpy's huge-page advice: off inside the package's large steps, restored after ---------
+def _advice_now(switch):
+    before = switch(True)
+    switch(before)
+    return before
+
+
+@pytest.mark.parametrize("user_setting", [True, False])
+def test_hugepage_advice_is_off_inside_and_restored_after(user_setting):
+    switch = _arrow._numpy_advice_switch()
+    if switch is None:
+        pytest.skip("this numpy has no huge-page switch")
+    switch(user_setting)
+    try:
+        with _arrow.no_hugepage_advice():
+            assert _advice_now(switch) is False
+            with _arrow.no_hugepage_advice():  # nested: still off
+                assert _advice_now(switch) is False
+            assert _advice_now(switch) is False  # the inner exit did not restore early
+        assert _advice_now(switch) is user_setting
+        with pytest.raises(ZeroDivisionError), _arrow.no_hugepage_advice():
+            raise ZeroDivisionError
+        assert _advice_now(switch) is user_setting  # restored after an error too
+    finally:
+        switch(True)
+
+
+def test_hugepage_advice_concurrent_blocks_restore_the_users_setting():
+    import threading
+
+    switch = _arrow._numpy_advice_switch()
+    if switch is None:
+        pytest.skip("this numpy has no huge-page switch")
+    switch(True)
+    inside = threading.Barrier(2)
+    seen = []
+
+    def work():
+        with _arrow.no_hugepage_advice():
+            inside.wait(timeout=10)  # both blocks are open at once
+            seen.append(_advice_now(switch))
+            inside.wait(timeout=10)
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == [False, False]
+    assert _advice_now(switch) is True
+
+
+def test_quiet_allocation_keeps_signature_and_runs_without_a_switch(monkeypatch):
+    import inspect
+
+    assert "roles" in inspect.signature(load_transactions).parameters
+    assert load_transactions.__doc__.startswith("Load transaction-level customs records")
+    monkeypatch.setattr(_arrow, "_numpy_advice_switch", lambda: None)
+    with _arrow.no_hugepage_advice():
+        pass
+
+    @_arrow.quiet_allocation
+    def double(x: int) -> int:
+        return 2 * x
+
+    assert double(21) == 42

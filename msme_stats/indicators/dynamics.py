@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._arrow import quiet_allocation
 from .._frozen import FrozenTuple
 from .._options import (
     D1Denominator,
@@ -669,6 +670,7 @@ def _edd_unit_map(growth: str) -> dict[str, str]:
     return units
 
 
+@quiet_allocation
 def exporter_dynamics(
     transactions: Any,
     *,

@@ -73,7 +73,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._arrow import read_pool
+from .._arrow import quiet_allocation, read_pool
 from .._options import PeriodGrain, ShortHs, check_choice, choices
 from ..errors import (
     EmptyInputError,
@@ -1158,6 +1158,7 @@ def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------
 # public loader
 # --------------------------------------------------------------------------------------
+@quiet_allocation
 def load_transactions(
     source: Any,
     *,
