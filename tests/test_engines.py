@@ -527,3 +527,76 @@ def test_duckdb_engine_bad_quantity_raises_the_loaders_error():
     frame.loc[frame.index[17], "kg"] = None  # a missing quantity is allowed
     pd.testing.assert_frame_equal(exporter_dynamics(frame, roles=roles),
                                   exporter_dynamics(frame, roles=roles, engine="duckdb"), check_exact=False, rtol=1e-12)
+
+
+# --- the loader's validated categories are not validated again by the engines ------------------
+_CANON = {c: c for c in ("trader", "period", "product", "partner", "value")}
+
+
+def _int_extract(n=4_000, seed=3):
+    return synthetic_transactions(n, n_traders=120, years=(2001, 2004), seed=seed, codes="int")  # HS codes lost zeros
+
+
+def test_loaded_frame_skips_revalidation_with_the_same_tables(monkeypatch):
+    from msme_stats.sources import customs
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RecodeWarning)
+        tx = msme_stats.load_transactions(_int_extract(), roles=_CANON)
+    calls: list[str] = []
+    real = customs.key_labels
+
+    def counting(column, key, **kw):
+        calls.append(key)
+        return real(column, key, **kw)
+
+    monkeypatch.setattr(customs, "key_labels", counting)
+    trusted = get_engine("pandas").reduce(tx, ReduceOptions())
+    assert calls == ["period"]  # trader, product and partner labels come from the loader
+    # the same rows with freshly built categories (not the loader's objects) are validated
+    fresh = tx.astype({k: "str" for k in ("trader", "product", "partner")}).astype(
+        {k: "category" for k in ("trader", "product", "partner")})
+    calls.clear()
+    checked = get_engine("pandas").reduce(fresh, ReduceOptions())
+    assert sorted(calls) == ["partner", "period", "product", "trader"]
+    for name in ("firm_product", "firm_partner"):
+        pd.testing.assert_frame_equal(getattr(trusted, name), getattr(checked, name))
+    # copies, row selections and slices keep the loader's categories (and the trust)
+    calls.clear()
+    get_engine("pandas").reduce(tx[tx["period"] > 2001].copy(), ReduceOptions())
+    assert calls == ["period"]
+
+
+def test_edited_categories_are_validated_again():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RecodeWarning)
+        tx = msme_stats.load_transactions(_int_extract(), roles=_CANON)
+    want = exporter_dynamics(tx)
+    # renamed categories (HS codes that lost their zero again) are a new object: restored again
+    short = tx.assign(product=tx["product"].cat.rename_categories(lambda c: c.lstrip("0")))
+    with pytest.warns(RecodeWarning, match="leading zero"):
+        pd.testing.assert_frame_equal(exporter_dynamics(short), want)
+    # an invalid label put in by the user is caught, not trusted
+    bad = tx.assign(product=tx["product"].cat.rename_categories(
+        lambda c: "12x456" if c == tx["product"].cat.categories[0] else c))
+    with pytest.raises(InvalidValueError, match="product"):
+        exporter_dynamics(bad)
+    # a key column moved to another key is validated as that key (partners are upper-cased)
+    moved = tx.assign(partner=tx["trader"].cat.rename_categories(lambda c: f"p{c}"))
+    moved_back = tx.assign(partner=tx["trader"].cat.rename_categories(lambda c: f"P{c}"))
+    pd.testing.assert_frame_equal(exporter_dynamics(moved), exporter_dynamics(moved_back))
+
+
+def test_validated_categories_are_forgotten_with_their_frame():
+    import gc
+
+    from msme_stats.sources import customs
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RecodeWarning)
+        tx = msme_stats.load_transactions(_int_extract(n=500, seed=4), roles=_CANON)
+    key = (id(tx["product"].cat.categories), "product")
+    assert key in customs._VALIDATED
+    del tx
+    gc.collect()
+    assert key not in customs._VALIDATED

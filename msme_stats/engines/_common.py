@@ -226,12 +226,15 @@ def coded_from_frame(frame: pd.DataFrame, *, validate: bool = False) -> Coded:
     use) the distinct values are normalised and validated as :func:`~msme_stats.sources.customs.load_transactions` does (so a frame of
     integer codes, for example HS6 codes that lost their leading zero, gives the same result
     as its loaded form; restored zeros are reported as a
-    :class:`~msme_stats.errors.RecodeWarning`). Rows with a missing key are left out and
+    :class:`~msme_stats.errors.RecodeWarning`). Trader, product and partner categories that
+    :func:`~msme_stats.sources.customs.load_transactions` built and validated (the same
+    Index object, kept by pandas through copies and row selections) are used as they are;
+    renamed or new categories are validated again. Rows with a missing key are left out and
     counted in an :class:`~msme_stats.errors.ExclusionWarning` (pandas' groupby drops them
     too); a missing ``value`` adds nothing to its cell's sum (as pandas' ``sum``) and is
     counted in a :class:`~msme_stats.errors.RecodeWarning`.
     """
-    from ..sources.customs import _check_columns, _warn_counts, key_labels
+    from ..sources.customs import _check_columns, _validated_categories, _warn_counts, key_labels
 
     _check_columns("transactions", frame.columns, list(KEYS) + ["value"])
     idx: dict[str, np.ndarray] = {}
@@ -240,7 +243,10 @@ def coded_from_frame(frame: pd.DataFrame, *, validate: bool = False) -> Coded:
     missing: dict[str, int] = {}
     n_restored = 0
     for k in KEYS:
-        if validate:
+        trusted = _validated_categories(frame[k], k) if validate else None
+        if trusted is not None:  # the loader's validated labels: only the codes are read
+            c, lab = frame[k].cat.codes.to_numpy(), pd.Series(trusted)
+        elif validate:
             c, lab, restored = key_labels(frame[k], k)
             n_restored += restored
         else:

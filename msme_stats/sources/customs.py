@@ -65,7 +65,8 @@ import glob
 import os
 import re
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+import weakref
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -1156,6 +1157,47 @@ def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------
+# categories the loader validated (the engines need not validate them again)
+# --------------------------------------------------------------------------------------
+#: ``(id(categories), key) -> weak reference`` of the key categories of frames this module
+#: returned; an entry goes with its Index
+_VALIDATED: dict[tuple[int, str], weakref.ref[pd.Index]] = {}
+_CATEGORY_KEYS = ("trader", "product", "partner")
+
+
+def _mark_validated(frame: pd.DataFrame) -> None:
+    """Record the key categories of a frame :func:`load_transactions` built and validated."""
+    for key in _CATEGORY_KEYS:
+        if key in frame.columns and isinstance(frame[key].dtype, pd.CategoricalDtype):
+            cats = frame[key].cat.categories
+            _VALIDATED[(id(cats), key)] = weakref.ref(cats, _forget((id(cats), key)))
+
+
+def _forget(entry: tuple[int, str]) -> Callable[[Any], None]:
+    """Callback removing ``entry`` from the register when its Index is collected."""
+
+    def drop(_ref: Any) -> None:
+        _VALIDATED.pop(entry, None)
+
+    return drop
+
+
+def _validated_categories(column: pd.Series, key: str) -> pd.Index | None:
+    """The categories of ``column`` if :func:`load_transactions` validated them as ``key`` labels.
+
+    True only for the very Index object the loader built (pandas keeps it through copies,
+    row selections and slices): renamed, added or united categories are new objects and get
+    validated again, as does a column moved to another key. The categories are immutable
+    labels; the row codes are the caller's to check (missing codes are -1).
+    """
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return None
+    cats = column.cat.categories
+    ref = _VALIDATED.get((id(cats), key))
+    return cats if ref is not None and ref() is cats else None
+
+
+# --------------------------------------------------------------------------------------
 # public loader
 # --------------------------------------------------------------------------------------
 @quiet_allocation
@@ -1280,6 +1322,7 @@ def load_transactions(
     if out.empty:
         raise EmptyInputError(f"{', '.join(labels)}: no transaction rows.")
     out.attrs.update({"source": labels, "roles": dict(mapping), "period": period})
+    _mark_validated(out)
     return out
 
 
