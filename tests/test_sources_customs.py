@@ -215,3 +215,52 @@ def test_columns_from_multi_chunk_arrow_are_new_writeable_arrays():
         a = out[c].to_numpy()
         assert not any(np.shares_memory(a, np.asarray(ch.buffers()[1]))
                        for ch in table.column(c).chunks)
+
+
+# --- several Parquet files are coded once for all files, with the per-file path's frame ------
+_CANON = {c: c for c in ("trader", "period", "product", "partner", "value")}
+
+
+def _per_file_and_combined(monkeypatch, source):
+    from msme_stats.sources import customs
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RecodeWarning)
+        combined = load_transactions(source, roles=_CANON)
+        monkeypatch.setattr(customs, "_load_combined", lambda *a, **k: None)
+        per_file = load_transactions(source, roles=_CANON)
+    return combined, per_file
+
+
+@pytest.mark.parametrize("codes", ["str", "int"])
+def test_several_parquet_files_equal_the_per_file_path(tmp_path, monkeypatch, codes):
+    from msme_stats.samples.transactions import write_transactions_parquet
+
+    folder = write_transactions_parquet(tmp_path / "hive", 6_000, n_traders=150, years=(2001, 2004), seed=5,
+                                        block_rows=1_500, codes=codes)
+    assert len(list(folder.rglob("*.parquet"))) > 4
+    combined, per_file = _per_file_and_combined(monkeypatch, folder)
+    pd.testing.assert_frame_equal(combined, per_file)
+    assert combined.attrs == per_file.attrs
+    assert all(combined[k].cat.categories.is_monotonic_increasing for k in ("trader", "product", "partner"))
+
+
+def test_files_of_different_types_and_bad_cells_take_the_per_file_path(tmp_path, monkeypatch):
+    from msme_stats.sources import customs
+
+    a = pd.DataFrame({"trader": [1, 2], "period": [2001, 2001], "product": [10121, 847130],
+                      "partner": ["FRA", "DEU"], "value": [1.0, 2.0]})
+    b = a.assign(product=["010121", "847130"], period=2002)  # product as text in this file
+    a.to_parquet(tmp_path / "a.parquet")
+    b.to_parquet(tmp_path / "b.parquet")
+    files = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
+    assert customs._load_combined(customs._items(files), _CANON, {"period": "year", "short_hs": "restore",
+                                  "date_format": "ISO8601", "valid_years": customs.VALID_YEARS}) is None
+    combined, per_file = _per_file_and_combined(monkeypatch, files)
+    pd.testing.assert_frame_equal(combined, per_file)
+    assert combined["product"].tolist() == ["010121", "847130"] * 2
+    # an invalid value in the second file: the error names that file, not "2 files"
+    monkeypatch.undo()
+    a.assign(value=[1.0, -3.0], period=2003).to_parquet(tmp_path / "b.parquet")
+    with pytest.raises(InvalidValueError, match=r"b\.parquet.*negative"):
+        load_transactions(files, roles=_CANON)

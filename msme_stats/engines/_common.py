@@ -419,7 +419,7 @@ def _tidy_keys(frame: pd.DataFrame) -> pd.DataFrame:
             order = np.argsort(cats[sel].to_numpy(dtype=object), kind="stable")
             remap = np.full(len(cats) + 1, -1, dtype=np.int32)
             remap[sel[order]] = np.arange(len(sel), dtype=np.int32)
-            out[c] = pd.Categorical.from_codes(remap.take(codes), categories=cats[sel[order]], validate=False)
+            out[c] = pd.Categorical.from_codes(remap[codes], categories=cats[sel[order]], validate=False)
         else:
             out[c] = pd.Categorical(s.astype("str"))
     return pd.DataFrame({k: pd.Series(v, copy=False) for k, v in out.items()}, copy=False)

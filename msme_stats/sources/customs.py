@@ -514,7 +514,7 @@ def _encode_int(v: np.ndarray) -> tuple[np.ndarray, pd.Index, np.ndarray | None]
         if used.all():  # every value in the range occurs: the offsets are the codes
             return off, pd.Index(np.arange(lo, hi + 1, dtype=np.int64)), counts
         remap = (np.cumsum(used) - 1).astype(np.int32)
-        return remap.take(off), pd.Index(np.flatnonzero(used).astype(np.int64) + lo), counts[used]
+        return remap[off], pd.Index(np.flatnonzero(used).astype(np.int64) + lo), counts[used]
     codes, uniques = pd.factorize(v)
     return codes, pd.Index(uniques), None
 def _encode_int_chunks(arr: Any) -> tuple[np.ndarray, pd.Index, np.ndarray | None]:
@@ -545,7 +545,9 @@ def _encode_int_chunks(arr: Any) -> tuple[np.ndarray, pd.Index, np.ndarray | Non
     if used.all():  # every value in the range occurs: the offsets are the codes
         return off, pd.Index(np.arange(lo, hi + 1, dtype=np.int64)), counts
     remap = (np.cumsum(used) - 1).astype(np.int32)
-    remap.take(off, out=off, mode="clip")  # in place: each code depends on its own offset only
+    for start in range(0, n, _BINCOUNT_ROWS):  # in place: each code depends on its own offset only
+        seg = off[start : start + _BINCOUNT_ROWS]
+        seg[:] = remap[seg]
     return off, pd.Index(np.flatnonzero(used).astype(np.int64) + lo), counts[used]
 
 
@@ -701,7 +703,7 @@ def _categorical(col: _Col, labels: Any, keep: np.ndarray | None = None, *, orde
     if len(sel) == len(col.uniques) and np.array_equal(inv, np.arange(len(inv))):
         codes = col.codes  # labels already distinct and sorted: the codes stand
     else:
-        codes = remap.take(col.codes)
+        codes = remap[col.codes]  # indexing, not take: take copies int32 codes to intp first
     if keep is not None:
         codes = codes[keep]
     return pd.Categorical.from_codes(codes, categories=pd.Index(cats, dtype=labels.dtype),
@@ -863,7 +865,7 @@ def _period_column(col: _Col, labels: pd.Series, keep: np.ndarray | None) -> Any
         elif same and isinstance(raw, pa.ChunkedArray) and pa.types.is_int64(raw.type) and raw.null_count == 0:
             arr = _arrow_numpy(raw)
         else:
-            arr = np.append(labels.to_numpy(dtype=np.int64), 0).take(col.codes)
+            arr = np.append(labels.to_numpy(dtype=np.int64), 0)[col.codes]
         return arr if keep is None else arr[keep]
     return _categorical(col, labels, keep, ordered=True)
 
@@ -1197,6 +1199,40 @@ def _validated_categories(column: pd.Series, key: str) -> pd.Index | None:
     return cats if ref is not None and ref() is cats else None
 
 
+def _load_combined(items: list[tuple[Any, ...]], mapping: Mapping[str, str], kw: dict[str, Any]
+                   ) -> pd.DataFrame | None:
+    """Several Parquet files (a hive folder, a list) normalised as one table, or None.
+
+    Each file is read as by the per-file path (its columns checked, read errors naming it);
+    their columns are then joined without copying and every key is coded once for all files,
+    instead of once per file followed by a union of categories. The frame equals the per-file
+    path's (categories sorted as text, as :func:`_concat` sorts them). None (the caller then
+    loads file by file) for a single file or any CSV, when the files' column types differ, or
+    when a value is invalid, so that the error raised names the file that holds it.
+    """
+    import pyarrow as pa
+
+    if len(items) < 2 or any(it[0] != "parquet" or it[3] is not None for it in items):
+        return None
+    columns = list(dict.fromkeys(mapping.values()))
+    datas = [_read_parquet(it[1], columns, _string_roles(mapping), base=it[2])[0] for it in items]
+    joined: dict[str, Any] = {}
+    for c in columns:
+        arrays = [d[c] for d in datas]
+        types = {a.type for a in arrays}
+        if len(types) != 1:
+            return None
+        joined[c] = pa.chunked_array([chunk for a in arrays for chunk in a.chunks], type=types.pop())
+    try:
+        out = normalise_transactions(joined, mapping, label=f"{len(items)} files", warn=False, **kw)
+    except InputError:
+        return None
+    for c in out.columns:
+        if isinstance(out[c].dtype, pd.CategoricalDtype) and not out[c].cat.categories.is_monotonic_increasing:
+            out[c] = out[c].cat.reorder_categories(out[c].cat.categories.sort_values())
+    return out
+
+
 # --------------------------------------------------------------------------------------
 # public loader
 # --------------------------------------------------------------------------------------
@@ -1307,16 +1343,18 @@ def load_transactions(
         out = normalise_transactions(source, mapping, label="<DataFrame>", **kw)
         labels = ["<DataFrame>"]
     else:
-        parts = []
-        labels = []
-        for item in _items(source):
-            parts.append(_load_item(item, mapping, kw, warn=False))
-            labels.append(str(item[1]))
-        out = _concat(parts)
-        out.attrs = {
-            "recoded_hs": sum(p.attrs["recoded_hs"] for p in parts),
-            "dropped_short_hs": sum(p.attrs["dropped_short_hs"] for p in parts),
-        }
+        items = _items(source)
+        labels = [str(item[1]) for item in items]
+        combined = _load_combined(items, mapping, kw)
+        if combined is not None:
+            out = combined
+        else:
+            parts = [_load_item(item, mapping, kw, warn=False) for item in items]
+            out = _concat(parts)
+            out.attrs = {
+                "recoded_hs": sum(p.attrs["recoded_hs"] for p in parts),
+                "dropped_short_hs": sum(p.attrs["dropped_short_hs"] for p in parts),
+            }
         label = labels[0] if len(labels) == 1 else f"{len(labels)} files"
         _warn_counts(label, mapping["product"], out.attrs["recoded_hs"], out.attrs["dropped_short_hs"])
     if out.empty:
