@@ -141,6 +141,9 @@ def _break_ordinals(breaks: Iterable[Any], grain: str) -> set[int]:
 # --------------------------------------------------------------------------------------
 # statistics
 # --------------------------------------------------------------------------------------
+_IDENTITY = np.arange(0)  # marks "no reordering needed" (returned by :meth:`_Stats.groups`)
+
+
 class _Stats:
     """Per-period descriptive statistics with the chosen conventions.
 
@@ -162,9 +165,12 @@ class _Stats:
         return self._tbl[per - self._lo]
 
     def groups(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Stable order of period indices ``idx`` and the bounds (lo, hi) of each period."""
+        """Stable order of period indices ``idx`` (``_IDENTITY`` when already sorted) and the
+        bounds (lo, hi) of each period in that order."""
         hi = np.cumsum(np.bincount(idx, minlength=len(self.periods)))
         lo = np.concatenate(([0], hi[:-1]))
+        if len(idx) < 2 or (idx[1:] >= idx[:-1]).all():  # already in period order
+            return _IDENTITY, lo, hi
         return np.argsort(idx.astype(self._small), kind="stable"), lo, hi
 
     def describe(self, per: np.ndarray, x: np.ndarray, defined: np.ndarray, n_stats: int) -> list[np.ndarray]:
@@ -175,7 +181,8 @@ class _Stats:
         if not ok.all():
             per, x = per[ok], x[ok]
         order, lo, hi = self.groups(self.index(per))
-        x = x[order]
+        if order is not _IDENTITY:
+            x = x[order]
         for i in range(n):
             if not defined[i] or hi[i] == lo[i]:
                 continue
@@ -245,7 +252,9 @@ def _take(values: np.ndarray, pos: np.ndarray) -> np.ndarray:
     """``values[pos]`` as float, NaN where ``pos`` is -1 (a key not in the table)."""
     if len(values) == 0:
         return np.full(len(pos), np.nan)
-    return np.where(pos >= 0, values[np.maximum(pos, 0)].astype(float), np.nan)
+    out = values.astype(float, copy=False)[pos]
+    out[pos < 0] = np.nan
+    return out
 
 
 def _group_sum(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
@@ -290,6 +299,11 @@ def _factorize_first(key: np.ndarray, direct: bool | None = None
     others are sorted once (:func:`_group_keys`); ``direct`` forces one way (tests).
     """
     n = len(key)
+    if n > 1:  # runs of equal keys: factorize the first key of each run only
+        heads = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+        if len(heads) < n:
+            codes_h, uniq, srt, rank = _factorize_first(key[heads], direct)
+            return np.repeat(codes_h, np.diff(heads, append=n)), uniq, srt, rank
     lo = int(key.min()) if n else 0
     size = int(key.max()) - lo + 1 if n else 0
     if direct is None:
@@ -341,24 +355,39 @@ def _find_sorted(srt: np.ndarray, query: np.ndarray) -> np.ndarray:
 
 
 def _neighbours(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each int64 key k: is k-1 among the keys, is k+1 among the keys (one sort)."""
+    """For each int64 key k: is k-1 among the keys, is k+1 among the keys (one stable sort)."""
     n = len(key)
     if n == 0:
         return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
-    order = np.argsort(key)
+    order = np.argsort(key, kind="stable")
     ks = key[order]
-    first = np.empty(n, dtype=bool)
-    first[0] = True
-    np.not_equal(ks[1:], ks[:-1], out=first[1:])
-    gid = np.cumsum(first) - 1
-    step = np.diff(ks[first]) == 1  # consecutive distinct keys one apart
-    has_prev = np.concatenate(([False], step))[gid]
-    has_next = np.concatenate((step, [False]))[gid]
+    step = np.diff(ks)
+    if step.all():  # distinct keys (the cells of a reduction): compare sorted neighbours
+        one = step == 1
+        has_prev = np.concatenate(([False], one))
+        has_next = np.concatenate((one, [False]))
+    else:
+        first = np.concatenate(([True], step != 0))
+        gid = np.cumsum(first) - 1
+        one = np.diff(ks[first]) == 1  # consecutive distinct keys one apart
+        has_prev = np.concatenate(([False], one))[gid]
+        has_next = np.concatenate((one, [False]))[gid]
     prev = np.empty(n, dtype=bool)
     nxt = np.empty(n, dtype=bool)
     prev[order] = has_prev
     nxt[order] = has_next
     return prev, nxt
+
+
+def _cell_key(tab: _Table, width: int, span: int, base: int) -> np.ndarray:
+    """Key ``(fid * width + pid) * span + (o - base)`` of each row, built in place."""
+    key = tab.fid.astype(np.int64)
+    key *= width
+    key += tab.pid
+    key *= span
+    key += tab.o
+    key -= base
+    return key
 
 
 def _linked(periods: np.ndarray, breaks: set[int], k: int) -> np.ndarray:
@@ -548,7 +577,7 @@ def _top_shares(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, tev: np.nda
     """
     n_per = len(pan.periods)
     order, lo, hi = st.groups(pan.pidx)
-    X_s = pan.X[order]
+    X_s = pan.X if order is _IDENTITY else pan.X[order]
     vals = {pct: np.full(n_per, np.nan) for pct in (1, 5, 25)}
     for i in range(n_per):
         n = int(hi[i] - lo[i])
@@ -633,7 +662,7 @@ def _de_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, 
         n_cur, codes, counts = pan.nDv, pan.fd_codes, pan.nD
         cur_pos, prev_pos = pan.d_pos, pan.d_prev
     width = int(tab.pid.max()) + 1 if len(tab) else 1
-    prev, nxt = _neighbours((tab.fid.astype(np.int64) * width + tab.pid) * pan.span + (tab.o - pan.base))
+    prev, nxt = _neighbours(_cell_key(tab, width, pan.span, pan.base))
     v = tab.value
     n_tp = len(counts)  # trader-periods of this table, indexed by ``codes``
     new_c = np.bincount(codes, weights=~prev, minlength=n_tp)
