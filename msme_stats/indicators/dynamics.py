@@ -301,7 +301,7 @@ def _factorize_first(key: np.ndarray, direct: bool | None = None
     n = len(key)
     if n > 1:  # runs of equal keys: factorize the first key of each run only
         heads = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
-        if len(heads) < n:
+        if len(heads) <= n // 2:
             codes_h, uniq, srt, rank = _factorize_first(key[heads], direct)
             return np.repeat(codes_h, np.diff(heads, append=n)), uniq, srt, rank
     lo = int(key.min()) if n else 0
@@ -475,7 +475,11 @@ class _Panel:
 
     def key(self, fid: np.ndarray, o: np.ndarray) -> np.ndarray:
         """Trader-period key of trader codes ``fid`` in period ordinals ``o``."""
-        return fid.astype(np.int64) * self.span + (o - self.base)
+        key = fid.astype(np.int64)
+        key *= self.span
+        key += o
+        key -= self.base
+        return key
 
     def at(self, flag: np.ndarray) -> np.ndarray:
         """A per-period flag at each trader-period."""
@@ -1156,12 +1160,14 @@ def _drop_non_exports(fp: _Table, fd: _Table, periods: np.ndarray, min_value: fl
 
 
 def _codes_of(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Integer codes and their labels of a key column: a categorical's own codes, else
-    ``pd.factorize``."""
+    """Integer codes and their labels of a key column: a categorical's own codes (not
+    copied), else ``pd.factorize``."""
     if isinstance(col.dtype, pd.CategoricalDtype):
-        return col.cat.codes.to_numpy().astype(np.int64), col.cat.categories
+        cat = col.array
+        assert isinstance(cat, pd.Categorical)
+        return cat.codes, cat.categories  # int8 ... int32, widened where keys are built
     codes, uniques = pd.factorize(col)
-    return codes.astype(np.int64), pd.Index(uniques)
+    return codes, pd.Index(uniques)
 
 
 def _trader_codes(fp: pd.DataFrame, fd: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Index]:
@@ -1172,13 +1178,13 @@ def _trader_codes(fp: pd.DataFrame, fd: pd.DataFrame) -> tuple[np.ndarray, np.nd
     cd, lab_d = _codes_of(fd["trader"])
     if (cp < 0).any() or (cd < 0).any():  # missing traders: one factorize, as before
         codes, uniques = pd.factorize(pd.concat([fp["trader"], fd["trader"]], ignore_index=True))
-        return codes[: len(fp)].astype(np.int64), codes[len(fp) :].astype(np.int64), pd.Index(uniques)
+        return codes[: len(fp)], codes[len(fp) :], pd.Index(uniques)
     if lab_p is lab_d or lab_p.equals(lab_d):
         return cp, cd, lab_p
     idx = lab_p.get_indexer(lab_d)
     new = idx < 0
     idx[new] = len(lab_p) + np.arange(int(new.sum()))
-    return cp, idx[cd].astype(np.int64), lab_p.append(lab_d[new])
+    return cp, idx[cd], lab_p.append(lab_d[new])
 
 
 def _period_ordinals(col: pd.Series, per_map: dict[Any, int]) -> np.ndarray:
