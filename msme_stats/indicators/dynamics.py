@@ -296,7 +296,9 @@ def _factorize_first(key: np.ndarray, direct: bool | None = None
     Also returns the sorted distinct keys and, for each of them, its code (``rank``:
     ``uniques[rank[j]] == sorted[j]``). Keys spanning a small range (at most 4 per row plus
     2**20) are addressed directly in a table (``np.minimum.at`` finds each key's first row),
-    others are sorted once (:func:`_group_keys`); ``direct`` forces one way (tests).
+    others are sorted once (:func:`_group_keys`); ``direct`` forces one way (tests). Runs
+    of equal keys (rows grouped by key, as the engines return them) are factorized by their
+    first key when that halves the work at least.
     """
     n = len(key)
     if n > 1:  # runs of equal keys: factorize the first key of each run only
@@ -464,13 +466,19 @@ class _Panel:
             """Positions among sorted keys -> codes (by ``rank``; -1 stays -1), at each row."""
             return np.where(pos_sorted >= 0, rank[np.maximum(pos_sorted, 0)], -1)[at_sorted]
 
-        self.d_pos = to_rows(_find_sorted(srt_d, srt), rank_d)  # fd trader-period of each row
-        self.d_prev = to_rows(_find_sorted(srt_d, srt - 1), rank_d)
+        if np.array_equal(srt_d, srt):  # the same trader-periods (no cell left out)
+            self.d_pos = rank_d[at_sorted]  # fd trader-period of each row
+            self.d_prev = to_rows(_sorted_find(srt, 1), rank_d)
+        else:
+            self.d_pos = to_rows(_find_sorted(srt_d, srt), rank_d)
+            self.d_prev = to_rows(_find_sorted(srt_d, srt - 1), rank_d)
         self.nDv = _take(self.nD, self.d_pos)
         self.lag_pos = {k: to_rows(_sorted_find(srt, k)) for k in (1, 2, 3, 4)}
         self.Xl = {k: _take(self.X, self.lag_pos[k]) for k in self.lag_pos}
         self.Xnext = _take(self.X, to_rows(_sorted_find(srt, -1)))
-        self.pidx = np.searchsorted(periods, self.o)
+        per_of = np.zeros(self.span, dtype=np.int64)  # period position by o - base
+        per_of[periods - self.base] = np.arange(len(periods))
+        self.pidx = per_of[self.o - self.base]
         self.pres = {k: ~np.isnan(self.Xl[k]) for k in self.Xl}
 
     def key(self, fid: np.ndarray, o: np.ndarray) -> np.ndarray:
