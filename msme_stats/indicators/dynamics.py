@@ -334,6 +334,8 @@ def _sorted_find(srt: np.ndarray, k: int) -> np.ndarray:
     ``s + k`` 1 ... k places after it, so a few shifted comparisons replace a search.
     """
     n = len(srt)
+    if k == 0:
+        return np.arange(n)
     pos = np.full(n, -1, dtype=np.int64)
     target = srt - k
     for j in range(1, abs(k) + 1):
