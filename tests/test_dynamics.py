@@ -452,8 +452,9 @@ def test_sorted_neighbour_lookup_equals_search(keys, k):
        st.lists(st.tuples(st.integers(0, 6), st.sampled_from([2001, 2002, 2003, 2005, 2006, 2007])),
                 min_size=1, max_size=60))
 def test_panel_lags_equal_key_search(fp_rows, fd_rows):
-    """Lags and partner trader-periods of _Panel (neighbours among sorted keys) equal a
-    search for the key k - j in the trader-period table (the earlier _KeyIndex lookups)."""
+    """Lags, presence flags and partner trader-periods of _Panel (neighbours among sorted
+    keys) equal a search for the key k - j in the trader-period table (the earlier _KeyIndex
+    lookups)."""
     from msme_stats.indicators.dynamics import _KeyIndex, _Panel, _Table
 
     periods = np.asarray([2001, 2002, 2003, 2005, 2006, 2007])
@@ -466,11 +467,13 @@ def test_panel_lags_equal_key_search(fp_rows, fd_rows):
     exp_codes, exp_fk = pd.factorize(fk)
     assert pan.fp_codes.tolist() == exp_codes.tolist() and pan.fk.tolist() == exp_fk.tolist()
     index = _KeyIndex(exp_fk)
+    lag1 = index.find(exp_fk - 1)
+    assert pan.lag_pos[1].tolist() == lag1.tolist()
+    assert np.array_equal(np.isnan(pan.Xl[1]), lag1 < 0)
+    assert pan.Xl[1][lag1 >= 0].tolist() == pan.X[lag1[lag1 >= 0]].tolist()
     for k in (1, 2, 3, 4):
-        assert pan.lag_pos[k].tolist() == index.find(exp_fk - k).tolist()
-    nxt = index.find(exp_fk + 1)
-    assert np.array_equal(np.isnan(pan.Xnext), nxt < 0)
-    assert pan.Xnext[nxt >= 0].tolist() == pan.X[nxt[nxt >= 0]].tolist()
+        assert pan.pres[k].tolist() == (index.find(exp_fk - k) >= 0).tolist()
+    assert pan.no_next.tolist() == (index.find(exp_fk + 1) < 0).tolist()
     d_codes, d_fk = pd.factorize(pan.key(fid_d, o_d))
     assert pan.fd_codes.tolist() == d_codes.tolist()
     d_index = _KeyIndex(np.asarray(d_fk))

@@ -302,11 +302,14 @@ def _factorize_first(key: np.ndarray, direct: bool | None = None
     """
     n = len(key)
     if n > 1:  # runs of equal keys: factorize the first key of each run only
-        heads = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
-        if len(heads) <= n // 2:
+        change = np.concatenate(([True], key[1:] != key[:-1]))
+        if np.count_nonzero(change) <= n // 2:
+            heads = np.flatnonzero(change)
             codes_h, uniq, srt, rank = _factorize_first(key[heads], direct)
             return np.repeat(codes_h, np.diff(heads, append=n)), uniq, srt, rank
     lo = int(key.min()) if n else 0
+    if 0 <= lo <= n:  # address from 0: no shifted copy of the keys
+        lo = 0
     size = int(key.max()) - lo + 1 if n else 0
     if direct is None:
         direct = size <= 4 * n + (1 << 20)
@@ -316,15 +319,16 @@ def _factorize_first(key: np.ndarray, direct: bool | None = None
         is_first[first_row] = True
         rank = (np.cumsum(is_first) - 1)[first_row]
         return rank[codes_s], key[is_first], srt, rank
-    k0 = key - lo
-    rows = np.arange(n)
-    first = np.full(size, n, dtype=np.int64)
+    small = np.int32 if n < 2**31 - 1 else np.int64  # halves the tables (page faults)
+    k0 = key - lo if lo else key
+    rows = np.arange(n, dtype=small)
+    first = np.full(size, n, dtype=small)
     np.minimum.at(first, k0, rows)
     uniq = key[first[k0] == rows]
-    code_of = np.full(size, -1, dtype=np.int64)
-    code_of[uniq - lo] = np.arange(len(uniq))
+    code_of = np.full(size, -1, dtype=small)
+    code_of[uniq - lo] = np.arange(len(uniq), dtype=small)
     srt_off = np.flatnonzero(first < n)
-    return code_of[k0], uniq, srt_off + lo, code_of[srt_off]
+    return code_of[k0].astype(np.int64), uniq, srt_off + lo, code_of[srt_off].astype(np.int64)
 
 
 def _sorted_find(srt: np.ndarray, k: int) -> np.ndarray:
@@ -440,26 +444,26 @@ class _Panel:
     One row per trader-period of ``fp`` in order of first appearance (as
     ``groupby(sort=False)`` gave them), keyed by ``fk = fid * span + (o - base)`` so that
     period t-k of the same trader is ``fk - k``. Attributes: ``X`` (export value), ``nP``
-    (products), ``nDv`` (partners), ``o`` (period ordinal), ``Xl[k]`` (value at t-k, NaN if
-    absent), ``Xnext`` (value at t+1), ``pres[k]`` (present at t-k), ``lag_pos[k]`` (row of
-    t-k), ``pidx`` (position of the period), plus the codes of both tables' rows used by the
-    D and E blocks (``fp_codes`` rows of this table; ``fd_codes`` rows of the sorted distinct
-    trader-periods of ``fd``, whose sizes are ``nD``) and ``d_pos`` / ``d_prev`` (the fd
-    trader-period at t and t-1 of each row). Lags are found among the sorted keys by
-    neighbour comparisons (:func:`_sorted_find`), not by searching.
+    (products), ``nDv`` (partners), ``o`` (period ordinal), ``Xl[1]`` (value at t-1, NaN if
+    absent), ``no_next`` (no value at t+1), ``pres[k]`` (present at t-k, k = 1 ... 4),
+    ``lag_pos[1]`` (row of t-1), ``pidx`` (position of the period), plus the codes of both
+    tables' rows used by the D and E blocks (``fp_codes`` rows of this table; ``fd_codes``
+    the trader-periods of ``fd`` in order of first appearance, whose sizes are ``nD``) and
+    ``d_pos`` / ``d_prev`` (the fd trader-period at t and t-1 of each row). Lags are found
+    among the sorted keys by neighbour comparisons (:func:`_sorted_find`), not by searching.
     """
 
     def __init__(self, fp: _Table, fd: _Table, periods: np.ndarray) -> None:
         self.periods = periods
         self.span = int(periods.max() - periods.min()) + 10
         self.base = int(periods.min()) - 5
-        self.fp_codes, fk, srt, rank = _factorize_first(self.key(fp.fid, fp.o))
+        self.fp_codes, fk, srt, rank = self._factorize(fp)
         self.fk = fk
         self.n_firm = len(fk)
         self.X = _group_sum(self.fp_codes, fp.value, self.n_firm)
         self.nP = np.bincount(self.fp_codes, minlength=self.n_firm).astype(float)
         self.o = fk % self.span + self.base
-        self.fd_codes, _, srt_d, rank_d = _factorize_first(self.key(fd.fid, fd.o))
+        self.fd_codes, _, srt_d, rank_d = self._factorize(fd)
         self.nD = np.bincount(self.fd_codes, minlength=len(srt_d)).astype(float)
         at_sorted = np.empty(self.n_firm, dtype=np.int64)  # sorted position of each row
         at_sorted[rank] = np.arange(self.n_firm)
@@ -475,13 +479,36 @@ class _Panel:
             self.d_pos = to_rows(_find_sorted(srt_d, srt), rank_d)
             self.d_prev = to_rows(_find_sorted(srt_d, srt - 1), rank_d)
         self.nDv = _take(self.nD, self.d_pos)
-        self.lag_pos = {k: to_rows(_sorted_find(srt, k)) for k in (1, 2, 3, 4)}
-        self.Xl = {k: _take(self.X, self.lag_pos[k]) for k in self.lag_pos}
-        self.Xnext = _take(self.X, to_rows(_sorted_find(srt, -1)))
+        self.lag_pos = {1: to_rows(_sorted_find(srt, 1))}
+        self.Xl = {1: _take(self.X, self.lag_pos[1])}
+        self.pres = {1: ~np.isnan(self.Xl[1])}
+        if np.isnan(self.X).any():  # presence is "value not NaN": look the values up
+            for k in (2, 3, 4):
+                self.pres[k] = ~np.isnan(_take(self.X, to_rows(_sorted_find(srt, k))))
+            self.no_next = np.isnan(_take(self.X, to_rows(_sorted_find(srt, -1))))
+        else:  # (sums of values are never NaN) presence of the key is enough
+            for k in (2, 3, 4):
+                self.pres[k] = (_sorted_find(srt, k) >= 0)[at_sorted]
+            self.no_next = (_sorted_find(srt, -1) < 0)[at_sorted]
         per_of = np.zeros(self.span, dtype=np.int64)  # period position by o - base
         per_of[periods - self.base] = np.arange(len(periods))
         self.pidx = per_of[self.o - self.base]
-        self.pres = {k: ~np.isnan(self.Xl[k]) for k in self.Xl}
+
+    def _factorize(self, tab: _Table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:func:`_factorize_first` of the trader-period keys of ``tab``, computed on the
+        compact keys ``fid * n + (o - first period)`` (n periods from first to last; a
+        smaller table) and returned as keys of :meth:`key` (same order: a monotone map)."""
+        lo, n = int(self.periods.min()), int(self.periods.max() - self.periods.min()) + 1
+        ck = tab.fid.astype(np.int64)
+        ck *= n
+        ck += tab.o
+        ck -= lo
+        codes, uniq, srt, rank = _factorize_first(ck)
+
+        def wide(c: np.ndarray) -> np.ndarray:
+            return (c // n) * self.span + (c % n + lo - self.base)
+
+        return codes, wide(uniq), wide(srt), rank
 
     def key(self, fid: np.ndarray, o: np.ndarray) -> np.ndarray:
         """Trader-period key of trader codes ``fid`` in period ordinals ``o``."""
@@ -536,7 +563,7 @@ def _exiters(pan: _Panel, sets: _Sets, a1: np.ndarray, convention: str
         t_next = pan.o + 1
         j_next = np.minimum(np.searchsorted(periods, t_next), n_per - 1)
         in_obs = periods[j_next] == t_next
-        ex_mask = in_obs & np.isnan(pan.Xnext)
+        ex_mask = in_obs & pan.no_next
         nxt_idx = np.searchsorted(periods, np.where(in_obs, t_next, periods[0]))
         ex_mask &= L[1][nxt_idx]
         a1_prev = np.full(n_per, np.nan)
@@ -548,7 +575,7 @@ def _exiters(pan: _Panel, sets: _Sets, a1: np.ndarray, convention: str
     for i, t in enumerate(periods):
         j = np.searchsorted(periods, t + 1)
         nxt_linked[i] = j < n_per and periods[j] == t + 1 and L[1][j]
-    ex_mask = pan.at(nxt_linked) & np.isnan(pan.Xnext)
+    ex_mask = pan.at(nxt_linked) & pan.no_next
     return pan.o[ex_mask], pan.X[ex_mask], nxt_linked, a1
 
 
