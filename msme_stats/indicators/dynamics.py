@@ -319,7 +319,7 @@ def _factorize_first(key: np.ndarray, direct: bool | None = None
         is_first[first_row] = True
         rank = (np.cumsum(is_first) - 1)[first_row]
         return rank[codes_s], key[is_first], srt, rank
-    small = np.int32 if n < 2**31 - 1 else np.int64  # halves the tables (page faults)
+    small: type[np.signedinteger[Any]] = np.int32 if n < 2**31 - 1 else np.int64  # smaller tables
     k0 = key - lo if lo else key
     rows = np.arange(n, dtype=small)
     first = np.full(size, n, dtype=small)
