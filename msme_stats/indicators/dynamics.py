@@ -29,8 +29,11 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -743,20 +746,52 @@ def _compute(
     """All 98 series for one (sub-)panel; ``periods`` are the observed ordinals (sorted).
 
     Steps: the trader-period table and its lags (:class:`_Panel`), the entrant / incumbent /
-    survivor sets (:class:`_Sets`), then the A, B, C and D/E blocks.
+    survivor sets (:class:`_Sets`), then the A, B, C blocks and, on a second thread for large
+    panels (:func:`_second_thread`), the D/E blocks.
     """
     st = _Stats(periods, p["quantile_method"], p["sd_ddof"])
     L = {k: _linked(periods, breaks, k) for k in (1, 2, 3, 4)}
     pan = _Panel(fp, fd, periods)
     sets = _Sets(pan, L, p["incumbent_def"])
     res: dict[str, np.ndarray] = {}
-    denom = _a_block(res, st, pan, sets, p)
-    tev = st.total(pan.o, pan.X)
-    _b_block(res, st, pan, fp, fd, tev, p)
-    _c_block(res, st, pan, sets, tev, denom, p)
-    _de_block(res, st, pan, sets, "D", fp, p)
-    _de_block(res, st, pan, sets, "E", fd, p)
+    res_de: dict[str, np.ndarray] = {}
+
+    def de_blocks() -> None:
+        """The D and E blocks (they read the panel and sets only)."""
+        _de_block(res_de, st, pan, sets, "D", fp, p)
+        _de_block(res_de, st, pan, sets, "E", fd, p)
+
+    with _second_thread(pan.n_firm) as pool:
+        job = pool.submit(de_blocks) if pool is not None else None
+        denom = _a_block(res, st, pan, sets, p)
+        tev = st.total(pan.o, pan.X)
+        _b_block(res, st, pan, fp, fd, tev, p)
+        _c_block(res, st, pan, sets, tev, denom, p)
+        if job is None:
+            de_blocks()
+        else:
+            job.result()
+    res.update(res_de)
     return res
+
+
+_THREAD_MIN_ROWS = 50_000  # trader-periods from which the D/E blocks run on a second thread
+
+
+@contextmanager
+def _second_thread(n_rows: int) -> Iterator[ThreadPoolExecutor | None]:
+    """One worker thread for the D and E blocks beside the A-C blocks, on machines with more
+    than one CPU and panels of at least ``_THREAD_MIN_ROWS`` trader-periods (else None).
+
+    numpy and pandas release the GIL in their sorts, selections and group sums; every result
+    is computed as on one thread (same arrays, same order), so the output does not depend on
+    the threading.
+    """
+    if n_rows < _THREAD_MIN_ROWS or (os.cpu_count() or 1) < 2:
+        yield None
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="msme_dynamics") as pool:
+        yield pool
 
 
 # --------------------------------------------------------------------------------------
