@@ -754,24 +754,22 @@ def _compute(
     pan = _Panel(fp, fd, periods)
     sets = _Sets(pan, L, p["incumbent_def"])
     res: dict[str, np.ndarray] = {}
-    res_de: dict[str, np.ndarray] = {}
-
-    def de_blocks() -> None:
-        """The D and E blocks (they read the panel and sets only)."""
-        _de_block(res_de, st, pan, sets, "D", fp, p)
-        _de_block(res_de, st, pan, sets, "E", fd, p)
-
+    res_d: dict[str, np.ndarray] = {}
+    res_e: dict[str, np.ndarray] = {}
     with _second_thread(pan.n_firm) as pool:
-        job = pool.submit(de_blocks) if pool is not None else None
+        jobs = [pool.submit(_de_block, r, st, pan, sets, blk, tab, p)
+                for r, blk, tab in ((res_d, "D", fp), (res_e, "E", fd))] if pool is not None else []
         denom = _a_block(res, st, pan, sets, p)
         tev = st.total(pan.o, pan.X)
         _b_block(res, st, pan, fp, fd, tev, p)
         _c_block(res, st, pan, sets, tev, denom, p)
-        if job is None:
-            de_blocks()
-        else:
+        if not jobs:
+            _de_block(res_d, st, pan, sets, "D", fp, p)
+            _de_block(res_e, st, pan, sets, "E", fd, p)
+        for job in jobs:
             job.result()
-    res.update(res_de)
+    res.update(res_d)
+    res.update(res_e)
     return res
 
 
@@ -790,7 +788,7 @@ def _second_thread(n_rows: int) -> Iterator[ThreadPoolExecutor | None]:
     if n_rows < _THREAD_MIN_ROWS or (os.cpu_count() or 1) < 2:
         yield None
         return
-    with ThreadPoolExecutor(1, thread_name_prefix="msme_dynamics") as pool:
+    with ThreadPoolExecutor(2, thread_name_prefix="msme_dynamics") as pool:
         yield pool
 
 
