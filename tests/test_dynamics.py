@@ -547,3 +547,19 @@ def test_trader_categories_differing_between_tables():
             pd.testing.assert_frame_equal(out, base, check_exact=True)
             assert out.attrs["unmatched_traders"] == base.attrs["unmatched_traders"]
     assert len(base.attrs["unmatched_traders"]) > 0
+
+
+def test_worker_threads_give_the_same_frame(monkeypatch):
+    """The D/E blocks and neighbour flags on worker threads (large tables) give the very
+    frame computed on the calling thread."""
+    from msme_stats.indicators import dynamics
+
+    tx = synthetic_transactions(30_000, n_traders=1_500, seed=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        monkeypatch.setattr(dynamics, "_THREAD_MIN_ROWS", 10**12)
+        one = exporter_dynamics(tx, min_value=2_000.0)
+        monkeypatch.setattr(dynamics, "_THREAD_MIN_ROWS", 0)
+        monkeypatch.setattr(dynamics.os, "cpu_count", lambda: 2)
+        threaded = exporter_dynamics(tx, min_value=2_000.0)
+    pd.testing.assert_frame_equal(threaded, one, check_exact=True)

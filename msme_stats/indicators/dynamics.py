@@ -31,8 +31,8 @@ import logging
 import math
 import os
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -441,6 +441,12 @@ class _Table:
         return _Table(self.fid[mask], self.o[mask], self.pid[mask], self.value[mask])
 
 
+def _span_base(periods: np.ndarray) -> tuple[int, int]:
+    """``span`` and ``base`` of the trader-period keys ``fid * span + (o - base)``: five empty
+    periods either side, so t-4 ... t+1 of one trader never reach another's keys."""
+    return int(periods.max() - periods.min()) + 10, int(periods.min()) - 5
+
+
 class _Panel:
     """The trader-period table of one (sub-)panel and its lags (METHODS §4.2).
 
@@ -458,8 +464,8 @@ class _Panel:
 
     def __init__(self, fp: _Table, fd: _Table, periods: np.ndarray) -> None:
         self.periods = periods
-        self.span = int(periods.max() - periods.min()) + 10
-        self.base = int(periods.min()) - 5
+        self.span, self.base = _span_base(periods)
+        self.fp_value, self.fd_value = fp.value, fd.value
         self.fp_codes, fk, srt, rank = self._factorize(fp)
         self.fk = fk
         self.n_firm = len(fk)
@@ -692,12 +698,19 @@ def _c_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, t
             res[code] = _period_shift(periods, arr, k)
 
 
-def _de_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, blk: str, tab: _Table,
-              p: dict[str, Any]) -> None:
+def _de_flags(tab: _Table, span: int, base: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of a product (partner) table: did the trader have it in t-1, has it it in t+1
+    (neighbours of ck = ((fid * width + pid) * span + o - base), :func:`_neighbours`)."""
+    width = int(tab.pid.max()) + 1 if len(tab) else 1
+    return _neighbours(_cell_key(tab, width, span, base))
+
+
+def _de_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, blk: str,
+              flags: Future[tuple[np.ndarray, np.ndarray]], p: dict[str, Any]) -> None:
     """D1-D6 (``blk="D"``, products of ``fp``) or E1-E6 (``"E"``, partners of ``fd``) into ``res``.
 
     A product (partner) is new if the trader did not have it in t-1, kept if it has it again
-    in t+1: neighbours of ck = ((fid * width + pid) * span + o - base).
+    in t+1 (``flags``: :func:`_de_flags` of the table, computed ahead).
     """
     if blk == "D":
         n_cur, codes, counts = pan.nP, pan.fp_codes, pan.nP
@@ -705,9 +718,8 @@ def _de_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, 
     else:
         n_cur, codes, counts = pan.nDv, pan.fd_codes, pan.nD
         cur_pos, prev_pos = pan.d_pos, pan.d_prev
-    width = int(tab.pid.max()) + 1 if len(tab) else 1
-    prev, nxt = _neighbours(_cell_key(tab, width, pan.span, pan.base))
-    v = tab.value
+    prev, nxt = flags.result()
+    v = pan.fp_value if blk == "D" else pan.fd_value
     n_tp = len(counts)  # trader-periods of this table, indexed by ``codes``
     new_c = np.bincount(codes, weights=~prev, minlength=n_tp)
     kept_c = np.bincount(codes, weights=nxt, minlength=n_tp)
@@ -746,40 +758,39 @@ def _compute(
     """All 98 series for one (sub-)panel; ``periods`` are the observed ordinals (sorted).
 
     Steps: the trader-period table and its lags (:class:`_Panel`), the entrant / incumbent /
-    survivor sets (:class:`_Sets`), then the A, B, C blocks and, on a second thread for large
-    panels (:func:`_second_thread`), the D/E blocks.
+    survivor sets (:class:`_Sets`), then the A, B, C and D/E blocks. For large tables
+    (:func:`_worker_pool`) the product and partner neighbours (:func:`_de_flags`) are found
+    on two worker threads while the panel is built, then the D and E blocks run there beside
+    the A-C blocks.
     """
     st = _Stats(periods, p["quantile_method"], p["sd_ddof"])
     L = {k: _linked(periods, breaks, k) for k in (1, 2, 3, 4)}
-    pan = _Panel(fp, fd, periods)
-    sets = _Sets(pan, L, p["incumbent_def"])
+    span, base = _span_base(periods)
     res: dict[str, np.ndarray] = {}
-    res_d: dict[str, np.ndarray] = {}
-    res_e: dict[str, np.ndarray] = {}
-    with _second_thread(pan.n_firm) as pool:
-        jobs = [pool.submit(_de_block, r, st, pan, sets, blk, tab, p)
-                for r, blk, tab in ((res_d, "D", fp), (res_e, "E", fd))] if pool is not None else []
+    res_de: dict[str, dict[str, np.ndarray]] = {"D": {}, "E": {}}
+    with _worker_pool(len(fp)) as pool:
+        flags = {blk: _submit(pool, _de_flags, tab, span, base) for blk, tab in (("D", fp), ("E", fd))}
+        pan = _Panel(fp, fd, periods)
+        sets = _Sets(pan, L, p["incumbent_def"])
+        jobs = [_submit(pool, _de_block, res_de[blk], st, pan, sets, blk, flags[blk], p) for blk in "DE"]
         denom = _a_block(res, st, pan, sets, p)
         tev = st.total(pan.o, pan.X)
         _b_block(res, st, pan, fp, fd, tev, p)
         _c_block(res, st, pan, sets, tev, denom, p)
-        if not jobs:
-            _de_block(res_d, st, pan, sets, "D", fp, p)
-            _de_block(res_e, st, pan, sets, "E", fd, p)
         for job in jobs:
             job.result()
-    res.update(res_d)
-    res.update(res_e)
+    res.update(res_de["D"])
+    res.update(res_de["E"])
     return res
 
 
-_THREAD_MIN_ROWS = 50_000  # trader-periods from which the D/E blocks run on a second thread
+_THREAD_MIN_ROWS = 100_000  # rows of the product table from which worker threads are used
 
 
 @contextmanager
-def _second_thread(n_rows: int) -> Iterator[ThreadPoolExecutor | None]:
-    """One worker thread for the D and E blocks beside the A-C blocks, on machines with more
-    than one CPU and panels of at least ``_THREAD_MIN_ROWS`` trader-periods (else None).
+def _worker_pool(n_rows: int) -> Iterator[ThreadPoolExecutor | None]:
+    """Two worker threads for tables of at least ``_THREAD_MIN_ROWS`` rows on machines with
+    more than one CPU (else None: everything runs in the calling thread).
 
     numpy and pandas release the GIL in their sorts, selections and group sums; every result
     is computed as on one thread (same arrays, same order), so the output does not depend on
@@ -790,6 +801,15 @@ def _second_thread(n_rows: int) -> Iterator[ThreadPoolExecutor | None]:
         return
     with ThreadPoolExecutor(2, thread_name_prefix="msme_dynamics") as pool:
         yield pool
+
+
+def _submit(pool: ThreadPoolExecutor | None, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+    """``pool.submit(fn, *args)``; without a pool ``fn(*args)`` runs now (a finished future)."""
+    if pool is not None:
+        return pool.submit(fn, *args)
+    done: Future[Any] = Future()
+    done.set_result(fn(*args))
+    return done
 
 
 # --------------------------------------------------------------------------------------
@@ -1211,7 +1231,7 @@ def _drop_non_exports(fp: _Table, fd: _Table, periods: np.ndarray, min_value: fl
         )
     n_low = 0
     if min_value > 0:  # else every cell left is > 0, so no total is below 0
-        span, base = int(periods.max() - periods.min()) + 10, int(periods.min()) - 5
+        span, base = _span_base(periods)
         fk_p = fp.fid.astype(np.int64) * span + (fp.o - base)
         codes, uniq, _, _ = _factorize_first(fk_p)  # ids as groupby(sort=False) numbers them
         low = _group_sum(codes, fp.value, len(uniq)) < min_value
