@@ -7,7 +7,10 @@ convention the sources leave open is a keyword parameter with the defaults of ME
 
 Only the reduction from transactions to trader x period x product and trader x period x
 partner tables depends on the ``engine`` (:mod:`msme_stats.engines`); everything after it is
-shared pandas/numpy code on those (much smaller) tables.
+shared pandas/numpy code on those (much smaller) tables, on integer keys (the categorical
+codes of the reduction; no string per cell). For tables of 100,000 rows or more on machines
+with more than one CPU, parts of it (the product and partner blocks D and E) run on two
+worker threads; the results do not depend on it.
 
 Notation (METHODS §4.2): x_{f,p,d,t} value of trader f, HS6 product p, partner d, period t;
 X_{f,t} = sum over p, d; E_t = {f : X_{f,t} > 0}; TEV_t = sum of X_{f,t}; P_{f,t}, D_{f,t}
@@ -515,6 +518,7 @@ class _Panel:
         codes, uniq, srt, rank = _factorize_first(ck)
 
         def wide(c: np.ndarray) -> np.ndarray:
+            """Compact keys -> keys of :meth:`key`."""
             return (c // n) * self.span + (c % n + lo - self.base)
 
         return codes, wide(uniq), wide(srt), rank
