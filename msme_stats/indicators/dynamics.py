@@ -657,10 +657,18 @@ def _first_cells(o: np.ndarray, pid: np.ndarray, base: int) -> tuple[np.ndarray,
     return cells // width + base, n_cell
 
 
-def _b_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, fp: _Table, fd: _Table,
-             tev: np.ndarray, p: dict[str, Any]) -> None:
-    """B1-B6 (concentration, top shares, products and partners per exporter, exporters per
-    product and partner) into ``res``."""
+def _cell_block(res: dict[str, np.ndarray], st: _Stats, fp: _Table, fd: _Table, base: int) -> None:
+    """B5/B6 (exporters per product and partner: traders per period x product (partner) cell,
+    cells in order of first appearance) into ``res``."""
+    all_def = np.ones(len(st.periods), dtype=bool)
+    for code, tab in (("B5", fp), ("B6", fd)):
+        cell_o, n_cell = _first_cells(tab.o, tab.pid, base)
+        _describe_into(res, code, st.describe(cell_o, n_cell, all_def, 3), _STATS3)
+
+
+def _b_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, tev: np.ndarray, p: dict[str, Any]) -> None:
+    """B1-B4 (concentration, top shares, products and partners per exporter) into ``res``;
+    B5/B6 come from :func:`_cell_block`."""
     o, X, periods = pan.o, pan.X, pan.periods
     n_per = len(periods)
     all_def = np.ones(n_per, dtype=bool)
@@ -670,10 +678,6 @@ def _b_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, fp: _Table, fd
     _top_shares(res, st, pan, tev, p["top_share_k"])
     for code, x in (("B3", pan.nP), ("B4", pan.nDv)):
         _describe_into(res, code, st.describe(o, x, all_def, 3), _STATS3)
-    for code, tab in (("B5", fp), ("B6", fd)):
-        # traders per period x product (partner), cells in order of first appearance
-        cell_o, n_cell = _first_cells(tab.o, tab.pid, pan.base)
-        _describe_into(res, code, st.describe(cell_o, n_cell, all_def, 3), _STATS3)
 
 
 def _c_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, tev: np.ndarray,
@@ -763,28 +767,29 @@ def _compute(
 
     Steps: the trader-period table and its lags (:class:`_Panel`), the entrant / incumbent /
     survivor sets (:class:`_Sets`), then the A, B, C and D/E blocks. For large tables
-    (:func:`_worker_pool`) the product and partner neighbours (:func:`_de_flags`) are found
-    on two worker threads while the panel is built, then the D and E blocks run there beside
-    the A-C blocks.
+    (:func:`_worker_pool`) the product and partner neighbours (:func:`_de_flags`) and B5/B6
+    (:func:`_cell_block`) are computed on two worker threads while the panel is built, then
+    the D and E blocks run there beside the A-C blocks.
     """
     st = _Stats(periods, p["quantile_method"], p["sd_ddof"])
     L = {k: _linked(periods, breaks, k) for k in (1, 2, 3, 4)}
     span, base = _span_base(periods)
     res: dict[str, np.ndarray] = {}
-    res_de: dict[str, dict[str, np.ndarray]] = {"D": {}, "E": {}}
+    res_de: dict[str, dict[str, np.ndarray]] = {"D": {}, "E": {}, "B": {}}
     with _worker_pool(len(fp)) as pool:
         flags = {blk: _submit(pool, _de_flags, tab, span, base) for blk, tab in (("D", fp), ("E", fd))}
+        cells = _submit(pool, _cell_block, res_de["B"], st, fp, fd, base)
         pan = _Panel(fp, fd, periods)
         sets = _Sets(pan, L, p["incumbent_def"])
         jobs = [_submit(pool, _de_block, res_de[blk], st, pan, sets, blk, flags[blk], p) for blk in "DE"]
         denom = _a_block(res, st, pan, sets, p)
         tev = st.total(pan.o, pan.X)
-        _b_block(res, st, pan, fp, fd, tev, p)
+        _b_block(res, st, pan, tev, p)
         _c_block(res, st, pan, sets, tev, denom, p)
-        for job in jobs:
+        for job in (*jobs, cells):
             job.result()
-    res.update(res_de["D"])
-    res.update(res_de["E"])
+    for part in res_de.values():
+        res.update(part)
     return res
 
 
