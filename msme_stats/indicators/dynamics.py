@@ -450,6 +450,25 @@ def _span_base(periods: np.ndarray) -> tuple[int, int]:
     return int(periods.max() - periods.min()) + 10, int(periods.min()) - 5
 
 
+def _factorize_tp(tab: _Table, periods: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_factorize_first` of the trader-period keys of ``tab`` (:meth:`_Panel.key`),
+    computed on the compact keys ``fid * n + (o - first period)`` (n periods from first to
+    last; a smaller table) and returned as trader-period keys (same order: a monotone map)."""
+    span, base = _span_base(periods)
+    lo, n = int(periods.min()), int(periods.max() - periods.min()) + 1
+    ck = tab.fid.astype(np.int64)
+    ck *= n
+    ck += tab.o
+    ck -= lo
+    codes, uniq, srt, rank = _factorize_first(ck)
+
+    def wide(c: np.ndarray) -> np.ndarray:
+        """Compact keys -> trader-period keys."""
+        return (c // n) * span + (c % n + lo - base)
+
+    return codes, wide(uniq), wide(srt), rank
+
+
 class _Panel:
     """The trader-period table of one (sub-)panel and its lags (METHODS §4.2).
 
@@ -465,17 +484,20 @@ class _Panel:
     among the sorted keys by neighbour comparisons (:func:`_sorted_find`), not by searching.
     """
 
-    def __init__(self, fp: _Table, fd: _Table, periods: np.ndarray) -> None:
+    def __init__(self, fp: _Table, fd: _Table, periods: np.ndarray,
+                 fd_keys: Future[tuple[np.ndarray, ...]] | None = None) -> None:
         self.periods = periods
         self.span, self.base = _span_base(periods)
         self.fp_value, self.fd_value = fp.value, fd.value
-        self.fp_codes, fk, srt, rank = self._factorize(fp)
+        self.fp_codes, fk, srt, rank = _factorize_tp(fp, periods)
         self.fk = fk
         self.n_firm = len(fk)
         self.X = _group_sum(self.fp_codes, fp.value, self.n_firm)
         self.nP = np.bincount(self.fp_codes, minlength=self.n_firm).astype(float)
         self.o = fk % self.span + self.base
-        self.fd_codes, _, srt_d, rank_d = self._factorize(fd)
+        if fd_keys is None:  # (else computed ahead on a worker thread)
+            fd_keys = _submit(None, _factorize_tp, fd, periods)
+        self.fd_codes, _, srt_d, rank_d = fd_keys.result()
         self.nD = np.bincount(self.fd_codes, minlength=len(srt_d)).astype(float)
         at_sorted = np.empty(self.n_firm, dtype=np.int64)  # sorted position of each row
         at_sorted[rank] = np.arange(self.n_firm)
@@ -505,23 +527,6 @@ class _Panel:
         per_of = np.zeros(self.span, dtype=np.int64)  # period position by o - base
         per_of[periods - self.base] = np.arange(len(periods))
         self.pidx = per_of[self.o - self.base]
-
-    def _factorize(self, tab: _Table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """:func:`_factorize_first` of the trader-period keys of ``tab``, computed on the
-        compact keys ``fid * n + (o - first period)`` (n periods from first to last; a
-        smaller table) and returned as keys of :meth:`key` (same order: a monotone map)."""
-        lo, n = int(self.periods.min()), int(self.periods.max() - self.periods.min()) + 1
-        ck = tab.fid.astype(np.int64)
-        ck *= n
-        ck += tab.o
-        ck -= lo
-        codes, uniq, srt, rank = _factorize_first(ck)
-
-        def wide(c: np.ndarray) -> np.ndarray:
-            """Compact keys -> keys of :meth:`key`."""
-            return (c // n) * self.span + (c % n + lo - self.base)
-
-        return codes, wide(uniq), wide(srt), rank
 
     def key(self, fid: np.ndarray, o: np.ndarray) -> np.ndarray:
         """Trader-period key of trader codes ``fid`` in period ordinals ``o``."""
@@ -767,9 +772,9 @@ def _compute(
 
     Steps: the trader-period table and its lags (:class:`_Panel`), the entrant / incumbent /
     survivor sets (:class:`_Sets`), then the A, B, C and D/E blocks. For large tables
-    (:func:`_worker_pool`) the product and partner neighbours (:func:`_de_flags`) and B5/B6
-    (:func:`_cell_block`) are computed on two worker threads while the panel is built, then
-    the D and E blocks run there beside the A-C blocks.
+    (:func:`_worker_pool`) the product and partner neighbours (:func:`_de_flags`), the
+    partner table's trader-periods and B5/B6 (:func:`_cell_block`) are computed on two worker
+    threads while the panel is built, then the D and E blocks run there beside the A-C blocks.
     """
     st = _Stats(periods, p["quantile_method"], p["sd_ddof"])
     L = {k: _linked(periods, breaks, k) for k in (1, 2, 3, 4)}
@@ -778,8 +783,9 @@ def _compute(
     res_de: dict[str, dict[str, np.ndarray]] = {"D": {}, "E": {}, "B": {}}
     with _worker_pool(len(fp)) as pool:
         flags = {blk: _submit(pool, _de_flags, tab, span, base) for blk, tab in (("D", fp), ("E", fd))}
+        fd_keys = _submit(pool, _factorize_tp, fd, periods)
         cells = _submit(pool, _cell_block, res_de["B"], st, fp, fd, base)
-        pan = _Panel(fp, fd, periods)
+        pan = _Panel(fp, fd, periods, fd_keys)
         sets = _Sets(pan, L, p["incumbent_def"])
         jobs = [_submit(pool, _de_block, res_de[blk], st, pan, sets, blk, flags[blk], p) for blk in "DE"]
         denom = _a_block(res, st, pan, sets, p)
