@@ -408,3 +408,158 @@ def test_customs_options_are_literal_types():
     assert hints["period"] == _options.PeriodGrain
     assert hints["short_hs"] == _options.ShortHs
     assert _options.choices(_options.TopShareK) == ("ceil", "round", "floor")
+
+
+# --------------------------------------------------------------------------------------
+# the second stage's integer machinery (issue 14): sorted / direct-address lookups equal the
+# search- and hash-based ones they replace
+# --------------------------------------------------------------------------------------
+_runs = st.lists(st.tuples(st.integers(-40, 40), st.integers(1, 4)), max_size=60)
+
+
+def _with_runs(pairs):
+    return np.asarray([v for v, r in pairs for _ in range(r)], dtype=np.int64)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_runs, st.sampled_from([None, True, False]), st.integers(0, 10**12))
+def test_factorize_first_equals_pd_factorize(pairs, direct, shift):
+    from msme_stats.indicators.dynamics import _factorize_first
+
+    key = _with_runs(pairs) + shift  # runs of equal keys, wide or narrow ranges
+    codes, uniq, srt, rank = _factorize_first(key, direct)
+    exp_codes, exp_uniq = pd.factorize(key)
+    assert codes.tolist() == exp_codes.tolist()
+    assert uniq.tolist() == exp_uniq.tolist()
+    assert srt.tolist() == np.unique(key).tolist()
+    assert uniq[rank].tolist() == srt.tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sets(st.integers(-50, 50), max_size=40), st.integers(-1, 4))
+def test_sorted_neighbour_lookup_equals_search(keys, k):
+    from msme_stats.indicators.dynamics import _find_sorted, _sorted_find
+
+    srt = np.asarray(sorted(keys), dtype=np.int64)
+    expected = pd.Index(srt).get_indexer(srt - k).tolist()
+    assert _sorted_find(srt, k).tolist() == expected
+    assert _find_sorted(srt, srt - k).tolist() == expected
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.sampled_from([2001, 2002, 2003, 2005, 2006, 2007]),
+                          st.integers(1, 9)), min_size=1, max_size=60),
+       st.lists(st.tuples(st.integers(0, 6), st.sampled_from([2001, 2002, 2003, 2005, 2006, 2007])),
+                min_size=1, max_size=60))
+def test_panel_lags_equal_key_search(fp_rows, fd_rows):
+    """Lags, presence flags and partner trader-periods of _Panel (neighbours among sorted
+    keys) equal a search for the key k - j in the trader-period table (the earlier _KeyIndex
+    lookups)."""
+    from msme_stats.indicators.dynamics import _KeyIndex, _Panel, _Table
+
+    periods = np.asarray([2001, 2002, 2003, 2005, 2006, 2007])
+    fid, o, v = (np.asarray(c) for c in zip(*fp_rows, strict=True))
+    fp = _Table(fid, o.astype(np.int64), np.zeros(len(fid), dtype=np.int64), v.astype(float))
+    fid_d, o_d = (np.asarray(c) for c in zip(*fd_rows, strict=True))
+    fd = _Table(fid_d, o_d.astype(np.int64), np.zeros(len(fid_d), dtype=np.int64), np.ones(len(fid_d)))
+    pan = _Panel(fp, fd, periods)
+    fk = pan.key(fid, o)
+    exp_codes, exp_fk = pd.factorize(fk)
+    assert pan.fp_codes.tolist() == exp_codes.tolist() and pan.fk.tolist() == exp_fk.tolist()
+    index = _KeyIndex(exp_fk)
+    lag1 = index.find(exp_fk - 1)
+    assert pan.lag_pos[1].tolist() == lag1.tolist()
+    assert np.array_equal(np.isnan(pan.Xl[1]), lag1 < 0)
+    assert pan.Xl[1][lag1 >= 0].tolist() == pan.X[lag1[lag1 >= 0]].tolist()
+    for k in (1, 2, 3, 4):
+        assert pan.pres[k].tolist() == (index.find(exp_fk - k) >= 0).tolist()
+    assert pan.no_next.tolist() == (index.find(exp_fk + 1) < 0).tolist()
+    d_codes, d_fk = pd.factorize(pan.key(fid_d, o_d))
+    assert pan.fd_codes.tolist() == d_codes.tolist()
+    d_index = _KeyIndex(np.asarray(d_fk))
+    assert pan.d_pos.tolist() == d_index.find(exp_fk).tolist()
+    assert pan.d_prev.tolist() == d_index.find(exp_fk - 1).tolist()
+    assert pan.pidx.tolist() == np.searchsorted(periods, pan.o).tolist()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(1, 6)), min_size=1, max_size=80),
+       st.sampled_from(["ceil", "round", "floor"]))
+def test_period_groups_and_top_shares_equal_sorting(rows, rule):
+    """_Stats.groups is a stable sort by period (or none when already sorted); B2 sums equal
+    those of a full descending sort (np.lexsort), ties included."""
+    from msme_stats.indicators.dynamics import _IDENTITY, _Stats, _top_k, _top_shares
+
+    periods = np.asarray([2001, 2002, 2003, 2004])
+    pidx = np.asarray([r[0] for r in rows])
+    X = np.asarray([float(r[1]) for r in rows])
+    st_ = _Stats(periods, "averaged_inverted_cdf", 1)
+    order, lo, hi = st_.groups(pidx)
+    stable = np.argsort(pidx, kind="stable")
+    assert (np.arange(len(pidx)) if order is _IDENTITY else order).tolist() == stable.tolist()
+    assert (hi - lo).tolist() == np.bincount(pidx, minlength=4).tolist()
+
+    class Pan:  # the attributes _top_shares reads
+        pass
+
+    pan = Pan()
+    pan.periods, pan.pidx, pan.X = periods, pidx, X
+    tev = np.bincount(pidx, weights=X, minlength=4)
+    res: dict = {}
+    _top_shares(res, st_, pan, tev, rule)
+    srt = np.lexsort((-X, pidx))
+    X_s, p_s = X[srt], pidx[srt]
+    for s, pct in zip(("i", "ii", "iii"), (1, 5, 25), strict=True):
+        for i in range(4):
+            n = int((p_s == i).sum())
+            k = _top_k(n, pct, rule)
+            got = res["B2" + s][i]
+            if n and k:
+                assert got == X_s[p_s == i][:k].sum() / tev[i]
+            else:
+                assert math.isnan(got)
+
+
+def test_trader_categories_differing_between_tables():
+    """Trader codes straight from the categoricals: the same output whether both tables share
+    the categories, the partner table orders them otherwise or holds unused ones, or the
+    traders are plain strings."""
+    from dataclasses import replace
+
+    from msme_stats.engines import ReduceOptions, get_engine
+    from msme_stats.indicators.dynamics import dynamics_from_reduction
+
+    tx = synthetic_transactions(4_000, n_traders=150, seed=3)
+    red = get_engine("pandas").reduce(tx, ReduceOptions())
+    params = exporter_dynamics(tx.head(50)).attrs["params"]
+    traders = sorted(set(tx["trader"]))
+    register = pd.DataFrame({"trader": traders[: len(traders) // 2], "employees": 10})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        base = dynamics_from_reduction(red, params=params, register=register)
+        fd = red.firm_partner.copy()
+        fd["trader"] = fd["trader"].cat.reorder_categories(fd["trader"].cat.categories[::-1])
+        fd["trader"] = fd["trader"].cat.add_categories(["zz-unused"])
+        fp = red.firm_product.copy()
+        fp["trader"] = fp["trader"].astype(str)
+        for r in (replace(red, firm_partner=fd), replace(red, firm_product=fp)):
+            out = dynamics_from_reduction(r, params=params, register=register)
+            pd.testing.assert_frame_equal(out, base, check_exact=True)
+            assert out.attrs["unmatched_traders"] == base.attrs["unmatched_traders"]
+    assert len(base.attrs["unmatched_traders"]) > 0
+
+
+def test_worker_threads_give_the_same_frame(monkeypatch):
+    """The D/E blocks and neighbour flags on worker threads (large tables) give the very
+    frame computed on the calling thread."""
+    from msme_stats.indicators import dynamics
+
+    tx = synthetic_transactions(30_000, n_traders=1_500, seed=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        monkeypatch.setattr(dynamics, "_THREAD_MIN_ROWS", 10**12)
+        one = exporter_dynamics(tx, min_value=2_000.0)
+        monkeypatch.setattr(dynamics, "_THREAD_MIN_ROWS", 0)
+        monkeypatch.setattr(dynamics.os, "cpu_count", lambda: 2)
+        threaded = exporter_dynamics(tx, min_value=2_000.0)
+    pd.testing.assert_frame_equal(threaded, one, check_exact=True)

@@ -7,7 +7,10 @@ convention the sources leave open is a keyword parameter with the defaults of ME
 
 Only the reduction from transactions to trader x period x product and trader x period x
 partner tables depends on the ``engine`` (:mod:`msme_stats.engines`); everything after it is
-shared pandas/numpy code on those (much smaller) tables.
+shared pandas/numpy code on those (much smaller) tables, on integer keys (the categorical
+codes of the reduction; no string per cell). For tables of 100,000 rows or more on machines
+with more than one CPU, parts of it (the product and partner blocks D and E) run on two
+worker threads; the results do not depend on it.
 
 Notation (METHODS §4.2): x_{f,p,d,t} value of trader f, HS6 product p, partner d, period t;
 X_{f,t} = sum over p, d; E_t = {f : X_{f,t} > 0}; TEV_t = sum of X_{f,t}; P_{f,t}, D_{f,t}
@@ -29,8 +32,11 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -142,24 +148,48 @@ def _break_ordinals(breaks: Iterable[Any], grain: str) -> set[int]:
 # --------------------------------------------------------------------------------------
 # statistics
 # --------------------------------------------------------------------------------------
+_IDENTITY = np.arange(0)  # marks "no reordering needed" (returned by :meth:`_Stats.groups`)
+
+
 class _Stats:
-    """Per-period descriptive statistics with the chosen conventions."""
+    """Per-period descriptive statistics with the chosen conventions.
+
+    Statistics group the values by period index (a table lookup from the ordinal, then a
+    stable radix sort of the small indices), so each period's values keep their input order.
+    """
 
     def __init__(self, periods: np.ndarray, quantile_method: QuantileMethod, sd_ddof: int) -> None:
         self.periods = periods
         self.method = quantile_method
         self.ddof = sd_ddof
+        self._lo = int(periods.min()) if len(periods) else 0
+        self._tbl = np.full(int(periods.max()) - self._lo + 1 if len(periods) else 1, -1, dtype=np.int64)
+        self._tbl[periods - self._lo] = np.arange(len(periods))
+        self._small = np.uint16 if len(periods) < 2**16 else np.int64
+
+    def index(self, per: np.ndarray) -> np.ndarray:
+        """Position of each (observed) period ordinal in ``periods``."""
+        return self._tbl[per - self._lo]
+
+    def groups(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Stable order of period indices ``idx`` (``_IDENTITY`` when already sorted) and the
+        bounds (lo, hi) of each period in that order."""
+        hi = np.cumsum(np.bincount(idx, minlength=len(self.periods)))
+        lo = np.concatenate(([0], hi[:-1]))
+        if len(idx) < 2 or (idx[1:] >= idx[:-1]).all():  # already in period order
+            return _IDENTITY, lo, hi
+        return np.argsort(idx.astype(self._small), kind="stable"), lo, hi
 
     def describe(self, per: np.ndarray, x: np.ndarray, defined: np.ndarray, n_stats: int) -> list[np.ndarray]:
         """Mean, median, sd[, q1, q3] of ``x`` by period; NaN where undefined or empty."""
         n = len(self.periods)
         out = [np.full(n, np.nan) for _ in range(n_stats)]
         ok = np.isfinite(x)
-        per, x = per[ok], x[ok]
-        order = np.argsort(per, kind="stable")
-        per, x = per[order], x[order]
-        lo = np.searchsorted(per, self.periods, "left")
-        hi = np.searchsorted(per, self.periods, "right")
+        if not ok.all():
+            per, x = per[ok], x[ok]
+        order, lo, hi = self.groups(self.index(per))
+        if order is not _IDENTITY:
+            x = x[order]
         for i in range(n):
             if not defined[i] or hi[i] == lo[i]:
                 continue
@@ -174,13 +204,13 @@ class _Stats:
         return out
 
     def count(self, per: np.ndarray, defined: np.ndarray) -> np.ndarray:
-        idx = np.searchsorted(self.periods, per)
-        c = np.bincount(idx, minlength=len(self.periods)).astype(float)
+        """Number of rows by period; NaN where undefined."""
+        c = np.bincount(self.index(per), minlength=len(self.periods)).astype(float)
         return np.where(defined, c, np.nan)
 
     def total(self, per: np.ndarray, x: np.ndarray) -> np.ndarray:
-        idx = np.searchsorted(self.periods, per)
-        return np.bincount(idx, weights=x, minlength=len(self.periods))
+        """Sum of ``x`` by period, in row order."""
+        return np.bincount(self.index(per), weights=x, minlength=len(self.periods))
 
 
 def _top_k(n: int, pct: int, rule: str) -> int:
@@ -229,41 +259,150 @@ def _take(values: np.ndarray, pos: np.ndarray) -> np.ndarray:
     """``values[pos]`` as float, NaN where ``pos`` is -1 (a key not in the table)."""
     if len(values) == 0:
         return np.full(len(pos), np.nan)
-    return np.where(pos >= 0, values[np.maximum(pos, 0)].astype(float), np.nan)
+    out = values.astype(float, copy=False)[pos]
+    out[pos < 0] = np.nan
+    return out
 
 
 def _group_sum(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
-    """Sum of ``values`` by group code 0 ... n_groups-1, in row order.
+    """Sum of ``values`` by group code 0 ... n_groups-1 (every code present), in row order.
 
     pandas' grouped sum (Kahan-compensated), kept so that the sums are bit-for-bit those of
     the earlier ``DataFrame.groupby(...).sum()`` code; ``numpy.bincount`` would round
-    differently in the last bit.
+    differently in the last bit. The codes are passed as a categorical so that pandas does
+    not factorize them again.
     """
     if n_groups == 0:
         return np.zeros(0)
-    out = pd.Series(values).groupby(codes, sort=True).sum()
+    grouper = pd.Categorical.from_codes(codes, categories=pd.RangeIndex(n_groups), validate=False)
+    out = pd.Series(values).groupby(pd.Series(grouper), observed=False).sum()
     return out.to_numpy(dtype=float)
 
 
+def _group_keys(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct int64 keys, sorted; the group of each key among them; each group's first row.
+
+    One stable sort (``argsort(kind="stable")``), so the first row of a group is its
+    smallest row number.
+    """
+    n = len(key)
+    order = np.argsort(key, kind="stable")
+    ks = key[order]
+    first = np.empty(n, dtype=bool)
+    first[:1] = True
+    np.not_equal(ks[1:], ks[:-1], out=first[1:])
+    codes = np.empty(n, dtype=np.int64)
+    codes[order] = np.cumsum(first) - 1
+    return ks[first], codes, order[first]
+
+
+def _factorize_first(key: np.ndarray, direct: bool | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``pd.factorize(key)`` (codes and uniques in order of first appearance) of int64 keys.
+
+    Also returns the sorted distinct keys and, for each of them, its code (``rank``:
+    ``uniques[rank[j]] == sorted[j]``). Keys spanning a small range (at most 4 per row plus
+    2**20) are addressed directly in a table (``np.minimum.at`` finds each key's first row),
+    others are sorted once (:func:`_group_keys`); ``direct`` forces one way (tests). Runs
+    of equal keys (rows grouped by key, as the engines return them) are factorized by their
+    first key when that halves the work at least.
+    """
+    n = len(key)
+    if n > 1:  # runs of equal keys: factorize the first key of each run only
+        change = np.concatenate(([True], key[1:] != key[:-1]))
+        if np.count_nonzero(change) <= n // 2:
+            heads = np.flatnonzero(change)
+            codes_h, uniq, srt, rank = _factorize_first(key[heads], direct)
+            return np.repeat(codes_h, np.diff(heads, append=n)), uniq, srt, rank
+    lo = int(key.min()) if n else 0
+    if 0 <= lo <= n:  # address from 0: no shifted copy of the keys
+        lo = 0
+    size = int(key.max()) - lo + 1 if n else 0
+    if direct is None:
+        direct = size <= 4 * n + (1 << 20)
+    if not direct:
+        srt, codes_s, first_row = _group_keys(key)
+        is_first = np.zeros(n, dtype=bool)
+        is_first[first_row] = True
+        rank = (np.cumsum(is_first) - 1)[first_row]
+        return rank[codes_s], key[is_first], srt, rank
+    small: type[np.signedinteger[Any]] = np.int32 if n < 2**31 - 1 else np.int64  # smaller tables
+    k0 = key - lo if lo else key
+    rows = np.arange(n, dtype=small)
+    first = np.full(size, n, dtype=small)
+    np.minimum.at(first, k0, rows)
+    uniq = key[first[k0] == rows]
+    code_of = np.full(size, -1, dtype=small)
+    code_of[uniq - lo] = np.arange(len(uniq), dtype=small)
+    srt_off = np.flatnonzero(first < n)
+    return code_of[k0].astype(np.int64), uniq, srt_off + lo, code_of[srt_off].astype(np.int64)
+
+
+def _sorted_find(srt: np.ndarray, k: int) -> np.ndarray:
+    """Position of ``srt - k`` in the sorted distinct keys ``srt`` (-1 where absent).
+
+    Distinct sorted keys: ``s - k`` (k > 0) can only sit 1 ... k places before ``s``, and
+    ``s + k`` 1 ... k places after it, so a few shifted comparisons replace a search.
+    """
+    n = len(srt)
+    if k == 0:
+        return np.arange(n)
+    pos = np.full(n, -1, dtype=np.int64)
+    target = srt - k
+    for j in range(1, abs(k) + 1):
+        if j >= n:
+            break
+        if k > 0:
+            hit = srt[:-j] == target[j:]
+            pos[j:][hit] = np.flatnonzero(hit)
+        else:
+            hit = srt[j:] == target[:-j]
+            pos[:-j][hit] = np.flatnonzero(hit) + j
+    return pos
+
+
+def _find_sorted(srt: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Position of each ``query`` key in the sorted distinct keys ``srt`` (-1 where absent)."""
+    if len(srt) == 0:
+        return np.full(len(query), -1, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(srt, query), len(srt) - 1)
+    return np.where(srt[pos] == query, pos, -1)
+
+
 def _neighbours(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each int64 key k: is k-1 among the keys, is k+1 among the keys (one sort)."""
+    """For each int64 key k: is k-1 among the keys, is k+1 among the keys (one stable sort)."""
     n = len(key)
     if n == 0:
         return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
-    order = np.argsort(key)
+    order = np.argsort(key, kind="stable")
     ks = key[order]
-    first = np.empty(n, dtype=bool)
-    first[0] = True
-    np.not_equal(ks[1:], ks[:-1], out=first[1:])
-    gid = np.cumsum(first) - 1
-    step = np.diff(ks[first]) == 1  # consecutive distinct keys one apart
-    has_prev = np.concatenate(([False], step))[gid]
-    has_next = np.concatenate((step, [False]))[gid]
+    step = np.diff(ks)
+    if step.all():  # distinct keys (the cells of a reduction): compare sorted neighbours
+        one = step == 1
+        has_prev = np.concatenate(([False], one))
+        has_next = np.concatenate((one, [False]))
+    else:
+        first = np.concatenate(([True], step != 0))
+        gid = np.cumsum(first) - 1
+        one = np.diff(ks[first]) == 1  # consecutive distinct keys one apart
+        has_prev = np.concatenate(([False], one))[gid]
+        has_next = np.concatenate((one, [False]))[gid]
     prev = np.empty(n, dtype=bool)
     nxt = np.empty(n, dtype=bool)
     prev[order] = has_prev
     nxt[order] = has_next
     return prev, nxt
+
+
+def _cell_key(tab: _Table, width: int, span: int, base: int) -> np.ndarray:
+    """Key ``(fid * width + pid) * span + (o - base)`` of each row, built in place."""
+    key = tab.fid.astype(np.int64)
+    key *= width
+    key += tab.pid
+    key *= span
+    key += tab.o
+    key -= base
+    return key
 
 
 def _linked(periods: np.ndarray, breaks: set[int], k: int) -> np.ndarray:
@@ -289,45 +428,114 @@ def _period_shift(periods: np.ndarray, values: np.ndarray, k: int) -> np.ndarray
     return out
 
 
+class _Table:
+    """One reduced table with integer keys: trader code ``fid``, period ordinal ``o``, product
+    or partner code ``pid`` and ``value`` (numpy arrays of equal length)."""
+
+    __slots__ = ("fid", "o", "pid", "value")
+
+    def __init__(self, fid: np.ndarray, o: np.ndarray, pid: np.ndarray, value: np.ndarray) -> None:
+        self.fid, self.o, self.pid, self.value = fid, o, pid, value
+
+    def __len__(self) -> int:
+        return len(self.value)
+
+    def take(self, mask: np.ndarray) -> _Table:
+        """The rows where ``mask`` is True (in order)."""
+        return _Table(self.fid[mask], self.o[mask], self.pid[mask], self.value[mask])
+
+
+def _span_base(periods: np.ndarray) -> tuple[int, int]:
+    """``span`` and ``base`` of the trader-period keys ``fid * span + (o - base)``: five empty
+    periods either side, so t-4 ... t+1 of one trader never reach another's keys."""
+    return int(periods.max() - periods.min()) + 10, int(periods.min()) - 5
+
+
+def _factorize_tp(tab: _Table, periods: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_factorize_first` of the trader-period keys of ``tab`` (:meth:`_Panel.key`),
+    computed on the compact keys ``fid * n + (o - first period)`` (n periods from first to
+    last; a smaller table) and returned as trader-period keys (same order: a monotone map)."""
+    span, base = _span_base(periods)
+    lo, n = int(periods.min()), int(periods.max() - periods.min()) + 1
+    ck = tab.fid.astype(np.int64)
+    ck *= n
+    ck += tab.o
+    ck -= lo
+    codes, uniq, srt, rank = _factorize_first(ck)
+
+    def wide(c: np.ndarray) -> np.ndarray:
+        """Compact keys -> trader-period keys."""
+        return (c // n) * span + (c % n + lo - base)
+
+    return codes, wide(uniq), wide(srt), rank
+
+
 class _Panel:
     """The trader-period table of one (sub-)panel and its lags (METHODS §4.2).
 
     One row per trader-period of ``fp`` in order of first appearance (as
     ``groupby(sort=False)`` gave them), keyed by ``fk = fid * span + (o - base)`` so that
     period t-k of the same trader is ``fk - k``. Attributes: ``X`` (export value), ``nP``
-    (products), ``nDv`` (partners), ``o`` (period ordinal), ``Xl[k]`` (value at t-k, NaN if
-    absent), ``Xnext`` (value at t+1), ``pres[k]`` (present at t-k), ``lag_pos[k]`` (row of
-    t-k), ``pidx`` (position of the period), plus the factorize codes and key indexes of
-    both tables used by the D and E blocks.
+    (products), ``nDv`` (partners), ``o`` (period ordinal), ``Xl[1]`` (value at t-1, NaN if
+    absent), ``no_next`` (no value at t+1), ``pres[k]`` (present at t-k, k = 1 ... 4),
+    ``lag_pos[1]`` (row of t-1), ``pidx`` (position of the period), plus the codes of both
+    tables' rows used by the D and E blocks (``fp_codes`` rows of this table; ``fd_codes``
+    the trader-periods of ``fd`` in order of first appearance, whose sizes are ``nD``) and
+    ``d_pos`` / ``d_prev`` (the fd trader-period at t and t-1 of each row). Lags are found
+    among the sorted keys by neighbour comparisons (:func:`_sorted_find`), not by searching.
     """
 
-    def __init__(self, fp: pd.DataFrame, fd: pd.DataFrame, periods: np.ndarray) -> None:
+    def __init__(self, fp: _Table, fd: _Table, periods: np.ndarray,
+                 fd_keys: Future[tuple[np.ndarray, ...]] | None = None) -> None:
         self.periods = periods
-        self.span = int(periods.max() - periods.min()) + 10
-        self.base = int(periods.min()) - 5
-        fp_codes, fk = pd.factorize(self.key(fp["fid"].to_numpy(), fp["o"].to_numpy()))
-        self.fp_codes = fp_codes
-        self.fk = fk = np.asarray(fk, dtype=np.int64)
+        self.span, self.base = _span_base(periods)
+        self.fp_value, self.fd_value = fp.value, fd.value
+        self.fp_codes, fk, srt, rank = _factorize_tp(fp, periods)
+        self.fk = fk
         self.n_firm = len(fk)
-        self.X = _group_sum(fp_codes, fp["value"].to_numpy(dtype=float), self.n_firm)
-        self.nP = np.bincount(fp_codes, minlength=self.n_firm).astype(float)
+        self.X = _group_sum(self.fp_codes, fp.value, self.n_firm)
+        self.nP = np.bincount(self.fp_codes, minlength=self.n_firm).astype(float)
         self.o = fk % self.span + self.base
-        fd_codes, fk_d = pd.factorize(self.key(fd["fid"].to_numpy(), fd["o"].to_numpy()))
-        self.fd_codes = fd_codes
-        self.nD = np.bincount(fd_codes, minlength=len(fk_d)).astype(float)
-        self.f_index = _KeyIndex(fk)
-        self.d_index = _KeyIndex(np.asarray(fk_d, dtype=np.int64))
-        self.d_pos = self.d_index.find(fk, self.f_index.order)  # fd trader-period of each firm row
+        if fd_keys is None:  # (else computed ahead on a worker thread)
+            fd_keys = _submit(None, _factorize_tp, fd, periods)
+        self.fd_codes, _, srt_d, rank_d = fd_keys.result()
+        self.nD = np.bincount(self.fd_codes, minlength=len(srt_d)).astype(float)
+        at_sorted = np.empty(self.n_firm, dtype=np.int64)  # sorted position of each row
+        at_sorted[rank] = np.arange(self.n_firm)
+
+        def to_rows(pos_sorted: np.ndarray, rank: np.ndarray = rank) -> np.ndarray:
+            """Positions among sorted keys -> codes (by ``rank``; -1 stays -1), at each row."""
+            return np.where(pos_sorted >= 0, rank[np.maximum(pos_sorted, 0)], -1)[at_sorted]
+
+        if np.array_equal(srt_d, srt):  # the same trader-periods (no cell left out)
+            self.d_pos = rank_d[at_sorted]  # fd trader-period of each row
+            self.d_prev = to_rows(_sorted_find(srt, 1), rank_d)
+        else:
+            self.d_pos = to_rows(_find_sorted(srt_d, srt), rank_d)
+            self.d_prev = to_rows(_find_sorted(srt_d, srt - 1), rank_d)
         self.nDv = _take(self.nD, self.d_pos)
-        self.lag_pos = {k: self.f_index.find(fk - k, self.f_index.order) for k in (1, 2, 3, 4)}
-        self.Xl = {k: _take(self.X, self.lag_pos[k]) for k in self.lag_pos}
-        self.Xnext = _take(self.X, self.f_index.find(fk + 1, self.f_index.order))
-        self.pidx = np.searchsorted(periods, self.o)
-        self.pres = {k: ~np.isnan(self.Xl[k]) for k in self.Xl}
+        self.lag_pos = {1: to_rows(_sorted_find(srt, 1))}
+        self.Xl = {1: _take(self.X, self.lag_pos[1])}
+        self.pres = {1: ~np.isnan(self.Xl[1])}
+        if np.isnan(self.X).any():  # presence is "value not NaN": look the values up
+            for k in (2, 3, 4):
+                self.pres[k] = ~np.isnan(_take(self.X, to_rows(_sorted_find(srt, k))))
+            self.no_next = np.isnan(_take(self.X, to_rows(_sorted_find(srt, -1))))
+        else:  # (sums of values are never NaN) presence of the key is enough
+            for k in (2, 3, 4):
+                self.pres[k] = (_sorted_find(srt, k) >= 0)[at_sorted]
+            self.no_next = (_sorted_find(srt, -1) < 0)[at_sorted]
+        per_of = np.zeros(self.span, dtype=np.int64)  # period position by o - base
+        per_of[periods - self.base] = np.arange(len(periods))
+        self.pidx = per_of[self.o - self.base]
 
     def key(self, fid: np.ndarray, o: np.ndarray) -> np.ndarray:
         """Trader-period key of trader codes ``fid`` in period ordinals ``o``."""
-        return fid.astype(np.int64) * self.span + (o - self.base)
+        key = fid.astype(np.int64)
+        key *= self.span
+        key += o
+        key -= self.base
+        return key
 
     def at(self, flag: np.ndarray) -> np.ndarray:
         """A per-period flag at each trader-period."""
@@ -374,7 +582,7 @@ def _exiters(pan: _Panel, sets: _Sets, a1: np.ndarray, convention: str
         t_next = pan.o + 1
         j_next = np.minimum(np.searchsorted(periods, t_next), n_per - 1)
         in_obs = periods[j_next] == t_next
-        ex_mask = in_obs & np.isnan(pan.Xnext)
+        ex_mask = in_obs & pan.no_next
         nxt_idx = np.searchsorted(periods, np.where(in_obs, t_next, periods[0]))
         ex_mask &= L[1][nxt_idx]
         a1_prev = np.full(n_per, np.nan)
@@ -386,7 +594,7 @@ def _exiters(pan: _Panel, sets: _Sets, a1: np.ndarray, convention: str
     for i, t in enumerate(periods):
         j = np.searchsorted(periods, t + 1)
         nxt_linked[i] = j < n_per and periods[j] == t + 1 and L[1][j]
-    ex_mask = pan.at(nxt_linked) & np.isnan(pan.Xnext)
+    ex_mask = pan.at(nxt_linked) & pan.no_next
     return pan.o[ex_mask], pan.X[ex_mask], nxt_linked, a1
 
 
@@ -421,37 +629,61 @@ def _a_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, p
     return denom
 
 
-def _b_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, fp: pd.DataFrame, fd: pd.DataFrame,
-             tev: np.ndarray, p: dict[str, Any]) -> None:
-    """B1-B6 (concentration, top shares, products and partners per exporter, exporters per
-    product and partner) into ``res``."""
+def _top_shares(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, tev: np.ndarray, rule: str) -> None:
+    """B2 i/ii/iii: share of TEV of the top 1, 5, 25 % exporters of each period.
+
+    The top k values of a period summed largest first (as from a descending sort): one
+    partition at the largest k, then a sort of those k values only.
+    """
+    n_per = len(pan.periods)
+    order, lo, hi = st.groups(pan.pidx)
+    X_s = pan.X if order is _IDENTITY else pan.X[order]
+    vals = {pct: np.full(n_per, np.nan) for pct in (1, 5, 25)}
+    for i in range(n_per):
+        n = int(hi[i] - lo[i])
+        ks = {pct: _top_k(n, pct, rule) for pct in (1, 5, 25)}
+        k_max = max(ks.values())
+        if not n or not k_max or not tev[i] > 0:
+            continue
+        neg = -X_s[lo[i] : hi[i]]
+        top = -np.sort(np.partition(neg, k_max - 1)[:k_max] if k_max < n else neg)
+        for pct, k in ks.items():
+            if k:
+                vals[pct][i] = top[:k].sum() / tev[i]
+    for s, pct in zip(_STATS3, (1, 5, 25), strict=True):
+        res["B2" + s] = vals[pct]
+
+
+def _first_cells(o: np.ndarray, pid: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
+    """Period ordinal and number of rows of each distinct (period, pid) cell, cells in order
+    of first appearance."""
+    width = int(pid.max()) + 1 if len(pid) else 1
+    cell_codes, cells, _, _ = _factorize_first((o - base) * width + pid)
+    n_cell = np.bincount(cell_codes, minlength=len(cells)).astype(float)
+    return cells // width + base, n_cell
+
+
+def _cell_block(res: dict[str, np.ndarray], st: _Stats, fp: _Table, fd: _Table, base: int) -> None:
+    """B5/B6 (exporters per product and partner: traders per period x product (partner) cell,
+    cells in order of first appearance) into ``res``."""
+    all_def = np.ones(len(st.periods), dtype=bool)
+    for code, tab in (("B5", fp), ("B6", fd)):
+        cell_o, n_cell = _first_cells(tab.o, tab.pid, base)
+        _describe_into(res, code, st.describe(cell_o, n_cell, all_def, 3), _STATS3)
+
+
+def _b_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, tev: np.ndarray, p: dict[str, Any]) -> None:
+    """B1-B4 (concentration, top shares, products and partners per exporter) into ``res``;
+    B5/B6 come from :func:`_cell_block`."""
     o, X, periods = pan.o, pan.X, pan.periods
     n_per = len(periods)
     all_def = np.ones(n_per, dtype=bool)
     share = X / tev[pan.pidx]
     res["B1"] = st.total(o, share**2) * p["hhi_scale"]
     res["B1"] = np.where(res["A1"] > 0, res["B1"], np.nan)
-    order = np.lexsort((-X, o))
-    o_s, X_s = o[order], X[order]
-    lo = np.searchsorted(o_s, periods, "left")
-    hi = np.searchsorted(o_s, periods, "right")
-    for s, pct in zip(_STATS3, (1, 5, 25), strict=True):
-        vals = np.full(n_per, np.nan)
-        for i in range(n_per):
-            n = hi[i] - lo[i]
-            k = _top_k(n, pct, p["top_share_k"])
-            if n and k and tev[i] > 0:
-                vals[i] = X_s[lo[i] : lo[i] + k].sum() / tev[i]
-        res["B2" + s] = vals
+    _top_shares(res, st, pan, tev, p["top_share_k"])
     for code, x in (("B3", pan.nP), ("B4", pan.nDv)):
         _describe_into(res, code, st.describe(o, x, all_def, 3), _STATS3)
-    for code, tab in (("B5", fp), ("B6", fd)):
-        # traders per period x product (partner), cells in order of first appearance
-        width = int(tab["pid"].max()) + 1 if len(tab) else 1
-        cell_codes, cells = pd.factorize((tab["o"].to_numpy() - pan.base) * width + tab["pid"].to_numpy())
-        n_cell = np.bincount(cell_codes, minlength=len(cells)).astype(float)
-        cell_o = np.asarray(cells, dtype=np.int64) // width + pan.base
-        _describe_into(res, code, st.describe(cell_o, n_cell, all_def, 3), _STATS3)
 
 
 def _c_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, tev: np.ndarray,
@@ -480,23 +712,28 @@ def _c_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, t
             res[code] = _period_shift(periods, arr, k)
 
 
-def _de_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, blk: str, tab: pd.DataFrame,
-              p: dict[str, Any]) -> None:
+def _de_flags(tab: _Table, span: int, base: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of a product (partner) table: did the trader have it in t-1, has it it in t+1
+    (neighbours of ck = ((fid * width + pid) * span + o - base), :func:`_neighbours`)."""
+    width = int(tab.pid.max()) + 1 if len(tab) else 1
+    return _neighbours(_cell_key(tab, width, span, base))
+
+
+def _de_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, blk: str,
+              flags: Future[tuple[np.ndarray, np.ndarray]], p: dict[str, Any]) -> None:
     """D1-D6 (``blk="D"``, products of ``fp``) or E1-E6 (``"E"``, partners of ``fd``) into ``res``.
 
     A product (partner) is new if the trader did not have it in t-1, kept if it has it again
-    in t+1: neighbours of ck = ((fid * width + pid) * span + o - base).
+    in t+1 (``flags``: :func:`_de_flags` of the table, computed ahead).
     """
     if blk == "D":
         n_cur, codes, counts = pan.nP, pan.fp_codes, pan.nP
         cur_pos, prev_pos = np.arange(pan.n_firm), pan.lag_pos[1]
     else:
         n_cur, codes, counts = pan.nDv, pan.fd_codes, pan.nD
-        cur_pos, prev_pos = pan.d_pos, pan.d_index.find(pan.fk - 1, pan.f_index.order)
-    width = int(tab["pid"].max()) + 1 if len(tab) else 1
-    fid_t, o_t = tab["fid"].to_numpy().astype(np.int64), tab["o"].to_numpy()
-    prev, nxt = _neighbours((fid_t * width + tab["pid"].to_numpy()) * pan.span + (o_t - pan.base))
-    v = tab["value"].to_numpy(dtype=float)
+        cur_pos, prev_pos = pan.d_pos, pan.d_prev
+    prev, nxt = flags.result()
+    v = pan.fp_value if blk == "D" else pan.fd_value
     n_tp = len(counts)  # trader-periods of this table, indexed by ``codes``
     new_c = np.bincount(codes, weights=~prev, minlength=n_tp)
     kept_c = np.bincount(codes, weights=nxt, minlength=n_tp)
@@ -526,8 +763,8 @@ def _de_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, 
 
 
 def _compute(
-    fp: pd.DataFrame,
-    fd: pd.DataFrame,
+    fp: _Table,
+    fd: _Table,
     periods: np.ndarray,
     breaks: set[int],
     p: dict[str, Any],
@@ -535,20 +772,60 @@ def _compute(
     """All 98 series for one (sub-)panel; ``periods`` are the observed ordinals (sorted).
 
     Steps: the trader-period table and its lags (:class:`_Panel`), the entrant / incumbent /
-    survivor sets (:class:`_Sets`), then the A, B, C and D/E blocks.
+    survivor sets (:class:`_Sets`), then the A, B, C and D/E blocks. For large tables
+    (:func:`_worker_pool`) the product and partner neighbours (:func:`_de_flags`), the
+    partner table's trader-periods and B5/B6 (:func:`_cell_block`) are computed on two worker
+    threads while the panel is built, then the D and E blocks run there beside the A-C blocks.
     """
     st = _Stats(periods, p["quantile_method"], p["sd_ddof"])
     L = {k: _linked(periods, breaks, k) for k in (1, 2, 3, 4)}
-    pan = _Panel(fp, fd, periods)
-    sets = _Sets(pan, L, p["incumbent_def"])
+    span, base = _span_base(periods)
     res: dict[str, np.ndarray] = {}
-    denom = _a_block(res, st, pan, sets, p)
-    tev = st.total(pan.o, pan.X)
-    _b_block(res, st, pan, fp, fd, tev, p)
-    _c_block(res, st, pan, sets, tev, denom, p)
-    _de_block(res, st, pan, sets, "D", fp, p)
-    _de_block(res, st, pan, sets, "E", fd, p)
+    res_de: dict[str, dict[str, np.ndarray]] = {"D": {}, "E": {}, "B": {}}
+    with _worker_pool(len(fp)) as pool:
+        flags = {blk: _submit(pool, _de_flags, tab, span, base) for blk, tab in (("D", fp), ("E", fd))}
+        fd_keys = _submit(pool, _factorize_tp, fd, periods)
+        cells = _submit(pool, _cell_block, res_de["B"], st, fp, fd, base)
+        pan = _Panel(fp, fd, periods, fd_keys)
+        sets = _Sets(pan, L, p["incumbent_def"])
+        jobs = [_submit(pool, _de_block, res_de[blk], st, pan, sets, blk, flags[blk], p) for blk in "DE"]
+        denom = _a_block(res, st, pan, sets, p)
+        tev = st.total(pan.o, pan.X)
+        _b_block(res, st, pan, tev, p)
+        _c_block(res, st, pan, sets, tev, denom, p)
+        for job in (*jobs, cells):
+            job.result()
+    for part in res_de.values():
+        res.update(part)
     return res
+
+
+_THREAD_MIN_ROWS = 100_000  # rows of the product table from which worker threads are used
+
+
+@contextmanager
+def _worker_pool(n_rows: int) -> Iterator[ThreadPoolExecutor | None]:
+    """Two worker threads for tables of at least ``_THREAD_MIN_ROWS`` rows on machines with
+    more than one CPU (else None: everything runs in the calling thread).
+
+    numpy and pandas release the GIL in their sorts, selections and group sums; every result
+    is computed as on one thread (same arrays, same order), so the output does not depend on
+    the threading.
+    """
+    if n_rows < _THREAD_MIN_ROWS or (os.cpu_count() or 1) < 2:
+        yield None
+        return
+    with ThreadPoolExecutor(2, thread_name_prefix="msme_dynamics") as pool:
+        yield pool
+
+
+def _submit(pool: ThreadPoolExecutor | None, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+    """``pool.submit(fn, *args)``; without a pool ``fn(*args)`` runs now (a finished future)."""
+    if pool is not None:
+        return pool.submit(fn, *args)
+    done: Future[Any] = Future()
+    done.set_result(fn(*args))
+    return done
 
 
 # --------------------------------------------------------------------------------------
@@ -949,77 +1226,114 @@ def _warn_row_exclusions(reduction: Reduction, params: dict[str, Any]) -> None:
         logger.info("hs_concordance recoded %d row(s)", counts["rows_concorded"])
 
 
-def _drop_non_exports(fp: pd.DataFrame, fd: pd.DataFrame, min_value: float, counts: dict[str, int]
-                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _drop_non_exports(fp: _Table, fd: _Table, periods: np.ndarray, min_value: float, counts: dict[str, int]
+                      ) -> tuple[_Table, _Table]:
     """Leave out zero-value cells, then trader-periods whose total is below ``min_value``.
 
     The counts go to ``counts`` (``trader_periods_zero_cells``,
-    ``trader_periods_below_min_value``) and into an :class:`ExclusionWarning`.
+    ``trader_periods_below_min_value``) and into an :class:`ExclusionWarning`. Totals are
+    pandas' grouped sums in row order (:func:`_group_sum`), as ``groupby(...).sum()`` gave.
     """
-    zero_p = int((fp["value"] <= 0).sum())
-    zero_d = int((fd["value"] <= 0).sum())
+    zero_p = int(np.count_nonzero(fp.value <= 0))
+    zero_d = int(np.count_nonzero(fd.value <= 0))
     if zero_p:
-        fp = fp.loc[fp["value"] > 0]
+        fp = fp.take(fp.value > 0)
     if zero_d:
-        fd = fd.loc[fd["value"] > 0]
+        fd = fd.take(fd.value > 0)
     if zero_p or zero_d:
         warnings.warn(
             f"{zero_p} trader-period-product and {zero_d} trader-period-partner cell(s) have a "
             "total value of 0 and are not exports; they were left out.",
             ExclusionWarning, stacklevel=4,
         )
-    if min_value > 0:
-        tot = fp.groupby(["trader", "period"], sort=False, observed=True)["value"].sum()
-        low = tot[tot < min_value]
-    else:  # every cell left is > 0, so no total is below 0
-        low = pd.Series(dtype=float)
+    n_low = 0
+    if min_value > 0:  # else every cell left is > 0, so no total is below 0
+        span, base = _span_base(periods)
+        fk_p = fp.fid.astype(np.int64) * span + (fp.o - base)
+        codes, uniq, _, _ = _factorize_first(fk_p)  # ids as groupby(sort=False) numbers them
+        low = _group_sum(codes, fp.value, len(uniq)) < min_value
+        n_low = int(np.count_nonzero(low))
     counts["trader_periods_zero_cells"] = zero_p
-    counts["trader_periods_below_min_value"] = len(low)
-    if len(low):
+    counts["trader_periods_below_min_value"] = n_low
+    if n_low:
         warnings.warn(
-            f"dropped {len(low)} trader-period(s) with total value below min_value="
+            f"dropped {n_low} trader-period(s) with total value below min_value="
             f"{min_value:g}.", ExclusionWarning, stacklevel=4,
         )
-        drop_idx = low.index
-        fp = fp.loc[~pd.MultiIndex.from_frame(fp[["trader", "period"]]).isin(drop_idx)]
-        fd = fd.loc[~pd.MultiIndex.from_frame(fd[["trader", "period"]]).isin(drop_idx)]
+        fk_d = fd.fid.astype(np.int64) * span + (fd.o - base)
+        fp = fp.take(~low[codes])
+        fd = fd.take(_find_sorted(np.sort(uniq[low]), fk_d) < 0)
     return fp, fd
 
 
+def _codes_of(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes and their labels of a key column: a categorical's own codes (not
+    copied), else ``pd.factorize``."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        cat = col.array
+        assert isinstance(cat, pd.Categorical)
+        return cat.codes, cat.categories  # int8 ... int32, widened where keys are built
+    codes, uniques = pd.factorize(col)
+    return codes, pd.Index(uniques)
+
+
+def _trader_codes(fp: pd.DataFrame, fd: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+    """Shared trader codes of both tables and their labels (no string per row): the
+    categorical codes as they are when both tables have the same categories, else the
+    categories of ``fd`` mapped onto those of ``fp`` (new ones appended)."""
+    cp, lab_p = _codes_of(fp["trader"])
+    cd, lab_d = _codes_of(fd["trader"])
+    if (cp < 0).any() or (cd < 0).any():  # missing traders: one factorize, as before
+        codes, uniques = pd.factorize(pd.concat([fp["trader"], fd["trader"]], ignore_index=True))
+        return codes[: len(fp)], codes[len(fp) :], pd.Index(uniques)
+    if lab_p is lab_d or lab_p.equals(lab_d):
+        return cp, cd, lab_p
+    idx = lab_p.get_indexer(lab_d)
+    new = idx < 0
+    idx[new] = len(lab_p) + np.arange(int(new.sum()))
+    return cp, idx[cd], lab_p.append(lab_d[new])
+
+
+def _period_ordinals(col: pd.Series, per_map: dict[Any, int]) -> np.ndarray:
+    """Period ordinal of each row: integer years as they are, other labels by their index."""
+    if pd.api.types.is_integer_dtype(col.dtype) and not isinstance(col.dtype, pd.CategoricalDtype):
+        return col.to_numpy(dtype=np.int64)  # a year label is its own ordinal
+    labels = pd.Index(list(per_map))
+    idx = labels.get_indexer(col)
+    if (idx < 0).any():  # a label of one table missing from the other: raises as before
+        return col.map(per_map).to_numpy(dtype=np.int64)
+    return np.asarray(list(per_map.values()), dtype=np.int64)[idx]
+
+
 def _integer_tables(fp: pd.DataFrame, fd: pd.DataFrame, per_map: dict[Any, int]
-                    ) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
-    """Both tables with integer keys: ``fid`` (shared trader code), ``o`` (period ordinal),
-    ``pid`` (product or partner code) and ``value``; plus the trader of each ``fid``."""
-    trader_codes, trader_uniques = pd.factorize(pd.concat([fp["trader"], fd["trader"]], ignore_index=True))
-    n_fp = len(fp)
-    fp_i = pd.DataFrame({
-        "fid": trader_codes[:n_fp],
-        "o": fp["period"].map(per_map).to_numpy(dtype=np.int64),
-        "pid": pd.factorize(fp["product"])[0],
-        "value": fp["value"].to_numpy(dtype=float),
-    })
-    fd_i = pd.DataFrame({
-        "fid": trader_codes[n_fp:],
-        "o": fd["period"].map(per_map).to_numpy(dtype=np.int64),
-        "pid": pd.factorize(fd["partner"])[0],
-        "value": fd["value"].to_numpy(dtype=float),
-    })
-    return fp_i, fd_i, trader_uniques
+                    ) -> tuple[_Table, _Table, pd.Index]:
+    """Both tables with integer keys (:class:`_Table`): ``fid`` (shared trader code), ``o``
+    (period ordinal), ``pid`` (product or partner code) and ``value``; plus the labels of
+    the trader codes (:func:`_trader_codes`)."""
+    fid_p, fid_d, traders = _trader_codes(fp, fd)
+    fp_i = _Table(fid_p, _period_ordinals(fp["period"], per_map), _codes_of(fp["product"])[0],
+                  fp["value"].to_numpy(dtype=float))
+    fd_i = _Table(fid_d, _period_ordinals(fd["period"], per_map), _codes_of(fd["partner"])[0],
+                  fd["value"].to_numpy(dtype=float))
+    return fp_i, fd_i, traders
 
 
-_Group = tuple[str | None, pd.DataFrame, pd.DataFrame]
+_Group = tuple[str | None, _Table, _Table]
 
 
-def _size_groups(fp_i: pd.DataFrame, fd_i: pd.DataFrame, trader_uniques: Any, register: pd.DataFrame | None,
+def _size_groups(fp_i: _Table, fd_i: _Table, traders: pd.Index, register: pd.DataFrame | None,
                  sme_threshold: float) -> tuple[list[_Group], list[str]]:
     """The sub-panels to compute: the whole panel, then one per size class of the register.
 
     Returns ``(size_class, fp, fd)`` per sub-panel (size class None without a register) and
-    the traders missing from the register (warned about; reported as ``"unknown"``).
+    the traders missing from the register (warned about; reported as ``"unknown"``), in
+    order of first appearance in ``fp`` then ``fd``.
     """
     if register is None:
         return [(None, fp_i, fd_i)], []
     classes = size_classes(register, sme_threshold=sme_threshold)
+    used = pd.unique(np.concatenate([fp_i.fid, fd_i.fid]))  # trader codes, first appearance
+    trader_uniques = traders.take(used)
     cls_of = pd.Series(trader_uniques).map(classes)
     missing = cls_of.isna().to_numpy()
     unmatched = [str(t) for t in np.asarray(trader_uniques)[missing]]
@@ -1029,12 +1343,12 @@ def _size_groups(fp_i: pd.DataFrame, fd_i: pd.DataFrame, trader_uniques: Any, re
             f"register (e.g. {unmatched[0]!r}); they are reported as size_class 'unknown'.",
             RecodeWarning, stacklevel=4,
         )
-    cls_arr = cls_of.fillna("unknown").to_numpy()
+    cls_arr = np.full(len(traders), "unknown", dtype=object)  # by trader code
+    cls_arr[used] = cls_of.fillna("unknown").to_numpy()
     groups: list[_Group] = [("all", fp_i, fd_i)]
-    fid_p, fid_d = fp_i["fid"].to_numpy(), fd_i["fid"].to_numpy()
     for c in SIZE_CLASSES:
-        member = cls_arr == c  # by trader code
-        groups.append((c, fp_i.loc[member[fid_p]], fd_i.loc[member[fid_d]]))
+        member = cls_arr == c
+        groups.append((c, fp_i.take(member[fp_i.fid]), fd_i.take(member[fd_i.fid])))
     return groups, unmatched
 
 
@@ -1128,11 +1442,11 @@ def dynamics_from_reduction(
     ords = _ordinal(labels)
     periods = ords[np.argsort(ords)]
     label_of = dict(zip(ords.tolist(), labels.tolist(), strict=True))
-    fp, fd = _drop_non_exports(fp, fd, params["min_value"], counts)
     per_map = dict(zip(labels.tolist(), ords.tolist(), strict=True))
-    fp_i, fd_i, trader_uniques = _integer_tables(fp, fd, per_map)
+    fp_i, fd_i, traders = _integer_tables(fp, fd, per_map)
+    fp_i, fd_i = _drop_non_exports(fp_i, fd_i, periods, params["min_value"], counts)
     breaks = _break_ordinals(id_break_years or [], params["period"])
-    groups, unmatched = _size_groups(fp_i, fd_i, trader_uniques, register, params["sme_threshold"])
+    groups, unmatched = _size_groups(fp_i, fd_i, traders, register, params["sme_threshold"])
     out = _long_output(groups, periods, [label_of[o] for o in periods], breaks, params, register is not None)
     out.attrs["params"] = dict(params)
     out.attrs["exclusions"] = counts
