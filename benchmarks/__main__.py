@@ -6,7 +6,7 @@ import importlib
 import sys
 
 MODULES = ["bench_load", "bench_survey", "bench_catalogue", "bench_estimate", "bench_tec", "bench_reference",
-           "bench_dynamics", "bench_dynamics_matrix", "bench_build"]
+           "bench_dynamics", "bench_dynamics_matrix", "bench_second_stage", "bench_build"]
 
 for name in MODULES:
     print(f"\n===== benchmarks.{name} =====", flush=True)
