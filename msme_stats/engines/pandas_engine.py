@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._arrow import quiet_allocation
 from .._options import PeriodGrain
 from ..errors import OptionError
 from ..sources.customs import CANONICAL_ROLES, load_transactions
@@ -31,6 +32,7 @@ from ._parquet import coded_from_parquet, parquet_files, read_parquet_files
 __all__ = ["reduce"]
 
 
+@quiet_allocation
 def reduce(source: Any, options: ReduceOptions, **engine_kwargs: Any) -> Reduction:
     """Reduce canonical transactions to trader x period x product / partner tables in memory.
 
