@@ -39,11 +39,13 @@ from ..sources import customs as _cx
 from ._common import (
     Chunk,
     Coded,
+    Partial,
     ReduceOptions,
     Reduction,
     _frame_of,
     coarsen_period,
     finish,
+    group_sums_coded,
     label_masks,
     partial_coded,
 )
@@ -142,6 +144,178 @@ def _key_labels(role: str, roles: Mapping[str, str], distinct: pd.Series, rows: 
     return codes.astype(np.int32), pd.Series(uniques), n_restored
 
 
+def _check_input(con: Any, rel: str, roles: Mapping[str, str], period_col: str) -> None:
+    """Raise _Fallback for a value or quantity column SQL does not sum, a bad quantity or zoned dates."""
+    types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {rel})").fetchall())
+    if not _NUMERIC.fullmatch(str(types.get(roles["value"], ""))):
+        raise _Fallback  # the loader decides about text, boolean or other values
+    if "quantity" in roles:  # not used by the reduction, but the loader validates it: so does SQL
+        qcol = roles["quantity"]
+        if not _NUMERIC.fullmatch(str(types.get(qcol, ""))):
+            raise _Fallback
+        q = f"CAST({_q(qcol)} AS DOUBLE)"
+        if con.execute(f"SELECT COUNT(*) FROM {rel} WHERE isnan({q}) OR isinf({q}) OR {q} < 0").fetchall()[0][0]:
+            raise _Fallback
+    if "WITH TIME ZONE" in str(types.get(period_col, "")):
+        raise _Fallback  # DuckDB would convert to its session time zone; the loader keeps the stored one
+
+
+def _cells_sql(rel: str, cols: dict[str, str], vcol: str, group_by: str, extra: str = "") -> str:
+    """SQL summing the rows of ``rel`` to cells (``group_by``): value sum ``v`` and rows ``n``.
+
+    A value the loader rejects (missing, negative, NaN, infinite) is summed as NaN (negative
+    or missing) or infinity, so the sum of its cell is not finite (see :func:`_checked`).
+    """
+    keys = ", ".join(f"{_q(cols[r])} AS k_{r}" for r in _KEY_ROLES)
+    v = f"CAST({_q(vcol)} AS DOUBLE)"
+    return (f"SELECT k_trader, k_period, k_product, k_partner{extra}, SUM(v) AS v, COUNT(*) AS n "
+            f"FROM (SELECT {keys}, CASE WHEN {v} >= 0 THEN {v} ELSE 'NaN'::DOUBLE END AS v FROM {rel}) "
+            f"GROUP BY {group_by}")
+
+
+def _checked(table: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Value sums and row counts of the cells; _Fallback on a value the loader rejects.
+
+    A cell whose sum is not finite holds a missing, negative, NaN or infinite value: the
+    loader's InvalidValueError (as is an empty input), raised by the pandas path.
+    """
+    n = table.column("n").to_numpy()
+    v = table.column("v").to_numpy()
+    if not len(n) or not np.isfinite(v).all():
+        raise _Fallback
+    return v, n
+
+
+def _labelled(column: Any, n: np.ndarray, count: np.ndarray | None, role: str, roles: Mapping[str, str],
+              label: str, period: str) -> tuple[np.ndarray, np.ndarray, pd.Index, int]:
+    """Code a grouped key column per distinct raw value and normalise those values.
+
+    Returns the raw code of each entry, the label code of each raw code, the labels and the
+    rows whose HS zero was restored. Rows per raw value are the sums of ``n`` over the
+    entries in ``count`` (all when None). A missing key raises _Fallback (the loader's error).
+    """
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(column.type):  # an ENUM (a categorical frame): int32 indices for _encode
+        column = column.cast(pa.dictionary(pa.int32(), column.type.value_type))
+    raw, uniques, _ = _cx._encode(column)
+    if (raw < 0).any() or pd.Index(uniques).isna().any():
+        raise _Fallback
+    counted = raw if count is None else raw[count]
+    rows = np.bincount(counted, weights=n if count is None else n[count], minlength=len(uniques))
+    to_label, labels, restored = _key_labels(role, roles, pd.Series(uniques), rows, label, period)
+    return raw, to_label, pd.Index(labels), restored
+
+
+def _scan_cells(con: Any, rel: str, cols: dict[str, str], roles: Mapping[str, str], label: str,
+                period: str) -> Coded:
+    """The general path: cells of equal raw (trader, period, product, partner), coded per distinct value."""
+    table = con.sql(_cells_sql(rel, cols, roles["value"], "ALL")).to_arrow_table()
+    v, n = _checked(table)
+    labels: dict[str, pd.Index] = {}
+    idx: dict[str, np.ndarray] = {}
+    maps: dict[str, np.ndarray | None] = {}
+    n_restored = 0
+    for r in _KEY_ROLES:
+        idx[r], maps[r], labels[r], restored = _labelled(table.column(f"k_{r}"), n, None, r, roles, label, period)
+        n_restored += restored
+    _cx._warn_counts(label, roles["product"], n_restored, 0)
+    return Coded(labels, [Chunk(maps, idx, v, n)])
+
+
+def _scan_sets(con: Any, rel: str, cols: dict[str, str], roles: Mapping[str, str], label: str,
+               period: str) -> tuple[dict[str, pd.Index], dict[str, np.ndarray], dict[str, int], Any]:
+    """One scan summing the rows to (trader, period, product) and (trader, period, partner) cells.
+
+    Returns the labels, the label codes of the entries (trader and period: every entry;
+    product: the product cells; partner: the partner cells), the number of distinct raw values
+    per key, and ``(v, n, by_product, n_restored)``: value sums, rows, which entries are
+    product cells and the rows whose HS zero was restored.
+    """
+    import pyarrow.compute as pc
+
+    table = con.sql(_cells_sql(rel, cols, roles["value"],
+                               "GROUPING SETS ((k_trader, k_period, k_product), (k_trader, k_period, k_partner))",
+                               ", GROUPING(k_product, k_partner) = 1 AS by_product")).to_arrow_table()
+    v, n = _checked(table)
+    flag = table.column("by_product")
+    by_product = flag.to_numpy()
+    labels: dict[str, pd.Index] = {}
+    codes: dict[str, np.ndarray] = {}
+    n_raw: dict[str, int] = {}
+    n_restored = 0
+    for r in _KEY_ROLES:
+        column = table.column(f"k_{r}")
+        count: np.ndarray | None = by_product  # rows per value: counted once, in the product cells
+        w = n
+        if r in ("product", "partner"):
+            keep = flag if r == "product" else pc.invert(flag)
+            column, count, w = pc.filter(column, keep), None, n[by_product if r == "product" else ~by_product]
+        raw, to_label, labels[r], restored = _labelled(column, w, count, r, roles, label, period)
+        codes[r], n_raw[r] = to_label[raw], len(to_label)
+        n_restored += restored
+    return labels, codes, n_raw, (v, n, by_product, n_restored)
+
+
+def _relabel(labels: dict[str, pd.Index], codes: dict[str, np.ndarray], key: str, new_labels: Any) -> None:
+    """Replace the labels of ``key`` (equal new labels merge), as :meth:`._common.Coded.relabel`."""
+    remap, uniques = pd.factorize(pd.Series(new_labels))
+    labels[key] = pd.Index(uniques)
+    if len(uniques) < len(remap):
+        codes[key] = remap.astype(np.int32)[codes[key]]
+
+
+def _sets_partial(labels: dict[str, pd.Index], codes: dict[str, np.ndarray], n_raw: dict[str, int],
+                  cells: tuple[np.ndarray, np.ndarray, np.ndarray, int], options: ReduceOptions,
+                  threads: int) -> Partial | None:
+    """The row-level steps and both tables from the two sets of cells (None: they need the four keys).
+
+    Period coarsening and the HS concordance relabel the keys (equal labels merge); placeholder
+    traders drop whole cells of both tables. A row dropped by its product (chapter 27, product
+    placeholders) or partner (partner placeholders) must also leave the other table, which only
+    cells of the four keys can do: None.
+    """
+    v, n, by_product, _ = cells
+    counts = {"rows": int(n[by_product].sum())}
+    per = pd.Series(labels["period"])
+    new_per = coarsen_period(per, options.period)
+    if new_per is not per:
+        _relabel(labels, codes, "period", new_per.to_numpy())
+    if options.concordance:
+        conc = options.concordance
+        product = pd.Series(labels["product"]).astype("str")
+        changed = product.isin(list(conc)).to_numpy()
+        if changed.any():
+            rows = np.bincount(codes["product"], weights=n[by_product], minlength=len(product))
+            counts["rows_concorded"] = int(rows[changed].sum())
+            _relabel(labels, codes, "product", product.map(lambda c: conc.get(c, c)))
+    masks = label_masks(labels, options)
+    if set(masks) - {"trader"}:
+        return None
+    keep: np.ndarray | None = None
+    placeholder_codes: dict[str, int] = {}
+    if "trader" in masks:
+        drop = masks["trader"][codes["trader"]]
+        dropped = drop & by_product
+        per_label = np.bincount(codes["trader"][dropped], weights=n[dropped], minlength=len(labels["trader"]))
+        counts["rows_placeholder_trader"] = counts["rows_placeholder"] = int(n[dropped].sum())
+        text = pd.Series(labels["trader"]).astype("str").to_numpy()
+        placeholder_codes = {f"trader={text[i]}": int(per_label[i]) for i in np.flatnonzero(per_label)}
+        keep = ~drop
+    tables = []
+    for own, entries in (("product", by_product), ("partner", ~by_product)):
+        keys3 = ["trader", "period", own]
+        sel = entries if keep is None else entries & keep
+        key_codes = {"trader": codes["trader"][sel], "period": codes["period"][sel],
+                     own: codes[own] if keep is None else codes[own][keep[entries]]}
+        if all(len(labels[k]) == n_raw[k] for k in keys3):  # no two raw values merged: cells are final
+            tables.append(_frame_of(labels, keys3, key_codes, v[sel], categorical=True))
+        else:
+            chunk = Chunk(dict.fromkeys(keys3), key_codes, v[sel])
+            tables.append(group_sums_coded(Coded(labels, [chunk]), [keys3], categorical=True, threads=threads)[0])
+    return tables[0], tables[1], counts, placeholder_codes
+
+
 def _reduce_sql(source: Any, options: ReduceOptions, roles: Mapping[str, str], period: str,
                 threads: int) -> Reduction:
     duckdb = _duckdb()
@@ -150,90 +324,24 @@ def _reduce_sql(source: Any, options: ReduceOptions, roles: Mapping[str, str], p
     if "date" in roles and period != "year":
         raise _Fallback  # quarter/month labels from dates: the pandas path (same functions)
     cols = {r: roles[kinds[r]] for r in _KEY_ROLES}
-    vcol = roles["value"]
     string_cols = [cols[r] for r in _KEY_ROLES]  # CSV keys are read as text, as by the loader
     con = duckdb.connect(config={"threads": threads})
     try:
-        rel, label = _relation(con, source, list(dict.fromkeys([*cols.values(), vcol])), string_cols)
-        types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {rel})").fetchall())
-        if not _NUMERIC.fullmatch(str(types.get(vcol, ""))):
-            raise _Fallback  # the loader decides about text, boolean or other values
-        if "quantity" in roles:  # not used by the reduction, but the loader validates it: so does SQL
-            qcol = roles["quantity"]
-            if not _NUMERIC.fullmatch(str(types.get(qcol, ""))):
-                raise _Fallback
-            q = f"CAST({_q(qcol)} AS DOUBLE)"
-            if con.execute(f"SELECT COUNT(*) FROM {rel} WHERE isnan({q}) OR isinf({q}) OR {q} < 0").fetchall()[0][0]:
-                raise _Fallback
-        if "WITH TIME ZONE" in str(types.get(cols["period"], "")):
-            raise _Fallback  # DuckDB would convert to its session time zone; the loader keeps the stored one
-        keys = ", ".join(f"{_q(cols[r])} AS k_{r}" for r in _KEY_ROLES)
-        v = f"CAST({_q(vcol)} AS DOUBLE)"
-        con.execute(
-            f"CREATE TEMP TABLE cells AS SELECT {keys}, SUM({v}) AS v, COUNT(*) AS n, "
-            f"COUNT({v}) AS nv, MIN({v}) AS vmin FROM {rel} GROUP BY ALL"
-        )
-        # a missing value (COUNT), a negative one (MIN) or a NaN / infinite one (the sum is
-        # then NaN or infinite) is the loader's InvalidValueError: the pandas path raises it
-        n_rows, n_bad, n_cells = con.execute(
-            "SELECT COALESCE(SUM(n), 0), COUNT(*) FILTER (WHERE nv < n OR vmin < 0 OR NOT isfinite(v)), "
-            "COUNT(*) FROM cells").fetchall()[0]
-        if n_bad or not n_rows:
-            raise _Fallback
-        labels: dict[str, pd.Index] = {}
-        maps: dict[str, np.ndarray] = {}
-        n_restored = 0
-        for r in _KEY_ROLES:
-            con.execute(f"CREATE TEMP TABLE d_{r} AS SELECT k_{r} AS raw, SUM(n) AS n, "
-                        f"CAST(ROW_NUMBER() OVER () - 1 AS INTEGER) AS i FROM cells GROUP BY k_{r}")
-            d = con.execute(f"SELECT raw, n FROM d_{r} ORDER BY i").df()
-            if d["raw"].isna().any():
-                raise _Fallback  # missing keys: the loader's error
-            raw = d["raw"]
-            if isinstance(raw.dtype, pd.CategoricalDtype):
-                raw = raw.astype(raw.cat.categories.dtype)
-            maps[r], lab, restored = _key_labels(r, roles, raw, d["n"].to_numpy(dtype=np.float64), label, period)
-            labels[r] = pd.Index(lab)
-            n_restored += restored
-        join = " ".join(f"JOIN d_{r} ON cells.k_{r} = d_{r}.raw" for r in _KEY_ROLES)
-        sel = ", ".join(f"d_{r}.i AS {r}" for r in _KEY_ROLES)
-        con.execute(f"CREATE TEMP TABLE coded AS SELECT {sel}, cells.v AS v, cells.n AS n FROM cells {join}")
-        if con.execute("SELECT COUNT(*) FROM coded").fetchall()[0][0] != n_cells:
-            raise _Fallback  # a key did not join back (never expected)
-        _cx._warn_counts(label, roles["product"], n_restored, 0)
-        if _sums_in_sql(labels, maps, options):
-            tables = []
-            for keys3 in (["trader", "period", "product"], ["trader", "period", "partner"]):
-                cols3 = ", ".join(keys3)
-                t = con.sql(f"SELECT {cols3}, SUM(v) AS v FROM coded GROUP BY ALL").to_arrow_table()
-                key_codes = {r: maps[r][t.column(r).to_numpy()] for r in keys3}
-                tables.append(_frame_of(labels, keys3, key_codes, t.column("v").to_numpy(), categorical=True))
-            return finish((tables[0], tables[1], {"rows": int(n_rows)}, {}))
-        table = con.sql("SELECT * FROM coded").to_arrow_table()
+        rel, label = _relation(con, source, list(dict.fromkeys([*cols.values(), roles["value"]])), string_cols)
+        _check_input(con, rel, roles, cols["period"])
+        if len(set(cols.values())) == len(cols):  # the common case: one scan, two grouping sets
+            labels, codes, n_raw, cells = _scan_sets(con, rel, cols, roles, label, period)
+            part = _sets_partial(labels, codes, n_raw, cells, options, threads)
+            if part is not None:
+                _cx._warn_counts(label, roles["product"], cells[3], 0)
+                return finish(part)
+            logger.info("engine='duckdb': rows dropped by product or partner: summed by the four keys")
+        coded = _scan_cells(con, rel, cols, roles, label, period)
     except duckdb.Error as exc:
         raise _Fallback from exc
     finally:
         con.close()
-    idx = {r: table.column(r).to_numpy() for r in _KEY_ROLES}
-    chunk = Chunk(dict(maps), idx, table.column("v").to_numpy(), table.column("n").to_numpy())
-    return finish(partial_coded(Coded(labels, [chunk]), options, threads=threads))
-
-
-def _sums_in_sql(labels: dict[str, pd.Index], maps: dict[str, np.ndarray], options: ReduceOptions) -> bool:
-    """Whether the row-level steps change nothing, so DuckDB may sum the cells by raw value.
-
-    True when every distinct raw value has its own label (no two merge), the periods are
-    already at the requested grain, there is no HS concordance and no row would be dropped
-    (chapter 27, placeholders); otherwise the cells go through :func:`._common.prepare_coded`.
-    """
-    if options.concordance:
-        return False
-    if any(len(labels[r]) != len(maps[r]) for r in _KEY_ROLES):
-        return False
-    per = pd.Series(labels["period"])
-    if coarsen_period(per, options.period) is not per:
-        return False
-    return not label_masks(labels, options)
+    return finish(partial_coded(coded, options, threads=threads))
 
 
 def reduce(source: Any, options: ReduceOptions, *, roles: str | Mapping[str, str] | None = None,
