@@ -2,14 +2,22 @@
 
 ``pip install msme_stats[duckdb]``. The transactions (a Parquet file, a folder of
 hive-partitioned Parquet files, CSV files, a glob or list of these, or a pandas DataFrame)
-are never loaded into pandas. DuckDB scans them once and sums them to cells of equal raw
-(trader, period, product, partner) with their row counts and the number of invalid values
-(missing, NaN, infinite or negative). The distinct raw values of each key are then taken from
-the cells (with their row counts) and validated and normalised by the very functions
+are never loaded into pandas. DuckDB scans them once, reading the key columns with their own
+types (integer codes stay integers; CSV keys are read as text, as by the loader, so leading
+zeros are kept), and sums the rows with ``GROUP BY GROUPING SETS`` to cells of equal raw
+(trader, period, product) and of equal raw (trader, period, partner), with their row counts;
+an invalid value (missing, NaN, infinite or negative) is summed as NaN or infinity, so its
+cell's sum is not finite. The results come back as Arrow. The distinct raw values of each
+key are taken from those cells and validated and normalised by the very functions
 :func:`~msme_stats.sources.customs.load_transactions` uses (HS leading zeros restored,
-negative or malformed codes, bad periods, trimmed ids, upper-case partners); the cells,
-relabelled through those distinct values, go through the shared row-level steps and sums of
-:mod:`._common` exactly as in the pandas engine, and feed the same indicator stage.
+negative or malformed codes, bad periods, trimmed ids, upper-case partners). When every raw
+value keeps its own label, the cells are the two tables. Otherwise the row-level steps run on
+the cells as in :mod:`._common`: period coarsening and the HS concordance relabel the keys,
+placeholder traders drop cells, and cells whose keys now share labels are summed again.
+Chapter 27 and placeholder products or partners drop rows from both tables, which cells of one
+table cannot do: then DuckDB sums the rows to cells of the four raw keys, which go through
+:func:`._common.partial_coded` exactly as in the pandas engine (an INFO log record says so).
+Both feed the same indicator stage.
 
 Value (and quantity) columns must have a numeric type to be summed in SQL (cast to float64, as
 the loader does); a mapped quantity is checked in SQL as the loader checks it (no NaN,
@@ -113,6 +121,13 @@ def _relation(con: Any, source: Any, columns: list[str], string_cols: list[str])
     raise _Fallback
 
 
+def _text(col: Any) -> pd.Series:
+    """``col.text()``; text values (a VARCHAR column) are only stripped, without a type check per value."""
+    if isinstance(col.uniques.dtype, pd.StringDtype):
+        return pd.Series(col.uniques, dtype="str").str.strip().reset_index(drop=True)
+    return col.text()
+
+
 def _key_labels(role: str, roles: Mapping[str, str], distinct: pd.Series, rows: np.ndarray, label: str,
                 period: str) -> tuple[np.ndarray, pd.Series, int]:
     """Normalised label of each distinct raw value (with its row count), as the loader does."""
@@ -128,10 +143,10 @@ def _key_labels(role: str, roles: Mapping[str, str], distinct: pd.Series, rows: 
         if drop.any():  # cannot happen with short_hs='restore'; never drop silently
             raise _Fallback
     elif role == "trader":
-        labels = col.text()
+        labels = _text(col)
         _cx._required(col, labels, "a trader id")
     elif role == "partner":
-        labels = col.text().str.upper()
+        labels = _text(col).str.upper()
         _cx._required(col, labels, "a partner")
     elif kind == "date":
         labels = _cx._period_from_dates(col, period, "ISO8601", _cx.VALID_YEARS)
@@ -139,7 +154,10 @@ def _key_labels(role: str, roles: Mapping[str, str], distinct: pd.Series, rows: 
         labels = _cx._years(col, _cx.VALID_YEARS)
     else:
         labels = _cx._period_labels(col, _cx.VALID_YEARS)
-    per_value = pd.Series(labels).reset_index(drop=True).iloc[col.codes]
+    per_value = pd.Series(labels).reset_index(drop=True).iloc[col.codes].reset_index(drop=True)
+    if role in ("trader", "partner") and pd.api.types.is_integer_dtype(col.uniques.dtype):
+        # distinct integers write distinct texts: no two labels merge
+        return np.arange(len(per_value), dtype=np.int32), per_value, n_restored
     codes, uniques = pd.factorize(per_value)
     return codes.astype(np.int32), pd.Series(uniques), n_restored
 
@@ -186,13 +204,15 @@ def _checked(table: Any) -> tuple[np.ndarray, np.ndarray]:
     return v, n
 
 
-def _labelled(column: Any, n: np.ndarray, count: np.ndarray | None, role: str, roles: Mapping[str, str],
-              label: str, period: str) -> tuple[np.ndarray, np.ndarray, pd.Index, int]:
+def _labelled(column: Any, role: str, roles: Mapping[str, str], label: str, period: str,
+              n: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, pd.Index, int]:
     """Code a grouped key column per distinct raw value and normalise those values.
 
     Returns the raw code of each entry, the label code of each raw code, the labels and the
-    rows whose HS zero was restored. Rows per raw value are the sums of ``n`` over the
-    entries in ``count`` (all when None). A missing key raises _Fallback (the loader's error).
+    rows whose HS zero was restored. ``n`` (the rows of each entry) is needed for the
+    products only, whose restored zeros are counted in rows; for the other keys the row
+    counts would only place an error, and any error sends the input to the loader. A
+    missing key raises _Fallback (the loader's error).
     """
     import pyarrow as pa
 
@@ -201,8 +221,7 @@ def _labelled(column: Any, n: np.ndarray, count: np.ndarray | None, role: str, r
     raw, uniques, _ = _cx._encode(column)
     if (raw < 0).any() or pd.Index(uniques).isna().any():
         raise _Fallback
-    counted = raw if count is None else raw[count]
-    rows = np.bincount(counted, weights=n if count is None else n[count], minlength=len(uniques))
+    rows = np.ones(len(uniques)) if n is None else np.bincount(raw, weights=n, minlength=len(uniques))
     to_label, labels, restored = _key_labels(role, roles, pd.Series(uniques), rows, label, period)
     return raw, to_label, pd.Index(labels), restored
 
@@ -217,7 +236,8 @@ def _scan_cells(con: Any, rel: str, cols: dict[str, str], roles: Mapping[str, st
     maps: dict[str, np.ndarray | None] = {}
     n_restored = 0
     for r in _KEY_ROLES:
-        idx[r], maps[r], labels[r], restored = _labelled(table.column(f"k_{r}"), n, None, r, roles, label, period)
+        idx[r], maps[r], labels[r], restored = _labelled(table.column(f"k_{r}"), r, roles, label, period,
+                                                         n if r == "product" else None)
         n_restored += restored
     _cx._warn_counts(label, roles["product"], n_restored, 0)
     return Coded(labels, [Chunk(maps, idx, v, n)])
@@ -246,12 +266,10 @@ def _scan_sets(con: Any, rel: str, cols: dict[str, str], roles: Mapping[str, str
     n_restored = 0
     for r in _KEY_ROLES:
         column = table.column(f"k_{r}")
-        count: np.ndarray | None = by_product  # rows per value: counted once, in the product cells
-        w = n
         if r in ("product", "partner"):
-            keep = flag if r == "product" else pc.invert(flag)
-            column, count, w = pc.filter(column, keep), None, n[by_product if r == "product" else ~by_product]
-        raw, to_label, labels[r], restored = _labelled(column, w, count, r, roles, label, period)
+            column = pc.filter(column, flag if r == "product" else pc.invert(flag))
+        raw, to_label, labels[r], restored = _labelled(column, r, roles, label, period,
+                                                       n[by_product] if r == "product" else None)
         codes[r], n_raw[r] = to_label[raw], len(to_label)
         n_restored += restored
     return labels, codes, n_raw, (v, n, by_product, n_restored)
