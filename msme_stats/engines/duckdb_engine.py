@@ -215,11 +215,18 @@ def _labelled(column: Any, role: str, roles: Mapping[str, str], label: str, peri
     missing key raises _Fallback (the loader's error).
     """
     import pyarrow as pa
+    import pyarrow.compute as pc
 
+    if column.null_count:
+        raise _Fallback
     if pa.types.is_dictionary(column.type):  # an ENUM (a categorical frame): int32 indices for _encode
-        column = column.cast(pa.dictionary(pa.int32(), column.type.value_type))
-    raw, uniques, _ = _cx._encode(column)
-    if (raw < 0).any() or pd.Index(uniques).isna().any():
+        raw, uniques, _ = _cx._encode(column.cast(pa.dictionary(pa.int32(), column.type.value_type)))
+    elif pa.types.is_integer(column.type):
+        raw, uniques, _ = _cx._encode(column)
+    else:  # text, dates: one dictionary for the whole column (no dictionaries per chunk to unify)
+        encoded = pc.dictionary_encode(column.combine_chunks())
+        raw, uniques = encoded.indices.to_numpy(), pd.Index(encoded.dictionary.to_pandas())
+    if (raw < 0).any() or uniques.isna().any():
         raise _Fallback
     rows = np.ones(len(uniques)) if n is None else np.bincount(raw, weights=n, minlength=len(uniques))
     to_label, labels, restored = _key_labels(role, roles, pd.Series(uniques), rows, label, period)
