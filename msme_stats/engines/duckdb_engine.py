@@ -204,16 +204,8 @@ def _checked(table: Any) -> tuple[np.ndarray, np.ndarray]:
     return v, n
 
 
-def _labelled(column: Any, role: str, roles: Mapping[str, str], label: str, period: str,
-              n: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, pd.Index, int]:
-    """Code a grouped key column per distinct raw value and normalise those values.
-
-    Returns the raw code of each entry, the label code of each raw code, the labels and the
-    rows whose HS zero was restored. ``n`` (the rows of each entry) is needed for the
-    products only, whose restored zeros are counted in rows; for the other keys the row
-    counts would only place an error, and any error sends the input to the loader. A
-    missing key raises _Fallback (the loader's error).
-    """
+def _encoded(column: Any) -> tuple[np.ndarray, pd.Index]:
+    """Code of each entry of a grouped key column and its distinct raw values (_Fallback if one is missing)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -228,30 +220,48 @@ def _labelled(column: Any, role: str, roles: Mapping[str, str], label: str, peri
         raw, uniques = encoded.indices.to_numpy(), pd.Index(encoded.dictionary.to_pandas())
     if (raw < 0).any() or uniques.isna().any():
         raise _Fallback
-    rows = np.ones(len(uniques)) if n is None else np.bincount(raw, weights=n, minlength=len(uniques))
-    to_label, labels, restored = _key_labels(role, roles, pd.Series(uniques), rows, label, period)
-    return raw, to_label, pd.Index(labels), restored
+    return raw, uniques
+
+
+def _labelled(columns: dict[str, Any], n: np.ndarray, roles: Mapping[str, str], label: str, period: str,
+              threads: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, pd.Index], int]:
+    """Code the grouped key columns per distinct raw value and normalise those values.
+
+    ``columns`` holds one column per key and ``n`` the rows of each product entry. Returns
+    the raw code of each entry, the label code of each raw code, the labels (per key) and the
+    rows whose HS zero was restored (counted in rows, hence ``n``; the row counts of the other
+    keys would only place an error, and any error sends the input to the loader). The columns
+    are encoded on ``threads`` threads (Arrow and numpy release the GIL).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max(1, min(threads, len(columns)))) as pool:
+        encoded = dict(zip(columns, pool.map(_encoded, columns.values()), strict=True))
+    raw: dict[str, np.ndarray] = {}
+    to_label: dict[str, np.ndarray] = {}
+    labels: dict[str, pd.Index] = {}
+    n_restored = 0
+    for r, (raw[r], uniques) in encoded.items():
+        rows = np.bincount(raw[r], weights=n, minlength=len(uniques)) if r == "product" else np.ones(len(uniques))
+        to_label[r], lab, restored = _key_labels(r, roles, pd.Series(uniques), rows, label, period)
+        labels[r] = pd.Index(lab)
+        n_restored += restored
+    return raw, to_label, labels, n_restored
 
 
 def _scan_cells(con: Any, rel: str, cols: dict[str, str], roles: Mapping[str, str], label: str,
-                period: str) -> Coded:
+                period: str, threads: int) -> Coded:
     """The general path: cells of equal raw (trader, period, product, partner), coded per distinct value."""
     table = con.sql(_cells_sql(rel, cols, roles["value"], "ALL")).to_arrow_table()
     v, n = _checked(table)
-    labels: dict[str, pd.Index] = {}
-    idx: dict[str, np.ndarray] = {}
-    maps: dict[str, np.ndarray | None] = {}
-    n_restored = 0
-    for r in _KEY_ROLES:
-        idx[r], maps[r], labels[r], restored = _labelled(table.column(f"k_{r}"), r, roles, label, period,
-                                                         n if r == "product" else None)
-        n_restored += restored
+    columns = {r: table.column(f"k_{r}") for r in _KEY_ROLES}
+    idx, maps, labels, n_restored = _labelled(columns, n, roles, label, period, threads)
     _cx._warn_counts(label, roles["product"], n_restored, 0)
-    return Coded(labels, [Chunk(maps, idx, v, n)])
+    return Coded(labels, [Chunk(dict(maps), idx, v, n)])
 
 
 def _scan_sets(con: Any, rel: str, cols: dict[str, str], roles: Mapping[str, str], label: str,
-               period: str) -> tuple[dict[str, pd.Index], dict[str, np.ndarray], dict[str, int], Any]:
+               period: str, threads: int) -> tuple[dict[str, pd.Index], dict[str, np.ndarray], dict[str, int], Any]:
     """One scan summing the rows to (trader, period, product) and (trader, period, partner) cells.
 
     Returns the labels, the label codes of the entries (trader and period: every entry;
@@ -267,18 +277,12 @@ def _scan_sets(con: Any, rel: str, cols: dict[str, str], roles: Mapping[str, str
     v, n = _checked(table)
     flag = table.column("by_product")
     by_product = flag.to_numpy()
-    labels: dict[str, pd.Index] = {}
-    codes: dict[str, np.ndarray] = {}
-    n_raw: dict[str, int] = {}
-    n_restored = 0
-    for r in _KEY_ROLES:
-        column = table.column(f"k_{r}")
-        if r in ("product", "partner"):
-            column = pc.filter(column, flag if r == "product" else pc.invert(flag))
-        raw, to_label, labels[r], restored = _labelled(column, r, roles, label, period,
-                                                       n[by_product] if r == "product" else None)
-        codes[r], n_raw[r] = to_label[raw], len(to_label)
-        n_restored += restored
+    columns = {r: table.column(f"k_{r}") for r in _KEY_ROLES}
+    columns["product"] = pc.filter(columns["product"], flag)
+    columns["partner"] = pc.filter(columns["partner"], pc.invert(flag))
+    raw, to_label, labels, n_restored = _labelled(columns, n[by_product], roles, label, period, threads)
+    codes = {r: to_label[r][raw[r]] for r in _KEY_ROLES}
+    n_raw = {r: len(to_label[r]) for r in _KEY_ROLES}
     return labels, codes, n_raw, (v, n, by_product, n_restored)
 
 
@@ -355,13 +359,13 @@ def _reduce_sql(source: Any, options: ReduceOptions, roles: Mapping[str, str], p
         rel, label = _relation(con, source, list(dict.fromkeys([*cols.values(), roles["value"]])), string_cols)
         _check_input(con, rel, roles, cols["period"])
         if len(set(cols.values())) == len(cols):  # the common case: one scan, two grouping sets
-            labels, codes, n_raw, cells = _scan_sets(con, rel, cols, roles, label, period)
+            labels, codes, n_raw, cells = _scan_sets(con, rel, cols, roles, label, period, threads)
             part = _sets_partial(labels, codes, n_raw, cells, options, threads)
             if part is not None:
                 _cx._warn_counts(label, roles["product"], cells[3], 0)
                 return finish(part)
             logger.info("engine='duckdb': rows dropped by product or partner: summed by the four keys")
-        coded = _scan_cells(con, rel, cols, roles, label, period)
+        coded = _scan_cells(con, rel, cols, roles, label, period, threads)
     except duckdb.Error as exc:
         raise _Fallback from exc
     finally:
