@@ -257,7 +257,8 @@ def _scan_cells(con: Any, rel: str, cols: dict[str, str], roles: Mapping[str, st
     columns = {r: table.column(f"k_{r}") for r in _KEY_ROLES}
     idx, maps, labels, n_restored = _labelled(columns, n, roles, label, period, threads)
     _cx._warn_counts(label, roles["product"], n_restored, 0)
-    return Coded(labels, [Chunk(dict(maps), idx, v, n)])
+    maps_: dict[str, np.ndarray | None] = {r: None if len(labels[r]) == len(maps[r]) else maps[r] for r in maps}
+    return Coded(labels, [Chunk(maps_, idx, v, n)])
 
 
 def _scan_sets(con: Any, rel: str, cols: dict[str, str], roles: Mapping[str, str], label: str,
@@ -281,7 +282,8 @@ def _scan_sets(con: Any, rel: str, cols: dict[str, str], roles: Mapping[str, str
     columns["product"] = pc.filter(columns["product"], flag)
     columns["partner"] = pc.filter(columns["partner"], pc.invert(flag))
     raw, to_label, labels, n_restored = _labelled(columns, n[by_product], roles, label, period, threads)
-    codes = {r: to_label[r][raw[r]] for r in _KEY_ROLES}
+    # no two raw values share a label: the label codes are the raw codes (factorize keeps their order)
+    codes = {r: raw[r] if len(labels[r]) == len(to_label[r]) else to_label[r][raw[r]] for r in _KEY_ROLES}
     n_raw = {r: len(to_label[r]) for r in _KEY_ROLES}
     return labels, codes, n_raw, (v, n, by_product, n_restored)
 
