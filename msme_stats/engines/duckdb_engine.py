@@ -17,6 +17,8 @@ placeholder traders drop cells, and cells whose keys now share labels are summed
 Chapter 27 and placeholder products or partners drop rows from both tables, which cells of one
 table cannot do: then DuckDB sums the rows to cells of the four raw keys, which go through
 :func:`._common.partial_coded` exactly as in the pandas engine (an INFO log record says so).
+With ``exclude_hs27=True`` the four-key cells are summed at once (customs extracts nearly
+always hold chapter 27 rows, so the grouping sets would be summed in vain).
 Both feed the same indicator stage.
 
 Value (and quantity) columns must have a numeric type to be summed in SQL (cast to float64, as
@@ -360,7 +362,9 @@ def _reduce_sql(source: Any, options: ReduceOptions, roles: Mapping[str, str], p
     try:
         rel, label = _relation(con, source, list(dict.fromkeys([*cols.values(), roles["value"]])), string_cols)
         _check_input(con, rel, roles, cols["period"])
-        if len(set(cols.values())) == len(cols):  # the common case: one scan, two grouping sets
+        if options.exclude_hs27:  # chapter 27 drops rows from both tables (real extracts have some)
+            logger.info("engine='duckdb': exclude_hs27=True: summed by the four keys")
+        elif len(set(cols.values())) == len(cols):  # the common case: one scan, two grouping sets
             labels, codes, n_raw, cells = _scan_sets(con, rel, cols, roles, label, period, threads)
             part = _sets_partial(labels, codes, n_raw, cells, options, threads)
             if part is not None:
