@@ -124,9 +124,19 @@ def _relation(con: Any, source: Any, columns: list[str], string_cols: list[str])
 
 
 def _text(col: Any) -> pd.Series:
-    """``col.text()``; text values (a VARCHAR column) are only stripped, without a type check per value."""
-    if isinstance(col.uniques.dtype, pd.StringDtype):
-        return pd.Series(col.uniques, dtype="str").str.strip().reset_index(drop=True)
+    """``col.text()``, faster for the two common kinds of ids.
+
+    Text values (a VARCHAR column) are only stripped, without a type check per value; signed
+    integers are written by Arrow's cast (the same decimal digits as ``str``).
+    """
+    import pyarrow as pa
+
+    u = col.uniques
+    if isinstance(u.dtype, pd.StringDtype):
+        return pd.Series(u, dtype="str").str.strip().reset_index(drop=True)
+    if isinstance(u.dtype, np.dtype) and u.dtype.kind == "i":
+        text = pa.array(u.to_numpy(), type=pa.int64()).cast(pa.string())
+        return pd.Series(text.to_pandas(types_mapper={pa.string(): pd.StringDtype(na_value=np.nan)}.get))
     return col.text()
 
 
