@@ -600,3 +600,113 @@ def test_validated_categories_are_forgotten_with_their_frame():
     del tx
     gc.collect()
     assert key not in customs._VALIDATED
+
+
+# the DuckDB engine's two grouping sets and its row-level steps (each case against the pandas engine)
+def _steps_frame(case: str) -> tuple[pd.DataFrame, ReduceOptions]:
+    frame = synthetic_transactions(6_000, n_traders=120, years=(2001, 2004), seed=13)
+    opts = ReduceOptions()
+    rows = frame.index
+    if case == "trader_placeholder":
+        frame.loc[rows[::37], "trader"] = "OTH"
+    elif case == "partner_placeholder":  # partner rows must leave the product table too: four keys
+        frame.loc[rows[::41], "partner"] = "OTH"
+    elif case == "product_placeholder":
+        frame.loc[rows[::43], "product"] = "OT0001"
+    elif case == "exclude_hs27":
+        frame.loc[rows[::29], "product"] = "270900"
+        opts = ReduceOptions(exclude_hs27=True)
+    elif case == "concordance":  # two products merge into one label; one is recoded to chapter 27
+        p = frame["product"]
+        opts = ReduceOptions(concordance={p.iloc[0]: p.iloc[1], p.iloc[2]: "010101"})
+    elif case == "concordance_to_hs27":
+        opts = ReduceOptions(exclude_hs27=True, concordance={frame["product"].iloc[0]: "270000"})
+    elif case in ("months_to_years", "months_to_quarters"):
+        month = np.random.default_rng(3).integers(1, 13, len(frame))
+        frame["period"] = [f"{y}-{m:02d}" for y, m in zip(frame["period"], month, strict=True)]
+        opts = ReduceOptions(period="year" if case == "months_to_years" else "quarter")
+    elif case == "trader_ids_merge":  # ' 12' and '12' are one trader after trimming, as in the loader
+        frame.loc[rows[::3], "trader"] = "12"
+        frame.loc[rows[1::7], "trader"] = " 12"
+        frame.loc[rows[2::11], "partner"] = frame.loc[rows[2::11], "partner"].str.lower() + " "
+    return frame, opts
+
+
+STEP_CASES = ["trader_placeholder", "partner_placeholder", "product_placeholder", "exclude_hs27", "concordance",
+              "concordance_to_hs27", "months_to_years", "months_to_quarters", "trader_ids_merge"]
+FOUR_KEYS = {"partner_placeholder", "product_placeholder", "exclude_hs27", "concordance_to_hs27"}
+
+
+@pytest.mark.parametrize("form", ["frame", "parquet"])
+@pytest.mark.parametrize("case", STEP_CASES)
+def test_duckdb_engine_row_level_steps_equal_pandas(tmp_path, caplog, case, form):
+    import logging
+
+    frame, opts = _steps_frame(case)
+    src: object = frame
+    if form == "parquet":
+        src = tmp_path / "tx.parquet"
+        frame.to_parquet(src, row_group_size=1_000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RecodeWarning)
+        want = get_engine("pandas").reduce(msme_stats.load_transactions(src, roles=CANON), opts)
+        caplog.set_level(logging.INFO, logger="msme_stats.engines.duckdb_engine")
+        got = get_engine("duckdb").reduce(src, opts, roles=CANON)
+    for name, keys in (("firm_product", ["trader", "period", "product"]),
+                       ("firm_partner", ["trader", "period", "partner"])):
+        a, b = _sorted(getattr(want, name), keys), _sorted(getattr(got, name), keys)
+        pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
+    assert got.counts == want.counts and got.placeholder_codes == want.placeholder_codes
+    assert _no_fallback(caplog), "the SQL path was not used"
+    four = [r for r in caplog.records if "summed by the four keys" in r.getMessage()]
+    assert bool(four) == (case in FOUR_KEYS)
+    if case == "trader_ids_merge":
+        assert "12" in set(got.firm_product["trader"]) and " 12" not in set(got.firm_product["trader"])
+    if case.startswith("concordance"):
+        assert got.counts["rows_concorded"] > 0
+    if case == "months_to_quarters":
+        assert set(got.firm_partner["period"].str[4]) == {"Q"}
+
+
+@pytest.mark.parametrize("case", ["trader_placeholder", "partner_placeholder", "exclude_hs27", "trader_ids_merge"])
+def test_duckdb_engine_row_level_steps_give_the_same_indicators(case):
+    frame, opts = _steps_frame(case)
+    kw = {"placeholder_ids": "drop", "exclude_hs27": opts.exclude_hs27}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = exporter_dynamics(frame, roles=CANON, **kw)
+        got = exporter_dynamics(frame, roles=CANON, engine="duckdb", **kw)
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12)
+    if case == "trader_placeholder":  # the default placeholder_ids='error' raises the same error
+        with pytest.raises(InvalidValueError) as err_pd, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            exporter_dynamics(frame, roles=CANON)
+        with pytest.raises(InvalidValueError) as err_dd, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            exporter_dynamics(frame, roles=CANON, engine="duckdb")
+        assert str(err_dd.value) == str(err_pd.value)
+
+
+def test_duckdb_engine_all_rows_placeholders():
+    frame = TINY.assign(trader="OTH")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RecodeWarning)
+        red = get_engine("duckdb").reduce(frame, ReduceOptions(), roles=CANON)
+    assert red.firm_product.empty and list(red.firm_product.columns) == ["trader", "period", "product", "value"]
+    assert red.firm_partner.empty and red.counts["rows_placeholder"] == 8 == red.placeholder_codes["trader=OTH"]
+
+
+@pytest.mark.parametrize("values", [
+    pd.Series([3, -5, 0, 2**62, -(2**63)], dtype="int64"),
+    pd.Series([1, 2, 7], dtype="int8"),
+    pd.Series([7, 8], dtype="Int64"),
+    pd.Series(["a ", " b", "12", " 12"], dtype="str"),
+    pd.Series([1.0, 2.0, 30.0]),
+    pd.Series(["x", 12, 3.0], dtype=object),
+])
+def test_duckdb_engine_id_text_equals_the_loaders(values):
+    from msme_stats.engines.duckdb_engine import _text
+    from msme_stats.sources.customs import _Col
+
+    col = _Col(values, "trader", "trader", "t")
+    pd.testing.assert_series_equal(_text(col), col.text())

@@ -2,14 +2,24 @@
 
 ``pip install msme_stats[duckdb]``. The transactions (a Parquet file, a folder of
 hive-partitioned Parquet files, CSV files, a glob or list of these, or a pandas DataFrame)
-are never loaded into pandas. DuckDB scans them once and sums them to cells of equal raw
-(trader, period, product, partner) with their row counts and the number of invalid values
-(missing, NaN, infinite or negative). The distinct raw values of each key are then taken from
-the cells (with their row counts) and validated and normalised by the very functions
+are never loaded into pandas. DuckDB scans them once, reading the key columns with their own
+types (integer codes stay integers; CSV keys are read as text, as by the loader, so leading
+zeros are kept), and sums the rows with ``GROUP BY GROUPING SETS`` to cells of equal raw
+(trader, period, product) and of equal raw (trader, period, partner), with their row counts;
+an invalid value (missing, NaN, infinite or negative) is summed as NaN or infinity, so its
+cell's sum is not finite. The results come back as Arrow. The distinct raw values of each
+key are taken from those cells and validated and normalised by the very functions
 :func:`~msme_stats.sources.customs.load_transactions` uses (HS leading zeros restored,
-negative or malformed codes, bad periods, trimmed ids, upper-case partners); the cells,
-relabelled through those distinct values, go through the shared row-level steps and sums of
-:mod:`._common` exactly as in the pandas engine, and feed the same indicator stage.
+negative or malformed codes, bad periods, trimmed ids, upper-case partners). When every raw
+value keeps its own label, the cells are the two tables. Otherwise the row-level steps run on
+the cells as in :mod:`._common`: period coarsening and the HS concordance relabel the keys,
+placeholder traders drop cells, and cells whose keys now share labels are summed again.
+Chapter 27 and placeholder products or partners drop rows from both tables, which cells of one
+table cannot do: then DuckDB sums the rows to cells of the four raw keys, which go through
+:func:`._common.partial_coded` exactly as in the pandas engine (an INFO log record says so).
+With ``exclude_hs27=True`` the four-key cells are summed at once (customs extracts nearly
+always hold chapter 27 rows, so the grouping sets would be summed in vain).
+Both feed the same indicator stage.
 
 Value (and quantity) columns must have a numeric type to be summed in SQL (cast to float64, as
 the loader does); a mapped quantity is checked in SQL as the loader checks it (no NaN,
@@ -39,11 +49,13 @@ from ..sources import customs as _cx
 from ._common import (
     Chunk,
     Coded,
+    Partial,
     ReduceOptions,
     Reduction,
     _frame_of,
     coarsen_period,
     finish,
+    group_sums_coded,
     label_masks,
     partial_coded,
 )
@@ -111,6 +123,23 @@ def _relation(con: Any, source: Any, columns: list[str], string_cols: list[str])
     raise _Fallback
 
 
+def _text(col: Any) -> pd.Series:
+    """``col.text()``, faster for the two common kinds of ids.
+
+    Text values (a VARCHAR column) are only stripped, without a type check per value; signed
+    integers are written by Arrow's cast (the same decimal digits as ``str``).
+    """
+    import pyarrow as pa
+
+    u = col.uniques
+    if isinstance(u.dtype, pd.StringDtype):
+        return pd.Series(u, dtype="str").str.strip().reset_index(drop=True)
+    if isinstance(u.dtype, np.dtype) and u.dtype.kind == "i":
+        text = pa.array(u.to_numpy(), type=pa.int64()).cast(pa.string())
+        return pd.Series(text.to_pandas(types_mapper={pa.string(): pd.StringDtype(na_value=np.nan)}.get))
+    return col.text()
+
+
 def _key_labels(role: str, roles: Mapping[str, str], distinct: pd.Series, rows: np.ndarray, label: str,
                 period: str) -> tuple[np.ndarray, pd.Series, int]:
     """Normalised label of each distinct raw value (with its row count), as the loader does."""
@@ -126,10 +155,10 @@ def _key_labels(role: str, roles: Mapping[str, str], distinct: pd.Series, rows: 
         if drop.any():  # cannot happen with short_hs='restore'; never drop silently
             raise _Fallback
     elif role == "trader":
-        labels = col.text()
+        labels = _text(col)
         _cx._required(col, labels, "a trader id")
     elif role == "partner":
-        labels = col.text().str.upper()
+        labels = _text(col).str.upper()
         _cx._required(col, labels, "a partner")
     elif kind == "date":
         labels = _cx._period_from_dates(col, period, "ISO8601", _cx.VALID_YEARS)
@@ -137,9 +166,197 @@ def _key_labels(role: str, roles: Mapping[str, str], distinct: pd.Series, rows: 
         labels = _cx._years(col, _cx.VALID_YEARS)
     else:
         labels = _cx._period_labels(col, _cx.VALID_YEARS)
-    per_value = pd.Series(labels).reset_index(drop=True).iloc[col.codes]
+    per_value = pd.Series(labels).reset_index(drop=True).iloc[col.codes].reset_index(drop=True)
+    if role in ("trader", "partner") and pd.api.types.is_integer_dtype(col.uniques.dtype):
+        # distinct integers write distinct texts: no two labels merge
+        return np.arange(len(per_value), dtype=np.int32), per_value, n_restored
     codes, uniques = pd.factorize(per_value)
     return codes.astype(np.int32), pd.Series(uniques), n_restored
+
+
+def _check_input(con: Any, rel: str, roles: Mapping[str, str], period_col: str) -> None:
+    """Raise _Fallback for a value or quantity column SQL does not sum, a bad quantity or zoned dates."""
+    types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {rel})").fetchall())
+    if not _NUMERIC.fullmatch(str(types.get(roles["value"], ""))):
+        raise _Fallback  # the loader decides about text, boolean or other values
+    if "quantity" in roles:  # not used by the reduction, but the loader validates it: so does SQL
+        qcol = roles["quantity"]
+        if not _NUMERIC.fullmatch(str(types.get(qcol, ""))):
+            raise _Fallback
+        q = f"CAST({_q(qcol)} AS DOUBLE)"
+        if con.execute(f"SELECT COUNT(*) FROM {rel} WHERE isnan({q}) OR isinf({q}) OR {q} < 0").fetchall()[0][0]:
+            raise _Fallback
+    if "WITH TIME ZONE" in str(types.get(period_col, "")):
+        raise _Fallback  # DuckDB would convert to its session time zone; the loader keeps the stored one
+
+
+def _cells_sql(rel: str, cols: dict[str, str], vcol: str, group_by: str, extra: str = "") -> str:
+    """SQL summing the rows of ``rel`` to cells (``group_by``): value sum ``v`` and rows ``n``.
+
+    A value the loader rejects (missing, negative, NaN, infinite) is summed as NaN (negative
+    or missing) or infinity, so the sum of its cell is not finite (see :func:`_checked`).
+    """
+    keys = ", ".join(f"{_q(cols[r])} AS k_{r}" for r in _KEY_ROLES)
+    v = f"CAST({_q(vcol)} AS DOUBLE)"
+    return (f"SELECT k_trader, k_period, k_product, k_partner{extra}, SUM(v) AS v, COUNT(*) AS n "
+            f"FROM (SELECT {keys}, CASE WHEN {v} >= 0 THEN {v} ELSE 'NaN'::DOUBLE END AS v FROM {rel}) "
+            f"GROUP BY {group_by}")
+
+
+def _checked(table: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Value sums and row counts of the cells; _Fallback on a value the loader rejects.
+
+    A cell whose sum is not finite holds a missing, negative, NaN or infinite value: the
+    loader's InvalidValueError (as is an empty input), raised by the pandas path.
+    """
+    n = table.column("n").to_numpy()
+    v = table.column("v").to_numpy()
+    if not len(n) or not np.isfinite(v).all():
+        raise _Fallback
+    return v, n
+
+
+def _encoded(column: Any) -> tuple[np.ndarray, pd.Index]:
+    """Code of each entry of a grouped key column and its distinct raw values (_Fallback if one is missing)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if column.null_count:
+        raise _Fallback
+    if pa.types.is_dictionary(column.type):  # an ENUM (a categorical frame): int32 indices for _encode
+        raw, uniques, _ = _cx._encode(column.cast(pa.dictionary(pa.int32(), column.type.value_type)))
+    elif pa.types.is_integer(column.type):
+        raw, uniques, _ = _cx._encode(column)
+    else:  # text, dates: one dictionary for the whole column (no dictionaries per chunk to unify)
+        encoded = pc.dictionary_encode(column.combine_chunks())
+        raw, uniques = encoded.indices.to_numpy(), pd.Index(encoded.dictionary.to_pandas())
+    if (raw < 0).any() or uniques.isna().any():
+        raise _Fallback
+    return raw, uniques
+
+
+def _labelled(columns: dict[str, Any], n: np.ndarray, roles: Mapping[str, str], label: str, period: str,
+              threads: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, pd.Index], int]:
+    """Code the grouped key columns per distinct raw value and normalise those values.
+
+    ``columns`` holds one column per key and ``n`` the rows of each product entry. Returns
+    the raw code of each entry, the label code of each raw code, the labels (per key) and the
+    rows whose HS zero was restored (counted in rows, hence ``n``; the row counts of the other
+    keys would only place an error, and any error sends the input to the loader). The columns
+    are encoded on ``threads`` threads (Arrow and numpy release the GIL).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max(1, min(threads, len(columns)))) as pool:
+        encoded = dict(zip(columns, pool.map(_encoded, columns.values()), strict=True))
+    raw: dict[str, np.ndarray] = {}
+    to_label: dict[str, np.ndarray] = {}
+    labels: dict[str, pd.Index] = {}
+    n_restored = 0
+    for r, (raw[r], uniques) in encoded.items():
+        rows = np.bincount(raw[r], weights=n, minlength=len(uniques)) if r == "product" else np.ones(len(uniques))
+        to_label[r], lab, restored = _key_labels(r, roles, pd.Series(uniques), rows, label, period)
+        labels[r] = pd.Index(lab)
+        n_restored += restored
+    return raw, to_label, labels, n_restored
+
+
+def _scan_cells(con: Any, rel: str, cols: dict[str, str], roles: Mapping[str, str], label: str,
+                period: str, threads: int) -> Coded:
+    """The general path: cells of equal raw (trader, period, product, partner), coded per distinct value."""
+    table = con.sql(_cells_sql(rel, cols, roles["value"], "ALL")).to_arrow_table()
+    v, n = _checked(table)
+    columns = {r: table.column(f"k_{r}") for r in _KEY_ROLES}
+    idx, maps, labels, n_restored = _labelled(columns, n, roles, label, period, threads)
+    _cx._warn_counts(label, roles["product"], n_restored, 0)
+    maps_: dict[str, np.ndarray | None] = {r: None if len(labels[r]) == len(maps[r]) else maps[r] for r in maps}
+    return Coded(labels, [Chunk(maps_, idx, v, n)])
+
+
+def _scan_sets(con: Any, rel: str, cols: dict[str, str], roles: Mapping[str, str], label: str,
+               period: str, threads: int) -> tuple[dict[str, pd.Index], dict[str, np.ndarray], dict[str, int], Any]:
+    """One scan summing the rows to (trader, period, product) and (trader, period, partner) cells.
+
+    Returns the labels, the label codes of the entries (trader and period: every entry;
+    product: the product cells; partner: the partner cells), the number of distinct raw values
+    per key, and ``(v, n, by_product, n_restored)``: value sums, rows, which entries are
+    product cells and the rows whose HS zero was restored.
+    """
+    import pyarrow.compute as pc
+
+    table = con.sql(_cells_sql(rel, cols, roles["value"],
+                               "GROUPING SETS ((k_trader, k_period, k_product), (k_trader, k_period, k_partner))",
+                               ", GROUPING(k_product, k_partner) = 1 AS by_product")).to_arrow_table()
+    v, n = _checked(table)
+    flag = table.column("by_product")
+    by_product = flag.to_numpy()
+    columns = {r: table.column(f"k_{r}") for r in _KEY_ROLES}
+    columns["product"] = pc.filter(columns["product"], flag)
+    columns["partner"] = pc.filter(columns["partner"], pc.invert(flag))
+    raw, to_label, labels, n_restored = _labelled(columns, n[by_product], roles, label, period, threads)
+    # no two raw values share a label: the label codes are the raw codes (factorize keeps their order)
+    codes = {r: raw[r] if len(labels[r]) == len(to_label[r]) else to_label[r][raw[r]] for r in _KEY_ROLES}
+    n_raw = {r: len(to_label[r]) for r in _KEY_ROLES}
+    return labels, codes, n_raw, (v, n, by_product, n_restored)
+
+
+def _relabel(labels: dict[str, pd.Index], codes: dict[str, np.ndarray], key: str, new_labels: Any) -> None:
+    """Replace the labels of ``key`` (equal new labels merge), as :meth:`._common.Coded.relabel`."""
+    remap, uniques = pd.factorize(pd.Series(new_labels))
+    labels[key] = pd.Index(uniques)
+    if len(uniques) < len(remap):
+        codes[key] = remap.astype(np.int32)[codes[key]]
+
+
+def _sets_partial(labels: dict[str, pd.Index], codes: dict[str, np.ndarray], n_raw: dict[str, int],
+                  cells: tuple[np.ndarray, np.ndarray, np.ndarray, int], options: ReduceOptions,
+                  threads: int) -> Partial | None:
+    """The row-level steps and both tables from the two sets of cells (None: they need the four keys).
+
+    Period coarsening and the HS concordance relabel the keys (equal labels merge); placeholder
+    traders drop whole cells of both tables. A row dropped by its product (chapter 27, product
+    placeholders) or partner (partner placeholders) must also leave the other table, which only
+    cells of the four keys can do: None.
+    """
+    v, n, by_product, _ = cells
+    counts = {"rows": int(n[by_product].sum())}
+    per = pd.Series(labels["period"])
+    new_per = coarsen_period(per, options.period)
+    if new_per is not per:
+        _relabel(labels, codes, "period", new_per.to_numpy())
+    if options.concordance:
+        conc = options.concordance
+        product = pd.Series(labels["product"]).astype("str")
+        changed = product.isin(list(conc)).to_numpy()
+        if changed.any():
+            rows = np.bincount(codes["product"], weights=n[by_product], minlength=len(product))
+            counts["rows_concorded"] = int(rows[changed].sum())
+            _relabel(labels, codes, "product", product.map(lambda c: conc.get(c, c)))
+    masks = label_masks(labels, options)
+    if set(masks) - {"trader"}:
+        return None
+    keep: np.ndarray | None = None
+    placeholder_codes: dict[str, int] = {}
+    if "trader" in masks:
+        drop = masks["trader"][codes["trader"]]
+        dropped = drop & by_product
+        per_label = np.bincount(codes["trader"][dropped], weights=n[dropped], minlength=len(labels["trader"]))
+        counts["rows_placeholder_trader"] = counts["rows_placeholder"] = int(n[dropped].sum())
+        text = pd.Series(labels["trader"]).astype("str").to_numpy()
+        placeholder_codes = {f"trader={text[i]}": int(per_label[i]) for i in np.flatnonzero(per_label)}
+        keep = ~drop
+    tables = []
+    for own, entries in (("product", by_product), ("partner", ~by_product)):
+        keys3 = ["trader", "period", own]
+        sel = entries if keep is None else entries & keep
+        key_codes = {"trader": codes["trader"][sel], "period": codes["period"][sel],
+                     own: codes[own] if keep is None else codes[own][keep[entries]]}
+        if all(len(labels[k]) == n_raw[k] for k in keys3):  # no two raw values merged: cells are final
+            tables.append(_frame_of(labels, keys3, key_codes, v[sel], categorical=True))
+        else:
+            chunk = Chunk(dict.fromkeys(keys3), key_codes, v[sel])
+            tables.append(group_sums_coded(Coded(labels, [chunk]), [keys3], categorical=True, threads=threads)[0])
+    return tables[0], tables[1], counts, placeholder_codes
 
 
 def _reduce_sql(source: Any, options: ReduceOptions, roles: Mapping[str, str], period: str,
@@ -150,90 +367,26 @@ def _reduce_sql(source: Any, options: ReduceOptions, roles: Mapping[str, str], p
     if "date" in roles and period != "year":
         raise _Fallback  # quarter/month labels from dates: the pandas path (same functions)
     cols = {r: roles[kinds[r]] for r in _KEY_ROLES}
-    vcol = roles["value"]
     string_cols = [cols[r] for r in _KEY_ROLES]  # CSV keys are read as text, as by the loader
     con = duckdb.connect(config={"threads": threads})
     try:
-        rel, label = _relation(con, source, list(dict.fromkeys([*cols.values(), vcol])), string_cols)
-        types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {rel})").fetchall())
-        if not _NUMERIC.fullmatch(str(types.get(vcol, ""))):
-            raise _Fallback  # the loader decides about text, boolean or other values
-        if "quantity" in roles:  # not used by the reduction, but the loader validates it: so does SQL
-            qcol = roles["quantity"]
-            if not _NUMERIC.fullmatch(str(types.get(qcol, ""))):
-                raise _Fallback
-            q = f"CAST({_q(qcol)} AS DOUBLE)"
-            if con.execute(f"SELECT COUNT(*) FROM {rel} WHERE isnan({q}) OR isinf({q}) OR {q} < 0").fetchall()[0][0]:
-                raise _Fallback
-        if "WITH TIME ZONE" in str(types.get(cols["period"], "")):
-            raise _Fallback  # DuckDB would convert to its session time zone; the loader keeps the stored one
-        keys = ", ".join(f"{_q(cols[r])} AS k_{r}" for r in _KEY_ROLES)
-        v = f"CAST({_q(vcol)} AS DOUBLE)"
-        con.execute(
-            f"CREATE TEMP TABLE cells AS SELECT {keys}, SUM({v}) AS v, COUNT(*) AS n, "
-            f"COUNT({v}) AS nv, MIN({v}) AS vmin FROM {rel} GROUP BY ALL"
-        )
-        # a missing value (COUNT), a negative one (MIN) or a NaN / infinite one (the sum is
-        # then NaN or infinite) is the loader's InvalidValueError: the pandas path raises it
-        n_rows, n_bad, n_cells = con.execute(
-            "SELECT COALESCE(SUM(n), 0), COUNT(*) FILTER (WHERE nv < n OR vmin < 0 OR NOT isfinite(v)), "
-            "COUNT(*) FROM cells").fetchall()[0]
-        if n_bad or not n_rows:
-            raise _Fallback
-        labels: dict[str, pd.Index] = {}
-        maps: dict[str, np.ndarray] = {}
-        n_restored = 0
-        for r in _KEY_ROLES:
-            con.execute(f"CREATE TEMP TABLE d_{r} AS SELECT k_{r} AS raw, SUM(n) AS n, "
-                        f"CAST(ROW_NUMBER() OVER () - 1 AS INTEGER) AS i FROM cells GROUP BY k_{r}")
-            d = con.execute(f"SELECT raw, n FROM d_{r} ORDER BY i").df()
-            if d["raw"].isna().any():
-                raise _Fallback  # missing keys: the loader's error
-            raw = d["raw"]
-            if isinstance(raw.dtype, pd.CategoricalDtype):
-                raw = raw.astype(raw.cat.categories.dtype)
-            maps[r], lab, restored = _key_labels(r, roles, raw, d["n"].to_numpy(dtype=np.float64), label, period)
-            labels[r] = pd.Index(lab)
-            n_restored += restored
-        join = " ".join(f"JOIN d_{r} ON cells.k_{r} = d_{r}.raw" for r in _KEY_ROLES)
-        sel = ", ".join(f"d_{r}.i AS {r}" for r in _KEY_ROLES)
-        con.execute(f"CREATE TEMP TABLE coded AS SELECT {sel}, cells.v AS v, cells.n AS n FROM cells {join}")
-        if con.execute("SELECT COUNT(*) FROM coded").fetchall()[0][0] != n_cells:
-            raise _Fallback  # a key did not join back (never expected)
-        _cx._warn_counts(label, roles["product"], n_restored, 0)
-        if _sums_in_sql(labels, maps, options):
-            tables = []
-            for keys3 in (["trader", "period", "product"], ["trader", "period", "partner"]):
-                cols3 = ", ".join(keys3)
-                t = con.sql(f"SELECT {cols3}, SUM(v) AS v FROM coded GROUP BY ALL").to_arrow_table()
-                key_codes = {r: maps[r][t.column(r).to_numpy()] for r in keys3}
-                tables.append(_frame_of(labels, keys3, key_codes, t.column("v").to_numpy(), categorical=True))
-            return finish((tables[0], tables[1], {"rows": int(n_rows)}, {}))
-        table = con.sql("SELECT * FROM coded").to_arrow_table()
+        rel, label = _relation(con, source, list(dict.fromkeys([*cols.values(), roles["value"]])), string_cols)
+        _check_input(con, rel, roles, cols["period"])
+        if options.exclude_hs27:  # chapter 27 drops rows from both tables (real extracts have some)
+            logger.info("engine='duckdb': exclude_hs27=True: summed by the four keys")
+        elif len(set(cols.values())) == len(cols):  # the common case: one scan, two grouping sets
+            labels, codes, n_raw, cells = _scan_sets(con, rel, cols, roles, label, period, threads)
+            part = _sets_partial(labels, codes, n_raw, cells, options, threads)
+            if part is not None:
+                _cx._warn_counts(label, roles["product"], cells[3], 0)
+                return finish(part)
+            logger.info("engine='duckdb': rows dropped by product or partner: summed by the four keys")
+        coded = _scan_cells(con, rel, cols, roles, label, period, threads)
     except duckdb.Error as exc:
         raise _Fallback from exc
     finally:
         con.close()
-    idx = {r: table.column(r).to_numpy() for r in _KEY_ROLES}
-    chunk = Chunk(dict(maps), idx, table.column("v").to_numpy(), table.column("n").to_numpy())
-    return finish(partial_coded(Coded(labels, [chunk]), options, threads=threads))
-
-
-def _sums_in_sql(labels: dict[str, pd.Index], maps: dict[str, np.ndarray], options: ReduceOptions) -> bool:
-    """Whether the row-level steps change nothing, so DuckDB may sum the cells by raw value.
-
-    True when every distinct raw value has its own label (no two merge), the periods are
-    already at the requested grain, there is no HS concordance and no row would be dropped
-    (chapter 27, placeholders); otherwise the cells go through :func:`._common.prepare_coded`.
-    """
-    if options.concordance:
-        return False
-    if any(len(labels[r]) != len(maps[r]) for r in _KEY_ROLES):
-        return False
-    per = pd.Series(labels["period"])
-    if coarsen_period(per, options.period) is not per:
-        return False
-    return not label_masks(labels, options)
+    return finish(partial_coded(coded, options, threads=threads))
 
 
 def reduce(source: Any, options: ReduceOptions, *, roles: str | Mapping[str, str] | None = None,
