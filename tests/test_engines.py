@@ -694,19 +694,3 @@ def test_duckdb_engine_all_rows_placeholders():
         red = get_engine("duckdb").reduce(frame, ReduceOptions(), roles=CANON)
     assert red.firm_product.empty and list(red.firm_product.columns) == ["trader", "period", "product", "value"]
     assert red.firm_partner.empty and red.counts["rows_placeholder"] == 8 == red.placeholder_codes["trader=OTH"]
-
-
-@pytest.mark.parametrize("values", [
-    pd.Series([3, -5, 0, 2**62, -(2**63)], dtype="int64"),
-    pd.Series([1, 2, 7], dtype="int8"),
-    pd.Series([7, 8], dtype="Int64"),
-    pd.Series(["a ", " b", "12", " 12"], dtype="str"),
-    pd.Series([1.0, 2.0, 30.0]),
-    pd.Series(["x", 12, 3.0], dtype=object),
-])
-def test_duckdb_engine_id_text_equals_the_loaders(values):
-    from msme_stats.engines.duckdb_engine import _text
-    from msme_stats.sources.customs import _Col
-
-    col = _Col(values, "trader", "trader", "t")
-    pd.testing.assert_series_equal(_text(col), col.text())

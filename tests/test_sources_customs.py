@@ -264,3 +264,41 @@ def test_files_of_different_types_and_bad_cells_take_the_per_file_path(tmp_path,
     a.assign(value=[1.0, -3.0], period=2003).to_parquet(tmp_path / "b.parquet")
     with pytest.raises(InvalidValueError, match=r"b\.parquet.*negative"):
         load_transactions(files, roles=_CANON)
+
+
+@pytest.mark.parametrize("values", [
+    pd.Series([3, -5, 0, 2**62, -(2**63)], dtype="int64"),
+    pd.Series([1, 2, 7], dtype="int8"),
+    pd.Series([7, 8], dtype="Int64"),
+    pd.Series(["a ", " b", "12", " 12"], dtype="str"),
+    pd.Series([1.0, 2.0, 30.0]),
+    pd.Series(["x", 12, 3.0], dtype=object),
+])
+def test_id_text_fast_paths_equal_the_per_value_path(values):
+    # text and signed-integer ids take fast paths in _Col.text; the per-value path of object
+    # columns (a type check and str() per value) is the reference
+    from msme_stats.sources.customs import _Col
+
+    fast = _Col(values, "trader", "trader", "t").text()
+    reference = _Col(values.astype(object), "trader", "trader", "t").text()
+    pd.testing.assert_series_equal(fast, reference)
+
+
+@pytest.mark.parametrize("index_type", ["uint8", "uint16", "uint32", "uint64", "int8", "int32"])
+def test_dictionary_columns_with_unsigned_indices(index_type):
+    # DuckDB exports categorical columns as dictionaries with unsigned indices
+    import pyarrow as pa
+
+    from msme_stats.sources.customs import _encode, normalise_transactions
+
+    def dictionary(indices, values):
+        return pa.chunked_array([pa.DictionaryArray.from_arrays(pa.array(indices, type=index_type), pa.array(values))])
+
+    codes, uniques, _ = _encode(dictionary([1, 0, None, 1], ["fr", "DE"]))
+    assert codes.tolist() == [1, 0, -1, 1] and uniques.tolist() == ["fr", "DE"]
+    table = pa.table({"trader": dictionary([0, 1, 0], ["7", "9"]), "year": [2010, 2011, 2011],
+                      "hs": dictionary([0, 1, 0], ["10121", "847130"]), "dest": dictionary([1, 0, 1], ["fr", "DE"]),
+                      "usd": [5.0, 2.5, 1.0]})
+    roles = {"trader": "trader", "year": "year", "product": "hs", "partner": "dest", "value": "usd"}
+    out = normalise_transactions(table, roles, warn=False)
+    assert out["partner"].tolist() == ["DE", "FR", "DE"] and out["product"].tolist() == ["010121", "847130", "010121"]

@@ -123,23 +123,6 @@ def _relation(con: Any, source: Any, columns: list[str], string_cols: list[str])
     raise _Fallback
 
 
-def _text(col: Any) -> pd.Series:
-    """``col.text()``, faster for the two common kinds of ids.
-
-    Text values (a VARCHAR column) are only stripped, without a type check per value; signed
-    integers are written by Arrow's cast (the same decimal digits as ``str``).
-    """
-    import pyarrow as pa
-
-    u = col.uniques
-    if isinstance(u.dtype, pd.StringDtype):
-        return pd.Series(u, dtype="str").str.strip().reset_index(drop=True)
-    if isinstance(u.dtype, np.dtype) and u.dtype.kind == "i":
-        text = pa.array(u.to_numpy(), type=pa.int64()).cast(pa.string())
-        return pd.Series(text.to_pandas(types_mapper={pa.string(): pd.StringDtype(na_value=np.nan)}.get))
-    return col.text()
-
-
 def _key_labels(role: str, roles: Mapping[str, str], distinct: pd.Series, rows: np.ndarray, label: str,
                 period: str) -> tuple[np.ndarray, pd.Series, int]:
     """Normalised label of each distinct raw value (with its row count), as the loader does."""
@@ -155,10 +138,10 @@ def _key_labels(role: str, roles: Mapping[str, str], distinct: pd.Series, rows: 
         if drop.any():  # cannot happen with short_hs='restore'; never drop silently
             raise _Fallback
     elif role == "trader":
-        labels = _text(col)
+        labels = col.text()
         _cx._required(col, labels, "a trader id")
     elif role == "partner":
-        labels = _text(col).str.upper()
+        labels = col.text().str.upper()
         _cx._required(col, labels, "a partner")
     elif kind == "date":
         labels = _cx._period_from_dates(col, period, "ISO8601", _cx.VALID_YEARS)

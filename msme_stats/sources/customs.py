@@ -551,6 +551,16 @@ def _encode_int_chunks(arr: Any) -> tuple[np.ndarray, pd.Index, np.ndarray | Non
     return off, pd.Index(np.flatnonzero(used).astype(np.int64) + lo), counts[used]
 
 
+def _signed(indices: Any) -> Any:
+    """Dictionary indices as a signed type (DuckDB, for one, exports unsigned ones), so that -1
+    can mark a missing value."""
+    import pyarrow as pa
+
+    if pa.types.is_unsigned_integer(indices.type):
+        return indices.cast(pa.int64() if indices.type.bit_width >= 32 else pa.int32())
+    return indices
+
+
 def _encode_arrow(arr: Any) -> tuple[np.ndarray, pd.Index, np.ndarray | None]:
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -566,7 +576,7 @@ def _encode_arrow(arr: Any) -> tuple[np.ndarray, pd.Index, np.ndarray | None]:
         arr = pc.dictionary_encode(arr)
     arr = pa.table({"x": arr}).unify_dictionaries().column(0)
     dictionary = arr.chunk(0).dictionary if arr.num_chunks else pa.array([], type=arr.type.value_type)
-    parts = [pc.fill_null(c.indices, -1).to_numpy(zero_copy_only=False) for c in arr.chunks]
+    parts = [pc.fill_null(_signed(c.indices), -1).to_numpy(zero_copy_only=False) for c in arr.chunks]
     codes = np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else np.zeros(0, dtype=np.int32))
     return codes, pd.Index(dictionary.to_pandas()), None
 
@@ -655,7 +665,14 @@ class _Col:
 
     def text(self) -> pd.Series:
         """The distinct values as stripped strings (integral floats written as integers)."""
+        import pyarrow as pa
+
         u = self.uniques
+        if isinstance(u.dtype, pd.StringDtype):  # text: every distinct value is a str, only stripped
+            return pd.Series(u, dtype="str").str.strip().reset_index(drop=True)
+        if isinstance(u.dtype, np.dtype) and u.dtype.kind == "i":  # signed integers: Arrow writes the digits
+            text = pa.array(u.to_numpy(), type=pa.int64()).cast(pa.string())
+            return pd.Series(text.to_pandas(types_mapper={pa.string(): pd.StringDtype(na_value=np.nan)}.get))
         if pd.api.types.is_bool_dtype(u.dtype):
             raise self.error(np.ones(len(u), dtype=bool), "boolean", "Codes must be text or integers.")
         if pd.api.types.is_float_dtype(u.dtype):
