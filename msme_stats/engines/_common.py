@@ -375,6 +375,9 @@ def label_masks(labels: Mapping[str, pd.Index], options: ReduceOptions) -> dict[
 
 
 def _take_labels(labels: pd.Index, codes: np.ndarray) -> Any:
+    """Label of each code; numeric labels by numpy indexing (``take`` first copies the codes to intp)."""
+    if isinstance(labels.dtype, np.dtype) and labels.dtype.kind in "iuf":
+        return labels.to_numpy()[codes]
     return labels.take(codes).array
 
 
@@ -400,8 +403,15 @@ def _frame_of(labels: dict[str, pd.Index], keys: list[str], key_codes: dict[str,
     return pd.DataFrame({k: pd.Series(v, copy=False) for k, v in cols.items()}, copy=False)
 
 
-def _tidy_keys(frame: pd.DataFrame) -> pd.DataFrame:
-    """Key columns as categoricals of strings with the used labels only, sorted (any engine)."""
+def _tidy_keys(frame: pd.DataFrame, done: dict[int, tuple[np.ndarray, np.ndarray, pd.Index]] | None = None
+               ) -> pd.DataFrame:
+    """Key columns as categoricals of strings with the used labels only, sorted (any engine).
+
+    ``done`` carries the work between the two tables of a reduction, which share their trader
+    categories: per categories object, the used labels, the code remap and the new categories,
+    so the labels are sorted once and both tables get the very same categories object.
+    """
+    done = {} if done is None else done
     out: dict[str, Any] = {}
     for c in frame.columns:
         s = frame[c]
@@ -412,17 +422,29 @@ def _tidy_keys(frame: pd.DataFrame) -> pd.DataFrame:
                 s = s.astype(s.cat.categories.dtype)
             out[c] = s.array
         elif isinstance(s.dtype, pd.CategoricalDtype):
-            codes = s.cat.codes.to_numpy()
-            cats = s.cat.categories.astype("str")
-            used = np.bincount(codes[codes >= 0], minlength=len(cats)) > 0 if len(codes) else np.zeros(len(cats), bool)
-            sel = np.flatnonzero(used)
-            order = np.argsort(cats[sel].to_numpy(dtype=object), kind="stable")
-            remap = np.full(len(cats) + 1, -1, dtype=np.int32)
-            remap[sel[order]] = np.arange(len(sel), dtype=np.int32)
-            out[c] = pd.Categorical.from_codes(remap[codes], categories=cats[sel[order]], validate=False)
+            out[c] = _used_sorted(s, done)
         else:
             out[c] = pd.Categorical(s.astype("str"))
     return pd.DataFrame({k: pd.Series(v, copy=False) for k, v in out.items()}, copy=False)
+
+
+def _used_sorted(s: pd.Series, done: dict[int, tuple[np.ndarray, np.ndarray, pd.Index]]) -> pd.Categorical:
+    """A categorical column recoded to its used categories, as text, sorted (see :func:`_tidy_keys`)."""
+    codes = s.cat.codes.to_numpy()
+    cats = s.cat.categories
+    used = np.bincount(codes[codes >= 0], minlength=len(cats)) > 0 if len(codes) else np.zeros(len(cats), bool)
+    prior = done.get(id(cats))
+    if prior is not None and np.array_equal(prior[0], used):
+        remap, new_cats = prior[1], prior[2]
+    else:
+        text = cats if pd.api.types.is_string_dtype(cats.dtype) else cats.astype("str")
+        sel = np.flatnonzero(used)
+        order = np.argsort(text[sel].to_numpy(dtype=object), kind="stable")
+        remap = np.full(len(cats) + 1, -1, dtype=np.int32)
+        remap[sel[order]] = np.arange(len(sel), dtype=np.int32)
+        new_cats = text[sel[order]]
+        done[id(cats)] = (used, remap, new_cats)
+    return pd.Categorical.from_codes(remap[codes], categories=new_cats, validate=False)
 
 
 def _group_sum_wide(coded: Coded, keys: list[str], categorical: bool = False) -> pd.DataFrame:
@@ -609,7 +631,8 @@ def combine_partials(parts: list[Partial]) -> Partial:
 def finish(part: Partial) -> Reduction:
     """Turn the final partial into a :class:`Reduction` (string keys as sorted categoricals)."""
     fp, fd, counts, codes = part
-    fp = _tidy_keys(fp.reset_index(drop=True))
-    fd = _tidy_keys(fd.reset_index(drop=True))
+    done: dict[int, tuple[np.ndarray, np.ndarray, pd.Index]] = {}  # shared trader categories: sorted once
+    fp = _tidy_keys(fp.reset_index(drop=True), done)
+    fd = _tidy_keys(fd.reset_index(drop=True), done)
     counts = {**dict.fromkeys(COUNT_KEYS, 0), **counts}
     return Reduction(firm_product=fp, firm_partner=fd, counts=counts, placeholder_codes=dict(codes))
