@@ -49,11 +49,11 @@ FORMS = ("parquet_file", "hive", "csv", "frame_int", "frame_str")
 METHODS = ("ms_pandas", "ms_dask", "ms_duckdb", "duckdb")
 ROLES = {c: c for c in ("trader", "period", "product", "partner", "value")}
 
-CORE_SQL = """
-WITH fp AS (SELECT trader, period, product, SUM(value) AS v FROM {src} GROUP BY ALL),
-fd AS (SELECT trader, period, partner, SUM(value) AS v FROM {src} GROUP BY ALL),
-tp AS (SELECT trader, period, SUM(v) AS x, COUNT(*) AS n_prod FROM fp WHERE v > 0 GROUP BY ALL),
-tq AS (SELECT trader, period, COUNT(*) AS n_part FROM fd WHERE v > 0 GROUP BY ALL),
+#: the two reduced tables of the peer, from the transactions ``{src}``
+_REDUCE_CTES = """fp AS (SELECT trader, period, product, SUM(value) AS value FROM {src} GROUP BY ALL),
+fd AS (SELECT trader, period, partner, SUM(value) AS value FROM {src} GROUP BY ALL),"""
+_CORE_FROM_TABLES = """tp AS (SELECT trader, period, SUM(value) AS x, COUNT(*) AS n_prod FROM fp WHERE value > 0 GROUP BY ALL),
+tq AS (SELECT trader, period, COUNT(*) AS n_part FROM fd WHERE value > 0 GROUP BY ALL),
 tot AS (SELECT period, SUM(x) AS tev FROM tp GROUP BY ALL),
 ent AS (SELECT a.period, COUNT(*) AS a2 FROM tp a ANTI JOIN tp b ON a.trader = b.trader
         AND b.period = a.period - 1 WHERE a.period > (SELECT MIN(period) FROM tp) GROUP BY ALL),
@@ -66,6 +66,10 @@ FROM tp JOIN tot USING (period) LEFT JOIN tq USING (trader, period)
 LEFT JOIN ent USING (period) LEFT JOIN ex USING (period)
 GROUP BY tp.period ORDER BY tp.period
 """
+#: the core indicators from transactions ``{src}`` (the peer of the matrix)
+CORE_SQL = "WITH " + _REDUCE_CTES + "\n" + _CORE_FROM_TABLES
+#: the same from the reduced tables ``fp`` and ``fd`` (trader, period, product / partner, value)
+CORE_FROM_TABLES_SQL = "WITH " + _CORE_FROM_TABLES
 
 
 def inputs(rows: int, data_dir: Path, forms: list[str]) -> dict[str, Path]:

@@ -30,23 +30,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-DEFAULT_SOURCE = Path("/tmp/msme_bench_matrix/tx_10000000_100000_int.parquet")
+from benchmarks.bench_dynamics_matrix import CORE_FROM_TABLES_SQL as CORE_SQL
 
-CORE_SQL = """
-WITH tp AS (SELECT trader, period, SUM(value) AS x, COUNT(*) AS n_prod FROM fp WHERE value > 0 GROUP BY ALL),
-tq AS (SELECT trader, period, COUNT(*) AS n_part FROM fd WHERE value > 0 GROUP BY ALL),
-tot AS (SELECT period, SUM(x) AS tev FROM tp GROUP BY ALL),
-ent AS (SELECT a.period, COUNT(*) AS a2 FROM tp a ANTI JOIN tp b ON a.trader = b.trader
-        AND b.period = a.period - 1 WHERE a.period > (SELECT MIN(period) FROM tp) GROUP BY ALL),
-ex AS (SELECT b.period + 1 AS period, COUNT(*) AS a3 FROM tp b ANTI JOIN tp a ON a.trader = b.trader
-       AND a.period = b.period + 1 WHERE b.period < (SELECT MAX(period) FROM tp) GROUP BY ALL)
-SELECT tp.period, COUNT(*) AS a1, AVG(x) AS a6i, MEDIAN(x) AS a6ii, STDDEV_SAMP(x) AS a6iii,
-       SUM((x / tev) * (x / tev)) AS b1, AVG(n_prod) AS b3i, AVG(n_part) AS b4i,
-       ANY_VALUE(ent.a2) AS a2, ANY_VALUE(ex.a3) AS a3, ANY_VALUE(ent.a2) / COUNT(*) AS c1
-FROM tp JOIN tot USING (period) LEFT JOIN tq USING (trader, period)
-LEFT JOIN ent USING (period) LEFT JOIN ex USING (period)
-GROUP BY tp.period ORDER BY tp.period
-"""
+DEFAULT_SOURCE = Path("/tmp/msme_bench_matrix/tx_10000000_100000_int.parquet")
 
 
 def _reduction(source: str | None, rows: int) -> tuple[Any, dict[str, Any], str]:
