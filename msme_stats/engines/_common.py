@@ -437,7 +437,7 @@ def _used_sorted(s: pd.Series, done: dict[int, tuple[np.ndarray, np.ndarray, pd.
     if prior is not None and np.array_equal(prior[0], used):
         remap, new_cats = prior[1], prior[2]
     else:
-        text = cats if pd.api.types.is_string_dtype(cats.dtype) else cats.astype("str")
+        text = cats if isinstance(cats.dtype, pd.StringDtype) else cats.astype("str")  # object: as text
         sel = np.flatnonzero(used)
         order = np.argsort(text[sel].to_numpy(dtype=object), kind="stable")
         remap = np.full(len(cats) + 1, -1, dtype=np.int32)
