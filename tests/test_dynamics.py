@@ -322,20 +322,14 @@ def test_identities_hold_on_random_panels(rows):
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.integers(-30, 30), max_size=40), st.lists(st.integers(-30, 30), max_size=40))
-def test_key_lookups_match_isin(keys, queries):
-    from msme_stats.indicators.dynamics import _KeyIndex, _neighbours
+@given(st.lists(st.integers(-30, 30), max_size=40))
+def test_key_lookups_match_isin(keys):
+    from msme_stats.indicators.dynamics import _neighbours
 
     k = np.asarray(keys, dtype=np.int64)
     prev, nxt = _neighbours(k)  # duplicates allowed
     assert prev.tolist() == np.isin(k - 1, k).tolist()
     assert nxt.tolist() == np.isin(k + 1, k).tolist()
-    u = pd.unique(k)
-    q = np.asarray(queries, dtype=np.int64)
-    expected = pd.Index(u).get_indexer(q).tolist()
-    idx = _KeyIndex(u)
-    assert idx.find(q).tolist() == expected
-    assert idx.find(q, np.argsort(q, kind="stable")).tolist() == expected
 
 
 @settings(max_examples=15, deadline=None)
@@ -453,9 +447,9 @@ def test_sorted_neighbour_lookup_equals_search(keys, k):
                 min_size=1, max_size=60))
 def test_panel_lags_equal_key_search(fp_rows, fd_rows):
     """Lags, presence flags and partner trader-periods of _Panel (neighbours among sorted
-    keys) equal a search for the key k - j in the trader-period table (the earlier _KeyIndex
-    lookups)."""
-    from msme_stats.indicators.dynamics import _KeyIndex, _Panel, _Table
+    keys) equal a search for the key k - j in the trader-period table (pandas' get_indexer,
+    the lookups of the earlier search-based code)."""
+    from msme_stats.indicators.dynamics import _Panel, _Table
 
     periods = np.asarray([2001, 2002, 2003, 2005, 2006, 2007])
     fid, o, v = (np.asarray(c) for c in zip(*fp_rows, strict=True))
@@ -466,19 +460,19 @@ def test_panel_lags_equal_key_search(fp_rows, fd_rows):
     fk = pan.key(fid, o)
     exp_codes, exp_fk = pd.factorize(fk)
     assert pan.fp_codes.tolist() == exp_codes.tolist() and pan.fk.tolist() == exp_fk.tolist()
-    index = _KeyIndex(exp_fk)
-    lag1 = index.find(exp_fk - 1)
+    index = pd.Index(exp_fk)
+    lag1 = index.get_indexer(exp_fk - 1)
     assert pan.lag_pos[1].tolist() == lag1.tolist()
     assert np.array_equal(np.isnan(pan.Xl[1]), lag1 < 0)
     assert pan.Xl[1][lag1 >= 0].tolist() == pan.X[lag1[lag1 >= 0]].tolist()
     for k in (1, 2, 3, 4):
-        assert pan.pres[k].tolist() == (index.find(exp_fk - k) >= 0).tolist()
-    assert pan.no_next.tolist() == (index.find(exp_fk + 1) < 0).tolist()
+        assert pan.pres[k].tolist() == (index.get_indexer(exp_fk - k) >= 0).tolist()
+    assert pan.no_next.tolist() == (index.get_indexer(exp_fk + 1) < 0).tolist()
     d_codes, d_fk = pd.factorize(pan.key(fid_d, o_d))
     assert pan.fd_codes.tolist() == d_codes.tolist()
-    d_index = _KeyIndex(np.asarray(d_fk))
-    assert pan.d_pos.tolist() == d_index.find(exp_fk).tolist()
-    assert pan.d_prev.tolist() == d_index.find(exp_fk - 1).tolist()
+    d_index = pd.Index(np.asarray(d_fk))
+    assert pan.d_pos.tolist() == d_index.get_indexer(exp_fk).tolist()
+    assert pan.d_prev.tolist() == d_index.get_indexer(exp_fk - 1).tolist()
     assert pan.pidx.tolist() == np.searchsorted(periods, pan.o).tolist()
 
 

@@ -225,36 +225,6 @@ def _top_k(n: int, pct: int, rule: str) -> int:
 # --------------------------------------------------------------------------------------
 # core computation on the reduced tables
 # --------------------------------------------------------------------------------------
-class _KeyIndex:
-    """Row positions of distinct int64 keys, found by binary search (-1 where absent).
-
-    Replaces ``pd.Series.reindex`` / ``np.isin`` on the trader-period keys: one sort when
-    built, then ``searchsorted`` per lookup.
-    """
-
-    def __init__(self, keys: np.ndarray) -> None:
-        self._order = np.argsort(keys)
-        self._sorted = keys[self._order]
-
-    @property
-    def order(self) -> np.ndarray:
-        """Permutation that sorts the keys (``argsort``)."""
-        return self._order
-
-    def find(self, query: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
-        """Positions of ``query`` in the keys; ``order`` (argsort of ``query``, optional)
-        lets the binary search run on sorted queries, about 10x faster."""
-        n = len(self._sorted)
-        if n == 0:
-            return np.full(len(query), -1, dtype=np.int64)
-        if order is not None:
-            out = np.empty(len(query), dtype=np.int64)
-            out[order] = self.find(query[order])
-            return out
-        pos = np.minimum(np.searchsorted(self._sorted, query), n - 1)
-        return np.where(self._sorted[pos] == query, self._order[pos], -1)
-
-
 def _take(values: np.ndarray, pos: np.ndarray) -> np.ndarray:
     """``values[pos]`` as float, NaN where ``pos`` is -1 (a key not in the table)."""
     if len(values) == 0:
