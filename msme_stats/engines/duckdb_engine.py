@@ -206,9 +206,7 @@ def _encoded(column: Any) -> tuple[np.ndarray, pd.Index]:
 
     if column.null_count:
         raise _Fallback
-    if pa.types.is_dictionary(column.type):  # an ENUM (a categorical frame): int32 indices for _encode
-        raw, uniques, _ = _cx._encode(column.cast(pa.dictionary(pa.int32(), column.type.value_type)))
-    elif pa.types.is_integer(column.type):
+    if pa.types.is_dictionary(column.type) or pa.types.is_integer(column.type):  # ENUMs (categorical frames), ids
         raw, uniques, _ = _cx._encode(column)
     else:  # text, dates: one dictionary for the whole column (no dictionaries per chunk to unify)
         encoded = pc.dictionary_encode(column.combine_chunks())
