@@ -416,6 +416,43 @@ def test_duckdb_engine_every_input_form(forms, reference, form, caplog):
     assert _no_fallback(caplog)
 
 
+@pytest.mark.parametrize("form", ["frame_int", "frame_str", "parquet_file_int", "hive_str", "csv_int"])
+@pytest.mark.parametrize("entries", ["slices", "masks"])
+def test_duckdb_engine_tables_are_tidy_as_the_pandas_engines(forms, form, entries, monkeypatch):
+    from msme_stats.engines import duckdb_engine
+
+    if entries == "masks":  # grouping sets returned interleaved: boolean masks instead of slices
+        monkeypatch.setattr(duckdb_engine, "_entries", lambda flag: (flag, ~flag))
+    src = forms[form]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RecodeWarning)
+        want = get_engine("pandas").reduce(msme_stats.load_transactions(src, roles=CANON), ReduceOptions())
+        got = get_engine("duckdb").reduce(src, ReduceOptions(), roles=CANON)
+    for name, keys in (("firm_product", ["trader", "period", "product"]),
+                       ("firm_partner", ["trader", "period", "partner"])):
+        a, b = getattr(want, name), getattr(got, name)
+        assert a.dtypes.to_dict() == b.dtypes.to_dict()
+        for key in (keys[0], keys[2]):  # the same categories: used labels only, text, sorted
+            pd.testing.assert_index_equal(b[key].cat.categories, a[key].cat.categories, exact=True)
+            assert b[key].cat.categories.is_monotonic_increasing
+            assert np.bincount(b[key].cat.codes, minlength=len(b[key].cat.categories)).all()
+        pd.testing.assert_frame_equal(_sorted(a, keys), _sorted(b, keys), check_exact=False, rtol=1e-12)
+    assert got.firm_product["trader"].cat.categories is got.firm_partner["trader"].cat.categories
+    assert got.counts == want.counts
+
+
+def test_duckdb_engine_entries_of_the_grouping_sets():
+    from msme_stats.engines.duckdb_engine import _as_mask, _entries
+
+    flag = np.array([True, True, True, False, False])
+    prod, part = _entries(flag)
+    assert (prod, part) == (slice(0, 3), slice(3, None))  # product cells first: views
+    assert (_as_mask(prod, 5) == flag).all() and (_as_mask(part, 5) == ~flag).all()
+    flag = np.array([True, False, True, False])
+    prod, part = _entries(flag)
+    assert (prod == flag).all() and (part == ~flag).all()  # interleaved: masks
+
+
 def test_duckdb_engine_reports_restored_zeros_and_row_counts(forms):
     with pytest.warns(RecodeWarning, match="restored the lost leading zero") as rec:
         red = get_engine("duckdb").reduce(forms["parquet_file_int"], ReduceOptions(), roles=CANON)

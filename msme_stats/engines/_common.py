@@ -428,6 +428,16 @@ def _tidy_keys(frame: pd.DataFrame, done: dict[int, tuple[np.ndarray, np.ndarray
     return pd.DataFrame({k: pd.Series(v, copy=False) for k, v in out.items()}, copy=False)
 
 
+def as_text(labels: pd.Index) -> pd.Index:
+    """Labels as text (a string Index as it is; others, objects included, through ``astype("str")``)."""
+    return labels if isinstance(labels.dtype, pd.StringDtype) else labels.astype("str")
+
+
+def text_order(text: pd.Index) -> np.ndarray:
+    """Positions that sort distinct text labels (Python string order: by code point)."""
+    return np.argsort(text.to_numpy(dtype=object), kind="stable")
+
+
 def _used_sorted(s: pd.Series, done: dict[int, tuple[np.ndarray, np.ndarray, pd.Index]]) -> pd.Categorical:
     """A categorical column recoded to its used categories, as text, sorted (see :func:`_tidy_keys`)."""
     codes = s.cat.codes.to_numpy()
@@ -437,9 +447,9 @@ def _used_sorted(s: pd.Series, done: dict[int, tuple[np.ndarray, np.ndarray, pd.
     if prior is not None and np.array_equal(prior[0], used):
         remap, new_cats = prior[1], prior[2]
     else:
-        text = cats if isinstance(cats.dtype, pd.StringDtype) else cats.astype("str")  # object: as text
+        text = as_text(cats)
         sel = np.flatnonzero(used)
-        order = np.argsort(text[sel].to_numpy(dtype=object), kind="stable")
+        order = text_order(text[sel])
         remap = np.full(len(cats) + 1, -1, dtype=np.int32)
         remap[sel[order]] = np.arange(len(sel), dtype=np.int32)
         new_cats = text[sel[order]]
@@ -628,11 +638,18 @@ def combine_partials(parts: list[Partial]) -> Partial:
     return fp, fd, counts, codes
 
 
-def finish(part: Partial) -> Reduction:
-    """Turn the final partial into a :class:`Reduction` (string keys as sorted categoricals)."""
+def finish(part: Partial, *, tidy: bool = False) -> Reduction:
+    """Turn the final partial into a :class:`Reduction` (string keys as sorted categoricals).
+
+    ``tidy=True``: the engine built the tables in their final form (trader, product and
+    partner categoricals over their used labels only, as text, sorted; both tables sharing
+    one trader categories object; plain period labels; a default index), so they are kept
+    as they are.
+    """
     fp, fd, counts, codes = part
-    done: dict[int, tuple[np.ndarray, np.ndarray, pd.Index]] = {}  # shared trader categories: sorted once
-    fp = _tidy_keys(fp.reset_index(drop=True), done)
-    fd = _tidy_keys(fd.reset_index(drop=True), done)
+    if not tidy:
+        done: dict[int, tuple[np.ndarray, np.ndarray, pd.Index]] = {}  # shared trader categories: sorted once
+        fp = _tidy_keys(fp.reset_index(drop=True), done)
+        fd = _tidy_keys(fd.reset_index(drop=True), done)
     counts = {**dict.fromkeys(COUNT_KEYS, 0), **counts}
     return Reduction(firm_product=fp, firm_partner=fd, counts=counts, placeholder_codes=dict(codes))

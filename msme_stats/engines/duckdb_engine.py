@@ -53,11 +53,13 @@ from ._common import (
     ReduceOptions,
     Reduction,
     _frame_of,
+    as_text,
     coarsen_period,
     finish,
     group_sums_coded,
     label_masks,
     partial_coded,
+    text_order,
 )
 
 __all__ = ["reduce"]
@@ -224,7 +226,9 @@ def _labelled(columns: dict[str, Any], n: np.ndarray, roles: Mapping[str, str], 
     the raw code of each entry, the label code of each raw code, the labels (per key) and the
     rows whose HS zero was restored (counted in rows, hence ``n``; the row counts of the other
     keys would only place an error, and any error sends the input to the loader). The columns
-    are encoded on ``threads`` threads (Arrow and numpy release the GIL).
+    are encoded on ``threads`` threads (Arrow and numpy release the GIL). Trader, product and
+    partner labels are text, sorted (as :func:`._common.finish` leaves them), so the codes of
+    the cells are final after one lookup.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -238,8 +242,19 @@ def _labelled(columns: dict[str, Any], n: np.ndarray, roles: Mapping[str, str], 
         rows = np.bincount(raw[r], weights=n, minlength=len(uniques)) if r == "product" else np.ones(len(uniques))
         to_label[r], lab, restored = _key_labels(r, roles, pd.Series(uniques), rows, label, period)
         labels[r] = pd.Index(lab)
+        if r != "period":  # text, sorted: compose the sort into the label codes (small arrays)
+            text = as_text(labels[r])
+            order = text_order(text)
+            rank = np.empty(len(order), dtype=np.int32)
+            rank[order] = np.arange(len(order), dtype=np.int32)
+            to_label[r], labels[r] = rank[to_label[r]], text[order]
         n_restored += restored
     return raw, to_label, labels, n_restored
+
+
+def _identity(label_codes: np.ndarray) -> bool:
+    """Whether each raw code is its own label code (no merge, same order: no lookup needed)."""
+    return bool((label_codes == np.arange(len(label_codes))).all())
 
 
 def _scan_cells(con: Any, rel: str, cols: dict[str, str], roles: Mapping[str, str], label: str,
@@ -250,8 +265,17 @@ def _scan_cells(con: Any, rel: str, cols: dict[str, str], roles: Mapping[str, st
     columns = {r: table.column(f"k_{r}") for r in _KEY_ROLES}
     idx, maps, labels, n_restored = _labelled(columns, n, roles, label, period, threads)
     _cx._warn_counts(label, roles["product"], n_restored, 0)
-    maps_: dict[str, np.ndarray | None] = {r: None if len(labels[r]) == len(maps[r]) else maps[r] for r in maps}
+    maps_: dict[str, np.ndarray | None] = {r: None if _identity(maps[r]) else maps[r] for r in maps}
     return Coded(labels, [Chunk(maps_, idx, v, n)])
+
+
+def _entries(flag: np.ndarray) -> tuple[Any, Any]:
+    """Selectors of the product and the partner cells: slices when DuckDB returned all product
+    cells first (as it does; views, no copies), else boolean masks."""
+    k = int(np.count_nonzero(flag))
+    if flag[:k].all():
+        return slice(0, k), slice(k, None)
+    return flag, ~flag
 
 
 def _scan_sets(con: Any, rel: str, cols: dict[str, str], roles: Mapping[str, str], label: str,
@@ -260,25 +284,30 @@ def _scan_sets(con: Any, rel: str, cols: dict[str, str], roles: Mapping[str, str
 
     Returns the labels, the label codes of the entries (trader and period: every entry;
     product: the product cells; partner: the partner cells), the number of distinct raw values
-    per key, and ``(v, n, by_product, n_restored)``: value sums, rows, which entries are
-    product cells and the rows whose HS zero was restored.
+    per key, and ``(v, n, by_product, n_restored)``: value sums, rows, the selectors of the
+    product and the partner cells (:func:`_entries`) and the rows whose HS zero was restored.
     """
-    import pyarrow.compute as pc
-
     table = con.sql(_cells_sql(rel, cols, roles["value"],
                                "GROUPING SETS ((k_trader, k_period, k_product), (k_trader, k_period, k_partner))",
                                ", GROUPING(k_product, k_partner) = 1 AS by_product")).to_arrow_table()
     v, n = _checked(table)
-    flag = table.column("by_product")
-    by_product = flag.to_numpy()
+    by_product = _entries(table.column("by_product").to_numpy())
     columns = {r: table.column(f"k_{r}") for r in _KEY_ROLES}
-    columns["product"] = pc.filter(columns["product"], flag)
-    columns["partner"] = pc.filter(columns["partner"], pc.invert(flag))
-    raw, to_label, labels, n_restored = _labelled(columns, n[by_product], roles, label, period, threads)
-    # no two raw values share a label: the label codes are the raw codes (factorize keeps their order)
-    codes = {r: raw[r] if len(labels[r]) == len(to_label[r]) else to_label[r][raw[r]] for r in _KEY_ROLES}
+    columns["product"] = _select(columns["product"], by_product[0])
+    columns["partner"] = _select(columns["partner"], by_product[1])
+    raw, to_label, labels, n_restored = _labelled(columns, n[by_product[0]], roles, label, period, threads)
+    codes = {r: raw[r] if _identity(to_label[r]) else to_label[r][raw[r]] for r in _KEY_ROLES}
     n_raw = {r: len(to_label[r]) for r in _KEY_ROLES}
     return labels, codes, n_raw, (v, n, by_product, n_restored)
+
+
+def _select(column: Any, entries: Any) -> Any:
+    """The entries of an Arrow column selected by a slice or a boolean mask."""
+    import pyarrow.compute as pc
+
+    if isinstance(entries, slice):
+        return column.slice(entries.start, None if entries.stop is None else entries.stop - entries.start)
+    return pc.filter(column, entries)
 
 
 def _relabel(labels: dict[str, pd.Index], codes: dict[str, np.ndarray], key: str, new_labels: Any) -> None:
@@ -290,44 +319,49 @@ def _relabel(labels: dict[str, pd.Index], codes: dict[str, np.ndarray], key: str
 
 
 def _sets_partial(labels: dict[str, pd.Index], codes: dict[str, np.ndarray], n_raw: dict[str, int],
-                  cells: tuple[np.ndarray, np.ndarray, np.ndarray, int], options: ReduceOptions,
-                  threads: int) -> Partial | None:
+                  cells: tuple[np.ndarray, np.ndarray, tuple[Any, Any], int], options: ReduceOptions,
+                  threads: int) -> tuple[Partial, bool] | None:
     """The row-level steps and both tables from the two sets of cells (None: they need the four keys).
 
     Period coarsening and the HS concordance relabel the keys (equal labels merge); placeholder
     traders drop whole cells of both tables. A row dropped by its product (chapter 27, product
     placeholders) or partner (partner placeholders) must also leave the other table, which only
-    cells of the four keys can do: None.
+    cells of the four keys can do: None. Also returns whether the tables are tidy (see
+    :func:`._common.finish`): no cell dropped, no label merged or relabelled but the period.
     """
-    v, n, by_product, _ = cells
-    counts = {"rows": int(n[by_product].sum())}
+    v, n, (prod, part), _ = cells
+    counts = {"rows": int(n[prod].sum())}
     per = pd.Series(labels["period"])
     new_per = coarsen_period(per, options.period)
     if new_per is not per:
         _relabel(labels, codes, "period", new_per.to_numpy())
+    tidy = True
     if options.concordance:
         conc = options.concordance
         product = pd.Series(labels["product"]).astype("str")
         changed = product.isin(list(conc)).to_numpy()
         if changed.any():
-            rows = np.bincount(codes["product"], weights=n[by_product], minlength=len(product))
+            rows = np.bincount(codes["product"], weights=n[prod], minlength=len(product))
             counts["rows_concorded"] = int(rows[changed].sum())
             _relabel(labels, codes, "product", product.map(lambda c: conc.get(c, c)))
+            tidy = False
     masks = label_masks(labels, options)
     if set(masks) - {"trader"}:
         return None
     keep: np.ndarray | None = None
     placeholder_codes: dict[str, int] = {}
     if "trader" in masks:
+        prod, part = _as_mask(prod, len(n)), _as_mask(part, len(n))
         drop = masks["trader"][codes["trader"]]
-        dropped = drop & by_product
+        dropped = drop & prod
         per_label = np.bincount(codes["trader"][dropped], weights=n[dropped], minlength=len(labels["trader"]))
         counts["rows_placeholder_trader"] = counts["rows_placeholder"] = int(n[dropped].sum())
         text = pd.Series(labels["trader"]).astype("str").to_numpy()
         placeholder_codes = {f"trader={text[i]}": int(per_label[i]) for i in np.flatnonzero(per_label)}
         keep = ~drop
+        tidy = False
     tables = []
-    for own, entries in (("product", by_product), ("partner", ~by_product)):
+    for own, entries in (("product", prod), ("partner", part)):
         keys3 = ["trader", "period", own]
         sel = entries if keep is None else entries & keep
         key_codes = {"trader": codes["trader"][sel], "period": codes["period"][sel],
@@ -335,9 +369,19 @@ def _sets_partial(labels: dict[str, pd.Index], codes: dict[str, np.ndarray], n_r
         if all(len(labels[k]) == n_raw[k] for k in keys3):  # no two raw values merged: cells are final
             tables.append(_frame_of(labels, keys3, key_codes, v[sel], categorical=True))
         else:
+            tidy = False
             chunk = Chunk(dict.fromkeys(keys3), key_codes, v[sel])
             tables.append(group_sums_coded(Coded(labels, [chunk]), [keys3], categorical=True, threads=threads)[0])
-    return tables[0], tables[1], counts, placeholder_codes
+    return (tables[0], tables[1], counts, placeholder_codes), tidy
+
+
+def _as_mask(entries: Any, n: int) -> np.ndarray:
+    """A selector of :func:`_entries` as a boolean mask over ``n`` entries."""
+    if not isinstance(entries, slice):
+        return entries
+    mask = np.zeros(n, dtype=bool)
+    mask[entries] = True
+    return mask
 
 
 def _reduce_sql(source: Any, options: ReduceOptions, roles: Mapping[str, str], period: str,
@@ -357,10 +401,10 @@ def _reduce_sql(source: Any, options: ReduceOptions, roles: Mapping[str, str], p
             logger.info("engine='duckdb': exclude_hs27=True: summed by the four keys")
         elif len(set(cols.values())) == len(cols):  # the common case: one scan, two grouping sets
             labels, codes, n_raw, cells = _scan_sets(con, rel, cols, roles, label, period, threads)
-            part = _sets_partial(labels, codes, n_raw, cells, options, threads)
-            if part is not None:
+            done = _sets_partial(labels, codes, n_raw, cells, options, threads)
+            if done is not None:
                 _cx._warn_counts(label, roles["product"], cells[3], 0)
-                return finish(part)
+                return finish(done[0], tidy=done[1])
             logger.info("engine='duckdb': rows dropped by product or partner: summed by the four keys")
         coded = _scan_cells(con, rel, cols, roles, label, period, threads)
     except duckdb.Error as exc:
