@@ -923,6 +923,7 @@ def exporter_dynamics(
     *,
     engine: DynamicsEngine = "pandas",
     period: PeriodGrain = "year",
+    series: str | Iterable[str] | None = None,
     register: pd.DataFrame | None = None,
     roles: str | Mapping[str, str] | None = None,
     exit_convention: ExitConvention = "A",
@@ -995,6 +996,12 @@ def exporter_dynamics(
     period
         ``"year"``, ``"quarter"`` or ``"month"``; transactions with finer periods are
         aggregated (month -> quarter -> year).
+    series
+        EDD codes to compute (default None: all 98): codes such as ``"A1"`` or ``"A6ii"``, or
+        a family such as ``"A6"`` for all its statistics (:func:`edd_codes` lists them). Only
+        the blocks the codes need are computed (the product and partner blocks D and E, and
+        B5/B6, are the costliest); each value equals that of the full run. An unknown code
+        raises :class:`~msme_stats.errors.OptionError`.
     register
         Optional firm register (``trader`` plus ``employees`` or ``size_class``); every
         indicator is then also reported for ``size_class`` ``"SME"``, ``"large"`` and
@@ -1060,7 +1067,8 @@ def exporter_dynamics(
     pandas.DataFrame
         Columns ``period``, ``edd_code``, ``indicator`` (id of INDICATORS §7), ``value``,
         plus ``size_class`` (``"all"``, ``"SME"``, ``"large"``, ``"unknown"``) when a register
-        is given. One row per period x code (x class); NaN where undefined.
+        is given. One row per period x code (x class; the codes of ``series``, in the order
+        of :func:`edd_codes`); NaN where undefined.
         ``attrs["params"]`` records every parameter value used; ``attrs["exclusions"]`` the
         row and trader-period counts dropped at each step; ``attrs["unmatched_traders"]`` the
         traders missing from the register.
@@ -1069,7 +1077,8 @@ def exporter_dynamics(
     ------
     OptionError
         An option outside its allowed values (the message lists them), ``client=`` or
-        ``scheduler=`` without ``engine="dask"``, a bad ``min_value`` or ``sme_threshold``.
+        ``scheduler=`` without ``engine="dask"``, a bad ``min_value`` or ``sme_threshold``,
+        an unknown or empty ``series``.
     MissingColumnsError
         The transactions (or ``hs_concordance``, ``register``) lack a column.
     InvalidValueError
@@ -1086,6 +1095,9 @@ def exporter_dynamics(
     >>> out = exporter_dynamics(synthetic_transactions(10_000, n_traders=300, seed=1))
     >>> out.query("edd_code == 'A1'").shape[0]
     10
+    >>> exporter_dynamics(synthetic_transactions(10_000, n_traders=300, seed=1),
+    ...                   series=["A1", "A6", "C1"])["edd_code"].unique().tolist()
+    ['A1', 'A6i', 'A6ii', 'A6iii', 'A6iv', 'A6v', 'C1']
     """
     params = _resolve_params(
         locals_=dict(
@@ -1095,7 +1107,7 @@ def exporter_dynamics(
             d6_rule=d6_rule, hhi_scale=hhi_scale, top_share_k=top_share_k,
             quantile_method=quantile_method, sd_ddof=sd_ddof, exclude_hs27=exclude_hs27,
             min_value=min_value, placeholder_ids=placeholder_ids, edd_compat=edd_compat,
-            sme_threshold=sme_threshold,
+            sme_threshold=sme_threshold, series=series,
         )
     )
     concordance = _concordance(hs_concordance)
@@ -1156,7 +1168,28 @@ def _resolve_params(locals_: dict[str, Any]) -> dict[str, Any]:
     st = p["sme_threshold"]
     if not isinstance(st, (int, float)) or isinstance(st, bool) or st <= 0:
         raise OptionError(f"sme_threshold={st!r} must be a positive number (250 OECD/TEC, 100 WBES).")
+    p["series"] = _resolve_series(p["series"])
     return p
+
+
+def _resolve_series(series: Any) -> tuple[str, ...] | None:
+    """The EDD codes of ``series`` in the order of the code table (None: all 98); a family
+    code (``"A6"``, the ``base_code`` of the table) stands for all its statistics."""
+    if series is None:
+        return None
+    asked = [series] if isinstance(series, str) else list(series)
+    table = _codes_table()
+    known = set(table["code"]) | set(table["base_code"])
+    bad = [c for c in asked if not isinstance(c, str) or c not in known]
+    if bad:
+        raise OptionError(
+            f"series: unknown EDD code(s) {', '.join(map(repr, bad))}; use codes such as 'A1' or 'A6ii', "
+            "or a family such as 'A6' (msme_stats.edd_codes() lists the 98 series)."
+        )
+    if not asked:
+        raise OptionError("series=[] selects no series; pass None (the default) for all 98, or EDD codes.")
+    chosen = table["code"].isin(asked) | table["base_code"].isin(asked)
+    return tuple(table.loc[chosen, "code"])
 
 
 def _concordance(hs_concordance: Any) -> dict[str, str] | None:
@@ -1331,6 +1364,8 @@ def _long_output(groups: list[_Group], periods: np.ndarray, period_labels: list[
     frames = []
     table = _codes_table()
     code_order = table["code"].tolist()
+    if params.get("series") is not None:
+        code_order = [c for c in code_order if c in set(params["series"])]
     ids_of = dict(zip(table["code"], table["id"], strict=True))
     for cls, a, b in groups:
         res = _compute(a, b, periods, breaks, params)
