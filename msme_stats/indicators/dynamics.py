@@ -643,15 +643,14 @@ def _cell_block(res: dict[str, np.ndarray], st: _Stats, fp: _Table, fd: _Table, 
 
 
 def _b_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, tev: np.ndarray, p: dict[str, Any]) -> None:
-    """B1-B4 (concentration, top shares, products and partners per exporter) into ``res``;
-    B5/B6 come from :func:`_cell_block`."""
+    """B1, B3, B4 (concentration, products and partners per exporter) into ``res``; B2 comes
+    from :func:`_top_shares`, B5/B6 from :func:`_cell_block`."""
     o, X, periods = pan.o, pan.X, pan.periods
     n_per = len(periods)
     all_def = np.ones(n_per, dtype=bool)
     share = X / tev[pan.pidx]
     res["B1"] = st.total(o, share**2) * p["hhi_scale"]
     res["B1"] = np.where(res["A1"] > 0, res["B1"], np.nan)
-    _top_shares(res, st, pan, tev, p["top_share_k"])
     for code, x in (("B3", pan.nP), ("B4", pan.nDv)):
         _describe_into(res, code, st.describe(o, x, all_def, 3), _STATS3)
 
@@ -732,6 +731,31 @@ def _de_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, 
         _describe_into(res, blk + code, st.describe(pan.o[m], x[m], d, 3), _STATS3)
 
 
+#: the blocks of :func:`_compute`: A1-A12, B1/B3/B4, B2, B5/B6, C1-C6, D1-D6, E1-E6
+_BLOCKS = frozenset({"A", "B", "B2", "cells", "C", "D", "E"})
+
+
+def _blocks(series: tuple[str, ...] | None) -> frozenset[str]:
+    """The blocks of :func:`_compute` that the EDD codes ``series`` need (None: all).
+
+    B1 (NaN where A1 is 0) and the C block (rates over A1, A2, A3, A4) read the A block's
+    results, so they bring it in; B2 and B5/B6 are blocks of their own.
+    """
+    if series is None:
+        return _BLOCKS
+    need: set[str] = set()
+    for code in series:
+        if code.startswith(("B5", "B6")):
+            need.add("cells")
+        elif code.startswith("B2"):
+            need.add("B2")
+        elif code[0] in "BC":
+            need |= {"A", code[0]}
+        else:
+            need.add(code[0])
+    return frozenset(need)
+
+
 def _compute(
     fp: _Table,
     fd: _Table,
@@ -739,7 +763,8 @@ def _compute(
     breaks: set[int],
     p: dict[str, Any],
 ) -> dict[str, np.ndarray]:
-    """All 98 series for one (sub-)panel; ``periods`` are the observed ordinals (sorted).
+    """All 98 series for one (sub-)panel, or the blocks ``p["series"]`` needs (:func:`_blocks`);
+    ``periods`` are the observed ordinals (sorted).
 
     Steps: the trader-period table and its lags (:class:`_Panel`), the entrant / incumbent /
     survivor sets (:class:`_Sets`), then the A, B, C and D/E blocks. For large tables
@@ -752,18 +777,25 @@ def _compute(
     span, base = _span_base(periods)
     res: dict[str, np.ndarray] = {}
     res_de: dict[str, dict[str, np.ndarray]] = {"D": {}, "E": {}, "B": {}}
+    blocks = _blocks(p.get("series"))
     with _worker_pool(len(fp)) as pool:
-        flags = {blk: _submit(pool, _de_flags, tab, span, base) for blk, tab in (("D", fp), ("E", fd))}
+        de = [blk for blk in "DE" if blk in blocks]
+        flags = {blk: _submit(pool, _de_flags, tab, span, base) for blk, tab in (("D", fp), ("E", fd)) if blk in de}
         fd_keys = _submit(pool, _factorize_tp, fd, periods)
-        cells = _submit(pool, _cell_block, res_de["B"], st, fp, fd, base)
+        jobs = [_submit(pool, _cell_block, res_de["B"], st, fp, fd, base)] if "cells" in blocks else []
         pan = _Panel(fp, fd, periods, fd_keys)
         sets = _Sets(pan, L, p["incumbent_def"])
-        jobs = [_submit(pool, _de_block, res_de[blk], st, pan, sets, blk, flags[blk], p) for blk in "DE"]
-        denom = _a_block(res, st, pan, sets, p)
+        jobs += [_submit(pool, _de_block, res_de[blk], st, pan, sets, blk, flags[blk], p) for blk in de]
         tev = st.total(pan.o, pan.X)
-        _b_block(res, st, pan, tev, p)
-        _c_block(res, st, pan, sets, tev, denom, p)
-        for job in (*jobs, cells):
+        if "A" in blocks:
+            denom = _a_block(res, st, pan, sets, p)
+            if "B" in blocks:
+                _b_block(res, st, pan, tev, p)
+            if "C" in blocks:
+                _c_block(res, st, pan, sets, tev, denom, p)
+        if "B2" in blocks:
+            _top_shares(res, st, pan, tev, p["top_share_k"])
+        for job in jobs:
             job.result()
     for part in res_de.values():
         res.update(part)
