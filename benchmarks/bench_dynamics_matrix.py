@@ -31,8 +31,11 @@ The DuckDB peer reads the same file (or scans the same DataFrame), groups on the
 they are (no string conversion, no leading-zero repair: faster than an equal-work peer) and
 computes per period: A1 exporters, A2 entrants, A3 exiters (convention A), A6 mean / median /
 sd of exports per exporter, B1 Herfindahl index, B3 / B4 mean products / partners per
-exporter and C1 entry rate. msme_stats computes all 98 EDD series. A1 of the two is compared
-in every run (``a1_equal``).
+exporter and C1 entry rate (the ten series :data:`CORE`). msme_stats computes all 98 EDD
+series; ``ms_duckdb_core`` and ``ms_pandas_core`` are the user paths with
+``exporter_dynamics(..., series=CORE)``, the same work as the peer. In every run the ten
+series of each msme_stats method are compared with the peer's (relative difference at most
+1e-9; ``core_equal``).
 """
 
 from __future__ import annotations
@@ -46,7 +49,10 @@ import time
 from pathlib import Path
 
 FORMS = ("parquet_file", "hive", "csv", "frame_int", "frame_str")
-METHODS = ("ms_pandas", "ms_dask", "ms_duckdb", "duckdb")
+METHODS = ("ms_pandas", "ms_dask", "ms_duckdb", "ms_duckdb_core", "duckdb")
+#: the EDD series the DuckDB peer computes (its columns, in this order)
+CORE = ("A1", "A2", "A3", "A6i", "A6ii", "A6iii", "B1", "B3i", "B4i", "C1")
+_PEER_COLUMNS = ("a1", "a2", "a3", "a6i", "a6ii", "a6iii", "b1", "b3i", "b4i", "c1")
 ROLES = {c: c for c in ("trader", "period", "product", "partner", "value")}
 
 #: the two reduced tables of the peer, from the transactions ``{src}``
@@ -130,7 +136,7 @@ def _child(method: str, form: str, path: str) -> dict:
             import dask.dataframe  # noqa: F401
 
             import msme_stats.engines.dask_engine
-        if method == "ms_duckdb":
+        if method.startswith("ms_duckdb"):
             import duckdb
 
             import msme_stats.engines.duckdb_engine  # noqa: F401
@@ -148,27 +154,44 @@ def _child(method: str, form: str, path: str) -> dict:
         else:
             rel = f"read_parquet('{path}')"
         res = con.sql(CORE_SQL.format(src=rel)).df()
-        a1 = dict(zip(res["period"].astype(int), res["a1"].astype(int), strict=True))
+        core = {f"{code}/{int(per)}": float(v) for code, col in zip(CORE, _PEER_COLUMNS, strict=True)
+                for per, v in zip(res["period"], res[col].to_numpy(dtype=float, na_value=float("nan")), strict=True)}
     else:
-        if method == "ms_duckdb":
-            out = exporter_dynamics(src, roles=ROLES, engine="duckdb")
+        series = list(CORE) if method.endswith("_core") else None
+        if method.startswith("ms_duckdb"):
+            out = exporter_dynamics(src, roles=ROLES, engine="duckdb", series=series)
         else:
             engine = "dask" if method == "ms_dask" else "pandas"
             tx = load_transactions(src, roles=ROLES, engine=engine)
-            out = exporter_dynamics(tx, engine=engine)
-        sel = out[out["edd_code"] == "A1"]
-        a1 = dict(zip(sel["period"].astype(int), sel["value"].astype(int), strict=True))
+            out = exporter_dynamics(tx, engine=engine, series=series)
+        sel = out[out["edd_code"].isin(CORE)]
+        core = {f"{code}/{int(per)}": float(v) for code, per, v in zip(sel["edd_code"], sel["period"], sel["value"],
+                                                                        strict=True)}
     wall = time.perf_counter() - t0
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"method": method, "form": form, "wall_s": wall, "peak_mb": peak_kb / 1024,
-            "a1": {str(k): v for k, v in a1.items()}}
+    return {"method": method, "form": form, "wall_s": wall, "peak_mb": peak_kb / 1024, "core": core}
+
+
+def _core_equal(got: dict[str, float], peer: dict[str, float]) -> bool:
+    """The ten core series equal the peer's: same (series, period) cells, NaN where the peer
+    has none (first and last periods), relative difference at most 1e-9."""
+    import math
+
+    for key, v in got.items():
+        w = peer.get(key)
+        if w is None or (isinstance(w, float) and math.isnan(w)):
+            if not math.isnan(v):
+                return False
+        elif math.isnan(v) or abs(v - w) > 1e-9 * max(1.0, abs(w)):
+            return False
+    return True
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=lambda s: int(s.replace("_", "")), default=1_000_000)
     ap.add_argument("--big", action="store_true",
-                    help="also run 100M rows out of core (Parquet file of integer codes; ms_dask, "
+                    help="also run 100M rows out of core (Parquet file of integer codes; ms_dask, ms_duckdb_core, "
                          "ms_duckdb and the DuckDB peer; about 4 GB of input under --data-dir)")
     ap.add_argument("--keep", action="store_true", help="keep the generated inputs (default: delete them)")
     ap.add_argument("--data-dir", default="/tmp/msme_bench_matrix")
@@ -188,7 +211,7 @@ def main(argv: list[str] | None = None) -> None:
 
     runs = [(args.rows, args.forms.split(","), args.methods.split(","))]
     if args.big:
-        runs.append((100_000_000, ["parquet_file"], ["ms_dask", "ms_duckdb", "duckdb"]))
+        runs.append((100_000_000, ["parquet_file"], ["ms_dask", "ms_duckdb", "ms_duckdb_core", "duckdb"]))
     print(f"machine: {_machine()}")
     try:
         for rows, forms, methods in runs:
@@ -214,11 +237,11 @@ def _run(args: argparse.Namespace, rows: int, forms: list[str], methods: list[st
     with open("/proc/loadavg") as fh:
         print(f"load average at start: {fh.read().split()[:3]}")
     print(f"rows: {rows:,}; allocation settings: {args.alloc}")
-    print("| form | method | wall time (s) | peak RSS (MB) | A1 equal to DuckDB's |")
+    print("| form | method | wall time (s) | peak RSS (MB) | core series equal to DuckDB's |")
     print("|---|---|---:|---:|---|")
     for form in forms:
-        peer: dict | None = None
-        for _ in range(args.repeat):  # methods alternate within a repeat
+        for _ in range(args.repeat):  # methods alternate within a repeat; each is compared with its repeat's peer
+            runs = []
             for method in methods:
                 proc = subprocess.run(
                     [sys.executable, "-m", "benchmarks.bench_dynamics_matrix", "--child", method, form,
@@ -228,11 +251,11 @@ def _run(args: argparse.Namespace, rows: int, forms: list[str], methods: list[st
                     tail = proc.stderr.strip().splitlines()[-1:] or ["?"]
                     print(f"| {form} | {method} | failed | | {tail} |", flush=True)
                     continue
-                r = json.loads(proc.stdout.strip().splitlines()[-1])
-                if method == "duckdb":
-                    peer = r["a1"]
-                same = "" if peer is None or method == "duckdb" else ("yes" if r["a1"] == peer else "NO")
-                print(f"| {form} | {method} | {r['wall_s']:.2f} | {r['peak_mb']:.0f} | {same} |", flush=True)
+                runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            peer = next((r["core"] for r in runs if r["method"] == "duckdb"), None)
+            for r in runs:
+                same = "" if peer is None or r["method"] == "duckdb" else ("yes" if _core_equal(r["core"], peer) else "NO")
+                print(f"| {form} | {r['method']} | {r['wall_s']:.2f} | {r['peak_mb']:.0f} | {same} |", flush=True)
                 if args.json:
                     with open(args.json, "a") as fh:
                         fh.write(json.dumps({**r, "rows": rows, "alloc": args.alloc}) + "\n")
