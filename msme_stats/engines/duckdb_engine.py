@@ -159,8 +159,9 @@ def _key_labels(role: str, roles: Mapping[str, str], distinct: pd.Series, rows: 
     return codes.astype(np.int32), pd.Series(uniques), n_restored
 
 
-def _check_input(con: Any, rel: str, roles: Mapping[str, str], period_col: str) -> None:
-    """Raise _Fallback for a value or quantity column SQL does not sum, a bad quantity or zoned dates."""
+def _check_input(con: Any, rel: str, roles: Mapping[str, str], period_col: str) -> dict[str, str]:
+    """The column types of ``rel``; _Fallback for a value or quantity column SQL does not sum,
+    a bad quantity or zoned dates."""
     types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {rel})").fetchall())
     if not _NUMERIC.fullmatch(str(types.get(roles["value"], ""))):
         raise _Fallback  # the loader decides about text, boolean or other values
@@ -173,17 +174,21 @@ def _check_input(con: Any, rel: str, roles: Mapping[str, str], period_col: str) 
             raise _Fallback
     if "WITH TIME ZONE" in str(types.get(period_col, "")):
         raise _Fallback  # DuckDB would convert to its session time zone; the loader keeps the stored one
+    return {k: str(t) for k, t in types.items()}
 
 
-def _cells_sql(rel: str, cols: dict[str, str], vcol: str, group_by: str, extra: str = "") -> str:
+def _cells_sql(rel: str, cols: dict[str, str], vcol: str, group_by: str, extra: str = "",
+               out_keys: str = "k_trader, k_period, k_product, k_partner") -> str:
     """SQL summing the rows of ``rel`` to cells (``group_by``): value sum ``v`` and rows ``n``.
 
     A value the loader rejects (missing, negative, NaN, infinite) is summed as NaN (negative
     or missing) or infinity, so the sum of its cell is not finite (see :func:`_checked`).
+    Row counts are INTEGER (half the memory of BIGINT; a cell of 2**31 rows or more fails
+    the cast, and the input goes to the pandas path).
     """
     keys = ", ".join(f"{_q(cols[r])} AS k_{r}" for r in _KEY_ROLES)
     v = f"CAST({_q(vcol)} AS DOUBLE)"
-    return (f"SELECT k_trader, k_period, k_product, k_partner{extra}, SUM(v) AS v, COUNT(*) AS n "
+    return (f"SELECT {out_keys}{extra}, SUM(v) AS v, CAST(COUNT(*) AS INTEGER) AS n "
             f"FROM (SELECT {keys}, CASE WHEN {v} >= 0 THEN {v} ELSE 'NaN'::DOUBLE END AS v FROM {rel}) "
             f"GROUP BY {group_by}")
 
@@ -278,8 +283,9 @@ def _entries(flag: np.ndarray) -> tuple[Any, Any]:
     return flag, ~flag
 
 
-def _scan_sets(con: Any, rel: str, cols: dict[str, str], roles: Mapping[str, str], label: str,
-               period: str, threads: int) -> tuple[dict[str, pd.Index], dict[str, np.ndarray], dict[str, int], Any]:
+def _scan_sets(con: Any, rel: str, cols: dict[str, str], roles: Mapping[str, str], types: dict[str, str],
+               label: str, period: str, threads: int
+               ) -> tuple[dict[str, pd.Index], dict[str, np.ndarray], dict[str, int], Any]:
     """One scan summing the rows to (trader, period, product) and (trader, period, partner) cells.
 
     Returns the labels, the label codes of the entries (trader and period: every entry;
@@ -287,14 +293,17 @@ def _scan_sets(con: Any, rel: str, cols: dict[str, str], roles: Mapping[str, str
     per key, and ``(v, n, by_product, n_restored)``: value sums, rows, the selectors of the
     product and the partner cells (:func:`_entries`) and the rows whose HS zero was restored.
     """
+    # product and partner of one type share a column (each cell holds one of them): less to return
+    merge = types.get(cols["product"]) == types.get(cols["partner"])
+    out_keys = "k_trader, k_period, " + ("COALESCE(k_product, k_partner) AS k_item" if merge else "k_product, k_partner")
     table = con.sql(_cells_sql(rel, cols, roles["value"],
                                "GROUPING SETS ((k_trader, k_period, k_product), (k_trader, k_period, k_partner))",
-                               ", GROUPING(k_product, k_partner) = 1 AS by_product")).to_arrow_table()
+                               ", GROUPING(k_product, k_partner) = 1 AS by_product", out_keys)).to_arrow_table()
     v, n = _checked(table)
     by_product = _entries(table.column("by_product").to_numpy())
-    columns = {r: table.column(f"k_{r}") for r in _KEY_ROLES}
-    columns["product"] = _select(columns["product"], by_product[0])
-    columns["partner"] = _select(columns["partner"], by_product[1])
+    columns = {r: table.column(f"k_{r}") for r in ("trader", "period")}
+    for r, entries in zip(("product", "partner"), by_product, strict=True):
+        columns[r] = _select(table.column("k_item" if merge else f"k_{r}"), entries)
     raw, to_label, labels, n_restored = _labelled(columns, n[by_product[0]], roles, label, period, threads)
     codes = {r: raw[r] if _identity(to_label[r]) else to_label[r][raw[r]] for r in _KEY_ROLES}
     n_raw = {r: len(to_label[r]) for r in _KEY_ROLES}
@@ -396,11 +405,11 @@ def _reduce_sql(source: Any, options: ReduceOptions, roles: Mapping[str, str], p
     con = duckdb.connect(config={"threads": threads})
     try:
         rel, label = _relation(con, source, list(dict.fromkeys([*cols.values(), roles["value"]])), string_cols)
-        _check_input(con, rel, roles, cols["period"])
+        types = _check_input(con, rel, roles, cols["period"])
         if options.exclude_hs27:  # chapter 27 drops rows from both tables (real extracts have some)
             logger.info("engine='duckdb': exclude_hs27=True: summed by the four keys")
         elif len(set(cols.values())) == len(cols):  # the common case: one scan, two grouping sets
-            labels, codes, n_raw, cells = _scan_sets(con, rel, cols, roles, label, period, threads)
+            labels, codes, n_raw, cells = _scan_sets(con, rel, cols, roles, types, label, period, threads)
             done = _sets_partial(labels, codes, n_raw, cells, options, threads)
             if done is not None:
                 _cx._warn_counts(label, roles["product"], cells[3], 0)
