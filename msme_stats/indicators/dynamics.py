@@ -309,15 +309,39 @@ def _group_sum(codes: np.ndarray, values: np.ndarray, n_groups: int,
     return _pandas_group_sum(codes, values, n_groups)
 
 
+def _stable_sort(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``order = argsort(key, kind="stable")`` and ``key[order]`` of int64 keys.
+
+    Where the key range and the row numbers fit in 63 bits together, the keys shifted left
+    with the row number in the low bits are sorted with ``numpy.sort`` (all distinct, so any
+    sort gives the one order: by key, then row, which is the stable order), several times
+    faster than a stable argsort; else the stable argsort.
+    """
+    n = len(key)
+    lo = int(key.min()) if n else 0
+    bits = max(n - 1, 1).bit_length()
+    if n < 2 or int(key.max()) - lo >= 1 << (63 - bits):
+        order = np.argsort(key, kind="stable")
+        return order, key[order]
+    comp = key.astype(np.int64)
+    comp -= lo
+    comp <<= bits
+    comp |= np.arange(n, dtype=np.int64)
+    comp.sort()
+    order = comp & ((1 << bits) - 1)
+    comp >>= bits
+    comp += lo
+    return order, comp
+
+
 def _group_keys(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct int64 keys, sorted; the group of each key among them; each group's first row.
 
-    One stable sort (``argsort(kind="stable")``), so the first row of a group is its
-    smallest row number.
+    One stable sort (:func:`_stable_sort`), so the first row of a group is its smallest row
+    number.
     """
     n = len(key)
-    order = np.argsort(key, kind="stable")
-    ks = key[order]
+    order, ks = _stable_sort(key)
     first = np.empty(n, dtype=bool)
     first[:1] = True
     np.not_equal(ks[1:], ks[:-1], out=first[1:])
@@ -404,8 +428,7 @@ def _neighbours(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = len(key)
     if n == 0:
         return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
-    order = np.argsort(key, kind="stable")
-    ks = key[order]
+    order, ks = _stable_sort(key)
     step = np.diff(ks)
     if step.all():  # distinct keys (the cells of a reduction): compare sorted neighbours
         one = step == 1
