@@ -275,13 +275,26 @@ def _run_starts(codes: np.ndarray) -> np.ndarray | None:
     """First row of each run of equal codes when the codes are sorted (non-decreasing), else None."""
     if len(codes) < 2:
         return np.zeros(len(codes), dtype=np.intp)
-    step = codes[1:] != codes[:-1]
-    if not (codes[1:][step] > codes[:-1][step]).all():
+    ends = np.flatnonzero(codes[1:] != codes[:-1])  # last row of each run but the last one
+    if not (codes[ends + 1] > codes[ends]).all():
         return None
-    starts = np.empty(int(np.count_nonzero(step)) + 1, dtype=np.intp)
+    starts = np.empty(len(ends) + 1, dtype=np.intp)
     starts[0] = 0
-    np.add(np.flatnonzero(step), 1, out=starts[1:])
+    np.add(ends, 1, out=starts[1:])
     return starts
+
+
+def _count_by(codes: np.ndarray, flag: np.ndarray, n_groups: int, starts: np.ndarray | None) -> np.ndarray:
+    """Number of True ``flag`` rows by group code 0 ... n_groups-1, as float (exact counts).
+
+    Codes numbered in order of first appearance and sorted (``starts``, :func:`_run_starts`)
+    are 0, 1, 2 ... run by run: differences of the running count at the run ends; else
+    ``numpy.bincount``.
+    """
+    if starts is None or len(starts) != n_groups or not len(flag):
+        return np.bincount(codes, weights=flag, minlength=n_groups)
+    run_count = np.cumsum(flag, dtype=np.int64)[np.append(starts[1:], len(flag)) - 1]
+    return np.diff(run_count, prepend=0).astype(float)
 
 
 def _group_sum(codes: np.ndarray, values: np.ndarray, n_groups: int,
@@ -789,10 +802,13 @@ def _de_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, 
     prev, nxt = flags.result()
     v = pan.fp_value if blk == "D" else pan.fd_value
     n_tp = len(counts)  # trader-periods of this table, indexed by ``codes``
-    new_c = np.bincount(codes, weights=~prev, minlength=n_tp)
-    kept_c = np.bincount(codes, weights=nxt, minlength=n_tp)
-    newkept_c = np.bincount(codes, weights=~prev & nxt, minlength=n_tp)
-    vnew_c = _group_sum(codes, np.where(prev, 0.0, v), n_tp, pan.fp_starts if blk == "D" else False)
+    starts = pan.fp_starts if blk == "D" else _run_starts(codes)
+    new = ~prev
+    new_c = _count_by(codes, new, n_tp, starts)
+    kept_c = _count_by(codes, nxt, n_tp, starts)
+    new &= nxt
+    newkept_c = _count_by(codes, new, n_tp, starts)
+    vnew_c = _group_sum(codes, np.where(prev, 0.0, v), n_tp, starts)
     n_new = _take(new_c, cur_pos)
     v_new = _take(vnew_c, cur_pos)
     kept_prev = _take(kept_c, prev_pos)  # |P_{t-1} ∩ P_t|
