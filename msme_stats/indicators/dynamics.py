@@ -9,8 +9,8 @@ Only the reduction from transactions to trader x period x product and trader x p
 partner tables depends on the ``engine`` (:mod:`msme_stats.engines`); everything after it is
 shared pandas/numpy code on those (much smaller) tables, on integer keys (the categorical
 codes of the reduction; no string per cell). For tables of 100,000 rows or more on machines
-with more than one CPU, parts of it (the product and partner blocks D and E) run on two
-worker threads; the results do not depend on it.
+with more than one CPU, parts of it (the product and partner blocks D and E) run on a
+worker thread; the results do not depend on it.
 
 Notation (METHODS §4.2): x_{f,p,d,t} value of trader f, HS6 product p, partner d, period t;
 X_{f,t} = sum over p, d; E_t = {f : X_{f,t} > 0}; TEV_t = sum of X_{f,t}; P_{f,t}, D_{f,t}
@@ -552,7 +552,7 @@ class _Panel:
     """
 
     def __init__(self, fp: _Table, fd: _Table, periods: np.ndarray,
-                 fd_keys: Future[tuple[np.ndarray, ...]] | None = None) -> None:
+                 fd_keys: _Task | None = None) -> None:
         self.periods = periods
         self.span, self.base = _span_base(periods)
         self.fp_value, self.fd_value = fp.value, fd.value
@@ -563,8 +563,8 @@ class _Panel:
         self.X = _group_sum(self.fp_codes, fp.value, self.n_firm, self.fp_starts)
         self.nP = np.bincount(self.fp_codes, minlength=self.n_firm).astype(float)
         self.o = fk % self.span + self.base
-        if fd_keys is None:  # (else computed ahead on a worker thread)
-            fd_keys = _submit(None, _factorize_tp, fd, periods)
+        if fd_keys is None:  # (else submitted to the worker thread)
+            fd_keys = _Task(None, _factorize_tp, fd, periods)
         self.fd_codes, _, srt_d, rank_d = fd_keys.result()
         self.nD = np.bincount(self.fd_codes, minlength=len(srt_d)).astype(float)
         at_sorted = np.empty(self.n_firm, dtype=np.int64)  # sorted position of each row
@@ -787,7 +787,7 @@ def _de_flags(tab: _Table, span: int, base: int) -> tuple[np.ndarray, np.ndarray
 
 
 def _de_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, blk: str,
-              flags: Future[tuple[np.ndarray, np.ndarray]], p: dict[str, Any]) -> None:
+              flags: _Task, p: dict[str, Any]) -> None:
     """D1-D6 (``blk="D"``, products of ``fp``) or E1-E6 (``"E"``, partners of ``fd``) into ``res``.
 
     A product (partner) is new if the trader did not have it in t-1, kept if it has it again
@@ -843,9 +843,10 @@ def _compute(
 
     Steps: the trader-period table and its lags (:class:`_Panel`), the entrant / incumbent /
     survivor sets (:class:`_Sets`), then the A, B, C and D/E blocks. For large tables
-    (:func:`_worker_pool`) the product and partner neighbours (:func:`_de_flags`), the
-    partner table's trader-periods and B5/B6 (:func:`_cell_block`) are computed on two worker
-    threads while the panel is built, then the D and E blocks run there beside the A-C blocks.
+    (:func:`_worker_pool`) the partner table's trader-periods, the product and partner
+    neighbours (:func:`_de_flags`) and B5/B6 (:func:`_cell_block`) are submitted to a worker
+    thread while the panel is built, then the D and E blocks beside the A-C blocks; the
+    calling thread runs what the worker has not started when it needs it (:class:`_Task`).
     """
     st = _Stats(periods, p["quantile_method"], p["sd_ddof"])
     L = {k: _linked(periods, breaks, k) for k in (1, 2, 3, 4)}
@@ -853,49 +854,71 @@ def _compute(
     res: dict[str, np.ndarray] = {}
     res_de: dict[str, dict[str, np.ndarray]] = {"D": {}, "E": {}, "B": {}}
     with _worker_pool(len(fp)) as pool:
-        flags = {blk: _submit(pool, _de_flags, tab, span, base) for blk, tab in (("D", fp), ("E", fd))}
-        fd_keys = _submit(pool, _factorize_tp, fd, periods)
-        cells = _submit(pool, _cell_block, res_de["B"], st, fp, fd, base)
+        fd_keys = _Task(pool, _factorize_tp, fd, periods)
+        flags = {blk: _Task(pool, _de_flags, tab, span, base) for blk, tab in (("D", fp), ("E", fd))}
+        cells = _Task(pool, _cell_block, res_de["B"], st, fp, fd, base)
         pan = _Panel(fp, fd, periods, fd_keys)
         sets = _Sets(pan, L, p["incumbent_def"])
-        jobs = [_submit(pool, _de_block, res_de[blk], st, pan, sets, blk, flags[blk], p) for blk in "DE"]
+        jobs = [_Task(pool, _de_block, res_de[blk], st, pan, sets, blk, flags[blk], p) for blk in "DE"]
         denom = _a_block(res, st, pan, sets, p)
         tev = st.total(pan.o, pan.X)
         _b_block(res, st, pan, tev, p)
         _c_block(res, st, pan, sets, tev, denom, p)
-        for job in (*jobs, cells):
+        for job in (*jobs[::-1], cells):  # the last submitted first: run here if not started
             job.result()
     for part in res_de.values():
         res.update(part)
     return res
 
 
-_THREAD_MIN_ROWS = 100_000  # rows of the product table from which worker threads are used
+_THREAD_MIN_ROWS = 100_000  # rows of the product table from which a worker thread is used
 
 
 @contextmanager
 def _worker_pool(n_rows: int) -> Iterator[ThreadPoolExecutor | None]:
-    """Two worker threads for tables of at least ``_THREAD_MIN_ROWS`` rows on machines with
+    """One worker thread for tables of at least ``_THREAD_MIN_ROWS`` rows on machines with
     more than one CPU (else None: everything runs in the calling thread).
 
-    numpy and pandas release the GIL in their sorts, selections and group sums; every result
-    is computed as on one thread (same arrays, same order), so the output does not depend on
-    the threading.
+    One worker beside the calling thread keeps to two busy threads (two worker threads and
+    the calling one competed for the cores and the GIL); work the worker has not started when
+    the caller needs it is run by the caller (:class:`_Task`). numpy and pandas release the
+    GIL in their sorts, selections and group sums; every result is computed as on one thread
+    (same arrays, same order), so the output does not depend on the threading.
     """
     if n_rows < _THREAD_MIN_ROWS or (os.cpu_count() or 1) < 2:
         yield None
         return
-    with ThreadPoolExecutor(2, thread_name_prefix="msme_dynamics") as pool:
+    with ThreadPoolExecutor(1, thread_name_prefix="msme_dynamics") as pool:
         yield pool
 
 
-def _submit(pool: ThreadPoolExecutor | None, fn: Callable[..., Any], *args: Any) -> Future[Any]:
-    """``pool.submit(fn, *args)``; without a pool ``fn(*args)`` runs now (a finished future)."""
-    if pool is not None:
-        return pool.submit(fn, *args)
-    done: Future[Any] = Future()
-    done.set_result(fn(*args))
-    return done
+class _Task:
+    """``fn(*args)`` submitted to ``pool`` (run now without a pool). :meth:`result` runs it in
+    the calling thread if the worker has not started it yet, else waits for the worker.
+    Each task has one consumer (one thread calls :meth:`result`)."""
+
+    def __init__(self, pool: ThreadPoolExecutor | None, fn: Callable[..., Any], *args: Any) -> None:
+        self._call: tuple[Callable[..., Any], tuple[Any, ...]] | None = (fn, args)
+        self._future: Future[Any] | None = pool.submit(fn, *args) if pool is not None else None
+        self._value: Any = None
+        if pool is None:
+            self._run()
+
+    def _run(self) -> None:
+        assert self._call is not None
+        fn, args = self._call
+        self._call, self._future = None, None
+        self._value = fn(*args)
+
+    def result(self) -> Any:
+        """The value of ``fn(*args)``, computed here if no worker has started it."""
+        if self._future is not None:
+            if not self._future.cancel():
+                self._value = self._future.result()
+                self._call, self._future = None, None
+            else:
+                self._run()
+        return self._value
 
 
 # --------------------------------------------------------------------------------------
