@@ -158,12 +158,24 @@ class _Sorted(np.ndarray):
     got there, so the quantiles of a sorted copy viewed as ``_Sorted`` equal those of the values
     bit for bit, at the cost of one sort (on these tables numpy's multi-kth partition takes
     several times as long as ``numpy.sort``; no -0.0 among the values, see
-    :meth:`_Stats.describe`)."""
+    :func:`_quantiles`)."""
 
     def partition(self, kth: Any, axis: Any = -1, kind: Any = "introselect", order: Any = None) -> None:
         """No-op for 1-d arrays (sorted); ``ndarray.partition`` otherwise."""
         if self.ndim != 1 or order is not None:
             self.view(np.ndarray).partition(kth, axis=axis, kind=kind, order=order)
+
+
+def _quantiles(v: np.ndarray, method: str) -> np.ndarray:
+    """``numpy.quantile(v, [0.5, 0.25, 0.75], method=method)`` of finite values, from a sorted
+    copy (:class:`_Sorted`) unless a -0.0 is among the values (which of two equal zeros lands
+    at a position could then show in the result: the plain call)."""
+    s = np.sort(v)
+    if s[0] <= 0.0 <= s[-1]:
+        z0, z1 = np.searchsorted(s, 0.0, side="left"), np.searchsorted(s, 0.0, side="right")
+        if np.signbit(s[z0:z1]).any():
+            return np.quantile(v, [0.5, 0.25, 0.75], method=method)
+    return np.quantile(s.view(_Sorted), [0.5, 0.25, 0.75], method=method)
 
 
 class _Stats:
@@ -197,23 +209,24 @@ class _Stats:
 
     def describe(self, per: np.ndarray, x: np.ndarray, defined: np.ndarray, n_stats: int) -> list[np.ndarray]:
         """Mean, median, sd[, q1, q3] of ``x`` by period; NaN where undefined or empty."""
+        return self.describe_at(self.index(per), x, defined, n_stats)
+
+    def describe_at(self, idx: np.ndarray, x: np.ndarray, defined: np.ndarray, n_stats: int) -> list[np.ndarray]:
+        """:meth:`describe` with the period positions ``idx`` (:meth:`index`) given."""
         n = len(self.periods)
         out = [np.full(n, np.nan) for _ in range(n_stats)]
         ok = np.isfinite(x)
         if not ok.all():
-            per, x = per[ok], x[ok]
-        order, lo, hi = self.groups(self.index(per))
+            idx, x = idx[ok], x[ok]
+        order, lo, hi = self.groups(idx)
         if order is not _IDENTITY:
             x = x[order]
-        # quantiles from a sorted copy (_Sorted) unless a -0.0 is among the values (which of two
-        # equal zeros lands at a position would then show in the result)
-        presort = not np.signbit(x[x == 0]).any()
         for i in range(n):
             if not defined[i] or hi[i] == lo[i]:
                 continue
             v = x[lo[i] : hi[i]]
             out[0][i] = v.mean()
-            qs = np.quantile(np.sort(v).view(_Sorted) if presort else v, [0.5, 0.25, 0.75], method=self.method)
+            qs = _quantiles(v, self.method)
             out[1][i] = qs[0]
             out[2][i] = v.std(ddof=self.ddof) if v.size > self.ddof else np.nan
             if n_stats == 5:
@@ -678,21 +691,22 @@ def _a_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, p
     res["A5"] = st.count(o[inc], inc_def)
     ex_per, ex_val, ex_def, denom = _exiters(pan, sets, res["A1"], p["exit_convention"])
     res["A3"] = st.count(ex_per, ex_def)
-    for code, per, x, d in (
-        ("A6", o, X, all_def),
-        ("A7", o[ent], X[ent], L[1]),
-        ("A8", ex_per, ex_val, ex_def),
-        ("A9", o[se], X[se], L[2]),
-        ("A10", o[inc], X[inc], inc_def),
+    pidx = pan.pidx  # period positions of the trader-periods (st.index(o))
+    for code, idx, x, d in (
+        ("A6", pidx, X, all_def),
+        ("A7", pidx[ent], X[ent], L[1]),
+        ("A8", st.index(ex_per), ex_val, ex_def),
+        ("A9", pidx[se], X[se], L[2]),
+        ("A10", pidx[inc], X[inc], inc_def),
     ):
-        _describe_into(res, code, st.describe(per, x, d, 5), _STATS5)
+        _describe_into(res, code, st.describe_at(idx, x, d, 5), _STATS5)
     with np.errstate(divide="ignore", invalid="ignore"):
         if p["growth"] == "pct":
             g = X / pan.Xl[1] - 1.0
         else:
             g = np.log(X) - np.log(pan.Xl[1])
     for code, m, d in (("A11", inc, inc_def), ("A12", se, L[2])):
-        _describe_into(res, code, st.describe(o[m], g[m], d, 5), _STATS5)
+        _describe_into(res, code, st.describe_at(pidx[m], g[m], d, 5), _STATS5)
     return denom
 
 
@@ -750,7 +764,7 @@ def _b_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, tev: np.ndarra
     res["B1"] = np.where(res["A1"] > 0, res["B1"], np.nan)
     _top_shares(res, st, pan, tev, p["top_share_k"])
     for code, x in (("B3", pan.nP), ("B4", pan.nDv)):
-        _describe_into(res, code, st.describe(o, x, all_def, 3), _STATS3)
+        _describe_into(res, code, st.describe_at(pan.pidx, x, all_def, 3), _STATS3)
 
 
 def _c_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, tev: np.ndarray,
@@ -829,7 +843,7 @@ def _de_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, 
         ("5", exit_, inc, inc_def),
         ("6", surv, sets.two_year, L[2]),
     ):
-        _describe_into(res, blk + code, st.describe(pan.o[m], x[m], d, 3), _STATS3)
+        _describe_into(res, blk + code, st.describe_at(pan.pidx[m], x[m], d, 3), _STATS3)
 
 
 def _compute(
