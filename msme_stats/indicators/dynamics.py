@@ -166,7 +166,7 @@ class _Sorted(np.ndarray):
             self.view(np.ndarray).partition(kth, axis=axis, kind=kind, order=order)
 
 
-def _quantiles(v: np.ndarray, method: str) -> np.ndarray:
+def _quantiles(v: np.ndarray, method: QuantileMethod) -> np.ndarray:
     """``numpy.quantile(v, [0.5, 0.25, 0.75], method=method)`` of finite values, from a sorted
     copy (:class:`_Sorted`) unless a -0.0 is among the values (which of two equal zeros lands
     at a position could then show in the result: the plain call)."""
