@@ -297,17 +297,25 @@ def _run_starts(codes: np.ndarray) -> np.ndarray | None:
     return starts
 
 
-def _count_by(codes: np.ndarray, flag: np.ndarray, n_groups: int, starts: np.ndarray | None) -> np.ndarray:
-    """Number of True ``flag`` rows by group code 0 ... n_groups-1, as float (exact counts).
+def _counts_by(codes: np.ndarray, flags: list[np.ndarray], n_groups: int, starts: np.ndarray | None
+               ) -> list[np.ndarray]:
+    """Number of True rows of each flag array by group code 0 ... n_groups-1, as float (exact).
 
     Codes numbered in order of first appearance and sorted (``starts``, :func:`_run_starts`)
-    are 0, 1, 2 ... run by run: differences of the running count at the run ends; else
-    ``numpy.bincount``.
+    are 0, 1, 2 ... run by run: differences of the running count (one reused buffer) at the
+    run ends; else ``numpy.bincount``.
     """
-    if starts is None or len(starts) != n_groups or not len(flag):
-        return np.bincount(codes, weights=flag, minlength=n_groups)
-    run_count = np.cumsum(flag, dtype=np.int64)[np.append(starts[1:], len(flag)) - 1]
-    return np.diff(run_count, prepend=0).astype(float)
+    n = len(codes)
+    if starts is None or len(starts) != n_groups or not n:
+        return [np.bincount(codes, weights=f, minlength=n_groups) for f in flags]
+    ends = np.append(starts[1:], n)
+    ends -= 1
+    running = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)
+    out = []
+    for f in flags:
+        np.cumsum(f, dtype=running.dtype, out=running)
+        out.append(np.diff(running[ends], prepend=0).astype(float))
+    return out
 
 
 def _group_sum(codes: np.ndarray, values: np.ndarray, n_groups: int,
@@ -818,10 +826,7 @@ def _de_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, 
     n_tp = len(counts)  # trader-periods of this table, indexed by ``codes``
     starts = pan.fp_starts if blk == "D" else _run_starts(codes)
     new = ~prev
-    new_c = _count_by(codes, new, n_tp, starts)
-    kept_c = _count_by(codes, nxt, n_tp, starts)
-    new &= nxt
-    newkept_c = _count_by(codes, new, n_tp, starts)
+    new_c, kept_c, newkept_c = _counts_by(codes, [new, nxt, new & nxt], n_tp, starts)
     vnew_c = _group_sum(codes, np.where(prev, 0.0, v), n_tp, starts)
     n_new = _take(new_c, cur_pos)
     v_new = _take(vnew_c, cur_pos)
