@@ -168,12 +168,13 @@ class _Sorted(np.ndarray):
 
 def _quantiles(v: np.ndarray, method: QuantileMethod) -> np.ndarray:
     """``numpy.quantile(v, [0.5, 0.25, 0.75], method=method)`` of finite values, from a sorted
-    copy (:class:`_Sorted`) unless a -0.0 is among the values (which of two equal zeros lands
-    at a position could then show in the result: the plain call)."""
+    copy (:class:`_Sorted`) unless a -0.0 is among the values: which of two equal zeros lands at
+    a position could then show in the result, and numpy's SIMD sort may turn -0.0 into 0.0,
+    so those take the plain call (the values are searched for -0.0 only if zeros are among
+    them)."""
     s = np.sort(v)
-    if s[0] <= 0.0 <= s[-1]:
-        z0, z1 = np.searchsorted(s, 0.0, side="left"), np.searchsorted(s, 0.0, side="right")
-        if np.signbit(s[z0:z1]).any():
+    if s[0] <= 0.0 <= s[-1] and np.searchsorted(s, 0.0, side="left") < np.searchsorted(s, 0.0, side="right"):
+        if np.signbit(v[v == 0]).any():
             return np.quantile(v, [0.5, 0.25, 0.75], method=method)
     return np.quantile(s.view(_Sorted), [0.5, 0.25, 0.75], method=method)
 
