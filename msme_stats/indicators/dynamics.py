@@ -421,9 +421,9 @@ def _factorize_first(key: np.ndarray, direct: bool | None = None
     first = np.full(size, n, dtype=small)
     np.minimum.at(first, k0, rows)
     uniq = key[first[k0] == rows]
-    code_of = np.full(size, -1, dtype=small)
-    code_of[uniq - lo] = np.arange(len(uniq), dtype=small)
     srt_off = np.flatnonzero(first < n)
+    code_of = first  # (the table is reused: fewer fresh pages)
+    code_of[uniq - lo] = np.arange(len(uniq), dtype=small)  # every other entry is never read
     return code_of[k0].astype(np.int64), uniq, srt_off + lo, code_of[srt_off].astype(np.int64)
 
 
@@ -545,16 +545,30 @@ def _factorize_tp(tab: _Table, periods: np.ndarray) -> tuple[np.ndarray, np.ndar
     last; a smaller table) and returned as trader-period keys (same order: a monotone map)."""
     span, base = _span_base(periods)
     lo, n = int(periods.min()), int(periods.max() - periods.min()) + 1
-    ck = tab.fid.astype(np.int64)
-    ck *= n
-    ck += tab.o
-    ck -= lo
-    codes, uniq, srt, rank = _factorize_first(ck)
+
+    def compact(fid: np.ndarray, o: np.ndarray) -> np.ndarray:
+        """Compact keys of trader codes and period ordinals."""
+        ck = fid.astype(np.int64)
+        ck *= n
+        ck += o
+        ck -= lo
+        return ck
 
     def wide(c: np.ndarray) -> np.ndarray:
         """Compact keys -> trader-period keys."""
         return (c // n) * span + (c % n + lo - base)
 
+    rows = len(tab)
+    if rows > 1:  # runs of equal trader-periods, as _factorize_first finds them, without a key per row
+        change = np.empty(rows, dtype=bool)
+        change[0] = True
+        np.not_equal(tab.fid[1:], tab.fid[:-1], out=change[1:])
+        change[1:] |= tab.o[1:] != tab.o[:-1]
+        if np.count_nonzero(change) <= rows // 2:
+            heads = np.flatnonzero(change)
+            codes_h, uniq, srt, rank = _factorize_first(compact(tab.fid[heads], tab.o[heads]))
+            return np.repeat(codes_h, np.diff(heads, append=rows)), wide(uniq), wide(srt), rank
+    codes, uniq, srt, rank = _factorize_first(compact(tab.fid, tab.o))
     return codes, wide(uniq), wide(srt), rank
 
 
@@ -874,8 +888,9 @@ def _compute(
     res: dict[str, np.ndarray] = {}
     res_de: dict[str, dict[str, np.ndarray]] = {"D": {}, "E": {}, "B": {}}
     with _worker_pool(len(fp)) as pool:
-        fd_keys = _Task(pool, _factorize_tp, fd, periods)
-        flags = {blk: _Task(pool, _de_flags, tab, span, base) for blk, tab in (("D", fp), ("E", fd))}
+        flags = {"D": _Task(pool, _de_flags, fp, span, base)}
+        fd_keys = _Task(pool, _factorize_tp, fd, periods)  # (mostly run by the panel itself)
+        flags["E"] = _Task(pool, _de_flags, fd, span, base)
         cells = _Task(pool, _cell_block, res_de["B"], st, fp, fd, base)
         pan = _Panel(fp, fd, periods, fd_keys)
         sets = _Sets(pan, L, p["incumbent_def"])
