@@ -176,7 +176,7 @@ def _quantiles(v: np.ndarray, method: QuantileMethod) -> np.ndarray:
     if s[0] <= 0.0 <= s[-1] and np.searchsorted(s, 0.0, side="left") < np.searchsorted(s, 0.0, side="right"):
         if np.signbit(v[v == 0]).any():
             return np.quantile(v, [0.5, 0.25, 0.75], method=method)
-    return np.quantile(s.view(_Sorted), [0.5, 0.25, 0.75], method=method)
+    return np.quantile(s.view(_Sorted), [0.5, 0.25, 0.75], method=method, overwrite_input=True)  # s is ours
 
 
 class _Stats:
