@@ -816,6 +816,13 @@ def _c_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, t
             res[code] = _period_shift(periods, arr, k)
 
 
+def _bc_blocks(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, tev: np.ndarray,
+               denom: np.ndarray, p: dict[str, Any]) -> None:
+    """:func:`_b_block` then :func:`_c_block` (after :func:`_a_block`: they read A1-A4)."""
+    _b_block(res, st, pan, tev, p)
+    _c_block(res, st, pan, sets, tev, denom, p)
+
+
 def _de_flags(tab: _Table, span: int, base: int) -> tuple[np.ndarray, np.ndarray]:
     """Per row of a product (partner) table: did the trader have it in t-1, has it it in t+1
     (neighbours of ck = ((fid * width + pid) * span + o - base), :func:`_neighbours`)."""
@@ -877,10 +884,11 @@ def _compute(
 
     Steps: the trader-period table and its lags (:class:`_Panel`), the entrant / incumbent /
     survivor sets (:class:`_Sets`), then the A, B, C and D/E blocks. For large tables
-    (:func:`_worker_pool`) the partner table's trader-periods, the product and partner
-    neighbours (:func:`_de_flags`) and B5/B6 (:func:`_cell_block`) are submitted to a worker
-    thread while the panel is built, then the D and E blocks beside the A-C blocks; the
-    calling thread runs what the worker has not started when it needs it (:class:`_Task`).
+    (:func:`_worker_pool`) the product and partner neighbours (:func:`_de_flags`) and the
+    partner table's trader-periods are submitted to a worker thread while the panel is built,
+    then the D block and B5/B6 (:func:`_cell_block`), and the B and C blocks once the A block
+    is done, while the calling thread computes the A and E blocks; the calling thread runs
+    what the worker has not started when it needs it (:class:`_Task`).
     """
     st = _Stats(periods, p["quantile_method"], p["sd_ddof"])
     L = {k: _linked(periods, breaks, k) for k in (1, 2, 3, 4)}
@@ -891,15 +899,15 @@ def _compute(
         flags = {"D": _Task(pool, _de_flags, fp, span, base)}
         fd_keys = _Task(pool, _factorize_tp, fd, periods)  # (mostly run by the panel itself)
         flags["E"] = _Task(pool, _de_flags, fd, span, base)
-        cells = _Task(pool, _cell_block, res_de["B"], st, fp, fd, base)
         pan = _Panel(fp, fd, periods, fd_keys)
         sets = _Sets(pan, L, p["incumbent_def"])
-        jobs = [_Task(pool, _de_block, res_de[blk], st, pan, sets, blk, flags[blk], p) for blk in "DE"]
+        jobs = [_Task(pool, _de_block, res_de["D"], st, pan, sets, "D", flags["D"], p),
+                _Task(pool, _cell_block, res_de["B"], st, fp, fd, base)]
         denom = _a_block(res, st, pan, sets, p)
         tev = st.total(pan.o, pan.X)
-        _b_block(res, st, pan, tev, p)
-        _c_block(res, st, pan, sets, tev, denom, p)
-        for job in (*jobs[::-1], cells):  # the last submitted first: run here if not started
+        jobs.append(_Task(pool, _bc_blocks, res, st, pan, sets, tev, denom, p))
+        _de_block(res_de["E"], st, pan, sets, "E", flags["E"], p)
+        for job in jobs[::-1]:  # the last submitted first: run here if not started
             job.result()
     for part in res_de.values():
         res.update(part)
