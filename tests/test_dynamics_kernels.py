@@ -133,3 +133,13 @@ def test_task_runs_unstarted_work_in_the_caller():
         release.set()
         assert busy.result().startswith("worker")
     assert dyn._Task(None, lambda: 7).result() == 7
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sets(st.integers(-50, 50), max_size=40), st.integers(-4, 4))
+def test_sorted_has_is_sorted_find_found(keys, k):
+    """_sorted_has(srt, k) is _sorted_find(srt, k) >= 0 (and srt - k in srt)."""
+    srt = np.array(sorted(keys), dtype=np.int64)
+    has = dyn._sorted_has(srt, k)
+    assert np.array_equal(has, dyn._sorted_find(srt, k) >= 0)
+    assert has.tolist() == [(s - k) in keys for s in srt.tolist()]

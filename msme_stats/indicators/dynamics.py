@@ -450,6 +450,24 @@ def _sorted_find(srt: np.ndarray, k: int) -> np.ndarray:
     return pos
 
 
+def _sorted_has(srt: np.ndarray, k: int) -> np.ndarray:
+    """Whether ``srt - k`` is among the sorted distinct keys ``srt`` (``_sorted_find(srt, k) >= 0``
+    by the same shifted comparisons, without positions)."""
+    n = len(srt)
+    if k == 0:
+        return np.ones(n, dtype=bool)
+    has = np.zeros(n, dtype=bool)
+    target = srt - k
+    for j in range(1, abs(k) + 1):
+        if j >= n:
+            break
+        if k > 0:
+            has[j:] |= srt[:-j] == target[j:]
+        else:
+            has[:-j] |= srt[j:] == target[:-j]
+    return has
+
+
 def _find_sorted(srt: np.ndarray, query: np.ndarray) -> np.ndarray:
     """Position of each ``query`` key in the sorted distinct keys ``srt`` (-1 where absent)."""
     if len(srt) == 0:
@@ -626,8 +644,8 @@ class _Panel:
             self.no_next = np.isnan(_take(self.X, to_rows(_sorted_find(srt, -1))))
         else:  # (sums of values are never NaN) presence of the key is enough
             for k in (2, 3, 4):
-                self.pres[k] = (_sorted_find(srt, k) >= 0)[at_sorted]
-            self.no_next = (_sorted_find(srt, -1) < 0)[at_sorted]
+                self.pres[k] = _sorted_has(srt, k)[at_sorted]
+            self.no_next = ~_sorted_has(srt, -1)[at_sorted]
         per_of = np.zeros(self.span, dtype=np.int64)  # period position by o - base
         per_of[periods - self.base] = np.arange(len(periods))
         self.pidx = per_of[self.o - self.base]
