@@ -667,7 +667,9 @@ class _Sets:
     """Entrants, incumbents and surviving entrants of a :class:`_Panel` (METHODS §4.3).
 
     ``ent``/``inc``/``se`` are masks on the trader-periods; ``inc_def`` the periods where the
-    incumbent set is defined; ``L[k]`` the periods linked to t-k (:func:`_linked`).
+    incumbent set is defined; ``L[k]`` the periods linked to t-k (:func:`_linked`);
+    ``at_inc``/``at_se``/``at_two`` the period positions of the incumbents, surviving entrants
+    and two-period traders (``pan.pidx[mask]``, shared by the A, D and E blocks).
     """
 
     def __init__(self, pan: _Panel, L: dict[int, np.ndarray], incumbent_def: str) -> None:
@@ -682,6 +684,7 @@ class _Sets:
             self.inc_def = L[2]
         self.se = at(L[2]) & pres[1] & ~pres[2]
         self.two_year = at(L[2]) & pres[1] & pres[2]
+        self.at_inc, self.at_se, self.at_two = pan.pidx[self.inc], pan.pidx[self.se], pan.pidx[self.two_year]
 
 
 def _describe_into(res: dict[str, np.ndarray], code: str, stats: list[np.ndarray], suffixes: tuple[str, ...]) -> None:
@@ -737,8 +740,8 @@ def _a_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, p
         ("A6", pidx, X, all_def),
         ("A7", pidx[ent], X[ent], L[1]),
         ("A8", st.index(ex_per), ex_val, ex_def),
-        ("A9", pidx[se], X[se], L[2]),
-        ("A10", pidx[inc], X[inc], inc_def),
+        ("A9", sets.at_se, X[se], L[2]),
+        ("A10", sets.at_inc, X[inc], inc_def),
     ):
         _describe_into(res, code, st.describe_at(idx, x, d, 5), _STATS5)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -746,8 +749,8 @@ def _a_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, p
             g = X / pan.Xl[1] - 1.0
         else:
             g = np.log(X) - np.log(pan.Xl[1])
-    for code, m, d in (("A11", inc, inc_def), ("A12", se, L[2])):
-        _describe_into(res, code, st.describe_at(pidx[m], g[m], d, 5), _STATS5)
+    for code, m, idx, d in (("A11", inc, sets.at_inc, inc_def), ("A12", se, sets.at_se, L[2])):
+        _describe_into(res, code, st.describe_at(idx, g[m], d, 5), _STATS5)
     return denom
 
 
@@ -880,15 +883,15 @@ def _de_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, 
         exit_ = (n_prev - kept_prev) / n_prev
         surv = kept_prev / n_prev if p["d6_rule"] == "all" else newkept_prev / new_prev
     inc, se, inc_def, L = sets.inc, sets.se, sets.inc_def, sets.L
-    for code, x, m, d in (
-        ("1", entry, inc, inc_def),
-        ("2", entry, se, L[2]),
-        ("3", newshare, inc, inc_def),
-        ("4", newshare, se, L[2]),
-        ("5", exit_, inc, inc_def),
-        ("6", surv, sets.two_year, L[2]),
+    for code, x, m, idx, d in (
+        ("1", entry, inc, sets.at_inc, inc_def),
+        ("2", entry, se, sets.at_se, L[2]),
+        ("3", newshare, inc, sets.at_inc, inc_def),
+        ("4", newshare, se, sets.at_se, L[2]),
+        ("5", exit_, inc, sets.at_inc, inc_def),
+        ("6", surv, sets.two_year, sets.at_two, L[2]),
     ):
-        _describe_into(res, blk + code, st.describe_at(pan.pidx[m], x[m], d, 3), _STATS3)
+        _describe_into(res, blk + code, st.describe_at(idx, x[m], d, 3), _STATS3)
 
 
 def _compute(
