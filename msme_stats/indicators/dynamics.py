@@ -1081,6 +1081,7 @@ _PRESET = {
 }
 
 
+@lru_cache(maxsize=2)
 def _edd_unit_map(growth: str) -> dict[str, str]:
     """``unit`` of each EDD code, in the package's one convention (ES, TEC, EDD): ``"share"`` for
     0-1 fractions (entry, exit and survival rates, shares of TEV; never "%"), ``"count"`` (A1-A5,
@@ -1534,7 +1535,7 @@ def _long_output(groups: list[_Group], periods: np.ndarray, period_labels: list[
             block.insert(0, "size_class", cls)
         frames.append(block)
     out = pd.concat(frames, ignore_index=True)
-    out["unit"] = out["edd_code"].map(_edd_unit_map(params["growth"]))
+    out["unit"] = out["edd_code"].map(dict(_edd_unit_map(params["growth"])))  # (a copy of the cached map)
     cols = (["size_class"] if with_class else []) + ["period", "edd_code", "indicator", "value", "unit"]
     out = out[cols]
     if params["period"] == "year":
