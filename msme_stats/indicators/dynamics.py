@@ -9,8 +9,9 @@ Only the reduction from transactions to trader x period x product and trader x p
 partner tables depends on the ``engine`` (:mod:`msme_stats.engines`); everything after it is
 shared pandas/numpy code on those (much smaller) tables, on integer keys (the categorical
 codes of the reduction; no string per cell). For tables of 100,000 rows or more on machines
-with more than one CPU, parts of it (the product and partner blocks D and E) run on a
-worker thread; the results do not depend on it.
+with more than one CPU, parts of it (the neighbour flags of the D and E blocks, the D block,
+B5/B6 and the B and C blocks) run on one worker thread beside the calling one; the results
+do not depend on it.
 
 Notation (METHODS §4.2): x_{f,p,d,t} value of trader f, HS6 product p, partner d, period t;
 X_{f,t} = sum over p, d; E_t = {f : X_{f,t} > 0}; TEV_t = sum of X_{f,t}; P_{f,t}, D_{f,t}
