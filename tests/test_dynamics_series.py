@@ -107,3 +107,21 @@ def test_any_selection_is_the_full_run_filtered(series):
     got = _dyn(tx, series=series)
     want = _expand(series)
     pd.testing.assert_frame_equal(got, _subset(full, want))
+
+
+@pytest.mark.parametrize(("series", "skipped"), [(CORE, {"_de_flags", "_cell_block", "_top_shares"}),
+                                                 (["B5"], {"_de_flags", "_a_block", "_top_shares"}),
+                                                 (["E1"], {"_cell_block", "_a_block", "_top_shares"}),
+                                                 (["B2"], {"_de_flags", "_cell_block", "_a_block"})], ids=str)
+def test_blocks_not_asked_are_not_computed(tx, full, series, skipped, monkeypatch):
+    from msme_stats.indicators import dynamics
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a block that was not asked for ran")
+
+    for name in skipped:
+        monkeypatch.setattr(dynamics, name, refuse)
+    got = _dyn(tx, series=series)
+    pd.testing.assert_frame_equal(got, _subset(full, _expand(series)))
+    with pytest.raises(AssertionError, match="not asked"):
+        _dyn(tx)  # the full run needs them

@@ -9,8 +9,9 @@ Only the reduction from transactions to trader x period x product and trader x p
 partner tables depends on the ``engine`` (:mod:`msme_stats.engines`); everything after it is
 shared pandas/numpy code on those (much smaller) tables, on integer keys (the categorical
 codes of the reduction; no string per cell). For tables of 100,000 rows or more on machines
-with more than one CPU, parts of it (the product and partner blocks D and E) run on two
-worker threads; the results do not depend on it.
+with more than one CPU, parts of it (the neighbour flags of the D and E blocks, the D block,
+B5/B6 and the B and C blocks) run on one worker thread beside the calling one; the results
+do not depend on it. With ``series=`` only the blocks that the asked codes need are computed.
 
 Notation (METHODS §4.2): x_{f,p,d,t} value of trader f, HS6 product p, partner d, period t;
 X_{f,t} = sum over p, d; E_t = {f : X_{f,t} > 0}; TEV_t = sum of X_{f,t}; P_{f,t}, D_{f,t}
@@ -151,6 +152,34 @@ def _break_ordinals(breaks: Iterable[Any], grain: str) -> set[int]:
 _IDENTITY = np.arange(0)  # marks "no reordering needed" (returned by :meth:`_Stats.groups`)
 
 
+class _Sorted(np.ndarray):
+    """A sorted 1-d array, hence already partitioned at every position: its ``partition`` has
+    nothing to do. :func:`numpy.quantile` partitions (a copy of) its input at the positions it
+    then reads; the order statistics at those positions are the same values whichever way they
+    got there, so the quantiles of a sorted copy viewed as ``_Sorted`` equal those of the values
+    bit for bit, at the cost of one sort (on these tables numpy's multi-kth partition takes
+    several times as long as ``numpy.sort``; no -0.0 among the values, see
+    :func:`_quantiles`)."""
+
+    def partition(self, kth: Any, axis: Any = -1, kind: Any = "introselect", order: Any = None) -> None:
+        """No-op for 1-d arrays (sorted); ``ndarray.partition`` otherwise."""
+        if self.ndim != 1 or order is not None:
+            self.view(np.ndarray).partition(kth, axis=axis, kind=kind, order=order)
+
+
+def _quantiles(v: np.ndarray, method: QuantileMethod) -> np.ndarray:
+    """``numpy.quantile(v, [0.5, 0.25, 0.75], method=method)`` of finite values, from a sorted
+    copy (:class:`_Sorted`) unless a -0.0 is among the values: which of two equal zeros lands at
+    a position could then show in the result, and numpy's SIMD sort may turn -0.0 into 0.0,
+    so those take the plain call (the values are searched for -0.0 only if zeros are among
+    them)."""
+    s = np.sort(v)
+    if s[0] <= 0.0 <= s[-1] and np.searchsorted(s, 0.0, side="left") < np.searchsorted(s, 0.0, side="right"):
+        if np.signbit(v[v == 0]).any():
+            return np.quantile(v, [0.5, 0.25, 0.75], method=method)
+    return np.quantile(s.view(_Sorted), [0.5, 0.25, 0.75], method=method, overwrite_input=True)  # s is ours
+
+
 class _Stats:
     """Per-period descriptive statistics with the chosen conventions.
 
@@ -182,12 +211,16 @@ class _Stats:
 
     def describe(self, per: np.ndarray, x: np.ndarray, defined: np.ndarray, n_stats: int) -> list[np.ndarray]:
         """Mean, median, sd[, q1, q3] of ``x`` by period; NaN where undefined or empty."""
+        return self.describe_at(self.index(per), x, defined, n_stats)
+
+    def describe_at(self, idx: np.ndarray, x: np.ndarray, defined: np.ndarray, n_stats: int) -> list[np.ndarray]:
+        """:meth:`describe` with the period positions ``idx`` (:meth:`index`) given."""
         n = len(self.periods)
         out = [np.full(n, np.nan) for _ in range(n_stats)]
         ok = np.isfinite(x)
         if not ok.all():
-            per, x = per[ok], x[ok]
-        order, lo, hi = self.groups(self.index(per))
+            idx, x = idx[ok], x[ok]
+        order, lo, hi = self.groups(idx)
         if order is not _IDENTITY:
             x = x[order]
         for i in range(n):
@@ -195,7 +228,7 @@ class _Stats:
                 continue
             v = x[lo[i] : hi[i]]
             out[0][i] = v.mean()
-            qs = np.quantile(v, [0.5, 0.25, 0.75], method=self.method)
+            qs = _quantiles(v, self.method)
             out[1][i] = qs[0]
             out[2][i] = v.std(ddof=self.ddof) if v.size > self.ddof else np.nan
             if n_stats == 5:
@@ -234,30 +267,117 @@ def _take(values: np.ndarray, pos: np.ndarray) -> np.ndarray:
     return out
 
 
-def _group_sum(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
-    """Sum of ``values`` by group code 0 ... n_groups-1 (every code present), in row order.
-
-    pandas' grouped sum (Kahan-compensated), kept so that the sums are bit-for-bit those of
-    the earlier ``DataFrame.groupby(...).sum()`` code; ``numpy.bincount`` would round
-    differently in the last bit. The codes are passed as a categorical so that pandas does
-    not factorize them again.
-    """
-    if n_groups == 0:
-        return np.zeros(0)
+def _pandas_group_sum(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """pandas' grouped sum of ``values`` by group code 0 ... n_groups-1 (see :func:`_group_sum`)."""
     grouper = pd.Categorical.from_codes(codes, categories=pd.RangeIndex(n_groups), validate=False)
     out = pd.Series(values).groupby(pd.Series(grouper), observed=False).sum()
     return out.to_numpy(dtype=float)
 
 
+@lru_cache(maxsize=1)
+def _pandas_sums_runs_by_reduceat() -> bool:
+    """Whether this pandas sums groups whose codes are sorted with ``numpy.add.reduceat``
+    (pandas >= 3.1), not with its Kahan-compensated loop (which it keeps for other codes).
+
+    Probed once on 1/1 ... 1/12, whose Kahan-compensated sum differs from numpy's in the last
+    bit: pandas' sum of one sorted group is compared with ``numpy.add.reduceat``.
+    """
+    v = 1.0 / np.arange(1, 13)
+    return bool(_pandas_group_sum(np.zeros(12, dtype=np.intp), v, 1)[0] == np.add.reduceat(v, [0])[0])
+
+
+def _run_starts(codes: np.ndarray) -> np.ndarray | None:
+    """First row of each run of equal codes when the codes are sorted (non-decreasing), else None."""
+    if len(codes) < 2:
+        return np.zeros(len(codes), dtype=np.intp)
+    ends = np.flatnonzero(codes[1:] != codes[:-1])  # last row of each run but the last one
+    if not (codes[ends + 1] > codes[ends]).all():
+        return None
+    starts = np.empty(len(ends) + 1, dtype=np.intp)
+    starts[0] = 0
+    np.add(ends, 1, out=starts[1:])
+    return starts
+
+
+def _counts_by(codes: np.ndarray, flags: list[np.ndarray], n_groups: int, starts: np.ndarray | None
+               ) -> list[np.ndarray]:
+    """Number of True rows of each flag array by group code 0 ... n_groups-1, as float (exact).
+
+    Codes numbered in order of first appearance and sorted (``starts``, :func:`_run_starts`)
+    are 0, 1, 2 ... run by run: differences of the running count (one reused buffer) at the
+    run ends; else ``numpy.bincount``.
+    """
+    n = len(codes)
+    if starts is None or len(starts) != n_groups or not n:
+        return [np.bincount(codes, weights=f, minlength=n_groups) for f in flags]
+    ends = np.append(starts[1:], n)
+    ends -= 1
+    running = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)
+    out = []
+    for f in flags:
+        np.cumsum(f, dtype=running.dtype, out=running)
+        out.append(np.diff(running[ends], prepend=0).astype(float))
+    return out
+
+
+def _group_sum(codes: np.ndarray, values: np.ndarray, n_groups: int,
+               starts: np.ndarray | None | bool = False) -> np.ndarray:
+    """Sum of ``values`` by group code 0 ... n_groups-1 (every code present), in row order.
+
+    pandas' grouped sum, kept so that the sums are bit-for-bit those of the earlier
+    ``DataFrame.groupby(...).sum()`` code; ``numpy.bincount`` would round differently in the
+    last bit. The codes are passed as a categorical so that pandas does not factorize them
+    again. pandas >= 3.1 sums sorted codes without NaN values with ``numpy.add.reduceat``
+    (pairwise within each run) and the others with a Kahan-compensated loop; where this
+    pandas does so (:func:`_pandas_sums_runs_by_reduceat`), sorted codes are summed here with
+    the same ``reduceat`` call, without pandas' overhead. ``starts``: the runs of the codes
+    (:func:`_run_starts`, None if not sorted) when known, False to find them here.
+    """
+    if n_groups == 0:
+        return np.zeros(0)
+    if _pandas_sums_runs_by_reduceat() and len(values):
+        if starts is False:
+            starts = _run_starts(codes)
+        if isinstance(starts, np.ndarray) and not np.isnan(values).any():
+            out = np.zeros(n_groups)
+            out[codes[starts]] = np.add.reduceat(np.ascontiguousarray(values, dtype=float), starts)
+            return out
+    return _pandas_group_sum(codes, values, n_groups)
+
+
+def _stable_sort(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``order = argsort(key, kind="stable")`` and ``key[order]`` of int64 keys.
+
+    Where the key range and the row numbers fit in 63 bits together, the keys shifted left
+    with the row number in the low bits are sorted with ``numpy.sort`` (all distinct, so any
+    sort gives the one order: by key, then row, which is the stable order), several times
+    faster than a stable argsort; else the stable argsort.
+    """
+    n = len(key)
+    lo = int(key.min()) if n else 0
+    bits = max(n - 1, 1).bit_length()
+    if n < 2 or int(key.max()) - lo >= 1 << (63 - bits):
+        order = np.argsort(key, kind="stable")
+        return order, key[order]
+    comp = key.astype(np.int64)
+    comp -= lo
+    comp <<= bits
+    comp |= np.arange(n, dtype=np.int64)
+    comp.sort()
+    order = comp & ((1 << bits) - 1)
+    comp >>= bits
+    comp += lo
+    return order, comp
+
+
 def _group_keys(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct int64 keys, sorted; the group of each key among them; each group's first row.
 
-    One stable sort (``argsort(kind="stable")``), so the first row of a group is its
-    smallest row number.
+    One stable sort (:func:`_stable_sort`), so the first row of a group is its smallest row
+    number.
     """
     n = len(key)
-    order = np.argsort(key, kind="stable")
-    ks = key[order]
+    order, ks = _stable_sort(key)
     first = np.empty(n, dtype=bool)
     first[:1] = True
     np.not_equal(ks[1:], ks[:-1], out=first[1:])
@@ -302,9 +422,9 @@ def _factorize_first(key: np.ndarray, direct: bool | None = None
     first = np.full(size, n, dtype=small)
     np.minimum.at(first, k0, rows)
     uniq = key[first[k0] == rows]
-    code_of = np.full(size, -1, dtype=small)
-    code_of[uniq - lo] = np.arange(len(uniq), dtype=small)
     srt_off = np.flatnonzero(first < n)
+    code_of = first  # (the table is reused: fewer fresh pages)
+    code_of[uniq - lo] = np.arange(len(uniq), dtype=small)  # every other entry is never read
     return code_of[k0].astype(np.int64), uniq, srt_off + lo, code_of[srt_off].astype(np.int64)
 
 
@@ -331,6 +451,24 @@ def _sorted_find(srt: np.ndarray, k: int) -> np.ndarray:
     return pos
 
 
+def _sorted_has(srt: np.ndarray, k: int) -> np.ndarray:
+    """Whether ``srt - k`` is among the sorted distinct keys ``srt`` (``_sorted_find(srt, k) >= 0``
+    by the same shifted comparisons, without positions)."""
+    n = len(srt)
+    if k == 0:
+        return np.ones(n, dtype=bool)
+    has = np.zeros(n, dtype=bool)
+    target = srt - k
+    for j in range(1, abs(k) + 1):
+        if j >= n:
+            break
+        if k > 0:
+            has[j:] |= srt[:-j] == target[j:]
+        else:
+            has[:-j] |= srt[j:] == target[:-j]
+    return has
+
+
 def _find_sorted(srt: np.ndarray, query: np.ndarray) -> np.ndarray:
     """Position of each ``query`` key in the sorted distinct keys ``srt`` (-1 where absent)."""
     if len(srt) == 0:
@@ -344,8 +482,7 @@ def _neighbours(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = len(key)
     if n == 0:
         return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
-    order = np.argsort(key, kind="stable")
-    ks = key[order]
+    order, ks = _stable_sort(key)
     step = np.diff(ks)
     if step.all():  # distinct keys (the cells of a reduction): compare sorted neighbours
         one = step == 1
@@ -427,16 +564,30 @@ def _factorize_tp(tab: _Table, periods: np.ndarray) -> tuple[np.ndarray, np.ndar
     last; a smaller table) and returned as trader-period keys (same order: a monotone map)."""
     span, base = _span_base(periods)
     lo, n = int(periods.min()), int(periods.max() - periods.min()) + 1
-    ck = tab.fid.astype(np.int64)
-    ck *= n
-    ck += tab.o
-    ck -= lo
-    codes, uniq, srt, rank = _factorize_first(ck)
+
+    def compact(fid: np.ndarray, o: np.ndarray) -> np.ndarray:
+        """Compact keys of trader codes and period ordinals."""
+        ck = fid.astype(np.int64)
+        ck *= n
+        ck += o
+        ck -= lo
+        return ck
 
     def wide(c: np.ndarray) -> np.ndarray:
         """Compact keys -> trader-period keys."""
         return (c // n) * span + (c % n + lo - base)
 
+    rows = len(tab)
+    if rows > 1:  # runs of equal trader-periods, as _factorize_first finds them, without a key per row
+        change = np.empty(rows, dtype=bool)
+        change[0] = True
+        np.not_equal(tab.fid[1:], tab.fid[:-1], out=change[1:])
+        change[1:] |= tab.o[1:] != tab.o[:-1]
+        if np.count_nonzero(change) <= rows // 2:
+            heads = np.flatnonzero(change)
+            codes_h, uniq, srt, rank = _factorize_first(compact(tab.fid[heads], tab.o[heads]))
+            return np.repeat(codes_h, np.diff(heads, append=rows)), wide(uniq), wide(srt), rank
+    codes, uniq, srt, rank = _factorize_first(compact(tab.fid, tab.o))
     return codes, wide(uniq), wide(srt), rank
 
 
@@ -456,18 +607,19 @@ class _Panel:
     """
 
     def __init__(self, fp: _Table, fd: _Table, periods: np.ndarray,
-                 fd_keys: Future[tuple[np.ndarray, ...]] | None = None) -> None:
+                 fd_keys: _Task | None = None) -> None:
         self.periods = periods
         self.span, self.base = _span_base(periods)
         self.fp_value, self.fd_value = fp.value, fd.value
         self.fp_codes, fk, srt, rank = _factorize_tp(fp, periods)
         self.fk = fk
         self.n_firm = len(fk)
-        self.X = _group_sum(self.fp_codes, fp.value, self.n_firm)
+        self.fp_starts = _run_starts(self.fp_codes)  # (reused by the D block)
+        self.X = _group_sum(self.fp_codes, fp.value, self.n_firm, self.fp_starts)
         self.nP = np.bincount(self.fp_codes, minlength=self.n_firm).astype(float)
         self.o = fk % self.span + self.base
-        if fd_keys is None:  # (else computed ahead on a worker thread)
-            fd_keys = _submit(None, _factorize_tp, fd, periods)
+        if fd_keys is None:  # (else submitted to the worker thread)
+            fd_keys = _Task(None, _factorize_tp, fd, periods)
         self.fd_codes, _, srt_d, rank_d = fd_keys.result()
         self.nD = np.bincount(self.fd_codes, minlength=len(srt_d)).astype(float)
         at_sorted = np.empty(self.n_firm, dtype=np.int64)  # sorted position of each row
@@ -493,8 +645,8 @@ class _Panel:
             self.no_next = np.isnan(_take(self.X, to_rows(_sorted_find(srt, -1))))
         else:  # (sums of values are never NaN) presence of the key is enough
             for k in (2, 3, 4):
-                self.pres[k] = (_sorted_find(srt, k) >= 0)[at_sorted]
-            self.no_next = (_sorted_find(srt, -1) < 0)[at_sorted]
+                self.pres[k] = _sorted_has(srt, k)[at_sorted]
+            self.no_next = ~_sorted_has(srt, -1)[at_sorted]
         per_of = np.zeros(self.span, dtype=np.int64)  # period position by o - base
         per_of[periods - self.base] = np.arange(len(periods))
         self.pidx = per_of[self.o - self.base]
@@ -516,7 +668,9 @@ class _Sets:
     """Entrants, incumbents and surviving entrants of a :class:`_Panel` (METHODS §4.3).
 
     ``ent``/``inc``/``se`` are masks on the trader-periods; ``inc_def`` the periods where the
-    incumbent set is defined; ``L[k]`` the periods linked to t-k (:func:`_linked`).
+    incumbent set is defined; ``L[k]`` the periods linked to t-k (:func:`_linked`);
+    ``at_inc``/``at_se``/``at_two`` the period positions of the incumbents, surviving entrants
+    and two-period traders (``pan.pidx[mask]``, shared by the A, D and E blocks).
     """
 
     def __init__(self, pan: _Panel, L: dict[int, np.ndarray], incumbent_def: str) -> None:
@@ -531,6 +685,7 @@ class _Sets:
             self.inc_def = L[2]
         self.se = at(L[2]) & pres[1] & ~pres[2]
         self.two_year = at(L[2]) & pres[1] & pres[2]
+        self.at_inc, self.at_se, self.at_two = pan.pidx[self.inc], pan.pidx[self.se], pan.pidx[self.two_year]
 
 
 def _describe_into(res: dict[str, np.ndarray], code: str, stats: list[np.ndarray], suffixes: tuple[str, ...]) -> None:
@@ -581,21 +736,22 @@ def _a_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, p
     res["A5"] = st.count(o[inc], inc_def)
     ex_per, ex_val, ex_def, denom = _exiters(pan, sets, res["A1"], p["exit_convention"])
     res["A3"] = st.count(ex_per, ex_def)
-    for code, per, x, d in (
-        ("A6", o, X, all_def),
-        ("A7", o[ent], X[ent], L[1]),
-        ("A8", ex_per, ex_val, ex_def),
-        ("A9", o[se], X[se], L[2]),
-        ("A10", o[inc], X[inc], inc_def),
+    pidx = pan.pidx  # period positions of the trader-periods (st.index(o))
+    for code, idx, x, d in (
+        ("A6", pidx, X, all_def),
+        ("A7", pidx[ent], X[ent], L[1]),
+        ("A8", st.index(ex_per), ex_val, ex_def),
+        ("A9", sets.at_se, X[se], L[2]),
+        ("A10", sets.at_inc, X[inc], inc_def),
     ):
-        _describe_into(res, code, st.describe(per, x, d, 5), _STATS5)
+        _describe_into(res, code, st.describe_at(idx, x, d, 5), _STATS5)
     with np.errstate(divide="ignore", invalid="ignore"):
         if p["growth"] == "pct":
             g = X / pan.Xl[1] - 1.0
         else:
             g = np.log(X) - np.log(pan.Xl[1])
-    for code, m, d in (("A11", inc, inc_def), ("A12", se, L[2])):
-        _describe_into(res, code, st.describe(o[m], g[m], d, 5), _STATS5)
+    for code, m, idx, d in (("A11", inc, sets.at_inc, inc_def), ("A12", se, sets.at_se, L[2])):
+        _describe_into(res, code, st.describe_at(idx, g[m], d, 5), _STATS5)
     return denom
 
 
@@ -652,7 +808,7 @@ def _b_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, tev: np.ndarra
     res["B1"] = st.total(o, share**2) * p["hhi_scale"]
     res["B1"] = np.where(res["A1"] > 0, res["B1"], np.nan)
     for code, x in (("B3", pan.nP), ("B4", pan.nDv)):
-        _describe_into(res, code, st.describe(o, x, all_def, 3), _STATS3)
+        _describe_into(res, code, st.describe_at(pan.pidx, x, all_def, 3), _STATS3)
 
 
 def _c_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, tev: np.ndarray,
@@ -681,6 +837,20 @@ def _c_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, t
             res[code] = _period_shift(periods, arr, k)
 
 
+def _bc_blocks(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, tev: np.ndarray,
+               denom: np.ndarray | None, p: dict[str, Any], blocks: frozenset[str]) -> None:
+    """:func:`_b_block`, :func:`_top_shares` (B2) then :func:`_c_block`, those of ``blocks``
+    (after :func:`_a_block`: B1 and the C block read A1-A4, and ``denom``)."""
+    if "B" in blocks:
+        _b_block(res, st, pan, tev, p)
+    if "B2" in blocks:
+        _top_shares(res, st, pan, tev, p["top_share_k"])
+    if "C" in blocks:
+        if denom is None:  # _blocks brings the A block in with C
+            raise RuntimeError("the C block needs the A block")
+        _c_block(res, st, pan, sets, tev, denom, p)
+
+
 def _de_flags(tab: _Table, span: int, base: int) -> tuple[np.ndarray, np.ndarray]:
     """Per row of a product (partner) table: did the trader have it in t-1, has it it in t+1
     (neighbours of ck = ((fid * width + pid) * span + o - base), :func:`_neighbours`)."""
@@ -689,7 +859,7 @@ def _de_flags(tab: _Table, span: int, base: int) -> tuple[np.ndarray, np.ndarray
 
 
 def _de_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, blk: str,
-              flags: Future[tuple[np.ndarray, np.ndarray]], p: dict[str, Any]) -> None:
+              flags: _Task, p: dict[str, Any]) -> None:
     """D1-D6 (``blk="D"``, products of ``fp``) or E1-E6 (``"E"``, partners of ``fd``) into ``res``.
 
     A product (partner) is new if the trader did not have it in t-1, kept if it has it again
@@ -704,10 +874,10 @@ def _de_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, 
     prev, nxt = flags.result()
     v = pan.fp_value if blk == "D" else pan.fd_value
     n_tp = len(counts)  # trader-periods of this table, indexed by ``codes``
-    new_c = np.bincount(codes, weights=~prev, minlength=n_tp)
-    kept_c = np.bincount(codes, weights=nxt, minlength=n_tp)
-    newkept_c = np.bincount(codes, weights=~prev & nxt, minlength=n_tp)
-    vnew_c = _group_sum(codes, np.where(prev, 0.0, v), n_tp)
+    starts = pan.fp_starts if blk == "D" else _run_starts(codes)
+    new = ~prev
+    new_c, kept_c, newkept_c = _counts_by(codes, [new, nxt, new & nxt], n_tp, starts)
+    vnew_c = _group_sum(codes, np.where(prev, 0.0, v), n_tp, starts)
     n_new = _take(new_c, cur_pos)
     v_new = _take(vnew_c, cur_pos)
     kept_prev = _take(kept_c, prev_pos)  # |P_{t-1} ∩ P_t|
@@ -720,15 +890,15 @@ def _de_block(res: dict[str, np.ndarray], st: _Stats, pan: _Panel, sets: _Sets, 
         exit_ = (n_prev - kept_prev) / n_prev
         surv = kept_prev / n_prev if p["d6_rule"] == "all" else newkept_prev / new_prev
     inc, se, inc_def, L = sets.inc, sets.se, sets.inc_def, sets.L
-    for code, x, m, d in (
-        ("1", entry, inc, inc_def),
-        ("2", entry, se, L[2]),
-        ("3", newshare, inc, inc_def),
-        ("4", newshare, se, L[2]),
-        ("5", exit_, inc, inc_def),
-        ("6", surv, sets.two_year, L[2]),
+    for code, x, m, idx, d in (
+        ("1", entry, inc, sets.at_inc, inc_def),
+        ("2", entry, se, sets.at_se, L[2]),
+        ("3", newshare, inc, sets.at_inc, inc_def),
+        ("4", newshare, se, sets.at_se, L[2]),
+        ("5", exit_, inc, sets.at_inc, inc_def),
+        ("6", surv, sets.two_year, sets.at_two, L[2]),
     ):
-        _describe_into(res, blk + code, st.describe(pan.o[m], x[m], d, 3), _STATS3)
+        _describe_into(res, blk + code, st.describe_at(idx, x[m], d, 3), _STATS3)
 
 
 #: the blocks of :func:`_compute`: A1-A12, B1/B3/B4, B2, B5/B6, C1-C6, D1-D6, E1-E6
@@ -768,9 +938,11 @@ def _compute(
 
     Steps: the trader-period table and its lags (:class:`_Panel`), the entrant / incumbent /
     survivor sets (:class:`_Sets`), then the A, B, C and D/E blocks. For large tables
-    (:func:`_worker_pool`) the product and partner neighbours (:func:`_de_flags`), the
-    partner table's trader-periods and B5/B6 (:func:`_cell_block`) are computed on two worker
-    threads while the panel is built, then the D and E blocks run there beside the A-C blocks.
+    (:func:`_worker_pool`) the product and partner neighbours (:func:`_de_flags`) and the
+    partner table's trader-periods are submitted to a worker thread while the panel is built,
+    then the D block and B5/B6 (:func:`_cell_block`), and the B and C blocks once the A block
+    is done, while the calling thread computes the A and E blocks; the calling thread runs
+    what the worker has not started when it needs it (:class:`_Task`).
     """
     st = _Stats(periods, p["quantile_method"], p["sd_ddof"])
     L = {k: _linked(periods, breaks, k) for k in (1, 2, 3, 4)}
@@ -779,55 +951,76 @@ def _compute(
     res_de: dict[str, dict[str, np.ndarray]] = {"D": {}, "E": {}, "B": {}}
     blocks = _blocks(p.get("series"))
     with _worker_pool(len(fp)) as pool:
-        de = [blk for blk in "DE" if blk in blocks]
-        flags = {blk: _submit(pool, _de_flags, tab, span, base) for blk, tab in (("D", fp), ("E", fd)) if blk in de}
-        fd_keys = _submit(pool, _factorize_tp, fd, periods)
-        jobs = [_submit(pool, _cell_block, res_de["B"], st, fp, fd, base)] if "cells" in blocks else []
+        flags = {"D": _Task(pool, _de_flags, fp, span, base)} if "D" in blocks else {}
+        fd_keys = _Task(pool, _factorize_tp, fd, periods)  # (mostly run by the panel itself)
+        if "E" in blocks:
+            flags["E"] = _Task(pool, _de_flags, fd, span, base)
         pan = _Panel(fp, fd, periods, fd_keys)
         sets = _Sets(pan, L, p["incumbent_def"])
-        jobs += [_submit(pool, _de_block, res_de[blk], st, pan, sets, blk, flags[blk], p) for blk in de]
+        jobs = [_Task(pool, _de_block, res_de["D"], st, pan, sets, "D", flags["D"], p)] if "D" in blocks else []
+        if "cells" in blocks:
+            jobs.append(_Task(pool, _cell_block, res_de["B"], st, fp, fd, base))
+        denom = _a_block(res, st, pan, sets, p) if "A" in blocks else None
         tev = st.total(pan.o, pan.X)
-        if "A" in blocks:
-            denom = _a_block(res, st, pan, sets, p)
-            if "B" in blocks:
-                _b_block(res, st, pan, tev, p)
-            if "C" in blocks:
-                _c_block(res, st, pan, sets, tev, denom, p)
-        if "B2" in blocks:
-            _top_shares(res, st, pan, tev, p["top_share_k"])
-        for job in jobs:
+        if blocks & {"B", "B2", "C"}:
+            jobs.append(_Task(pool, _bc_blocks, res, st, pan, sets, tev, denom, p, blocks))
+        if "E" in blocks:
+            _de_block(res_de["E"], st, pan, sets, "E", flags["E"], p)
+        for job in jobs[::-1]:  # the last submitted first: run here if not started
             job.result()
     for part in res_de.values():
         res.update(part)
     return res
 
 
-_THREAD_MIN_ROWS = 100_000  # rows of the product table from which worker threads are used
+_THREAD_MIN_ROWS = 100_000  # rows of the product table from which a worker thread is used
 
 
 @contextmanager
 def _worker_pool(n_rows: int) -> Iterator[ThreadPoolExecutor | None]:
-    """Two worker threads for tables of at least ``_THREAD_MIN_ROWS`` rows on machines with
+    """One worker thread for tables of at least ``_THREAD_MIN_ROWS`` rows on machines with
     more than one CPU (else None: everything runs in the calling thread).
 
-    numpy and pandas release the GIL in their sorts, selections and group sums; every result
-    is computed as on one thread (same arrays, same order), so the output does not depend on
-    the threading.
+    One worker beside the calling thread keeps to two busy threads (two worker threads and
+    the calling one competed for the cores and the GIL); work the worker has not started when
+    the caller needs it is run by the caller (:class:`_Task`). numpy and pandas release the
+    GIL in their sorts, selections and group sums; every result is computed as on one thread
+    (same arrays, same order), so the output does not depend on the threading.
     """
     if n_rows < _THREAD_MIN_ROWS or (os.cpu_count() or 1) < 2:
         yield None
         return
-    with ThreadPoolExecutor(2, thread_name_prefix="msme_dynamics") as pool:
+    with ThreadPoolExecutor(1, thread_name_prefix="msme_dynamics") as pool:
         yield pool
 
 
-def _submit(pool: ThreadPoolExecutor | None, fn: Callable[..., Any], *args: Any) -> Future[Any]:
-    """``pool.submit(fn, *args)``; without a pool ``fn(*args)`` runs now (a finished future)."""
-    if pool is not None:
-        return pool.submit(fn, *args)
-    done: Future[Any] = Future()
-    done.set_result(fn(*args))
-    return done
+class _Task:
+    """``fn(*args)`` submitted to ``pool`` (run now without a pool). :meth:`result` runs it in
+    the calling thread if the worker has not started it yet, else waits for the worker.
+    Each task has one consumer (one thread calls :meth:`result`)."""
+
+    def __init__(self, pool: ThreadPoolExecutor | None, fn: Callable[..., Any], *args: Any) -> None:
+        self._call: tuple[Callable[..., Any], tuple[Any, ...]] | None = (fn, args)
+        self._future: Future[Any] | None = pool.submit(fn, *args) if pool is not None else None
+        self._value: Any = None
+        if pool is None:
+            self._run()
+
+    def _run(self) -> None:
+        assert self._call is not None
+        fn, args = self._call
+        self._call, self._future = None, None
+        self._value = fn(*args)
+
+    def result(self) -> Any:
+        """The value of ``fn(*args)``, computed here if no worker has started it."""
+        if self._future is not None:
+            if not self._future.cancel():
+                self._value = self._future.result()
+                self._call, self._future = None, None
+            else:
+                self._run()
+        return self._value
 
 
 # --------------------------------------------------------------------------------------
@@ -926,6 +1119,7 @@ _PRESET = {
 }
 
 
+@lru_cache(maxsize=2)
 def _edd_unit_map(growth: str) -> dict[str, str]:
     """``unit`` of each EDD code, in the package's one convention (ES, TEC, EDD): ``"share"`` for
     0-1 fractions (entry, exit and survival rates, shares of TEV; never "%"), ``"count"`` (A1-A5,
@@ -1414,7 +1608,7 @@ def _long_output(groups: list[_Group], periods: np.ndarray, period_labels: list[
             block.insert(0, "size_class", cls)
         frames.append(block)
     out = pd.concat(frames, ignore_index=True)
-    out["unit"] = out["edd_code"].map(_edd_unit_map(params["growth"]))
+    out["unit"] = out["edd_code"].map(dict(_edd_unit_map(params["growth"])))  # (a copy of the cached map)
     cols = (["size_class"] if with_class else []) + ["period", "edd_code", "indicator", "value", "unit"]
     out = out[cols]
     if params["period"] == "year":
