@@ -38,7 +38,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -262,10 +262,30 @@ def _identity(label_codes: np.ndarray) -> bool:
     return bool((label_codes == np.arange(len(label_codes))).all())
 
 
-def _scan_cells(con: Any, rel: str, cols: dict[str, str], roles: Mapping[str, str], label: str,
-                period: str, threads: int) -> Coded:
-    """The general path: cells of equal raw (trader, period, product, partner), coded per distinct value."""
-    table = con.sql(_cells_sql(rel, cols, roles["value"], "ALL")).to_arrow_table()
+def _fetch(source: Any, cols: dict[str, str], roles: Mapping[str, str], threads: int,
+           sql: Callable[[str, dict[str, str]], str]) -> tuple[Any, str]:
+    """One query on ``source`` (``sql`` of the relation and its column types) as an Arrow table,
+    and the source's label for messages.
+
+    The connection is closed before the result is processed, so DuckDB's working memory (its
+    hash tables, about 150 MB on 10M rows) is freed first. A DuckDB error is a _Fallback.
+    """
+    duckdb = _duckdb()
+    string_cols = [cols[r] for r in _KEY_ROLES]  # CSV keys are read as text, as by the loader
+    con = duckdb.connect(config={"threads": threads})
+    try:
+        rel, label = _relation(con, source, list(dict.fromkeys([*cols.values(), roles["value"]])), string_cols)
+        types = _check_input(con, rel, roles, cols["period"])
+        return con.sql(sql(rel, types)).to_arrow_table(), label
+    except duckdb.Error as exc:
+        raise _Fallback from exc
+    finally:
+        con.close()
+
+
+def _scan_cells(table: Any, roles: Mapping[str, str], label: str, period: str, threads: int) -> Coded:
+    """The general path: cells of equal raw (trader, period, product, partner) (the result of
+    :func:`_cells_sql` grouped by ``ALL``), coded per distinct value."""
     v, n = _checked(table)
     columns = {r: table.column(f"k_{r}") for r in _KEY_ROLES}
     idx, maps, labels, n_restored = _labelled(columns, n, roles, label, period, threads)
@@ -283,22 +303,27 @@ def _entries(flag: np.ndarray) -> tuple[Any, Any]:
     return flag, ~flag
 
 
-def _scan_sets(con: Any, rel: str, cols: dict[str, str], roles: Mapping[str, str], types: dict[str, str],
-               label: str, period: str, threads: int
+def _sets_sql(rel: str, types: dict[str, str], cols: dict[str, str], vcol: str) -> str:
+    """One scan summing the rows to (trader, period, product) and (trader, period, partner)
+    cells, with the flag ``by_product``; product and partner of one type share a column
+    ``k_item`` (each cell holds one of them: less to return)."""
+    merge = types.get(cols["product"]) == types.get(cols["partner"])
+    out_keys = "k_trader, k_period, " + ("COALESCE(k_product, k_partner) AS k_item" if merge else "k_product, k_partner")
+    return _cells_sql(rel, cols, vcol,
+                      "GROUPING SETS ((k_trader, k_period, k_product), (k_trader, k_period, k_partner))",
+                      ", GROUPING(k_product, k_partner) = 1 AS by_product", out_keys)
+
+
+def _scan_sets(table: Any, roles: Mapping[str, str], label: str, period: str, threads: int
                ) -> tuple[dict[str, pd.Index], dict[str, np.ndarray], dict[str, int], Any]:
-    """One scan summing the rows to (trader, period, product) and (trader, period, partner) cells.
+    """The cells of both grouping sets (the result of :func:`_sets_sql`), coded per distinct value.
 
     Returns the labels, the label codes of the entries (trader and period: every entry;
     product: the product cells; partner: the partner cells), the number of distinct raw values
     per key, and ``(v, n, by_product, n_restored)``: value sums, rows, the selectors of the
     product and the partner cells (:func:`_entries`) and the rows whose HS zero was restored.
     """
-    # product and partner of one type share a column (each cell holds one of them): less to return
-    merge = types.get(cols["product"]) == types.get(cols["partner"])
-    out_keys = "k_trader, k_period, " + ("COALESCE(k_product, k_partner) AS k_item" if merge else "k_product, k_partner")
-    table = con.sql(_cells_sql(rel, cols, roles["value"],
-                               "GROUPING SETS ((k_trader, k_period, k_product), (k_trader, k_period, k_partner))",
-                               ", GROUPING(k_product, k_partner) = 1 AS by_product", out_keys)).to_arrow_table()
+    merge = "k_item" in table.column_names
     v, n = _checked(table)
     by_product = _entries(table.column("by_product").to_numpy())
     columns = {r: table.column(f"k_{r}") for r in ("trader", "period")}
@@ -395,31 +420,27 @@ def _as_mask(entries: Any, n: int) -> np.ndarray:
 
 def _reduce_sql(source: Any, options: ReduceOptions, roles: Mapping[str, str], period: str,
                 threads: int) -> Reduction:
-    duckdb = _duckdb()
     kinds = {r: next(k for k in (("date", "year", "period") if r == "period" else (r,)) if k in roles)
              for r in _KEY_ROLES}
     if "date" in roles and period != "year":
         raise _Fallback  # quarter/month labels from dates: the pandas path (same functions)
     cols = {r: roles[kinds[r]] for r in _KEY_ROLES}
-    string_cols = [cols[r] for r in _KEY_ROLES]  # CSV keys are read as text, as by the loader
-    con = duckdb.connect(config={"threads": threads})
-    try:
-        rel, label = _relation(con, source, list(dict.fromkeys([*cols.values(), roles["value"]])), string_cols)
-        types = _check_input(con, rel, roles, cols["period"])
-        if options.exclude_hs27:  # chapter 27 drops rows from both tables (real extracts have some)
-            logger.info("engine='duckdb': exclude_hs27=True: summed by the four keys")
-        elif len(set(cols.values())) == len(cols):  # the common case: one scan, two grouping sets
-            labels, codes, n_raw, cells = _scan_sets(con, rel, cols, roles, types, label, period, threads)
-            done = _sets_partial(labels, codes, n_raw, cells, options, threads)
-            if done is not None:
-                _cx._warn_counts(label, roles["product"], cells[3], 0)
-                return finish(done[0], tidy=done[1])
-            logger.info("engine='duckdb': rows dropped by product or partner: summed by the four keys")
-        coded = _scan_cells(con, rel, cols, roles, label, period, threads)
-    except duckdb.Error as exc:
-        raise _Fallback from exc
-    finally:
-        con.close()
+    if options.exclude_hs27:  # chapter 27 drops rows from both tables (real extracts have some)
+        logger.info("engine='duckdb': exclude_hs27=True: summed by the four keys")
+    elif len(set(cols.values())) == len(cols):  # the common case: one scan, two grouping sets
+        table, label = _fetch(source, cols, roles, threads,
+                              lambda rel, types: _sets_sql(rel, types, cols, roles["value"]))
+        labels, codes, n_raw, cells = _scan_sets(table, roles, label, period, threads)
+        del table
+        done = _sets_partial(labels, codes, n_raw, cells, options, threads)
+        if done is not None:
+            _cx._warn_counts(label, roles["product"], cells[3], 0)
+            return finish(done[0], tidy=done[1])
+        logger.info("engine='duckdb': rows dropped by product or partner: summed by the four keys")
+    table, label = _fetch(source, cols, roles, threads,
+                          lambda rel, types: _cells_sql(rel, cols, roles["value"], "ALL"))
+    coded = _scan_cells(table, roles, label, period, threads)
+    del table
     return finish(partial_coded(coded, options, threads=threads))
 
 

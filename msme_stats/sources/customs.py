@@ -728,6 +728,8 @@ def _categorical(col: _Col, labels: Any, keep: np.ndarray | None = None, *, orde
 
 
 def _required(col: _Col, text: pd.Series, what: str) -> None:
+    if not col.n_missing and isinstance(col.uniques.dtype, np.dtype) and col.uniques.dtype.kind in "iu":
+        return  # every integer writes digits: no empty text to look for
     empty = (text == "").to_numpy() | text.isna().to_numpy()
     if col.n_missing or col.hits(empty):
         raise col.error(empty, "missing", f"Every row needs {what}; fill or drop those rows first.", missing=True)
