@@ -1216,9 +1216,9 @@ def exporter_dynamics(
         in DuckDB SQL straight from the file(s) or DataFrame given with ``roles``, keys
         validated per distinct value as ``load_transactions`` does). All give the same tables
         (sums equal up to rounding, about 1e-15 relative). On 10M transactions the DuckDB
-        engine was the fastest from Parquet files and DataFrames (1.1-1.9 s against 1.2-2.6 s
-        for pandas), the pandas engine from CSV files; Dask runs out of core (BENCHMARKS.md
-        §6.1.4).
+        engine was the fastest on every input form measured (Parquet file, hive folder, CSV,
+        DataFrames: 0.9-3.2 s against 1.2-3.3 s for pandas); Dask runs out of core
+        (BENCHMARKS.md §6.1.5).
     period
         ``"year"``, ``"quarter"`` or ``"month"``; transactions with finer periods are
         aggregated (month -> quarter -> year).
