@@ -121,3 +121,23 @@ def test_quiet_allocation_keeps_signature_and_runs_without_a_switch(monkeypatch)
         return 2 * x
 
     assert double(21) == 42
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_engine_reductions_run_with_the_advice_off(monkeypatch, engine):
+    from msme_stats.engines import ReduceOptions, get_engine
+    from msme_stats.samples.transactions import synthetic_transactions
+
+    if engine == "duckdb":
+        pytest.importorskip("duckdb")
+    calls: list[bool] = []
+    state = {"on": True}
+
+    def switch(on: bool) -> bool:
+        calls.append(on)
+        before, state["on"] = state["on"], on
+        return before
+
+    monkeypatch.setattr(_arrow, "_numpy_advice_switch", lambda: switch)
+    get_engine(engine).reduce(synthetic_transactions(500, n_traders=20, seed=3), ReduceOptions())
+    assert calls == [False, True] and state["on"] is True  # off for the call, the user's setting back

@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._arrow import quiet_allocation
 from ..errors import InputError, MsmeStatsError, OptionError
 from ..sources import customs as _cx
 from ._common import (
@@ -444,6 +445,7 @@ def _reduce_sql(source: Any, options: ReduceOptions, roles: Mapping[str, str], p
     return finish(partial_coded(coded, options, threads=threads))
 
 
+@quiet_allocation
 def reduce(source: Any, options: ReduceOptions, *, roles: str | Mapping[str, str] | None = None,
            threads: int | None = None, **engine_kwargs: Any) -> Reduction:
     """Reduce transactions to trader x period x product / partner tables with DuckDB.
