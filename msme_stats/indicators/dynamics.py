@@ -86,7 +86,9 @@ SIZE_CLASSES = ("SME", "large", "unknown")
 
 
 @lru_cache(maxsize=1)
+@lru_cache(maxsize=1)
 def _codes_table() -> pd.DataFrame:
+    """The EDD code table, read once (callers only read it; :func:`edd_codes` hands out a copy)."""
     return pd.read_csv(_REFERENCE / "edd_codes.csv", dtype=str, keep_default_na=False)
 
 
@@ -1125,9 +1127,7 @@ def _edd_unit_map(growth: str) -> dict[str, str]:
     0-1 fractions (entry, exit and survival rates, shares of TEV; never "%"), ``"count"`` (A1-A5,
     B3-B6), ``"value"`` (A6-A10, in the unit of the input values), ``"index"`` (B1 HHI),
     ``"rate"`` (A11-A12 growth X_t / X_t-1 - 1 as a fraction) or ``"log"`` (log growth)."""
-    from ..reference import reference_path
-
-    codes = pd.read_csv(reference_path("edd_codes.csv"), usecols=["code", "base_code"], dtype=str)
+    codes = _codes_table()
     units = {}
     for code, base in zip(codes["code"], codes["base_code"], strict=True):
         n = int(base[1:]) if base[1:].isdigit() else 0
@@ -1591,7 +1591,8 @@ def _long_output(groups: list[_Group], periods: np.ndarray, period_labels: list[
     table = _codes_table()
     code_order = table["code"].tolist()
     if params.get("series") is not None:
-        code_order = [c for c in code_order if c in set(params["series"])]
+        chosen = set(params["series"])
+        code_order = [c for c in code_order if c in chosen]
     ids_of = dict(zip(table["code"], table["id"], strict=True))
     for cls, a, b in groups:
         res = _compute(a, b, periods, breaks, params)
