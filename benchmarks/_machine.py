@@ -30,6 +30,25 @@ def describe() -> str:
     )
 
 
+def peak_kb() -> int:
+    """Peak resident memory of this process in kB: ``VmHWM`` of its own address space.
+
+    Not ``getrusage(RUSAGE_SELF).ru_maxrss``: Linux carries the high-water mark of the parent's
+    address space across fork and exec, so a benchmark child of a parent that had generated its
+    inputs in-process reported the parent's peak (572 MB for every method of one matrix run).
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def best_of(fn: Callable[[], object], repeat: int) -> float:
     """Shortest wall time of ``repeat`` calls of ``fn`` (seconds)."""
     times = []

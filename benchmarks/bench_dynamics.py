@@ -3,7 +3,7 @@
 Run ``.venv/bin/python -m benchmarks.bench_dynamics --rows 10_000_000``. The synthetic panel
 (:func:`msme_stats.samples.transactions.write_transactions_parquet`) is written once to
 ``--data-dir`` (hive-partitioned Parquet, written in chunks) and reused. Every method runs in
-its own child process, so wall time and peak resident memory (``ru_maxrss`` of the child,
+its own child process, so wall time and peak resident memory (``VmHWM`` of the child,
 which includes the interpreter and imports) are measured alike; the timer starts after the
 method's modules are imported (pandas, pyarrow, msme_stats, dask or duckdb):
 
@@ -22,11 +22,12 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from benchmarks._machine import peak_kb
 
 METHODS = ("pandas_engine", "dask_engine", "full_pandas", "full_dask", "plain_pandas", "plain_pyarrow", "duckdb")
 
@@ -87,8 +88,7 @@ def _child(method: str, path: str) -> dict:
     else:
         raise SystemExit(f"unknown method {method}")
     wall = time.perf_counter() - t0
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"method": method, "wall_s": wall, "peak_mb": peak_kb / 1024, "out": out}
+    return {"method": method, "wall_s": wall, "peak_mb": peak_kb() / 1024, "out": out}
 
 
 def _machine() -> str:

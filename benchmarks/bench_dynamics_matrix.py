@@ -8,7 +8,7 @@ source itself), timed beside a
 DuckDB peer that computes the core indicators (:data:`CORE_SQL`) from the same input in the
 same command. Each method runs in its own child process; the timer starts after imports and,
 for the DataFrame forms, after the frame has been built (the frame is the user's input);
-peak memory is the child's ``ru_maxrss``.
+peak memory is the child's own ``VmHWM`` (:func:`benchmarks._machine.peak_kb`).
 
 ``--alloc quiet`` runs every child (DuckDB's too) with ``NUMPY_MADVISE_HUGEPAGE=0`` and
 ``ARROW_DEFAULT_MEMORY_POOL=jemalloc``. On a machine whose transparent huge pages are set to
@@ -42,11 +42,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from benchmarks._machine import peak_kb
 
 FORMS = ("parquet_file", "hive", "csv", "frame_int", "frame_str")
 METHODS = ("ms_pandas", "ms_dask", "ms_duckdb", "ms_duckdb_core", "duckdb")
@@ -168,8 +169,7 @@ def _child(method: str, form: str, path: str) -> dict:
         core = {f"{code}/{int(per)}": float(v) for code, per, v in zip(sel["edd_code"], sel["period"], sel["value"],
                                                                         strict=True)}
     wall = time.perf_counter() - t0
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"method": method, "form": form, "wall_s": wall, "peak_mb": peak_kb / 1024, "core": core}
+    return {"method": method, "form": form, "wall_s": wall, "peak_mb": peak_kb() / 1024, "core": core}
 
 
 def _core_equal(got: dict[str, float], peer: dict[str, float]) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import msme_stats
@@ -18,6 +18,7 @@ from msme_stats.engines._common import (
     Coded,
     coded_from_frame,
     group_sums_coded,
+    text_order,
 )
 from msme_stats.engines._parquet import _batch_cells, coded_from_parquet
 from msme_stats.errors import ExclusionWarning, InvalidValueError, OptionError, RecodeWarning
@@ -517,6 +518,30 @@ def test_duckdb_engine_threads_do_not_change_the_tables(forms):
                                       check_dtype=False, rtol=1e-12)
 
 
+def test_exporter_dynamics_threads_reach_duckdb(forms, monkeypatch):
+    from msme_stats.engines import duckdb_engine
+
+    seen = []
+    fetch = duckdb_engine._fetch
+
+    def spy(source, cols, roles, threads, sql):
+        seen.append(threads)
+        return fetch(source, cols, roles, threads, sql)
+
+    monkeypatch.setattr(duckdb_engine, "_fetch", spy)
+    src = forms["parquet_file_int"]
+    one = [exporter_dynamics(src, roles=CANON, engine="duckdb", threads=1) for _ in range(2)]
+    two = exporter_dynamics(src, roles=CANON, engine="duckdb", threads=2)
+    assert seen == [1, 1, 2]
+    assert one[0].equals(one[1])  # one thread: the same bits in every run
+    pd.testing.assert_frame_equal(one[0], two, rtol=1e-12)
+    with pytest.raises(OptionError, match="only used with engine='duckdb'"):
+        exporter_dynamics(forms["frame_str"], threads=1)
+    for bad in (0, -2, 1.5, True, "2"):
+        with pytest.raises(OptionError, match="positive integer"):
+            exporter_dynamics(src, roles=CANON, engine="duckdb", threads=bad)
+
+
 def test_duckdb_engine_dates_years_and_integer_values(tmp_path, caplog):
     import logging
 
@@ -731,3 +756,16 @@ def test_duckdb_engine_all_rows_placeholders():
         red = get_engine("duckdb").reduce(frame, ReduceOptions(), roles=CANON)
     assert red.firm_product.empty and list(red.firm_product.columns) == ["trader", "period", "product", "value"]
     assert red.firm_partner.empty and red.counts["rows_placeholder"] == 8 == red.placeholder_codes["trader=OTH"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(st.characters(codec=None), max_size=6), unique=True, max_size=40))
+@example(["b", "a\ud800", "\udfff", "é", "a"])
+def test_text_order_is_python_string_order(labels):
+    """Arrow's byte order of UTF-8 is Python's code-point order; text Arrow cannot encode (lone
+    surrogates, which st.text generates) takes Python's sort."""
+    for index in (pd.Index(labels, dtype=object), pd.Index(labels, dtype="str")) if all(
+            "\ud800" > c or c > "\udfff" for label in labels for c in label) else (pd.Index(labels, dtype=object),):
+        order = text_order(index)
+        assert [labels[i] for i in order] == sorted(labels)
+        assert order.dtype == np.intp

@@ -1172,6 +1172,7 @@ def exporter_dynamics(
     sme_threshold: float = 250,
     client: Any = None,
     scheduler: str | None = None,
+    threads: int | None = None,
 ) -> pd.DataFrame:
     """EDD country-period indicators (A1-E6) from customs transactions.
 
@@ -1287,6 +1288,11 @@ def exporter_dynamics(
     client, scheduler
         Dask only: a ``dask.distributed.Client`` (default: the current one if any) or a
         local scheduler name.
+    threads
+        DuckDB only: threads of the SQL reduction (default: the CPUs, at most 8). DuckDB adds
+        its threads' partial sums in the order they finish, so with two or more threads two
+        runs can differ in the last bit; ``threads=1`` gives the same bits in every run (as
+        ``SET threads = 1`` in DuckDB; the pandas engine is deterministic).
 
     Returns
     -------
@@ -1303,8 +1309,9 @@ def exporter_dynamics(
     ------
     OptionError
         An option outside its allowed values (the message lists them), ``client=`` or
-        ``scheduler=`` without ``engine="dask"``, a bad ``min_value`` or ``sme_threshold``,
-        an unknown or empty ``series``.
+        ``scheduler=`` without ``engine="dask"``, ``threads=`` without ``engine="duckdb"`` or
+        not a positive integer, a bad ``min_value`` or ``sme_threshold``, an unknown or empty
+        ``series``.
     MissingColumnsError
         The transactions (or ``hs_concordance``, ``register``) lack a column.
     InvalidValueError
@@ -1354,6 +1361,12 @@ def exporter_dynamics(
         engine_kwargs["scheduler"] = scheduler
     if engine_kwargs and params["engine"] != "dask":
         raise OptionError("client= and scheduler= are only used with engine='dask'.")
+    if threads is not None:
+        if params["engine"] != "duckdb":
+            raise OptionError("threads= is only used with engine='duckdb' (the SQL reduction's threads).")
+        if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+            raise OptionError(f"threads={threads!r}: give a positive integer (1 for the same bits in every run).")
+        engine_kwargs["threads"] = int(threads)
     if roles is not None and params["engine"] == "duckdb":
         engine_kwargs["roles"] = roles  # DuckDB reads the raw source itself (no pandas frame)
     elif roles is not None:
