@@ -136,8 +136,7 @@ def _key_labels(role: str, roles: Mapping[str, str], distinct: pd.Series, rows: 
     kind = role
     if role == "period":
         kind = next(r for r in ("date", "year", "period") if r in roles)
-    col = _cx._Col.of_distinct(pd.Index(distinct), kind, roles[kind], label)
-    col._rows = rows.astype(np.int64)
+    col = _cx._Col.of_distinct(pd.Index(distinct), rows, kind, roles[kind], label)
     n_restored = 0
     if role == "product":
         labels, n_restored, drop = _cx._hs6(col, "restore")
@@ -468,7 +467,8 @@ def reduce(source: Any, options: ReduceOptions, *, roles: str | Mapping[str, str
         Role mapping or preset of :func:`~msme_stats.load_transactions` (default: the
         canonical columns ``trader``, ``period``, ``product``, ``partner``, ``value``).
     threads
-        DuckDB threads (default ``os.cpu_count()``, at most 8); the result does not depend on it.
+        DuckDB threads (default ``os.cpu_count()``, at most 8). The tables do not depend on it
+        beyond the last bit of the sums; ``threads=1`` gives the same bits in every run.
     **engine_kwargs
         None accepted (an error names any given).
 

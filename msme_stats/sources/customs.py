@@ -624,14 +624,15 @@ class _Col:
         self._used: np.ndarray | None = None
 
     @classmethod
-    def of_distinct(cls, uniques: pd.Index, role: str, column: str, label: str) -> _Col:
-        """The column of ``uniques`` (distinct, none missing), each its own code: what
-        ``_Col(pd.Series(uniques), ...)`` gives up to the order of the codes, without hashing
-        the values again (the DuckDB engine's distinct keys)."""
+    def of_distinct(cls, uniques: pd.Index, rows: np.ndarray, role: str, column: str, label: str) -> _Col:
+        """The column of ``uniques`` (distinct, none missing), each its own code, with ``rows``
+        source rows each: what ``_Col(pd.Series(uniques), ...)`` gives up to the order of the
+        codes, without hashing the values again (the DuckDB engine's distinct keys)."""
         self = cls.__new__(cls)
         self.raw, self.role, self.column, self.label = pd.Series(uniques), role, column, label
         self.codes, self.uniques = np.arange(len(uniques), dtype=np.int32), uniques
-        self.n_missing, self._has_missing, self._rows, self._used = 0, False, None, None
+        self.n_missing, self._has_missing, self._used = 0, False, None
+        self._rows = np.asarray(rows, dtype=np.int64)
         return self
 
     @property
