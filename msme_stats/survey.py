@@ -114,6 +114,7 @@ from typing import Any, TypeAlias, TypedDict, Unpack
 import numpy as np
 import pandas as pd
 
+from . import _libm
 from ._dist import norm_ppf, t_ppf_upper_array
 from ._docs import fill_doc
 from ._options import (
@@ -671,10 +672,12 @@ def _confidence_interval(
         inside = (est > 0) & (est < 1)
         p = np.where(inside, est, 0.5)
         if ci_method == "logit":
-            centre = np.log(p / (1 - p))
+            # exp and log through the C library: np.exp's AVX-512 kernel differs in the last bit,
+            # and built tables must not depend on the CPU (see msme_stats._libm)
+            centre = _libm.log(p / (1 - p))
             half = q * se / (p * (1 - p))
-            lo = 1.0 / (1.0 + np.exp(-(centre - half)))
-            hi = 1.0 / (1.0 + np.exp(-(centre + half)))
+            lo = 1.0 / (1.0 + _libm.exp(-(centre - half)))
+            hi = 1.0 / (1.0 + _libm.exp(-(centre + half)))
         else:  # korn_graubard, as R svyciprop(method = "beta")
             from scipy import special  # beta quantiles: imported only when asked for
 
