@@ -59,7 +59,8 @@ Degrees of freedom
     Stata ``svy: proportion`` default); for a bounded mean or ratio the same on
     p = (est - a) / (b - a) with se / (b - a) (delta method), mapped back, so the interval stays
     inside [a, b] (R ``svyciprop(~I(y/100), method="logit")``, i.e. ``svyglm(quasibinomial)``;
-    goldens in tests/goldens/interval_goldens.csv).
+    goldens in tests/goldens/interval_goldens.csv). The logit and expit use the C library's
+    ``log`` and ``exp`` (:mod:`msme_stats._libm`), so the bounds have the same bits on every CPU.
     ``"korn_graubard"``: R ``svyciprop(method="beta")``: n_eff = p (1 - p) / se^2 *
     (t_{n-1} / t_df)^2 at alpha/2, bounds ``qbeta(alpha/2, n_eff p, n_eff (1 - p) + 1)`` and
     ``qbeta(1 - alpha/2, n_eff p + 1, n_eff (1 - p))``, with n = firms used and df as above
