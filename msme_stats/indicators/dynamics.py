@@ -1249,7 +1249,9 @@ def exporter_dynamics(
         ``"continuous"`` (default): present in every period since entry; ``"present"``:
         present in the final period only.
     growth
-        ``"pct"`` (default) X_t/X_{t-1} - 1; ``"log"`` ln X_t - ln X_{t-1}.
+        ``"pct"`` (default) X_t/X_{t-1} - 1; ``"log"`` ln X_t - ln X_{t-1} (numpy's ``log``, one
+        call per trader-period: its last bit can differ between CPUs with and without AVX-512,
+        so A11-A12 may differ in the last digit from one machine to another; ``"pct"`` does not).
     d1_denominator
         ``"current"`` (default, |P_t|) or ``"previous"`` (|P_{t-1}|); D1, D2, E1, E2.
     d6_rule
