@@ -6,7 +6,8 @@ bound computed with ``np.exp`` is not byte-for-byte reproducible across machines
 ``msme-stats build`` rewrote committed tables when it ran on another CPU. These functions call
 the C library (:func:`math.exp`, :func:`math.log`) on each element: the results are those of
 numpy on a CPU without AVX-512, on every machine. They are meant for short arrays (one value per
-domain); the cost is about 0.1 microsecond per element.
+domain of an estimate; the firms of a screened group at the outlier cut-off); the cost is about
+0.15 microsecond per element, against about 1 nanosecond for numpy.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from . import _libm
 from ._options import as_list, check_number
 from .errors import InvalidValueError, MissingColumnsError, OptionError
 
@@ -168,6 +169,12 @@ def _screen(v: np.ndarray, groups: np.ndarray, k: float, min_firms: int) -> tupl
 
     Groups are visited through one stable sort of the group codes (no pandas groupby: a
     survey's file is screened at every first load, so this runs once per file).
+
+    The flags do not depend on the CPU: numpy's ``log`` can differ in the last bit between
+    CPUs with and without AVX-512, which moves the median, the MAD and each distance by a few
+    units in the last place at most. A group where some distance lies within 1e-9 (relative)
+    of the cut-off is screened again with the C library's ``log`` (:mod:`msme_stats._libm`),
+    the same on every machine; elsewhere no such shift can change a flag.
     """
     ok = np.isfinite(v) & (v > 0)
     lv = np.full(v.shape, np.nan)
@@ -180,11 +187,23 @@ def _screen(v: np.ndarray, groups: np.ndarray, k: float, min_firms: int) -> tupl
         rows = rows[ok[rows]]
         if len(rows) < min_firms:
             continue
-        x = lv[rows]
-        med = np.median(x)
-        mad = np.median(np.abs(x - med))
-        if not mad > 0:
+        group_flags = _group_flags(lv[rows], k)
+        if group_flags is not None and group_flags[1]:  # a distance at the cut-off: the C library's log
+            group_flags = _group_flags(_libm.log(v[rows]), k)
+        if group_flags is None:
             continue
         screened += len(rows)
-        flag[rows] = np.abs(x - med) > k * 1.4826 * mad
+        flag[rows] = group_flags[0]
     return flag, screened
+
+
+def _group_flags(x: np.ndarray, k: float) -> tuple[np.ndarray, bool] | None:
+    """Flags of one group's log values, and whether a distance lies within 1e-9 (relative) of
+    the cut-off; None when the MAD is 0 (the group is not screened)."""
+    med = np.median(x)
+    dist = np.abs(x - med)
+    mad = np.median(dist)
+    if not mad > 0:
+        return None
+    cut = k * 1.4826 * mad
+    return dist > cut, bool((np.abs(dist - cut) <= 1e-9 * cut).any())

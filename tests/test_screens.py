@@ -78,3 +78,29 @@ def test_screen_equals_the_groupby_formula(rows, k):
     far = np.abs(s - med).to_numpy() > k * 1.4826 * mad.to_numpy()
     assert flag.tolist() == (usable & far).tolist()
     assert screened == int(usable.sum())
+
+
+def test_a_distance_at_the_cut_off_is_decided_with_the_c_librarys_log(monkeypatch) -> None:
+    """A group where a firm sits at the cut-off is screened with math.log (the same on every
+    CPU); numpy's log, whose last bit depends on AVX-512, decides only clear cases."""
+    import math
+
+    from msme_stats import _libm
+
+    f = _frame().head(30)
+    lv = np.array([math.log(x) for x in f["sales"]])
+    med = np.median(lv)
+    dist = np.abs(lv - med)
+    mad = np.median(dist)
+    i = int(np.argmax(dist))
+    k = float(dist[i] / (1.4826 * mad))  # the farthest firm at the cut-off, to rounding
+    calls = []
+    real_log = _libm.log
+    monkeypatch.setattr(_libm, "log", lambda x: calls.append(len(x)) or real_log(x))
+    out = ms.screen_outliers(f, screens=["sales"], k=k)
+    assert calls == [30]  # the group was screened again through the C library
+    expect = dist > k * 1.4826 * mad
+    assert (out["outlier_sales"].to_numpy() == expect).all()
+    calls.clear()
+    ms.screen_outliers(f, screens=["sales"], k=5.0)  # nobody near the cut-off: numpy's log only
+    assert calls == []
