@@ -15,6 +15,7 @@ domain of an estimate; the firms of a screened group at the outlier cut-off); th
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -32,13 +33,17 @@ def _log1(v: float) -> float:
     return -math.inf if v == 0 else math.nan
 
 
+def _each(fn: Callable[[float], float], x: np.ndarray) -> np.ndarray:
+    """``fn`` on each element of ``x`` as float64, same shape."""
+    a = np.asarray(x, dtype=float)
+    return np.fromiter(map(fn, a.ravel().tolist()), dtype=float, count=a.size).reshape(a.shape)
+
+
 def exp(x: np.ndarray) -> np.ndarray:
     """``np.exp(x)`` (float64) through the C library: inf on overflow, NaN stays NaN."""
-    a = np.asarray(x, dtype=float)
-    return np.fromiter(map(_exp1, a.ravel().tolist()), dtype=float, count=a.size).reshape(a.shape)
+    return _each(_exp1, x)
 
 
 def log(x: np.ndarray) -> np.ndarray:
     """``np.log(x)`` (float64) through the C library: -inf at 0, NaN below 0 (no warning)."""
-    a = np.asarray(x, dtype=float)
-    return np.fromiter(map(_log1, a.ravel().tolist()), dtype=float, count=a.size).reshape(a.shape)
+    return _each(_log1, x)
