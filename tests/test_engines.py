@@ -454,6 +454,26 @@ def test_duckdb_engine_entries_of_the_grouping_sets():
     assert (prod == flag).all() and (part == ~flag).all()  # interleaved: masks
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_duckdb_engine_key_jobs_give_the_first_keys_error(threads):
+    import pyarrow as pa
+
+    from msme_stats.engines.duckdb_engine import _labelled
+
+    columns = {"trader": pa.chunked_array([["A1", " "]]), "period": pa.chunked_array([[2001, 2002]]),
+               "product": pa.chunked_array([["0101x1", "010121"]]), "partner": pa.chunked_array([["de", "fr"]])}
+    with pytest.raises(InvalidValueError, match="'trader'"):  # the product is malformed too
+        _labelled(columns, np.array([1, 1]), CANON, "test.parquet", "year", threads)
+    columns["trader"] = pa.chunked_array([["A1", "B2"]])
+    with pytest.raises(InvalidValueError, match="'product'"):
+        _labelled(columns, np.array([1, 1]), CANON, "test.parquet", "year", threads)
+    columns["product"] = pa.chunked_array([["10121", "010121"]])
+    raw, to_label, labels, restored = _labelled(columns, np.array([3, 1]), CANON, "test.parquet", "year", threads)
+    assert labels["product"].tolist() == ["010121"] and restored == 3  # 10121 -> 010121, its 3 rows
+    assert labels["partner"].tolist() == ["DE", "FR"] and labels["trader"].tolist() == ["A1", "B2"]
+    assert (to_label["product"][raw["product"]] == 0).all()
+
+
 def test_duckdb_engine_reports_restored_zeros_and_row_counts(forms):
     with pytest.warns(RecodeWarning, match="restored the lost leading zero") as rec:
         red = get_engine("duckdb").reduce(forms["parquet_file_int"], ReduceOptions(), roles=CANON)

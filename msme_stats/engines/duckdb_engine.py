@@ -234,30 +234,38 @@ def _labelled(columns: dict[str, Any], n: np.ndarray, roles: Mapping[str, str], 
     ``columns`` holds one column per key and ``n`` the rows of each product entry. Returns
     the raw code of each entry, the label code of each raw code, the labels (per key) and the
     rows whose HS zero was restored (counted in rows, hence ``n``; the row counts of the other
-    keys would only place an error, and any error sends the input to the loader). The columns
-    are encoded on ``threads`` threads (Arrow and numpy release the GIL). Trader, product and
-    partner labels are text, sorted (as :func:`._common.finish` leaves them), so the codes of
-    the cells are final after one lookup.
+    keys would only place an error, and any error sends the input to the loader). Each key is
+    one job (codes, labels, their sort) on ``threads`` threads (Arrow and numpy release the
+    GIL): the trader labels are made while the other columns are still being coded (on the
+    10M-row Parquet panel, five fresh runs each: median 100 ms against 124 ms when every column
+    was coded first).
+    The results are taken in key order, so an error is that of the first key in error, as
+    when the keys were done one after the other. Trader, product and partner labels are text,
+    sorted (as :func:`._common.finish` leaves them), so the codes of the cells are final after
+    one lookup.
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max(1, min(threads, len(columns)))) as pool:
-        encoded = dict(zip(columns, pool.map(_encoded, columns.values()), strict=True))
-    raw: dict[str, np.ndarray] = {}
-    to_label: dict[str, np.ndarray] = {}
-    labels: dict[str, pd.Index] = {}
-    n_restored = 0
-    for r, (raw[r], uniques) in encoded.items():
-        rows = np.bincount(raw[r], weights=n, minlength=len(uniques)) if r == "product" else np.ones(len(uniques))
-        to_label[r], lab, restored = _key_labels(r, roles, pd.Series(uniques), rows, label, period)
-        labels[r] = pd.Index(lab)
+    def coded(r: str) -> tuple[np.ndarray, np.ndarray, pd.Index, int]:
+        """Raw codes, label codes, labels and restored rows of key ``r`` (one job per key)."""
+        raw, uniques = _encoded(columns[r])
+        rows = np.bincount(raw, weights=n, minlength=len(uniques)) if r == "product" else np.ones(len(uniques))
+        to_label, lab, restored = _key_labels(r, roles, pd.Series(uniques), rows, label, period)
+        labels = pd.Index(lab)
         if r != "period":  # text, sorted: compose the sort into the label codes (small arrays)
-            text = as_text(labels[r])
+            text = as_text(labels)
             order = text_order(text)
             rank = np.empty(len(order), dtype=np.int32)
             rank[order] = np.arange(len(order), dtype=np.int32)
-            to_label[r], labels[r] = rank[to_label[r]], text[order]
-        n_restored += restored
+            to_label, labels = rank[to_label], text[order]
+        return raw, to_label, labels, restored
+
+    with ThreadPoolExecutor(max(1, min(threads, len(columns)))) as pool:
+        done = dict(zip(columns, pool.map(coded, columns), strict=True))
+    raw = {r: d[0] for r, d in done.items()}
+    to_label = {r: d[1] for r, d in done.items()}
+    labels = {r: d[2] for r, d in done.items()}
+    n_restored = sum(d[3] for d in done.values())
     return raw, to_label, labels, n_restored
 
 
